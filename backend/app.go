@@ -1,0 +1,239 @@
+// Package backend assembles ecouted: store, blobs, PKI, sessions and the gRPC
+// services. The ecouted command and the console's demo mode both start it
+// through Open and Serve.
+package backend
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/pki"
+	"github.com/ecoute/ecoute/backend/policy"
+	"github.com/ecoute/ecoute/backend/service"
+	"github.com/ecoute/ecoute/backend/store"
+	"github.com/ecoute/ecoute/internal/clock"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+)
+
+// Config says where the data lives and what to use for time and logs.
+type Config struct {
+	DataDir string
+	Clock   clock.Clock  // nil = clock.Real{}
+	Logger  *slog.Logger // nil = discard
+	// TLSHosts are extra names or addresses for the server certificate,
+	// beyond localhost, the loopback addresses and the host name.
+	TLSHosts []string
+}
+
+// App is an opened backend.
+type App struct {
+	cfg      Config
+	store    *store.SQLite
+	blobs    *blobs.Files
+	pki      *pki.PKI
+	sessions *auth.Sessions
+	log      *slog.Logger
+}
+
+// Paths under the data directory.
+const (
+	DBFile   = "ecoute.db"
+	AudioDir = "audio"
+	TLSDir   = "tls"
+)
+
+// Open opens or creates the data directory: database (migrated), audio
+// store, CA and server certificate.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("data directory is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &App{cfg: cfg, log: cfg.Logger}
+	var err error
+	if a.blobs, err = blobs.NewFiles(filepath.Join(cfg.DataDir, AudioDir)); err != nil {
+		return nil, err
+	}
+	if a.pki, err = pki.Ensure(filepath.Join(cfg.DataDir, TLSDir), cfg.Clock, cfg.TLSHosts); err != nil {
+		return nil, err
+	}
+	if a.store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), nil); err != nil {
+		return nil, err
+	}
+	if a.sessions, err = auth.NewSessions(a.store, cfg.Clock, auth.DefaultParams); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.store.Close() }
+
+// Store exposes the store to tests and maintenance commands.
+func (a *App) Store() store.Store { return a.store }
+
+// NewUser is an account to create.
+type NewUser struct {
+	Login, DisplayName, Role, Password string
+	TeamIDs                            []string
+	AgentID                            string
+	// PasswordChangeRequired makes the user choose a new password at first
+	// login.
+	PasswordChangeRequired bool
+}
+
+// ErrAlreadyInitialised means InitAdmin found accounts already.
+var ErrAlreadyInitialised = errors.New("already initialised: accounts exist")
+
+// InitAdmin creates the first administrator; it refuses once any account
+// exists.
+func (a *App) InitAdmin(ctx context.Context, login, displayName, password string) error {
+	n, err := a.store.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrAlreadyInitialised
+	}
+	return a.AddUser(ctx, NewUser{Login: login, DisplayName: displayName, Role: store.RoleAdmin, Password: password})
+}
+
+// AddUser checks and creates an account.
+func (a *App) AddUser(ctx context.Context, u NewUser) error {
+	if u.Login == "" {
+		return errors.New("login is required")
+	}
+	if u.DisplayName == "" {
+		return errors.New("display name is required (named accounts, R9)")
+	}
+	if !policy.ValidRole(u.Role) {
+		return fmt.Errorf("unknown role %q (one of %v)", u.Role, policy.Roles)
+	}
+	if err := auth.CheckPolicy(u.Login, u.Password); err != nil {
+		return err
+	}
+	switch policy.Table[u.Role].Rows {
+	case policy.RowsOwnTeams, policy.RowsTrainees:
+		if len(u.TeamIDs) == 0 {
+			return fmt.Errorf("a %s needs at least one team", u.Role)
+		}
+	case policy.RowsOwnCalls:
+		if u.AgentID == "" {
+			return fmt.Errorf("an %s account needs an agent id", u.Role)
+		}
+	}
+	for _, t := range u.TeamIDs {
+		if _, err := a.store.TeamByID(ctx, t); err != nil {
+			return fmt.Errorf("team %q: %w", t, err)
+		}
+	}
+	if u.AgentID != "" {
+		if _, err := a.store.AgentByID(ctx, u.AgentID); err != nil {
+			return fmt.Errorf("agent %q: %w", u.AgentID, err)
+		}
+	}
+	hash, err := auth.HashPassword(u.Password, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	return a.store.CreateUser(ctx, store.User{ID: service.NewID(), Login: u.Login, DisplayName: u.DisplayName,
+		Role: u.Role, PasswordHash: hash, PasswordChangeRequired: u.PasswordChangeRequired, AgentID: u.AgentID,
+		TeamIDs: u.TeamIDs, CreatedAt: a.cfg.Clock.Now()})
+}
+
+// ServerTLS is the TLS configuration presenting leaf + CA.
+func (a *App) ServerTLS() (*tls.Config, error) { return a.pki.ServerTLS(), nil }
+
+// CACertPEM is the CA certificate clients pin.
+func (a *App) CACertPEM() ([]byte, error) { return a.pki.CACertPEM(), nil }
+
+// NewGRPCServer builds a server with every service, health and reflection,
+// behind the authentication and authorisation interceptors.
+func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
+	g := &auth.Guard{Sessions: a.sessions, Public: policy.Public, Allowed: policy.Allowed}
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(g.Unary),
+		grpc.ChainStreamInterceptor(g.Stream),
+	}
+	if secure {
+		cfg, err := a.ServerTLS()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)))
+	}
+	s := grpc.NewServer(opts...)
+	ecoutev1.RegisterAuthServiceServer(s, &service.Auth{Sessions: a.sessions, Log: a.log})
+	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs, Log: a.log})
+	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Store: a.store, Blobs: a.blobs, Clock: a.cfg.Clock, Log: a.log})
+	hs := health.NewServer()
+	for _, name := range []string{"", "ecoute.v1.AuthService", "ecoute.v1.CallService", "ecoute.v1.IngestService"} {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	healthpb.RegisterHealthServer(s, hs)
+	reflection.Register(s)
+	return s, nil
+}
+
+// IsLoopback tells whether addr (host:port or host) is a loopback address.
+func IsLoopback(addr string) bool {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve serves on lis until ctx ends, then stops gracefully (in-flight calls
+// get 5 s). Plain text is refused unless lis is on a loopback address.
+func (a *App) Serve(ctx context.Context, lis net.Listener, secure bool) error {
+	if !secure && !IsLoopback(lis.Addr().String()) {
+		return fmt.Errorf("refusing plain text on %s: --insecure is allowed on loopback addresses only", lis.Addr())
+	}
+	s, err := a.NewGRPCServer(secure)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopped := make(chan struct{})
+	go func() { s.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		s.Stop()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}

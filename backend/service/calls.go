@@ -1,0 +1,341 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/policy"
+	"github.com/ecoute/ecoute/backend/store"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Page sizes and the audio chunk size.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+	ChunkSize       = 32 << 10
+)
+
+// Calls implements CallService.
+type Calls struct {
+	ecoutev1.UnimplementedCallServiceServer
+	Store store.Store
+	Blobs blobs.Store
+	Log   *slog.Logger
+}
+
+// pageToken is the opaque continuation of a listing. It is tied to the order
+// and filter it was made for, so it cannot be replayed against another query.
+type pageToken struct {
+	Order  string `json:"o"`
+	Int    int64  `json:"i,omitempty"`
+	Str    string `json:"s,omitempty"`
+	ID     string `json:"id"`
+	Filter string `json:"f"`
+}
+
+func filterHash(f *ecoutev1.CallFilter) string {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(f)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+func parseOrder(s string) (key string, desc bool, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return store.OrderStartedAt, true, nil
+	}
+	f := strings.Fields(s)
+	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
+		return "", false, status.Errorf(codes.InvalidArgument, "order_by: %q is not \"<field> [desc]\"", s)
+	}
+	switch f[0] {
+	case store.OrderStartedAt, store.OrderDuration, store.OrderAgentName:
+	default:
+		return "", false, status.Errorf(codes.InvalidArgument, "order_by: unknown field %q (started_at, duration, agent_name)", f[0])
+	}
+	return f[0], len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
+}
+
+// ListCalls lists the kept calls the caller may see.
+func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	role := p.User.Role
+	key, desc, err := parseOrder(req.GetOrderBy())
+	if err != nil {
+		return nil, err
+	}
+	if key == store.OrderAgentName && !policy.Visible(role, policy.FieldAgentName) {
+		return nil, status.Error(codes.PermissionDenied, "order_by: your role may not see agent names")
+	}
+	size := int(req.GetPageSize())
+	switch {
+	case size < 0:
+		return nil, status.Error(codes.InvalidArgument, "page_size: must not be negative")
+	case size == 0:
+		size = DefaultPageSize
+	case size > MaxPageSize:
+		size = MaxPageSize
+	}
+	f, err := s.filter(role, req.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	order := key
+	if desc {
+		order += " desc"
+	}
+	fh := filterHash(req.GetFilter())
+	q := store.ListQuery{Scope: policy.Scope(p.User), Filter: f, Order: key, Desc: desc, Limit: size + 1}
+	if t := req.GetPageToken(); t != "" {
+		var pt pageToken
+		raw, err := base64.RawURLEncoding.DecodeString(t)
+		if err == nil {
+			err = json.Unmarshal(raw, &pt)
+		}
+		if err != nil || pt.ID == "" {
+			return nil, status.Error(codes.InvalidArgument, "page_token: malformed")
+		}
+		if pt.Order != order || pt.Filter != fh {
+			return nil, status.Error(codes.InvalidArgument, "page_token: made for another order_by or filter")
+		}
+		q.After = &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}
+	}
+	calls, total, err := s.Store.ListCalls(ctx, q)
+	if err != nil {
+		return nil, internal(s.Log, "list calls", err)
+	}
+	resp := &ecoutev1.ListCallsResponse{TotalSize: total}
+	if len(calls) > size {
+		calls = calls[:size]
+		last := calls[len(calls)-1]
+		pt := pageToken{Order: order, ID: last.ID, Filter: fh}
+		switch key {
+		case store.OrderStartedAt:
+			pt.Int = last.StartedAt.UnixMilli()
+		case store.OrderDuration:
+			pt.Int = last.Audio.Duration.Milliseconds()
+		case store.OrderAgentName:
+			pt.Str = last.AgentName
+		}
+		b, _ := json.Marshal(pt)
+		resp.NextPageToken = base64.RawURLEncoding.EncodeToString(b)
+	}
+	for _, c := range calls {
+		resp.Calls = append(resp.Calls, toProto(role, c))
+	}
+	return resp, nil
+}
+
+// filter converts the request filter, refusing filters on fields the role
+// may not see: filtering by agent would tell a maintenance account whose
+// calls these are.
+func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error) {
+	var out store.Filter
+	if f == nil {
+		return out, nil
+	}
+	need := func(field, name string) error {
+		if !policy.Visible(role, field) {
+			return status.Errorf(codes.PermissionDenied, "filter.%s: your role may not filter on %s", name, field)
+		}
+		return nil
+	}
+	if len(f.GetTeamIds()) > 0 {
+		if err := need(policy.FieldTeamID, "team_ids"); err != nil {
+			return out, err
+		}
+	}
+	if len(f.GetAgentIds()) > 0 {
+		if err := need(policy.FieldAgentID, "agent_ids"); err != nil {
+			return out, err
+		}
+	}
+	if len(f.GetCampaignIds()) > 0 {
+		if err := need(policy.FieldCampaignID, "campaign_ids"); err != nil {
+			return out, err
+		}
+	}
+	if f.GetEvaluated() != ecoutev1.EvaluatedFilter_EVALUATED_FILTER_UNSPECIFIED {
+		if err := need(policy.FieldEvaluated, "evaluated"); err != nil {
+			return out, err
+		}
+		v := f.GetEvaluated() == ecoutev1.EvaluatedFilter_EVALUATED_FILTER_YES
+		out.Evaluated = &v
+	}
+	if f.StartedAfter != nil {
+		out.StartedAfter = f.StartedAfter.AsTime()
+	}
+	if f.StartedBefore != nil {
+		out.StartedBefore = f.StartedBefore.AsTime()
+	}
+	out.TeamIDs, out.AgentIDs, out.CampaignIDs = f.GetTeamIds(), f.GetAgentIds(), f.GetCampaignIds()
+	if f.MinDuration != nil {
+		out.MinDuration = f.MinDuration.AsDuration()
+	}
+	if f.MaxDuration != nil {
+		out.MaxDuration = f.MaxDuration.AsDuration()
+	}
+	if out.MinDuration < 0 || out.MaxDuration < 0 {
+		return out, status.Error(codes.InvalidArgument, "filter.min_duration/max_duration: must not be negative")
+	}
+	return out, nil
+}
+
+// GetCall returns one call the caller may see.
+func (s *Calls) GetCall(ctx context.Context, req *ecoutev1.GetCallRequest) (*ecoutev1.GetCallResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.get(ctx, p.User, req.GetCallId())
+	if err != nil {
+		return nil, err
+	}
+	return &ecoutev1.GetCallResponse{Call: toProto(p.User.Role, c)}, nil
+}
+
+// get finds a call in the caller's scope. A call outside the scope is "not
+// found", so its existence does not leak.
+func (s *Calls) get(ctx context.Context, u store.User, id string) (store.Call, error) {
+	if id == "" {
+		return store.Call{}, status.Error(codes.InvalidArgument, "call_id is required")
+	}
+	c, err := s.Store.GetCall(ctx, id, policy.Scope(u))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Call{}, status.Errorf(codes.NotFound, "call %s not found", id)
+	}
+	if err != nil {
+		return store.Call{}, internal(s.Log, "get call", err)
+	}
+	return c, nil
+}
+
+// StreamAudio sends the stored MP3 bytes from an offset in 32 KiB chunks.
+func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.ServerStreamingServer[ecoutev1.AudioChunk]) error {
+	ctx := stream.Context()
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if !policy.Visible(p.User.Role, policy.FieldAudioStream) {
+		return status.Error(codes.PermissionDenied, "your role may not listen to calls")
+	}
+	if req.GetOffset() < 0 {
+		return status.Error(codes.InvalidArgument, "offset: must not be negative")
+	}
+	if req.GetLength() < 0 {
+		return status.Error(codes.InvalidArgument, "length: must not be negative")
+	}
+	c, err := s.get(ctx, p.User, req.GetCallId())
+	if err != nil {
+		return err
+	}
+	b, err := s.Blobs.Open(ctx, c.Audio.Key)
+	if err != nil {
+		return internal(s.Log, "open audio", err)
+	}
+	defer b.Close()
+	size := b.Size()
+	off := req.GetOffset()
+	if off > size {
+		return status.Errorf(codes.OutOfRange, "offset: %d is beyond the end of the audio (%d bytes)", off, size)
+	}
+	end := size
+	if l := req.GetLength(); l > 0 && off+l < size {
+		end = off + l
+	}
+	buf := make([]byte, ChunkSize)
+	first := true
+	for first || off < end {
+		n := int(min(int64(ChunkSize), end-off))
+		if n > 0 {
+			// ReadAt fills the buffer or says why not; io.EOF with a
+			// full buffer is fine.
+			if k, err := b.ReadAt(buf[:n], off); k < n {
+				return internal(s.Log, "read audio", fmt.Errorf("call %s at %d: %w", c.ID, off, err))
+			}
+		}
+		chunk := &ecoutev1.AudioChunk{Offset: off, Data: buf[:n]}
+		if first {
+			chunk.TotalSize, chunk.Codec = size, "mp3"
+			first = false
+		}
+		if err := stream.Send(chunk); err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
+// GetWaveform returns the peaks and the frame index computed at ingestion.
+func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformRequest) (*ecoutev1.GetWaveformResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.Visible(p.User.Role, policy.FieldAudioStream) {
+		return nil, status.Error(codes.PermissionDenied, "your role may not listen to calls")
+	}
+	if req.GetCallId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "call_id is required")
+	}
+	w, err := s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "call %s not found", req.GetCallId())
+	}
+	if err != nil {
+		return nil, internal(s.Log, "get waveform", err)
+	}
+	return &ecoutev1.GetWaveformResponse{Peaks: w.Peaks, Bucket: durationpb.New(w.Bucket), FrameOffsets: w.FrameOffsets,
+		SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate)}, nil
+}
+
+// toProto converts a stored call and redacts it for role before anything is
+// serialised.
+func toProto(role string, c store.Call) *ecoutev1.Call {
+	pc := &ecoutev1.Call{
+		CallId:       c.ID,
+		StartedAt:    timestamppb.New(c.StartedAt),
+		EndedAt:      timestamppb.New(c.EndedAt),
+		Duration:     durationpb.New(c.Audio.Duration),
+		AgentId:      c.AgentID,
+		AgentName:    c.AgentName,
+		TeamId:       c.TeamID,
+		TeamName:     c.TeamName,
+		CampaignId:   c.CampaignID,
+		CampaignName: c.CampaignName,
+		Direction:    c.Direction,
+		Customer: &ecoutev1.Customer{Name: c.CustomerName, PhoneE164: c.CustomerPhone, Address: c.CustomerAddress,
+			CustomerNumber: c.CustomerNumber},
+		Consent:       &ecoutev1.Consent{RequestedAt: timestamppb.New(c.ConsentRequestedAt), Accepted: c.ConsentAccepted},
+		RetainedUntil: timestamppb.New(c.RetainedUntil),
+		Evaluated:     c.Evaluated,
+		Audio: &ecoutev1.AudioInfo{Codec: c.Audio.Codec, SampleRate: int32(c.Audio.SampleRate),
+			Channels: int32(c.Audio.Channels), BitrateKbps: int32(c.Audio.BitrateKbps), SizeBytes: c.Audio.Size,
+			Duration: durationpb.New(c.Audio.Duration), FrameCount: int32(c.Audio.FrameCount), StorageState: "file"},
+	}
+	if !c.ConsentAnsweredAt.IsZero() {
+		pc.Consent.AnsweredAt = timestamppb.New(c.ConsentAnsweredAt)
+	}
+	policy.RedactCall(role, pc)
+	return pc
+}

@@ -1,0 +1,241 @@
+// Package store keeps users, sessions, teams and call records.
+//
+// Store is the interface the services use; SQLite implements it now and a
+// PostgreSQL implementation can follow with the same conformance tests. Every
+// time crosses this boundary as time.Time and is stored as INTEGER Unix
+// milliseconds UTC (R14).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors the services map to gRPC codes.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("already exists")
+)
+
+// Roles a user may hold. Telephony is the service account that uploads
+// recordings; it is no person and sees nothing.
+const (
+	RoleSupervisor  = "supervisor"
+	RoleTrainer     = "trainer"
+	RoleAgent       = "agent"
+	RoleHR          = "hr"
+	RoleClient      = "client"
+	RoleMaintenance = "maintenance"
+	RoleDPO         = "dpo"
+	RoleAdmin       = "admin"
+	RoleTelephony   = "telephony"
+)
+
+// Call states: pending recordings wait for the daily sampling and are never
+// listed; kept ones are visible.
+const (
+	StatePending = "pending"
+	StateKept    = "kept"
+)
+
+// User is one named account (R9).
+type User struct {
+	ID                     string
+	Login                  string
+	DisplayName            string
+	Role                   string
+	PasswordHash           string
+	PasswordChangeRequired bool
+	AgentID                string // empty unless the account is an agent's
+	TeamIDs                []string
+	Disabled               bool
+	CreatedAt              time.Time
+}
+
+// Session is a login; the token itself is never stored, only its hash.
+type Session struct {
+	TokenHash  string
+	UserID     string
+	SourceAddr string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+}
+
+// Team groups agents; supervisors and trainers are linked to teams.
+type Team struct {
+	ID, Name  string
+	CreatedAt time.Time
+}
+
+// Agent is a call-centre position holder whose calls are recorded.
+type Agent struct {
+	ID, Name, TeamID string
+	CreatedAt        time.Time
+}
+
+// Campaign is a client's service the calls belong to.
+type Campaign struct {
+	ID, Name, ClientName string
+	CreatedAt            time.Time
+}
+
+// Audio is the technical description of a stored recording.
+type Audio struct {
+	Key             string // blob key
+	Size            int64
+	Codec           string
+	SampleRate      int
+	Channels        int
+	BitrateKbps     int
+	FrameCount      int
+	SamplesPerFrame int
+	Duration        time.Duration
+}
+
+// Call is one recorded call. AgentName, TeamName and CampaignName are filled
+// on reads.
+type Call struct {
+	ID           string
+	ExternalID   string
+	StartedAt    time.Time
+	EndedAt      time.Time
+	AgentID      string
+	AgentName    string
+	TeamID       string
+	TeamName     string
+	CampaignID   string
+	CampaignName string
+	Direction    string
+
+	CustomerName    string
+	CustomerPhone   string
+	CustomerAddress string
+	CustomerNumber  string
+
+	ConsentRequestedAt time.Time
+	ConsentAnsweredAt  time.Time // zero when not answered
+	ConsentAccepted    bool
+
+	RingTime       time.Duration
+	TalkTime       time.Duration
+	BackOfficeTime time.Duration
+	ActivityType   string
+	Lost           bool
+
+	State         string
+	RetainedUntil time.Time
+	Audio         Audio
+	Evaluated     bool
+	CreatedAt     time.Time
+}
+
+// Waveform is what playback needs, computed once at ingestion.
+type Waveform struct {
+	Peaks           []byte // one per Bucket, 0..255 of full scale
+	Bucket          time.Duration
+	FrameOffsets    []int64
+	SamplesPerFrame int
+	SampleRate      int
+}
+
+// NewCall is a call to insert with its waveform.
+type NewCall struct {
+	Call     Call
+	Waveform Waveform
+}
+
+// Scope limits the calls a caller may read. The zero Scope reads nothing.
+type Scope struct {
+	All      bool
+	TeamIDs  []string // calls of these teams
+	AgentIDs []string // calls of these agents
+}
+
+// Empty tells whether the scope can match no call at all.
+func (s Scope) Empty() bool { return !s.All && len(s.TeamIDs) == 0 && len(s.AgentIDs) == 0 }
+
+// Filter narrows a call listing; zero fields do not filter.
+type Filter struct {
+	StartedAfter  time.Time
+	StartedBefore time.Time
+	TeamIDs       []string
+	AgentIDs      []string
+	CampaignIDs   []string
+	Evaluated     *bool
+	MinDuration   time.Duration
+	MaxDuration   time.Duration
+}
+
+// Order keys for ListCalls.
+const (
+	OrderStartedAt = "started_at"
+	OrderDuration  = "duration"
+	OrderAgentName = "agent_name"
+)
+
+// Cursor is the position after which a page starts (keyset pagination): the
+// sort key of the last row seen and its id as tie-breaker.
+type Cursor struct {
+	Int int64  // started_at or duration in ms
+	Str string // agent name
+	ID  string
+}
+
+// ListQuery asks for one page of kept calls.
+type ListQuery struct {
+	Scope  Scope
+	Filter Filter
+	Order  string // one of the Order* keys
+	Desc   bool
+	Limit  int
+	After  *Cursor
+}
+
+// Store is the persistence the backend needs.
+type Store interface {
+	Close() error
+
+	CreateUser(ctx context.Context, u User) error
+	UserByLogin(ctx context.Context, login string) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	SetPassword(ctx context.Context, userID, hash string, changeRequired bool) error
+	CountUsers(ctx context.Context) (int, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionByHash(ctx context.Context, hash string) (Session, error)
+	TouchSession(ctx context.Context, hash string, at time.Time) error
+	DeleteSession(ctx context.Context, hash string) error
+	// DeleteUserSessions revokes every session of the user but except.
+	DeleteUserSessions(ctx context.Context, userID, except string) error
+
+	CreateTeam(ctx context.Context, t Team) error
+	CreateAgent(ctx context.Context, a Agent) error
+	CreateCampaign(ctx context.Context, c Campaign) error
+	TeamByID(ctx context.Context, id string) (Team, error)
+	AgentByID(ctx context.Context, id string) (Agent, error)
+	CampaignByID(ctx context.Context, id string) (Campaign, error)
+
+	// InsertCalls adds calls in one transaction; ErrDuplicate if an
+	// external_id is already known.
+	InsertCalls(ctx context.Context, calls []NewCall) error
+	CallIDByExternalID(ctx context.Context, externalID string) (string, error)
+	// GetCall returns a kept call inside scope, or ErrNotFound.
+	GetCall(ctx context.Context, id string, scope Scope) (Call, error)
+	ListCalls(ctx context.Context, q ListQuery) (calls []Call, total int64, err error)
+	GetWaveform(ctx context.Context, id string, scope Scope) (Waveform, error)
+
+	AddOptOut(ctx context.Context, day time.Time, n int) error
+	OptOutCount(ctx context.Context, day time.Time) (int, error)
+	AddSamplingCounts(ctx context.Context, day time.Time, received, kept int) error
+
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// DayOf is the 00:00 UTC instant of t's day, the key of per-day counters.
+func DayOf(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,282 @@
+// Command ecouted is the Écoute recording backend.
+//
+//	ecouted [--data DIR] <command> [flags]
+//
+// Commands: init, serve, seed-demo, user add. The data directory defaults to
+// $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ecoute/ecoute/backend"
+	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/policy"
+)
+
+const usage = `ecouted — the Écoute recording backend
+
+Usage:
+  ecouted [--data DIR] <command> [flags]
+
+Commands:
+  init        create the data directory, the TLS certificates and the first administrator
+  serve       serve gRPC (TLS by default)
+  seed-demo   fill an empty data directory with demo data and one account per role
+  user add    create an account
+
+Global flags:
+  --data DIR  data directory (default: $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted)
+
+Run "ecouted <command> --help" for the flags of a command.
+`
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "ecouted")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "ecouted")
+	}
+	return "ecouted-data"
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "ecouted:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	global := flag.NewFlagSet("ecouted", flag.ContinueOnError)
+	global.SetOutput(stderr)
+	global.Usage = func() { fmt.Fprint(stderr, usage) }
+	data := global.String("data", defaultDataDir(), "data directory")
+	if err := global.Parse(args); err != nil {
+		return err
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	cmd, rest := rest[0], rest[1:]
+	switch cmd {
+	case "init":
+		return cmdInit(*data, rest, stdin, stdout, stderr)
+	case "serve":
+		return cmdServe(*data, rest, stderr)
+	case "seed-demo":
+		return cmdSeed(*data, rest, stdout, stderr)
+	case "user":
+		if len(rest) == 0 || rest[0] != "add" {
+			return errors.New(`unknown user command: use "ecouted user add --help"`)
+		}
+		return cmdUserAdd(*data, rest[1:], stdin, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user add)", cmd)
+}
+
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ecouted [--data DIR] %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func open(ctx context.Context, data string, log *slog.Logger, hosts []string) (*backend.App, error) {
+	return backend.Open(ctx, backend.Config{DataDir: data, Logger: log, TLSHosts: hosts})
+}
+
+// readPassword takes the password from stdin when it is piped; ok is false
+// when stdin is a terminal (or nothing was piped).
+func readPassword(stdin io.Reader) (pw string, ok bool, err error) {
+	if f, isFile := stdin.(*os.File); isFile {
+		st, err := f.Stat()
+		if err != nil || st.Mode()&os.ModeCharDevice != 0 {
+			return "", false, nil
+		}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read password from stdin: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	return line, line != "", nil
+}
+
+func cmdInit(data string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("init", `init --login LOGIN --name "First Last"`+"\n\n"+
+		"Creates the data directory, the CA and server certificate (in DIR/tls) and the first\n"+
+		"administrator. The password is read from stdin when piped; otherwise one is generated\n"+
+		"and printed once.", stderr)
+	login := fs.String("login", "admin", "login of the first administrator")
+	name := fs.String("name", "", `full name of the first administrator, e.g. "Paul Renaud" (required)`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New(`init: --name "First Last" is required (accounts are named, R9)`)
+	}
+	pw, piped, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	if !piped {
+		pw = auth.GeneratePassword()
+	}
+	ctx := context.Background()
+	app, err := open(ctx, data, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	if err := app.InitAdmin(ctx, *login, *name, pw); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	fmt.Fprintf(stdout, "initialised %s\nadministrator: %s\n", data, *login)
+	if !piped {
+		fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
+	}
+	fmt.Fprintf(stdout, "CA certificate for clients: %s\n", filepath.Join(data, backend.TLSDir, "ca.pem"))
+	return nil
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdServe(data string, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [--listen ADDR] [--insecure] [--tls-host NAME]...\n\n"+
+		"Serves gRPC with TLS (certificates in DIR/tls, made on first start) until SIGINT or\n"+
+		"SIGTERM. Prints \"listening on ADDR\" on stderr once ready.", stderr)
+	listen := fs.String("listen", "127.0.0.1:7443", "address to listen on (port 0 picks a free port)")
+	insecure := fs.Bool("insecure", false, "serve plain text; accepted on loopback addresses only")
+	var hosts listFlag
+	fs.Var(&hosts, "tls-host", "extra host name or address for the server certificate (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *insecure && !backend.IsLoopback(*listen) {
+		return fmt.Errorf("serve: --insecure is allowed on loopback addresses only, not %s", *listen)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := open(ctx, data, log, hosts)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	mode := "TLS"
+	if *insecure {
+		mode = "plain text (loopback only)"
+	}
+	fmt.Fprintf(stderr, "listening on %s\n", lis.Addr())
+	log.Info("serving", "addr", lis.Addr().String(), "mode", mode, "data", data)
+	err = app.Serve(ctx, lis, !*insecure)
+	log.Info("stopped")
+	return err
+}
+
+func cmdSeed(data string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("seed-demo", "seed-demo\n\n"+
+		"Fills an empty data directory with demo data (3 teams, 12 agents, 30 days of sampled\n"+
+		"calls ending today) and one account per role with a random password, printed as\n"+
+		"\"<role> <login> <password>\" lines. Refuses a directory already seeded.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	app, err := open(ctx, data, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	t0 := time.Now()
+	accounts, err := app.SeedDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("seed-demo: %w", err)
+	}
+	for _, a := range accounts {
+		fmt.Fprintf(stdout, "%s %s %s\n", a.Role, a.Login, a.Password)
+	}
+	fmt.Fprintf(stderr, "seeded in %s\n", time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+func cmdUserAdd(data string, args []string, stdin io.Reader, stderr io.Writer) error {
+	fs := newFlags("user add", `user add --login LOGIN --name "First Last" --role ROLE [--team TEAM]... [--agent AGENT]`+"\n\n"+
+		"Creates an account; the password is read from stdin (one line). Roles: "+strings.Join(policy.Roles, ", ")+".\n"+
+		"A supervisor or trainer needs --team; an agent needs --agent.", stderr)
+	login := fs.String("login", "", "login (required)")
+	name := fs.String("name", "", "full name (required)")
+	role := fs.String("role", "", "role (required)")
+	agent := fs.String("agent", "", "agent id an agent account is linked to")
+	mustChange := fs.Bool("must-change-password", false, "make the user choose a new password at first login")
+	var teams listFlag
+	fs.Var(&teams, "team", "team id (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *login == "" || *name == "" || *role == "" {
+		return errors.New("user add: --login, --name and --role are required")
+	}
+	pw, ok, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("user add: pipe the password on stdin, e.g. printf '%s\\n' \"$PW\" | ecouted user add ...")
+	}
+	ctx := context.Background()
+	app, err := open(ctx, data, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	if err := app.AddUser(ctx, backend.NewUser{Login: *login, DisplayName: *name, Role: *role, Password: pw,
+		TeamIDs: teams, AgentID: *agent, PasswordChangeRequired: *mustChange}); err != nil {
+		return fmt.Errorf("user add: %w", err)
+	}
+	fmt.Fprintf(stderr, "user %s (%s) created\n", *login, *role)
+	return nil
+}
