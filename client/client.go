@@ -1,0 +1,241 @@
+// Package client talks to ecouted over gRPC and TLS. It pins the server's
+// certificate authority on first use (like SSH's known_hosts), carries the
+// bearer token on every call, and exposes a call's audio as a player.Source.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+)
+
+// DefaultPort is used when an address has no port.
+const DefaultPort = "7443"
+
+// Options say how to trust the server.
+type Options struct {
+	// Insecure connects in plain text. Refused unless the address is a
+	// loopback one.
+	Insecure bool
+	// CAPEM, when set, is the only CA trusted; nothing is pinned. The
+	// in-process demo uses it.
+	CAPEM []byte
+	// PinFile holds the pinned CAs; empty means DefaultPinFile().
+	PinFile string
+}
+
+// Client is a connection to one server. It is safe for concurrent use.
+type Client struct {
+	addr   string
+	conn   *grpc.ClientConn
+	auth   ecoutev1.AuthServiceClient
+	calls  ecoutev1.CallServiceClient
+	token  *tokenCreds
+	notice string
+	secure bool
+}
+
+// Dial connects to addr ("host:port"; the port defaults to 7443). With TLS
+// it completes one handshake before returning, so an unreachable server or
+// a changed CA is reported here rather than at the first call.
+func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
+	addr, err := normalizeAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	tok := &tokenCreds{}
+	c := &Client{addr: addr, token: tok}
+	var creds credentials.TransportCredentials
+	if opts.Insecure {
+		host, _, _ := net.SplitHostPort(addr)
+		if !isLoopback(host) {
+			return nil, fmt.Errorf("connect %s: plain text is allowed only on loopback addresses (localhost, 127.0.0.1, ::1)", addr)
+		}
+		creds = insecure.NewCredentials()
+	} else {
+		v := &verifier{addr: addr}
+		if len(opts.CAPEM) > 0 {
+			ca, err := newFixedCA(opts.CAPEM)
+			if err != nil {
+				return nil, fmt.Errorf("connect %s: %w", addr, err)
+			}
+			v.fixed = ca
+		} else {
+			path := opts.PinFile
+			if path == "" {
+				if path, err = DefaultPinFile(); err != nil {
+					return nil, err
+				}
+			}
+			v.store = &pinStore{path: path}
+		}
+		if err := probe(ctx, addr, v.tlsConfig()); err != nil {
+			return nil, err
+		}
+		v.mu.Lock()
+		c.notice = v.notice
+		v.mu.Unlock()
+		creds = credentials.NewTLS(v.tlsConfig())
+		c.secure = true
+	}
+	conn, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithPerRPCCredentials(tok),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	c.conn = conn
+	c.auth = ecoutev1.NewAuthServiceClient(conn)
+	c.calls = ecoutev1.NewCallServiceClient(conn)
+	return c, nil
+}
+
+// probe makes one TLS handshake so that trust on first use happens, and
+// trust errors are reported, before gRPC hides them behind "Unavailable".
+func probe(ctx context.Context, addr string, cfg *tls.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: cfg}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		var ne *net.OpError
+		if errors.As(err, &ne) && ne.Op == "dial" {
+			return fmt.Errorf("server %s unreachable: %w", addr, err)
+		}
+		return fmt.Errorf("connect %s: %w", addr, err)
+	}
+	return conn.Close()
+}
+
+func normalizeAddr(addr string) (string, error) {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return "", errors.New("server address is empty")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		// No port (or a bare IPv6 address): add the default one.
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), DefaultPort)
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return "", fmt.Errorf("server address %q: %w", addr, err)
+		}
+	}
+	return addr, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Addr is the address dialled, with its port.
+func (c *Client) Addr() string { return c.addr }
+
+// Secure reports whether the connection uses TLS.
+func (c *Client) Secure() bool { return c.secure }
+
+// TrustNotice is non-empty when Dial pinned a new server's CA; show it to
+// the user, with the fingerprint, so they can compare it out of band.
+func (c *Client) TrustNotice() string { return c.notice }
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// SetToken sets the bearer token sent with every call (e.g. one obtained
+// elsewhere). Login sets it too.
+func (c *Client) SetToken(t string) { c.token.set(t) }
+
+// Login opens a session and keeps its token for later calls.
+func (c *Client) Login(ctx context.Context, login, password string) (*ecoutev1.LoginResponse, error) {
+	resp, err := c.auth.Login(ctx, &ecoutev1.LoginRequest{Login: login, Password: password})
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	c.token.set(resp.GetToken())
+	return resp, nil
+}
+
+// Logout closes the session and forgets the token, even if the server
+// could not be told.
+func (c *Client) Logout(ctx context.Context) error {
+	_, err := c.auth.Logout(ctx, &ecoutev1.LogoutRequest{})
+	c.token.set("")
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// WhoAmI returns the authenticated user.
+func (c *Client) WhoAmI(ctx context.Context) (*ecoutev1.Principal, error) {
+	resp, err := c.auth.WhoAmI(ctx, &ecoutev1.WhoAmIRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("who am i: %w", err)
+	}
+	return resp.GetPrincipal(), nil
+}
+
+// ListCalls returns one page of sampled calls.
+func (c *Client) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error) {
+	resp, err := c.calls.ListCalls(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	return resp, nil
+}
+
+// GetCall returns one call, with the fields the role may see.
+func (c *Client) GetCall(ctx context.Context, callID string) (*ecoutev1.Call, error) {
+	resp, err := c.calls.GetCall(ctx, &ecoutev1.GetCallRequest{CallId: callID})
+	if err != nil {
+		return nil, fmt.Errorf("get call %s: %w", callID, err)
+	}
+	return resp.GetCall(), nil
+}
+
+// GetWaveform returns a call's peaks and frame index.
+func (c *Client) GetWaveform(ctx context.Context, callID string) (*ecoutev1.GetWaveformResponse, error) {
+	resp, err := c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID})
+	if err != nil {
+		return nil, fmt.Errorf("get waveform %s: %w", callID, err)
+	}
+	return resp, nil
+}
+
+// tokenCreds adds the bearer token to every call. It does not require
+// transport security because plain text is allowed on loopback.
+type tokenCreds struct {
+	mu    sync.RWMutex
+	token string
+}
+
+func (t *tokenCreds) set(s string) {
+	t.mu.Lock()
+	t.token = s
+	t.mu.Unlock()
+}
+
+func (t *tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.token == "" {
+		return nil, nil
+	}
+	return map[string]string{"authorization": "Bearer " + t.token}, nil
+}
+
+func (t *tokenCreds) RequireTransportSecurity() bool { return false }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ecoute/ecoute/backend"
+	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/player"
+	"github.com/ecoute/ecoute/themes"
+	"github.com/ecoute/ecoute/tui"
+)
+
+var demoUsage = fmt.Sprintf(`usage: ecoute demo [--data DIR] [--as ROLE] [--theme NAME] [--silent]
+
+Runs a complete Écoute in this process: a backend on a loopback port with TLS
+and an SQLite store, filled with demo data (3 teams, 12 agents, 30 days of
+sampled calls ending today), and the console logged in as a demo account.
+
+  --data DIR     keep the demo data in DIR (created and seeded on first use);
+                 default: a temporary directory removed on exit
+  --as ROLE      log in as the demo account of ROLE (default supervisor):
+                 supervisor, trainer, agent, hr, client, maintenance, dpo, admin
+  --theme NAME   colours: %v (default %s; NO_COLOR turns colours off)
+  --silent       do not open the sound device; play silently in real time
+
+The demo accounts and their passwords are written to the log
+(%s) so you can log in as another role.
+`, themes.Names(), themes.Default, logPathHint())
+
+func runDemo(args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dataDir := fs.String("data", "", "")
+	role := fs.String("as", "supervisor", "")
+	theme := fs.String("theme", "", "")
+	silent := fs.Bool("silent", false, "")
+	if help, err := parseFlags(fs, args, demoUsage); help || err != nil {
+		return err
+	}
+	if _, err := themes.Lookup(*theme); err != nil {
+		return err
+	}
+
+	dir := *dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ecoute-demo-")
+		if err != nil {
+			return fmt.Errorf("demo data dir: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	return withStderrLog(func(log *os.File) error {
+		logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		app, err := backend.Open(ctx, backend.Config{DataDir: dir, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("open demo backend in %s: %w", dir, err)
+		}
+		defer app.Close()
+
+		account, err := demoAccount(ctx, app, *role, log)
+		if err != nil {
+			return err
+		}
+
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("demo backend listen: %w", err)
+		}
+		srvCtx, stopServer := context.WithCancel(ctx)
+		served := make(chan error, 1)
+		go func() { served <- app.Serve(srvCtx, lis, true) }()
+		defer func() {
+			stopServer()
+			<-served
+		}()
+
+		caPEM, err := app.CACertPEM()
+		if err != nil {
+			return err
+		}
+		c, err := client.Dial(ctx, lis.Addr().String(), client.Options{CAPEM: caPEM})
+		if err != nil {
+			return fmt.Errorf("connect to the demo backend: %w", err)
+		}
+		defer c.Close()
+
+		eng := player.NewEngine(player.EngineOptions{ForceNull: *silent, Log: log})
+		defer eng.Close()
+		return tui.Run(ctx, tui.Options{
+			Client:     c,
+			Engine:     eng,
+			ServerAddr: "demo (" + c.Addr() + ")",
+			Login:      account.Login,
+			Password:   account.Password,
+			Theme:      *theme,
+		})
+	})
+}
+
+// demoAccount seeds the data directory on first use and returns the demo
+// account to log in with. Demo passwords are random and known only when
+// made, so a kept data directory gets a fresh one for the account used.
+func demoAccount(ctx context.Context, app *backend.App, role string, log *os.File) (backend.DemoAccount, error) {
+	accounts, err := app.SeedDemo(ctx)
+	switch {
+	case errors.Is(err, backend.ErrAlreadySeeded):
+		acc, err := app.RenewDemoPassword(ctx, role)
+		if err != nil {
+			return backend.DemoAccount{}, fmt.Errorf("demo account for %s: %w", role, err)
+		}
+		fmt.Fprintf(log, "demo account: %s %s %s\n", acc.Role, acc.Login, acc.Password)
+		return acc, nil
+	case err != nil:
+		return backend.DemoAccount{}, fmt.Errorf("seed demo data: %w", err)
+	}
+	var found *backend.DemoAccount
+	for i, a := range accounts {
+		fmt.Fprintf(log, "demo account: %s %s %s\n", a.Role, a.Login, a.Password)
+		if a.Role == role {
+			found = &accounts[i]
+		}
+	}
+	if found == nil {
+		return backend.DemoAccount{}, fmt.Errorf("no demo account for role %q", role)
+	}
+	return *found, nil
+}

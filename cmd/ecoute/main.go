@@ -1,0 +1,85 @@
+// Command ecoute is the Écoute console: it connects to ecouted and runs the
+// terminal UI, runs a self-contained demo, or plays a local recording.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+const mainUsage = `Écoute — quality-monitoring console for call centres.
+
+usage:
+  ecoute [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH] [--silent]
+                              connect to a server and open the console
+  ecoute demo [--data DIR]    run a server with demo data in this process and open the console
+  ecoute play FILE.mp3 [--no-tui]
+                              play a local recording
+  ecoute help [COMMAND]       show this help, or a command's
+
+Run "ecoute help connect" for the connection options.
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "ecoute:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo":
+			return runDemo(args[1:])
+		case "play":
+			return runPlay(args[1:])
+		case "connect":
+			return runConnect(args[1:])
+		case "help":
+			return runHelp(args[1:])
+		case "-h", "-help", "--help":
+			fmt.Print(mainUsage)
+			return nil
+		}
+	}
+	return runConnect(args)
+}
+
+func runHelp(args []string) error {
+	if len(args) == 0 {
+		fmt.Print(mainUsage)
+		return nil
+	}
+	switch args[0] {
+	case "connect":
+		return runConnect([]string{"--help"})
+	case "demo":
+		return runDemo([]string{"--help"})
+	case "play":
+		return runPlay([]string{"--help"})
+	}
+	return fmt.Errorf("no help for %q\n\n%s", args[0], mainUsage)
+}
+
+func parseFlags(fs *flag.FlagSet, args []string, usage string) (help bool, err error) {
+	fs.Usage = func() {}
+	fs.SetOutput(discard{})
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Print(usage)
+			return true, nil
+		}
+		return false, fmt.Errorf("%v\n\n%s", err, usage)
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected argument %q\n\n%s", fs.Arg(0), usage)
+	}
+	return false, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

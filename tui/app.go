@@ -1,0 +1,595 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/player"
+	"github.com/ecoute/ecoute/themes"
+)
+
+// statusTTL is how long a transient status message stays.
+const statusTTL = 6 * time.Second
+
+// Options configure Run. The program takes its input, output, environment
+// and colour profile from the caller so it can be served over SSH.
+type Options struct {
+	Client     *client.Client
+	Engine     Engine // *player.Engine
+	ServerAddr string
+	// Login and Password, when both set, log in at start (the demo).
+	Login, Password string
+	Input           io.Reader // nil: stdin
+	Output          io.Writer // nil: stdout
+	Theme           string    // themes.Names(); "" is the default
+	// Notice is shown on the login screen (the client's trust notice
+	// after pinning a new server, with the fingerprint to compare).
+	Notice string
+	// ProgramOptions are passed to tea.NewProgram after the ones above
+	// (SSH: tea.WithEnvironment, tea.WithColorProfile, tea.WithWindowSize).
+	ProgramOptions []tea.ProgramOption
+}
+
+// App is the console's only tea.Model.
+type App struct {
+	c       *Common
+	stack   []Screen
+	help    help.Model
+	showAll bool // the help overlay is open
+	status  StatusMsg
+	statSeq int
+	local   bool // the one-screen local player
+	quit    bool
+	retry   retrier
+}
+
+func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr string) *App {
+	c := &Common{
+		Ctx:        ctx,
+		Theme:      theme,
+		Styles:     themes.New(theme, true),
+		Keys:       newGlobalKeys(),
+		Backend:    b,
+		Engine:     eng,
+		ServerAddr: addr,
+	}
+	a := &App{c: c, help: help.New()}
+	a.help.Styles = c.Styles.Help
+	return a
+}
+
+// NewApp builds the console on a backend; it starts at the login screen.
+// Exported for tests and for callers that run their own tea.Program.
+func NewApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr, login, password string) *App {
+	a := newApp(ctx, b, eng, theme, addr)
+	a.stack = []Screen{newLoginScreen(a.c, login, password)}
+	return a
+}
+
+// Run runs the console until the user quits or ctx ends.
+func Run(ctx context.Context, opts Options) error {
+	theme, err := themes.Lookup(opts.Theme)
+	if err != nil {
+		return err
+	}
+	if opts.Client == nil {
+		return errors.New("tui: no client")
+	}
+	addr := opts.ServerAddr
+	if addr == "" {
+		addr = opts.Client.Addr()
+	}
+	a := NewApp(ctx, opts.Client, opts.Engine, theme, addr, opts.Login, opts.Password)
+	if ls, ok := a.top().(*loginScreen); ok {
+		ls.notice = opts.Notice
+	}
+	err = a.run(ctx, opts.Input, opts.Output, opts.ProgramOptions)
+	// Close the session on the way out; the screen is gone, so this is
+	// no longer inside Update.
+	if a.c.Principal != nil {
+		lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = opts.Client.Logout(lctx)
+		cancel()
+	}
+	return err
+}
+
+// RunLocalPlayer plays one track full screen (ecoute play FILE).
+func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, title string) error {
+	theme, err := themes.Lookup("")
+	if err != nil {
+		return err
+	}
+	var e Engine
+	if eng != nil {
+		e = eng
+	}
+	a := NewLocalApp(ctx, e, tr, title, theme)
+	return a.run(ctx, nil, nil, nil)
+}
+
+// NewLocalApp builds the one-screen player.
+func NewLocalApp(ctx context.Context, eng Engine, tr player.Track, title string, theme themes.Theme) *App {
+	a := newApp(ctx, nil, eng, theme, "")
+	a.local = true
+	a.stack = []Screen{newLocalScreen(a.c, tr, title)}
+	return a
+}
+
+func (a *App) run(ctx context.Context, in io.Reader, out io.Writer, extra []tea.ProgramOption) error {
+	opts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if in != nil {
+		opts = append(opts, tea.WithInput(in))
+	}
+	if out != nil {
+		opts = append(opts, tea.WithOutput(out))
+	}
+	opts = append(opts, extra...)
+	_, err := tea.NewProgram(a, opts...).Run()
+	// Whatever ended the program, release the audio.
+	for _, s := range a.stack {
+		if cl, ok := s.(closer); ok {
+			if cmd := cl.Close(); cmd != nil {
+				cmd()
+			}
+		}
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
+
+// Init implements tea.Model.
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, a.top().Init(), a.clearStatusLater())
+}
+
+func (a *App) clearStatusLater() tea.Cmd {
+	if a.status.Text == "" {
+		return nil
+	}
+	a.statSeq++
+	seq := a.statSeq
+	return tea.Tick(statusTTL, func(time.Time) tea.Msg { return clearStatusMsg{seq: seq} })
+}
+
+func (a *App) bodySize() (int, int) {
+	// Title line, hint line, status bar, and the banner while the
+	// connection is lost.
+	h := a.c.Height - 3
+	if a.bannerShown() {
+		h--
+	}
+	return a.c.Width, max(1, h)
+}
+
+func (a *App) bannerShown() bool { return a.retry.active() }
+
+func (a *App) resize() {
+	w, h := a.bodySize()
+	for _, s := range a.stack {
+		s.SetSize(w, h)
+	}
+	a.help.SetWidth(w)
+}
+
+func (a *App) push(s Screen) tea.Cmd {
+	a.stack = append(a.stack, s)
+	w, h := a.bodySize()
+	s.SetSize(w, h)
+	return s.Init()
+}
+
+// pop leaves the top screen; from the last one it quits.
+func (a *App) pop() tea.Cmd {
+	var cmd tea.Cmd
+	if cl, ok := a.top().(closer); ok {
+		cmd = cl.Close()
+	}
+	if len(a.stack) == 1 {
+		a.quit = true
+		return tea.Sequence(cmd, tea.Quit)
+	}
+	a.stack = a.stack[:len(a.stack)-1]
+	return cmd
+}
+
+// Update implements tea.Model.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if r, ok := msg.(rpcResult); ok {
+		a.noteConn(r.rpcErr())
+		if status.Code(r.rpcErr()) == codes.Unauthenticated && a.c.Principal != nil {
+			return a, a.sessionEnded()
+		}
+	}
+	switch msg := msg.(type) {
+	case unavailableMsg:
+		a.noteConn(msg.err)
+		shown := a.bannerShown()
+		cmd := a.retry.failed(msg.redo)
+		if a.retry.attempt > unreachableAfter {
+			a.c.Conn = connDown
+		}
+		if !shown {
+			a.resize()
+		}
+		return a, cmd
+	case retryTickMsg:
+		cmd := a.retry.ticked(msg)
+		if !a.bannerShown() {
+			a.resize()
+		}
+		return a, cmd
+	case tea.WindowSizeMsg:
+		a.c.Width, a.c.Height = msg.Width, msg.Height
+		a.resize()
+		return a, nil
+	case tea.BackgroundColorMsg:
+		a.c.Styles = themes.New(a.c.Theme, msg.IsDark())
+		a.help.Styles = a.c.Styles.Help
+		for _, s := range a.stack {
+			if r, ok := s.(restyler); ok {
+				r.Restyle()
+			}
+		}
+		a.resize()
+		return a, nil
+	case StatusMsg:
+		a.status = msg
+		return a, a.clearStatusLater()
+	case clearStatusMsg:
+		if msg.seq == a.statSeq {
+			a.status = StatusMsg{}
+		}
+		return a, nil
+	case loggedInMsg:
+		a.c.Principal = msg.resp.GetPrincipal()
+		calls := newCallsScreen(a.c)
+		a.stack = []Screen{calls}
+		w, h := a.bodySize()
+		calls.SetSize(w, h)
+		cmds := []tea.Cmd{calls.Init()}
+		if msg.resp.GetPasswordChangeRequired() {
+			cmds = append(cmds, cmdOf(StatusMsg{Text: warnPasswordAged, Level: LevelWarn}))
+		}
+		return a, tea.Batch(cmds...)
+	case OpenCallMsg:
+		return a, a.push(newCallScreen(a.c, msg.ID))
+	case BackMsg:
+		return a, a.pop()
+	case trackOpenedMsg:
+		// Only the call screen that asked may keep the track.
+		if cs, ok := a.top().(*callScreen); ok && cs.id == msg.screen {
+			return a, cs.Update(msg)
+		}
+		if msg.track != nil {
+			tr := msg.track
+			return a, func() tea.Msg { _ = tr.Close(); return nil }
+		}
+		return a, nil
+	case tea.KeyPressMsg:
+		return a, a.handleKey(msg)
+	case tea.MouseClickMsg:
+		if a.showAll {
+			return a, nil
+		}
+		// Screens count rows from their own top, below the title line.
+		m := msg.Mouse()
+		m.Y--
+		if a.bannerShown() {
+			m.Y--
+		}
+		return a, a.top().Update(tea.MouseClickMsg(m))
+	}
+	return a, a.top().Update(msg)
+}
+
+// sessionEnded goes back to the login screen, login filled in, when the
+// server no longer accepts the token (expired, revoked).
+func (a *App) sessionEnded() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range a.stack {
+		if cl, ok := s.(closer); ok {
+			cmds = append(cmds, cl.Close())
+		}
+	}
+	login := a.c.Principal.GetLogin()
+	a.c.Principal = nil
+	a.showAll = false
+	ls := newLoginScreen(a.c, login, "")
+	ls.err = errSessionExpired
+	a.stack = []Screen{ls}
+	w, h := a.bodySize()
+	ls.SetSize(w, h)
+	cmds = append(cmds, ls.setFocus(1))
+	return tea.Batch(cmds...)
+}
+
+func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := a.c.Keys
+	if on(msg, k.Quit) {
+		a.quit = true
+		var cmds []tea.Cmd
+		for _, s := range a.stack {
+			if cl, ok := s.(closer); ok {
+				cmds = append(cmds, cl.Close())
+			}
+		}
+		a.stack = a.stack[:1]
+		return tea.Sequence(tea.Batch(cmds...), tea.Quit)
+	}
+	if t, ok := a.top().(typing); ok && t.Typing() {
+		return a.top().Update(msg)
+	}
+	if a.showAll {
+		if on(msg, k.Help, k.Back) {
+			a.showAll = false
+		}
+		return nil
+	}
+	switch {
+	case on(msg, k.Help):
+		a.showAll = true
+		return nil
+	case on(msg, k.Back):
+		return a.pop()
+	}
+	// A key the role may not use says why instead of doing nothing.
+	if why := disabledReason(a.top().Keys(), msg); why != "" {
+		return cmdOf(StatusMsg{Text: why, Level: LevelWarn})
+	}
+	return a.top().Update(msg)
+}
+
+func (a *App) noteConn(err error) {
+	switch {
+	case err == nil:
+		a.c.Conn = connOK
+		a.retry.succeeded()
+	case status.Code(err) == codes.Unavailable:
+		if a.c.Conn != connDown {
+			a.c.Conn = connRetrying
+		}
+	default:
+		// Any other answer (not found, denied) came from the server.
+		a.c.Conn = connOK
+		a.retry.succeeded()
+	}
+}
+
+// banner is the connection-lost line, or "".
+func (a *App) banner() string {
+	if !a.bannerShown() {
+		return ""
+	}
+	text := bannerRetrying
+	if a.retry.left > 0 {
+		text = fmt.Sprintf(bannerLost, a.retry.left)
+	}
+	if n := len(a.retry.pending); n > 0 {
+		text += fmt.Sprintf(bannerPending, n)
+	}
+	text = ansi.Truncate(" "+text, a.c.Width, "…")
+	return a.c.Styles.Banner.Render(text + strings.Repeat(" ", max(0, a.c.Width-lipgloss.Width(text))))
+}
+
+// View implements tea.Model; it is the only place a tea.View is built.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.WindowTitle = appName + " — " + a.top().Title()
+	if _, ok := a.top().(*callsScreen); ok {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	return v
+}
+
+func (a *App) render() string {
+	if a.quit || a.c.Width == 0 {
+		return ""
+	}
+	st := a.c.Styles
+	w, h := a.bodySize()
+	title := st.Title.Render(appName) + st.Muted.Render(" › ") + st.Text.Render(a.top().Title())
+	var body string
+	if a.showAll {
+		body = a.helpView(w, h)
+	} else {
+		body = a.top().View()
+	}
+	body = lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).MaxWidth(w).Render(body)
+	hints := a.help.ShortHelpView(a.hintBindings())
+	lines := []string{ansi.Truncate(title, w, "…")}
+	if b := a.banner(); b != "" {
+		lines = append(lines, b)
+	}
+	return strings.Join(append(lines, body, hints, a.statusBar()), "\n")
+}
+
+// hintBindings are the screen's hinted keys plus the global keys that
+// apply.
+func (a *App) hintBindings() []key.Binding {
+	bs := hints(a.top().Keys())
+	if t, ok := a.top().(typing); ok && t.Typing() {
+		return bs
+	}
+	return append(bs, a.c.Keys.Help.Binding, a.backBinding().Binding)
+}
+
+// backBinding says "quit" on the last screen, where going back quits.
+func (a *App) backBinding() Binding {
+	b := a.c.Keys.Back
+	if len(a.stack) == 1 {
+		b.SetHelp(b.Help().Key, keyQuit)
+	}
+	return b
+}
+
+// helpGroups is everything the overlay lists: the screen's keys, the
+// global ones, and the full texts the status bar had to shorten.
+func (a *App) helpGroups() []Group {
+	groups := slices.Clone(a.top().Keys())
+	return append(groups, Group{Title: helpGlobal, Keys: []Binding{a.c.Keys.Help, a.backBinding(), a.c.Keys.Quit}})
+}
+
+func (a *App) helpView(w, h int) string {
+	st := a.c.Styles
+	var blocks []string
+	for _, g := range a.helpGroups() {
+		blocks = append(blocks, renderGroup(st, g, max(20, w-8)))
+	}
+	body := lipgloss.JoinHorizontal(lipgloss.Top, interleave(blocks, "    ")...)
+	if lipgloss.Width(body) > w-6 {
+		body = lipgloss.JoinVertical(lipgloss.Left, interleave(blocks, "")...)
+	}
+	lines := []string{st.Title.Render(helpTitle + " — " + a.top().Title()), "", body}
+	if a.c.Engine != nil {
+		lines = append(lines, "", st.Label.Render(fmt.Sprintf(helpAudioFmt, ""))+st.Value.Render(a.audioText()))
+	}
+	lines = append(lines, "", st.Muted.Render(helpClose))
+	content := lipgloss.JoinVertical(lipgloss.Left, lines...)
+	content = lipgloss.NewStyle().MaxWidth(max(10, w-4)).Render(content)
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, st.Box.Render(content))
+}
+
+// renderGroup lists a group's keys, the disabled ones dimmed with their
+// reason.
+func renderGroup(st themes.Styles, g Group, width int) string {
+	kw := 0
+	for _, b := range g.Keys {
+		kw = max(kw, lipgloss.Width(b.Help().Key))
+	}
+	lines := []string{st.Subtle.Bold(true).Render(g.Title)}
+	for _, b := range g.Keys {
+		keyText := b.Help().Key + strings.Repeat(" ", kw-lipgloss.Width(b.Help().Key))
+		if b.Reason != "" {
+			line := keyText + "  " + b.Help().Desc + " — " + b.Reason
+			lines = append(lines, st.Disabled.Render(ansi.Truncate(line, width, "…")))
+			continue
+		}
+		lines = append(lines, st.Help.FullKey.Render(keyText)+"  "+st.Help.FullDesc.Render(b.Help().Desc))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func interleave(blocks []string, sep string) []string {
+	var out []string
+	for i, b := range blocks {
+		if i > 0 && sep != "" {
+			out = append(out, sep)
+		} else if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// audioText is where sound goes, and why when it is not the speaker.
+func (a *App) audioText() string {
+	out := a.c.Engine.OutputReason()
+	if out == "" {
+		out = string(a.c.Engine.Output())
+	}
+	return out
+}
+
+// statusBar shows, left to right: the connection, the user and role, the
+// audio output and the last transient message. When the line is too
+// narrow the server address, then the audio reason, then the user label
+// give way (the help overlay shows the audio reason in full).
+func (a *App) statusBar() string {
+	st := a.c.Styles
+	w := a.c.Width
+	sep := st.StatusBar.Render("  ")
+	type segment struct{ full, short string }
+	var segs []segment
+	if a.local {
+		segs = append(segs, segment{full: st.StatusValue.Render(" " + statusLocal)})
+	} else {
+		var conn string
+		switch a.c.Conn {
+		case connOK:
+			conn = st.StatusOk.Render(statusConnOK)
+		case connRetrying:
+			conn = st.StatusWarn.Render(statusConnRetry)
+		case connDown:
+			conn = st.StatusError.Render(statusConnDown)
+		}
+		addr := st.StatusKey.Render(statusServer+" ") + st.StatusValue.Render(a.c.ServerAddr)
+		full, short := st.StatusBar.Render(" ")+addr, st.StatusBar.Render(" ")+conn
+		if conn != "" {
+			full += st.StatusBar.Render(" ") + conn
+		} else {
+			short = st.StatusBar.Render(" ")
+		}
+		segs = append(segs, segment{full: full, short: short})
+		if p := a.c.Principal; p != nil {
+			who := p.GetDisplayName()
+			if who == "" {
+				who = p.GetLogin()
+			}
+			v := st.StatusValue.Render(fmt.Sprintf("%s (%s)", who, p.GetRole()))
+			segs = append(segs, segment{full: st.StatusKey.Render(statusUser+" ") + v, short: v})
+		} else {
+			segs = append(segs, segment{full: st.StatusKey.Render(statusNotLogged)})
+		}
+	}
+	if a.c.Engine != nil {
+		style := st.StatusValue
+		if a.c.Engine.Output() != player.OutputSpeaker {
+			style = st.StatusWarn
+		}
+		key := st.StatusKey.Render(statusAudio + " ")
+		segs = append(segs, segment{full: key + style.Render(a.audioText()), short: key + style.Render(string(a.c.Engine.Output()))})
+	}
+	msg := ""
+	if a.status.Text != "" {
+		style := st.StatusValue
+		switch a.status.Level {
+		case LevelWarn:
+			style = st.StatusWarn
+		case LevelError:
+			style = st.StatusError
+		}
+		msg = sep + style.Render(a.status.Text)
+	}
+	join := func() string {
+		parts := make([]string, len(segs))
+		for i, sg := range segs {
+			parts[i] = sg.full
+		}
+		return strings.Join(parts, sep)
+	}
+	left := join()
+	// Shorten in order: server address, audio reason, user label, while
+	// the bar (and a little of the message) does not fit.
+	room := func() int { return lipgloss.Width(left) + min(lipgloss.Width(msg), 24) }
+	for _, i := range []int{0, len(segs) - 1, 1} {
+		if room() <= w || i >= len(segs) || segs[i].short == "" {
+			continue
+		}
+		segs[i].full = segs[i].short
+		left = join()
+	}
+	left = ansi.Truncate(left+msg, w, "…")
+	pad := max(0, w-lipgloss.Width(left))
+	return left + st.StatusBar.Render(strings.Repeat(" ", pad))
+}

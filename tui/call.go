@@ -1,0 +1,272 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/player"
+)
+
+// callLoadedMsg answers the call screen numbered screen for call callID.
+type callLoadedMsg struct {
+	screen int
+	callID string
+	call   *ecoutev1.Call
+	err    error
+}
+
+func (m callLoadedMsg) rpcErr() error { return m.err }
+
+// trackOpenedMsg carries the track opened for a call screen. If that screen
+// is gone when it arrives, the App closes the track.
+type trackOpenedMsg struct {
+	screen int
+	callID string
+	track  player.Track
+	err    error
+}
+
+func (m trackOpenedMsg) rpcErr() error { return m.err }
+
+type callScreen struct {
+	c      *Common
+	id     int // this screen's number, carried by its replies
+	callID string
+	call   *ecoutev1.Call
+	err    string
+	player *playerWidget
+	width  int
+	height int
+}
+
+func newCallScreen(c *Common, callID string) *callScreen {
+	s := &callScreen{c: c, id: c.NextSeq(), callID: callID, player: newPlayerWidget(c)}
+	if !c.May(methodStreamAudio) {
+		s.player.keys.disableTransport(fmt.Sprintf(reasonNoListen, c.role()))
+	}
+	return s
+}
+
+func (s *callScreen) Title() string {
+	if s.call == nil {
+		return fmt.Sprintf(callTitle, s.callID)
+	}
+	parts := []string{fmtTime(s.call.GetStartedAt(), s.c.loc())}
+	if n := s.call.GetAgentName(); n != "" && s.c.Sees("call.agent_name") {
+		parts = append(parts, n)
+	}
+	return fmt.Sprintf(callTitle, strings.Join(parts, " — "))
+}
+
+func (s *callScreen) Restyle() { s.player.Restyle() }
+
+func (s *callScreen) Init() tea.Cmd {
+	id, callID, b, ctx := s.id, s.callID, s.c.Backend, s.c.Ctx
+	return s.c.rpc(func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		defer cancel()
+		call, err := b.GetCall(ctx, callID)
+		return callLoadedMsg{screen: id, callID: callID, call: call, err: err}
+	})
+}
+
+// openTrack fetches what playback needs (frame index, size) and opens the
+// track on the engine, all in the Cmd.
+func (s *callScreen) openTrack() tea.Cmd {
+	id, callID, b, eng, ctx := s.id, s.callID, s.c.Backend, s.c.Engine, s.c.Ctx
+	size := s.call.GetAudio().GetSizeBytes()
+	return s.c.rpc(func() tea.Msg {
+		fail := func(err error) tea.Msg { return trackOpenedMsg{screen: id, callID: callID, err: err} }
+		if eng == nil {
+			return fail(errNoEngine)
+		}
+		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		defer cancel()
+		wf, err := b.GetWaveform(ctx, callID)
+		if err != nil {
+			return fail(err)
+		}
+		if size <= 0 {
+			if size, err = b.AudioSize(ctx, callID); err != nil {
+				return fail(err)
+			}
+		}
+		info := player.Info{
+			Size:            size,
+			FrameOffsets:    wf.GetFrameOffsets(),
+			SampleRate:      int(wf.GetSampleRate()),
+			SamplesPerFrame: int(wf.GetSamplesPerFrame()),
+		}
+		tr, err := eng.Open(b.AudioSource(callID, size), info)
+		if err != nil {
+			return fail(fmt.Errorf("open audio: %w", err))
+		}
+		return trackOpenedMsg{screen: id, callID: callID, track: tr}
+	})
+}
+
+func (s *callScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.player.SetWidth(min(w-2, 80))
+}
+
+func (s *callScreen) Close() tea.Cmd { return s.player.Detach() }
+
+func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case callLoadedMsg:
+		if msg.screen != s.id {
+			return nil
+		}
+		if msg.err != nil {
+			s.err = explain(msg.err, s.c.ServerAddr)
+			s.player.Fail(callNoAudio)
+			return nil
+		}
+		s.call = msg.call
+		if !s.c.May(methodStreamAudio) {
+			s.player.Fail(fmt.Sprintf(callMayNotListen, s.c.Principal.GetRole()))
+			return nil
+		}
+		return s.openTrack()
+	case trackOpenedMsg:
+		if msg.screen != s.id {
+			if msg.track != nil {
+				tr := msg.track
+				return func() tea.Msg { _ = tr.Close(); return nil }
+			}
+			return nil
+		}
+		if msg.err != nil {
+			s.player.Fail(fmt.Sprintf(playerErrFmt, explain(msg.err, s.c.ServerAddr)))
+			return nil
+		}
+		return s.player.Attach(msg.track)
+	}
+	cmd, _ := s.player.Update(msg)
+	return cmd
+}
+
+// field is one line of the detail view, shown only if the role sees it and
+// the server sent something.
+type field struct {
+	label, path, value string
+}
+
+func (s *callScreen) fields() []field {
+	c := s.call
+	yesNo := func(b bool) string {
+		if b {
+			return valueYes
+		}
+		return valueNo
+	}
+	fs := []field{
+		{lblStarted, "call.started_at", fmtTime(c.GetStartedAt(), s.c.loc())},
+		{lblEnded, "call.ended_at", fmtTime(c.GetEndedAt(), s.c.loc())},
+		{lblDuration, "call.duration", fmtDurationPB(c.GetDuration())},
+		{lblAgent, "call.agent_name", c.GetAgentName()},
+		{lblTeam, "call.team_name", c.GetTeamName()},
+		{lblCampaign, "call.campaign_name", c.GetCampaignName()},
+		{lblDirection, "call.direction", directionText(c.GetDirection())},
+		{lblCustomerName, "call.customer.name", c.GetCustomer().GetName()},
+		{lblCustomerPhone, "call.customer.phone_e164", c.GetCustomer().GetPhoneE164()},
+		{lblCustomerNumber, "call.customer.customer_number", c.GetCustomer().GetCustomerNumber()},
+		{lblCustomerAddress, "call.customer.address", c.GetCustomer().GetAddress()},
+		{lblRetainedUntil, "call.retained_until", fmtTime(c.GetRetainedUntil(), s.c.loc())},
+	}
+	if c.GetConsent() != nil {
+		fs = append(fs, field{lblConsent, "call.consent", consentText(c.GetConsent(), s.c.loc())})
+	}
+	fs = append(fs, field{lblEvaluated, "call.evaluated", yesNo(c.GetEvaluated())})
+	if a := c.GetAudio(); a != nil && a.GetCodec() != "" {
+		fs = append(fs, field{lblAudio, "call.audio", fmt.Sprintf(audioFmt, a.GetCodec(), a.GetSampleRate(), a.GetBitrateKbps(), a.GetSizeBytes())})
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.value != "" && s.c.Sees(f.path) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func directionText(d string) string {
+	switch d {
+	case "inbound":
+		return dirInbound
+	case "outbound":
+		return dirOutbound
+	}
+	return d
+}
+
+func consentText(c *ecoutev1.Consent, loc *time.Location) string {
+	ans := consentRefused
+	if c.GetAccepted() {
+		ans = consentAccepted
+	}
+	if t := fmtTime(c.GetAnsweredAt(), loc); t != "" {
+		return ans + " " + fmt.Sprintf(consentAtFmt, t)
+	}
+	return ans
+}
+
+func (s *callScreen) View() string {
+	st := s.c.Styles
+	var lines []string
+	switch {
+	case s.err != "":
+		lines = append(lines, st.Error.Render(s.err))
+	case s.call == nil:
+		lines = append(lines, st.Subtle.Render(callLoading))
+	default:
+		fs := s.fields()
+		lw := 0
+		for _, f := range fs {
+			lw = max(lw, lipgloss.Width(f.label))
+		}
+		for _, f := range fs {
+			lines = append(lines, st.Label.Width(lw+2).Render(f.label)+st.Value.Render(f.value))
+		}
+	}
+	lines = append(lines, "", s.player.View())
+	return lipgloss.NewStyle().Padding(1, 1).Render(strings.Join(lines, "\n"))
+}
+
+func (s *callScreen) Keys() []Group { return []Group{s.player.group()} }
+
+// localScreen is the one-screen player of `ecoute play FILE`.
+type localScreen struct {
+	c      *Common
+	title  string
+	track  player.Track
+	player *playerWidget
+}
+
+func newLocalScreen(c *Common, tr player.Track, title string) *localScreen {
+	return &localScreen{c: c, title: title, track: tr, player: newPlayerWidget(c)}
+}
+
+func (s *localScreen) Title() string    { return s.title }
+func (s *localScreen) Init() tea.Cmd    { return s.player.Attach(s.track) }
+func (s *localScreen) Restyle()         { s.player.Restyle() }
+func (s *localScreen) SetSize(w, h int) { s.player.SetWidth(min(w-2, 80)) }
+func (s *localScreen) Close() tea.Cmd   { return s.player.Detach() }
+func (s *localScreen) Keys() []Group    { return []Group{s.player.group()} }
+
+func (s *localScreen) Update(msg tea.Msg) tea.Cmd {
+	cmd, _ := s.player.Update(msg)
+	return cmd
+}
+
+func (s *localScreen) View() string {
+	st := s.c.Styles
+	return lipgloss.NewStyle().Padding(1, 1).Render(st.Title.Render(s.title) + "\n\n" + s.player.View())
+}

@@ -1,0 +1,201 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+)
+
+const rpcTimeout = 15 * time.Second
+
+// loginResultMsg answers the login request numbered seq.
+type loginResultMsg struct {
+	seq  int
+	resp *ecoutev1.LoginResponse
+	err  error
+}
+
+func (m loginResultMsg) rpcErr() error { return m.err }
+
+type loginScreen struct {
+	c      *Common
+	keys   LoginKeys
+	inputs [2]textinput.Model // login, password
+	focus  int
+	busy   bool
+	seq    int // the request being waited for
+	err    string
+	notice string // e.g. a new server's CA was pinned
+	width  int
+	height int
+	auto   bool // submit at Init (demo auto-login)
+}
+
+func newLoginScreen(c *Common, login, password string) *loginScreen {
+	s := &loginScreen{c: c, keys: newLoginKeys()}
+	for i := range s.inputs {
+		ti := textinput.New()
+		ti.Prompt = ""
+		ti.CharLimit = 128
+		s.inputs[i] = ti
+	}
+	s.inputs[0].Placeholder = loginPlaceholderLogin
+	s.inputs[1].Placeholder = loginPlaceholderPassword
+	s.inputs[1].EchoMode = textinput.EchoPassword
+	s.inputs[1].EchoCharacter = '•'
+	s.inputs[0].SetValue(login)
+	s.inputs[1].SetValue(password)
+	s.auto = login != "" && password != ""
+	s.Restyle()
+	return s
+}
+
+func (s *loginScreen) Title() string { return loginTitle }
+
+func (s *loginScreen) Typing() bool { return true }
+
+func (s *loginScreen) Restyle() {
+	for i := range s.inputs {
+		s.inputs[i].SetStyles(s.c.Styles.TextInput)
+	}
+}
+
+func (s *loginScreen) Init() tea.Cmd {
+	cmd := s.setFocus(0)
+	if s.auto {
+		return tea.Batch(cmd, s.submit())
+	}
+	return cmd
+}
+
+func (s *loginScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	for i := range s.inputs {
+		s.inputs[i].SetWidth(min(40, max(10, w-20)))
+	}
+}
+
+func (s *loginScreen) setFocus(i int) tea.Cmd {
+	s.focus = i
+	for j := range s.inputs {
+		s.inputs[j].Blur()
+	}
+	return s.inputs[i].Focus()
+}
+
+func (s *loginScreen) submit() tea.Cmd {
+	login := strings.TrimSpace(s.inputs[0].Value())
+	password := s.inputs[1].Value()
+	switch {
+	case login == "":
+		s.err = loginErrEmptyLogin
+		return s.setFocus(0)
+	case password == "":
+		s.err = loginErrEmptyPassword
+		return s.setFocus(1)
+	}
+	s.busy, s.err = true, ""
+	s.seq = s.c.NextSeq()
+	seq, b, ctx := s.seq, s.c.Backend, s.c.Ctx
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		defer cancel()
+		resp, err := b.Login(ctx, login, password)
+		return loginResultMsg{seq: seq, resp: resp, err: err}
+	}
+}
+
+func (s *loginScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case loginResultMsg:
+		if msg.seq != s.seq {
+			return nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = s.explainLogin(msg.err)
+			return s.setFocus(1)
+		}
+		return cmdOf(loggedInMsg{resp: msg.resp})
+	case tea.KeyPressMsg:
+		if s.busy {
+			return nil
+		}
+		switch {
+		case on(msg, s.keys.Submit):
+			if s.focus == 0 && s.inputs[1].Value() == "" {
+				return s.setFocus(1)
+			}
+			return s.submit()
+		case on(msg, s.keys.Next):
+			return s.setFocus((s.focus + 1) % len(s.inputs))
+		case on(msg, s.keys.Prev):
+			return s.setFocus((s.focus + len(s.inputs) - 1) % len(s.inputs))
+		}
+	}
+	var cmd tea.Cmd
+	s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
+	return cmd
+}
+
+func (s *loginScreen) explainLogin(err error) string {
+	switch status.Code(err) {
+	case codes.Unauthenticated:
+		return loginErrWrong
+	case codes.PermissionDenied, codes.FailedPrecondition:
+		// Locked or expired accounts: the server's sentence says which.
+		return status.Convert(err).Message()
+	}
+	return explain(err, s.c.ServerAddr)
+}
+
+func (s *loginScreen) View() string {
+	st := s.c.Styles
+	label := func(i int, text string) string {
+		if s.focus == i {
+			return st.Focused.Render(text)
+		}
+		return st.Label.Render(text)
+	}
+	lw := max(lipgloss.Width(loginLabelLogin), lipgloss.Width(loginLabelPassword)) + 1
+	row := func(i int, text string) string {
+		return lipgloss.JoinHorizontal(lipgloss.Top,
+			lipgloss.NewStyle().Width(lw).Render(label(i, text)), " ", s.inputs[i].View())
+	}
+	lines := []string{
+		st.Title.Render(loginHeading),
+		st.Subtle.Render(s.c.ServerAddr),
+		"",
+	}
+	textWidth := min(72, max(20, s.width-6))
+	if s.notice != "" {
+		lines = append(lines, st.Warn.Width(textWidth).Render(s.notice), "")
+	}
+	lines = append(lines,
+		row(0, loginLabelLogin),
+		row(1, loginLabelPassword),
+		"",
+	)
+	switch {
+	case s.busy:
+		lines = append(lines, st.Subtle.Render(loginBusy))
+	case s.err != "":
+		lines = append(lines, st.Error.Width(textWidth).Render(s.err))
+	default:
+		lines = append(lines, st.Muted.Render(loginHint))
+	}
+	box := st.Box.Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
+	return lipgloss.Place(s.width, s.height, lipgloss.Center, lipgloss.Center, box)
+}
+
+func (s *loginScreen) Keys() []Group {
+	return []Group{{Title: helpGroupLogin, Keys: []Binding{s.keys.Submit, s.keys.Next, s.keys.Prev, s.keys.Quit}}}
+}

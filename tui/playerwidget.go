@@ -1,0 +1,265 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/progress"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ecoute/ecoute/player"
+)
+
+// positionRefresh is how often the position is read while playing.
+const positionRefresh = 200 * time.Millisecond
+
+// Messages of the player widget carry the generation of the track they
+// belong to; a widget that has moved to another track ignores them.
+type (
+	playerEventMsg struct {
+		gen int
+		ev  player.Event
+		ok  bool // false: the events channel was closed
+	}
+	playerTickMsg struct {
+		gen     int
+		pos     time.Duration
+		playing bool
+	}
+	// playerPosMsg reports the position after a seek or toggle.
+	playerPosMsg struct {
+		gen     int
+		pos     time.Duration
+		playing bool
+	}
+)
+
+type playerState int
+
+const (
+	playerLoading playerState = iota
+	playerReady
+	playerEnded
+	playerFailed
+)
+
+// playerWidget shows one track's position and drives it with keys. Track
+// calls happen in Cmds, never in Update.
+type playerWidget struct {
+	c       *Common
+	keys    PlayerKeys
+	track   player.Track
+	gen     int
+	state   playerState
+	err     string
+	pos     time.Duration
+	dur     time.Duration
+	playing bool
+	ticking bool
+	bar     progress.Model
+	width   int
+}
+
+func newPlayerWidget(c *Common) *playerWidget {
+	w := &playerWidget{c: c, keys: newPlayerKeys()}
+	w.Restyle()
+	return w
+}
+
+func (w *playerWidget) Restyle() {
+	w.bar = progress.New(
+		progress.WithColors(w.c.Styles.ProgressFull),
+		progress.WithoutPercentage(),
+		progress.WithFillCharacters('━', '─'),
+	)
+	w.bar.EmptyColor = w.c.Styles.ProgressEmpty
+	w.bar.SetWidth(max(10, w.width))
+}
+
+func (w *playerWidget) SetWidth(width int) {
+	w.width = width
+	w.bar.SetWidth(max(10, width))
+}
+
+// Fail shows why there is no track.
+func (w *playerWidget) Fail(msg string) {
+	w.state, w.err = playerFailed, msg
+}
+
+// Attach starts showing tr and waiting for its events.
+func (w *playerWidget) Attach(tr player.Track) tea.Cmd {
+	w.gen = w.c.NextSeq()
+	w.track, w.state, w.err = tr, playerReady, ""
+	w.dur, w.pos, w.playing = tr.Duration(), 0, tr.Playing()
+	return w.waitEvent()
+}
+
+// Detach closes the track (in a Cmd) and forgets it.
+func (w *playerWidget) Detach() tea.Cmd {
+	tr := w.track
+	w.track, w.gen = nil, -1
+	if tr == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		_ = tr.Close()
+		return nil
+	}
+}
+
+func (w *playerWidget) waitEvent() tea.Cmd {
+	tr, gen := w.track, w.gen
+	return func() tea.Msg {
+		ev, ok := <-tr.Events()
+		return playerEventMsg{gen: gen, ev: ev, ok: ok}
+	}
+}
+
+func (w *playerWidget) tick() tea.Cmd {
+	tr, gen := w.track, w.gen
+	return tea.Tick(positionRefresh, func(time.Time) tea.Msg {
+		return playerTickMsg{gen: gen, pos: tr.Position(), playing: tr.Playing()}
+	})
+}
+
+// control runs f on the track in a Cmd and reports the position after.
+func (w *playerWidget) control(f func(tr player.Track)) tea.Cmd {
+	tr, gen := w.track, w.gen
+	if tr == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		f(tr)
+		return playerPosMsg{gen: gen, pos: tr.Position(), playing: tr.Playing()}
+	}
+}
+
+func (w *playerWidget) startTicking() tea.Cmd {
+	if w.ticking {
+		return nil
+	}
+	w.ticking = true
+	return w.tick()
+}
+
+// Update handles the widget's own messages and keys; it returns handled
+// false for anything else.
+func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case playerEventMsg:
+		if msg.gen != w.gen || w.track == nil {
+			return nil, true
+		}
+		if !msg.ok {
+			return nil, true
+		}
+		cmds := []tea.Cmd{w.waitEvent()}
+		switch msg.ev.Kind {
+		case player.EventPlaying, player.EventFirstSample:
+			w.playing, w.state = true, playerReady
+			cmds = append(cmds, w.startTicking())
+		case player.EventPaused:
+			w.playing = false
+		case player.EventEnded:
+			w.playing, w.state = false, playerEnded
+			w.pos = w.dur
+			return tea.Batch(cmds...), true
+		case player.EventError:
+			w.playing = false
+			w.err = fmt.Sprintf(playerErrFmt, msg.ev.Err)
+		}
+		w.pos = msg.ev.Position
+		return tea.Batch(cmds...), true
+	case playerTickMsg:
+		if msg.gen != w.gen || w.track == nil {
+			return nil, true
+		}
+		w.pos, w.playing = msg.pos, msg.playing
+		if !msg.playing {
+			w.ticking = false
+			return nil, true
+		}
+		return w.tick(), true
+	case playerPosMsg:
+		if msg.gen != w.gen || w.track == nil {
+			return nil, true
+		}
+		w.pos, w.playing = msg.pos, msg.playing
+		if msg.playing {
+			return w.startTicking(), true
+		}
+		return nil, true
+	case tea.KeyPressMsg:
+		if w.track == nil {
+			return nil, false
+		}
+		switch {
+		case on(msg, w.keys.Toggle):
+			if w.state == playerEnded {
+				w.state = playerReady
+				return w.control(func(tr player.Track) { tr.Seek(0); tr.Play() }), true
+			}
+			w.err = ""
+			return w.control(func(tr player.Track) { tr.Toggle() }), true
+		case on(msg, w.keys.Back5):
+			return w.seekBy(-5 * time.Second), true
+		case on(msg, w.keys.Fwd5):
+			return w.seekBy(5 * time.Second), true
+		case on(msg, w.keys.Back30):
+			return w.seekBy(-30 * time.Second), true
+		case on(msg, w.keys.Fwd30):
+			return w.seekBy(30 * time.Second), true
+		case on(msg, w.keys.Restart):
+			return w.seekTo(0), true
+		}
+	}
+	return nil, false
+}
+
+func (w *playerWidget) seekBy(d time.Duration) tea.Cmd {
+	return w.seekTo(w.pos + d)
+}
+
+func (w *playerWidget) seekTo(to time.Duration) tea.Cmd {
+	to = max(0, min(w.dur, to))
+	w.pos = to // shown at once; the Cmd's answer corrects it
+	if w.state == playerEnded && to < w.dur {
+		w.state = playerReady
+	}
+	return w.control(func(tr player.Track) { tr.Seek(to) })
+}
+
+func (w *playerWidget) View() string {
+	st := w.c.Styles
+	switch w.state {
+	case playerLoading:
+		return st.Subtle.Render(playerLoadingText)
+	case playerFailed:
+		return st.Error.Render(w.err)
+	}
+	var icon, label string
+	switch {
+	case w.state == playerEnded:
+		icon, label = "■", playerEndedText
+	case w.playing:
+		icon, label = "▶", playerPlayingText
+	default:
+		icon, label = "⏸", playerPausedText
+	}
+	frac := 0.0
+	if w.dur > 0 {
+		frac = float64(w.pos) / float64(w.dur)
+	}
+	clock := fmt.Sprintf("%s / %s", fmtClock(w.pos), fmtClock(w.dur))
+	head := lipgloss.JoinHorizontal(lipgloss.Top,
+		st.Title.Render(icon+" "+label), "   ", st.Value.Render(clock))
+	lines := []string{head, w.bar.ViewAs(max(0, min(1, frac)))}
+	if w.err != "" {
+		lines = append(lines, st.Error.Render(w.err))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (w *playerWidget) group() Group { return w.keys.group() }

@@ -1,0 +1,456 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/player"
+	"github.com/ecoute/ecoute/themes"
+)
+
+// fakeBackend serves n generated calls in pages.
+type fakeBackend struct {
+	mu       sync.Mutex
+	n        int
+	requests []string // page tokens asked for
+	reqs     []*ecoutev1.ListCallsRequest
+	down     bool // ListCalls answers Unavailable
+	loginErr error
+}
+
+func fakeCall(i int) *ecoutev1.Call {
+	start := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC).Add(-time.Duration(i) * time.Hour)
+	return &ecoutev1.Call{
+		CallId:       fmt.Sprintf("call-%03d", i),
+		StartedAt:    timestamppb.New(start),
+		Duration:     durationpb.New(time.Duration(60+i) * time.Second),
+		AgentId:      fmt.Sprintf("ag-%d", i%7),
+		AgentName:    fmt.Sprintf("Agent %d", i%7),
+		TeamId:       "tm-a",
+		TeamName:     "Team A",
+		CampaignId:   "cp-energy",
+		CampaignName: "Energy",
+		Evaluated:    i%3 == 0,
+	}
+}
+
+func (f *fakeBackend) Login(_ context.Context, login, password string) (*ecoutev1.LoginResponse, error) {
+	if f.loginErr != nil {
+		return nil, f.loginErr
+	}
+	return &ecoutev1.LoginResponse{Token: "t", Principal: &ecoutev1.Principal{Login: login, Role: "supervisor"}}, nil
+}
+
+func (f *fakeBackend) Logout(context.Context) error { return nil }
+
+func (f *fakeBackend) ListCalls(_ context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error) {
+	f.mu.Lock()
+	f.requests = append(f.requests, req.GetPageToken())
+	f.reqs = append(f.reqs, req)
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return nil, fmt.Errorf("list calls: %w", status.Error(codes.Unavailable, "connection refused"))
+	}
+	start := 0
+	if req.GetPageToken() != "" {
+		start, _ = strconv.Atoi(req.GetPageToken())
+	}
+	end := min(f.n, start+int(req.GetPageSize()))
+	resp := &ecoutev1.ListCallsResponse{TotalSize: int64(f.n)}
+	for i := start; i < end; i++ {
+		resp.Calls = append(resp.Calls, fakeCall(i))
+	}
+	if end < f.n {
+		resp.NextPageToken = strconv.Itoa(end)
+	}
+	return resp, nil
+}
+
+func (f *fakeBackend) GetCall(_ context.Context, id string) (*ecoutev1.Call, error) {
+	var i int
+	fmt.Sscanf(id, "call-%d", &i)
+	return fakeCall(i), nil
+}
+
+func (f *fakeBackend) GetWaveform(context.Context, string) (*ecoutev1.GetWaveformResponse, error) {
+	return &ecoutev1.GetWaveformResponse{FrameOffsets: []int64{0, 100}, SampleRate: 16000, SamplesPerFrame: 576}, nil
+}
+
+func (f *fakeBackend) AudioSize(context.Context, string) (int64, error) { return 200, nil }
+
+func (f *fakeBackend) AudioSource(string, int64) player.Source { return nil }
+
+type fakeTrack struct {
+	mu      sync.Mutex
+	pos     time.Duration
+	playing bool
+	closed  bool
+	events  chan player.Event
+}
+
+func newFakeTrack() *fakeTrack { return &fakeTrack{events: make(chan player.Event, 8)} }
+
+func (t *fakeTrack) Play()   { t.mu.Lock(); t.playing = true; t.mu.Unlock() }
+func (t *fakeTrack) Pause()  { t.mu.Lock(); t.playing = false; t.mu.Unlock() }
+func (t *fakeTrack) Toggle() { t.mu.Lock(); t.playing = !t.playing; t.mu.Unlock() }
+func (t *fakeTrack) Seek(p time.Duration) {
+	t.mu.Lock()
+	t.pos = max(0, min(p, t.Duration()))
+	t.mu.Unlock()
+}
+func (t *fakeTrack) Position() time.Duration { t.mu.Lock(); defer t.mu.Unlock(); return t.pos }
+func (t *fakeTrack) Duration() time.Duration { return 4*time.Minute + 5*time.Second }
+func (t *fakeTrack) Playing() bool           { t.mu.Lock(); defer t.mu.Unlock(); return t.playing }
+func (t *fakeTrack) Events() <-chan player.Event {
+	return t.events
+}
+func (t *fakeTrack) Close() error { t.mu.Lock(); t.closed = true; t.mu.Unlock(); return nil }
+func (t *fakeTrack) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+type fakeEngine struct{ opened []*fakeTrack }
+
+func (e *fakeEngine) Open(player.Source, player.Info) (player.Track, error) {
+	t := newFakeTrack()
+	e.opened = append(e.opened, t)
+	return t, nil
+}
+func (e *fakeEngine) Output() player.OutputKind { return player.OutputNull }
+func (e *fakeEngine) OutputReason() string      { return "silent: no sound device" }
+
+func testCommon(t *testing.T, b Backend, visible ...string) *Common {
+	t.Helper()
+	t.Setenv("NO_COLOR", "")
+	th, _ := themes.Lookup("dark")
+	return &Common{
+		Ctx: context.Background(), Width: 100, Height: 30,
+		Theme: th, Styles: themes.New(th, true), Keys: newGlobalKeys(),
+		Backend: b, Engine: &fakeEngine{}, ServerAddr: "localhost:7443",
+		Principal: &ecoutev1.Principal{Login: "ana", Role: "supervisor", VisibleFields: visible},
+		Loc:       time.UTC,
+	}
+}
+
+var allFields = []string{"call.started_at", "call.duration", "call.agent_name", "call.team_name", "call.campaign_name", "call.evaluated"}
+
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+func typeText(s Screen, text string) {
+	for _, r := range text {
+		s.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func TestCallsPagingFetchesAheadNearBottom(t *testing.T) {
+	b := &fakeBackend{n: 120}
+	c := testCommon(t, b, allFields...)
+	s := newCallsScreen(c)
+	s.SetSize(100, 27)
+	msg := s.Init()()
+	if cmd := s.Update(msg); cmd != nil {
+		t.Fatal("first page arrived with the cursor at the top: no prefetch expected")
+	}
+	if len(s.rows) != callsPageSize || len(b.requests) != 1 {
+		t.Fatalf("after first page: %d rows, %d requests", len(s.rows), len(b.requests))
+	}
+	// Walk down until a fetch is asked for.
+	var cmd tea.Cmd
+	steps := 0
+	for cmd == nil && steps < callsPageSize {
+		cmd = s.Update(press("down"))
+		steps++
+	}
+	if cmd == nil {
+		t.Fatal("no next page requested before the last row")
+	}
+	if want := callsPageSize - callsPrefetch; s.cursor != want {
+		t.Errorf("next page requested at row %d, want %d (prefetch %d rows ahead)", s.cursor, want, callsPrefetch)
+	}
+	// While it is in flight, moving does not ask again.
+	if again := s.Update(press("down")); again != nil {
+		t.Error("a second request was made while one was in flight")
+	}
+	s.Update(cmd())
+	if len(s.rows) != 2*callsPageSize || b.requests[1] != "50" {
+		t.Errorf("after second page: %d rows, requests %v", len(s.rows), b.requests)
+	}
+	// The last page, then nothing more.
+	for i := 0; i < 100; i++ {
+		if cmd := s.Update(press("down")); cmd != nil {
+			s.Update(cmd())
+		}
+	}
+	if len(s.rows) != 120 || len(b.requests) != 3 || !s.done {
+		t.Errorf("end: %d rows, %d requests, done %v", len(s.rows), len(b.requests), s.done)
+	}
+	if got := ansi.Strip(s.View()); !strings.Contains(got, "120 in all") {
+		t.Errorf("footer does not show the total:\n%s", got)
+	}
+}
+
+func TestCallsRendersOnlyVisibleRows(t *testing.T) {
+	b := &fakeBackend{n: 120}
+	c := testCommon(t, b, allFields...)
+	s := newCallsScreen(c)
+	s.SetSize(100, 10)
+	s.Update(s.Init()())
+	out := ansi.Strip(s.View())
+	if lines := strings.Count(out, "\n") + 1; lines != 10 {
+		t.Errorf("view has %d lines, want 10:\n%s", lines, out)
+	}
+	if !strings.Contains(out, "2026-11-23 14:05") || strings.Contains(out, "call-010") {
+		t.Errorf("unexpected view:\n%s", out)
+	}
+	if strings.Contains(out, fmtTime(fakeCall(7).GetStartedAt(), time.UTC)) {
+		t.Errorf("row 8 rendered in a 7-row window:\n%s", out)
+	}
+}
+
+func TestCallsStaleReplyIgnored(t *testing.T) {
+	b := &fakeBackend{n: 10}
+	c := testCommon(t, b, allFields...)
+	s := newCallsScreen(c)
+	s.SetSize(100, 20)
+	stale := s.Init()()
+	fresh := s.reload()() // the user pressed r before the first answer
+	s.Update(stale)
+	if len(s.rows) != 0 {
+		t.Fatalf("a superseded page was shown (%d rows)", len(s.rows))
+	}
+	s.Update(fresh)
+	if len(s.rows) != 10 {
+		t.Errorf("fresh page: %d rows", len(s.rows))
+	}
+}
+
+func TestColumnsFollowVisibleFields(t *testing.T) {
+	b := &fakeBackend{n: 3}
+	c := testCommon(t, b, "call.started_at", "call.duration", "call.team_name", "call.evaluated")
+	s := newCallsScreen(c)
+	s.SetSize(100, 10)
+	s.Update(s.Init()())
+	out := ansi.Strip(s.View())
+	header := strings.Split(out, "\n")[1] // below the filter line
+	for _, want := range []string{colDate, colDuration, colTeam, colEvaluated} {
+		if !strings.Contains(header, want) {
+			t.Errorf("header %q lacks %q", header, want)
+		}
+	}
+	for _, hidden := range []string{colAgent, colCampaign} {
+		if strings.Contains(header, hidden) {
+			t.Errorf("header %q shows hidden column %q", header, hidden)
+		}
+	}
+	if strings.Contains(out, "Agent 0") || strings.Contains(out, "Energy") {
+		t.Errorf("hidden values rendered:\n%s", out)
+	}
+	// The freed width goes to the columns left: the team column is wide.
+	if !strings.Contains(header, colTeam+strings.Repeat(" ", 20)) {
+		t.Errorf("team column did not take the free width: %q", header)
+	}
+}
+
+func TestLateCallReplyIgnored(t *testing.T) {
+	b := &fakeBackend{n: 10}
+	eng := &fakeEngine{}
+	c := testCommon(t, b, allFields...)
+	c.Engine = eng
+	a := &App{c: c}
+	a.stack = []Screen{newCallsScreen(c)}
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+
+	// Open call 1, keep its loading Cmd, go back, open call 2.
+	_, cmd := a.Update(OpenCallMsg{ID: "call-001"})
+	firstLoad := cmd()
+	first := a.top().(*callScreen)
+	a.Update(BackMsg{})
+	_, cmd = a.Update(OpenCallMsg{ID: "call-002"})
+	second := a.top().(*callScreen)
+	secondLoad := cmd()
+
+	a.Update(firstLoad) // late: for the screen that is gone
+	if second.call != nil {
+		t.Fatalf("call screen 2 took call %s from a late reply", second.call.GetCallId())
+	}
+	_, cmd = a.Update(secondLoad)
+	if second.call.GetCallId() != "call-002" {
+		t.Fatalf("call screen 2 shows %q", second.call.GetCallId())
+	}
+	opened := cmd()
+	// A track opened for the first screen arrives late: it must be closed,
+	// not played.
+	lateTrack := newFakeTrack()
+	_, cmd = a.Update(trackOpenedMsg{screen: first.id, callID: "call-001", track: lateTrack})
+	if cmd == nil {
+		t.Fatal("late track not closed")
+	}
+	cmd()
+	if !lateTrack.isClosed() {
+		t.Error("late track left open")
+	}
+	a.Update(opened)
+	if second.player.track == nil || second.player.track == player.Track(lateTrack) {
+		t.Fatal("the call screen did not get its own track")
+	}
+	out := ansi.Strip(a.render())
+	for _, want := range []string{"0:00 / 4:05", "Agent 2", "silent: no sound device", "ana (supervisor)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("call view lacks %q:\n%s", want, out)
+		}
+	}
+	// Space plays (in a Cmd), right seeks 5 s.
+	a.Update(press("space"))
+	_, cmd = a.Update(press("space"))
+	if msg := cmd(); msg != nil {
+		a.Update(msg)
+	}
+	_, cmd = a.Update(press("right"))
+	a.Update(cmd())
+	if got := second.player.track.Position(); got != 5*time.Second {
+		t.Errorf("after →: position %v, want 5s", got)
+	}
+	// Leaving the screen closes the track.
+	_, cmd = a.Update(press("q"))
+	runAll(cmd)
+	if !eng.opened[0].isClosed() {
+		t.Error("leaving the call screen did not close its track")
+	}
+}
+
+// runAll runs a Cmd and the Cmds of any batch it returns, ignoring results.
+func runAll(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch m := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range m {
+			runAll(c)
+		}
+	}
+}
+
+func TestLoginErrorKeepsTypedLogin(t *testing.T) {
+	b := &fakeBackend{loginErr: status.Error(codes.Unauthenticated, "bad")}
+	c := testCommon(t, b)
+	c.Principal = nil
+	s := newLoginScreen(c, "", "")
+	s.SetSize(100, 27)
+	s.Init()
+	typeText(s, "marie")
+	s.Update(press("tab"))
+	typeText(s, "secret")
+	cmd := s.Update(press("enter"))
+	if cmd == nil || !s.busy {
+		t.Fatal("enter on the password did not submit")
+	}
+	if follow := s.Update(cmd()); follow != nil {
+		if _, ok := follow().(loggedInMsg); ok {
+			t.Fatal("a failed login logged in")
+		}
+	}
+	if s.inputs[0].Value() != "marie" {
+		t.Errorf("login field = %q after error, want the typed login", s.inputs[0].Value())
+	}
+	out := ansi.Strip(s.View())
+	if !strings.Contains(out, loginErrWrong) {
+		t.Errorf("error not shown:\n%s", out)
+	}
+	if strings.Contains(out, "secret") {
+		t.Error("password shown in clear")
+	}
+
+	b.loginErr = status.Error(codes.Unavailable, "connection refused")
+	s.Update(s.Update(press("enter"))())
+	if out := ansi.Strip(s.View()); !strings.Contains(out, "unreachable") {
+		t.Errorf("unreachable server not explained:\n%s", out)
+	}
+}
+
+func TestLoginThenCalls(t *testing.T) {
+	b := &fakeBackend{n: 5}
+	c := testCommon(t, b)
+	th := c.Theme
+	a := NewApp(context.Background(), b, &fakeEngine{}, th, "localhost:7443", "ana", "pw")
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	ls := a.top().(*loginScreen)
+	_, cmd := a.Update(ls.submit()())
+	_, cmd = a.Update(cmd())
+	if _, ok := a.top().(*callsScreen); !ok {
+		t.Fatalf("after login the top screen is %T", a.top())
+	}
+	// The first page fetch (maybe in a batch).
+	switch m := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range m {
+			if c != nil {
+				a.Update(c())
+			}
+		}
+	default:
+		a.Update(m)
+	}
+	out := ansi.Strip(a.render())
+	if !strings.Contains(out, "call 1 of 5 loaded, 5 in all") {
+		t.Errorf("calls screen:\n%s", out)
+	}
+	// Help overlay lists the screen's keys, then closes.
+	a.Update(press("?"))
+	if out := ansi.Strip(a.render()); !strings.Contains(out, keyOpen) || !strings.Contains(out, keyReload) {
+		t.Errorf("help overlay:\n%s", out)
+	}
+	a.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
+	if a.showAll {
+		t.Error("esc did not close help")
+	}
+}
+
+func TestExpiredSessionReturnsToLogin(t *testing.T) {
+	b := &fakeBackend{n: 5}
+	c := testCommon(t, b, allFields...)
+	a := &App{c: c}
+	a.stack = []Screen{newCallsScreen(c)}
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	s := a.top().(*callsScreen)
+	s.Init()
+	a.Update(callsPageMsg{seq: s.seq, err: status.Error(codes.Unauthenticated, "token expired")})
+	ls, ok := a.top().(*loginScreen)
+	if !ok {
+		t.Fatalf("top screen is %T, want the login screen", a.top())
+	}
+	if ls.inputs[0].Value() != "ana" || ls.err != errSessionExpired || c.Principal != nil {
+		t.Errorf("login %q, err %q, principal %v", ls.inputs[0].Value(), ls.err, c.Principal)
+	}
+}
