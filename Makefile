@@ -52,7 +52,7 @@ bench:
 
 tools:
 	$(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0
-	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 
 ## proto: regenerate api/ecoute/v1/*.pb.go from the .proto files
