@@ -25,7 +25,7 @@ else
 endif
 GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 
-.PHONY: all run build test test-short bench proto lint lint-go clean demo-audio tools
+.PHONY: all run build test test-short bench fuzz proto lint lint-go clean demo-audio tools
 
 all: build
 
@@ -49,6 +49,13 @@ test-short:
 ## bench: benchmarks (figures go in BENCHMARKS.md)
 bench:
 	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchmem ./...
+
+## fuzz: fuzz the player's decode boundary (bad MP3 bytes) for FUZZTIME
+# A short minimisation: the default (60 s per new input) would spend the
+# whole run minimising instead of fuzzing.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./player/
 
 tools:
 	$(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0

@@ -11,12 +11,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
 	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/pki"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/service"
@@ -37,6 +40,20 @@ type Config struct {
 	// TLSHosts are extra names or addresses for the server certificate,
 	// beyond localhost, the loopback addresses and the host name.
 	TLSHosts []string
+	// PasswordMaxAge forces a password change at the next login once a
+	// password is older; 0 = 90 days.
+	PasswordMaxAge time.Duration
+	// KeyFile holds the data key (base64) for encryption at rest; empty =
+	// $ECOUTE_DATA_KEY, else DIR/data.key (created on first start).
+	KeyFile string
+	// Transcoder is the external encoder ("ffmpeg" or "lame", or a path to
+	// one) that converts uploads outside the canonical audio profile; empty =
+	// such uploads are refused.
+	Transcoder string
+	// Settings are ecouted.yaml's (sampling, retention; its transcoder
+	// fills Transcoder when that is empty); zero = config.Defaults().
+	// Open refuses unlawful values.
+	Settings config.Config
 }
 
 // App is an opened backend.
@@ -47,6 +64,10 @@ type App struct {
 	pki      *pki.PKI
 	sessions *auth.Sessions
 	log      *slog.Logger
+	audit    *audit.Log
+	// ingestLock is held (shared) while this process may write audio.
+	ingestLock *os.File
+	life       *dataLife // sampling and retention jobs
 }
 
 // Paths under the data directory.
@@ -65,12 +86,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
+	cfg, serr := withSettings(cfg)
+	if serr != nil {
+		return nil, serr
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	a := &App{cfg: cfg, log: cfg.Logger}
 	var err error
-	if a.blobs, err = blobs.NewFiles(filepath.Join(cfg.DataDir, AudioDir)); err != nil {
+	if a.blobs, err = openBlobs(cfg); err != nil {
 		return nil, err
 	}
 	if a.pki, err = pki.Ensure(filepath.Join(cfg.DataDir, TLSDir), cfg.Clock, cfg.TLSHosts); err != nil {
@@ -83,11 +108,20 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
+	if a.audit, err = openAudit(cfg, a.store); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.configureIdentity()
+	if err := a.openDataLife(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
 // Close releases the database.
-func (a *App) Close() error { return a.store.Close() }
+func (a *App) Close() error { a.releaseIngest(); return a.store.Close() }
 
 // Store exposes the store to tests and maintenance commands.
 func (a *App) Store() store.Store { return a.store }
@@ -95,10 +129,13 @@ func (a *App) Store() store.Store { return a.store }
 // NewUser is an account to create.
 type NewUser struct {
 	Login, DisplayName, Role, Password string
-	TeamIDs                            []string
-	AgentID                            string
-	// PasswordChangeRequired makes the user choose a new password at first
-	// login.
+	// FirstName and LastName name the person (R9); when both are empty
+	// they are taken from DisplayName ("First Last").
+	FirstName, LastName string
+	TeamIDs             []string
+	AgentID             string
+	// PasswordChangeRequired makes the password one-time: the user
+	// chooses a new one at first login.
 	PasswordChangeRequired bool
 }
 
@@ -115,50 +152,16 @@ func (a *App) InitAdmin(ctx context.Context, login, displayName, password string
 	if n > 0 {
 		return ErrAlreadyInitialised
 	}
-	return a.AddUser(ctx, NewUser{Login: login, DisplayName: displayName, Role: store.RoleAdmin, Password: password})
+	// Initial passwords are one-time (R9), the first administrator's too.
+	return a.AddUser(ctx, NewUser{Login: login, DisplayName: displayName, Role: store.RoleAdmin, Password: password,
+		PasswordChangeRequired: true})
 }
 
-// AddUser checks and creates an account.
+// AddUser checks and creates an account (backend/accounts.go has the
+// other account commands).
 func (a *App) AddUser(ctx context.Context, u NewUser) error {
-	if u.Login == "" {
-		return errors.New("login is required")
-	}
-	if u.DisplayName == "" {
-		return errors.New("display name is required (named accounts, R9)")
-	}
-	if !policy.ValidRole(u.Role) {
-		return fmt.Errorf("unknown role %q (one of %v)", u.Role, policy.Roles)
-	}
-	if err := auth.CheckPolicy(u.Login, u.Password); err != nil {
-		return err
-	}
-	switch policy.Table[u.Role].Rows {
-	case policy.RowsOwnTeams, policy.RowsTrainees:
-		if len(u.TeamIDs) == 0 {
-			return fmt.Errorf("a %s needs at least one team", u.Role)
-		}
-	case policy.RowsOwnCalls:
-		if u.AgentID == "" {
-			return fmt.Errorf("an %s account needs an agent id", u.Role)
-		}
-	}
-	for _, t := range u.TeamIDs {
-		if _, err := a.store.TeamByID(ctx, t); err != nil {
-			return fmt.Errorf("team %q: %w", t, err)
-		}
-	}
-	if u.AgentID != "" {
-		if _, err := a.store.AgentByID(ctx, u.AgentID); err != nil {
-			return fmt.Errorf("agent %q: %w", u.AgentID, err)
-		}
-	}
-	hash, err := auth.HashPassword(u.Password, auth.DefaultParams)
-	if err != nil {
-		return err
-	}
-	return a.store.CreateUser(ctx, store.User{ID: service.NewID(), Login: u.Login, DisplayName: u.DisplayName,
-		Role: u.Role, PasswordHash: hash, PasswordChangeRequired: u.PasswordChangeRequired, AgentID: u.AgentID,
-		TeamIDs: u.TeamIDs, CreatedAt: a.cfg.Clock.Now()})
+	_, err := a.CreateAccount(ctx, u)
+	return err
 }
 
 // ServerTLS is the TLS configuration presenting leaf + CA.
@@ -170,10 +173,12 @@ func (a *App) CACertPEM() ([]byte, error) { return a.pki.CACertPEM(), nil }
 // NewGRPCServer builds a server with every service, health and reflection,
 // behind the authentication and authorisation interceptors.
 func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
-	g := &auth.Guard{Sessions: a.sessions, Public: policy.Public, Allowed: policy.Allowed}
+	g := &auth.Guard{Sessions: a.sessions, Public: policy.Public, Allowed: policy.Allowed, Redact: policy.RedactMessage}
+	ai := a.auditInterceptor()
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(g.Unary),
-		grpc.ChainStreamInterceptor(g.Stream),
+		// The audit interceptor wraps the guard to record refusals too.
+		grpc.ChainUnaryInterceptor(ai.Unary, g.Unary, ai.CaptureUnary),
+		grpc.ChainStreamInterceptor(ai.Stream, g.Stream, ai.CaptureStream),
 	}
 	if secure {
 		cfg, err := a.ServerTLS()
@@ -185,7 +190,16 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	s := grpc.NewServer(opts...)
 	ecoutev1.RegisterAuthServiceServer(s, &service.Auth{Sessions: a.sessions, Log: a.log})
 	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs, Log: a.log})
-	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Store: a.store, Blobs: a.blobs, Clock: a.cfg.Clock, Log: a.log})
+	ecoutev1.RegisterAdminServiceServer(s, &service.Admin{Sessions: a.sessions, Store: a.store, Clock: a.cfg.Clock, Log: a.log})
+	ecoutev1.RegisterRecordingPeriodServiceServer(s, &service.RecordingPeriods{Store: a.store, Clock: a.cfg.Clock, Log: a.log})
+	ecoutev1.RegisterAuditServiceServer(s, a.auditService())
+	ecoutev1.RegisterPrivacyServiceServer(s, a.privacyService())
+	ecoutev1.RegisterEvaluationServiceServer(s, a.evaluationService())
+	ingest, err := a.IngestService()
+	if err != nil {
+		return nil, err
+	}
+	ecoutev1.RegisterIngestServiceServer(s, ingest)
 	hs := health.NewServer()
 	for _, name := range []string{"", "ecoute.v1.AuthService", "ecoute.v1.CallService", "ecoute.v1.IngestService"} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
@@ -214,12 +228,21 @@ func (a *App) Serve(ctx context.Context, lis net.Listener, secure bool) error {
 	if !secure && !IsLoopback(lis.Addr().String()) {
 		return fmt.Errorf("refusing plain text on %s: --insecure is allowed on loopback addresses only", lis.Addr())
 	}
+	if _, err := a.PrepareIngest(ctx); err != nil {
+		return err
+	}
 	s, err := a.NewGRPCServer(secure)
 	if err != nil {
 		return err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(lis) }()
+	// Daily sampling and purge; stopped and waited for on the way out (an
+	// interrupted job is safe: each step commits or rolls back whole).
+	jobCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() { a.runDailyJobs(jobCtx); close(jobsDone) }()
+	defer func() { stopJobs(); <-jobsDone }()
 	select {
 	case err := <-errc:
 		return err

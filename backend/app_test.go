@@ -405,9 +405,13 @@ func TestPasswordChangeRequiredBlocksOtherMethods(t *testing.T) {
 	if _, err := ac.ChangePassword(uctx, &ecoutev1.ChangePasswordRequest{OldPassword: "mot de passe initial", NewPassword: "nouveau123456"}); code(err) != codes.InvalidArgument {
 		t.Errorf("password containing login: %v", err)
 	}
-	if _, err := ac.ChangePassword(uctx, &ecoutev1.ChangePasswordRequest{OldPassword: "mot de passe initial", NewPassword: "un secret bien long"}); err != nil {
+	chg, err := ac.ChangePassword(uctx, &ecoutev1.ChangePasswordRequest{OldPassword: "mot de passe initial", NewPassword: "un secret bien long"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The change retires every session, the one used included; the
+	// answer carries the new one.
+	uctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+chg.Token)
 	if _, err := calls().ListCalls(uctx, &ecoutev1.ListCallsRequest{}); err != nil {
 		t.Errorf("ListCalls after change: %v", err)
 	}

@@ -27,19 +27,21 @@ const seededKey = "demo_seeded_at"
 
 // demoUsers are the demo accounts, one per role.
 var demoUsers = []struct {
-	role, login, name string
-	teams             []string
-	agent             string
+	role, login, first, last, name string
+	teams                          []string
+	agent                          string
 }{
-	{store.RoleSupervisor, "demo-supervisor", "Claire Dubois", []string{"team-energie", "team-banque"}, ""},
-	{store.RoleTrainer, "demo-trainer", "Marc Vidal", []string{"team-support"}, ""},
-	{store.RoleAgent, "demo-agent", "Camille Lefèvre", nil, "agent-01"},
-	{store.RoleHR, "demo-hr", "Agnès Carpentier", nil, ""},
-	{store.RoleClient, "demo-client", "Bruno Masson (Azur Énergie)", nil, ""},
-	{store.RoleMaintenance, "demo-maintenance", "Kevin Lucas (prestataire)", nil, ""},
-	{store.RoleDPO, "demo-dpo", "Hélène Brunet", nil, ""},
-	{store.RoleAdmin, "demo-admin", "Paul Renaud", nil, ""},
-	{store.RoleTelephony, "demo-telephony", "Passerelle téléphonie", nil, ""},
+	{store.RoleSupervisor, "demo-supervisor", "Claire", "Dubois", "", []string{"team-energie", "team-banque"}, ""},
+	{store.RoleTrainer, "demo-trainer", "Marc", "Vidal", "", []string{"team-support"}, ""},
+	{store.RoleAgent, "demo-agent", "Camille", "Lefèvre", "", nil, "agent-01"},
+	{store.RoleHR, "demo-hr", "Agnès", "Carpentier", "", nil, ""},
+	{store.RoleClient, "demo-client", "Bruno", "Masson", "Bruno Masson (Azur Énergie)", nil, ""},
+	{store.RoleMaintenance, "demo-maintenance", "Kevin", "Lucas", "Kevin Lucas (prestataire)", nil, ""},
+	{store.RoleDPO, "demo-dpo", "Hélène", "Brunet", "", nil, ""},
+	{store.RoleAdmin, "demo-admin", "Paul", "Renaud", "", nil, ""},
+	// The telephony gateway's service account is the one account that is
+	// no person; it is named after the person responsible for it.
+	{store.RoleTelephony, "demo-telephony", "Sophie", "Garnier", "Passerelle téléphonie (Sophie Garnier)", nil, ""},
 }
 
 // SeedDemo fills an empty data directory with the demo data set (30 days of
@@ -80,11 +82,18 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.seedPeriods(ctx, ds); err != nil {
+		return nil, err
+	}
 	calls, err := a.composeCalls(ctx, lib, ds.Calls)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.store.InsertCalls(ctx, calls); err != nil {
+		return nil, err
+	}
+	// Real evaluations set the calls' evaluated flag (evaluations.go).
+	if err := a.seedEvaluations(ctx, ds.Calls, calls); err != nil {
 		return nil, err
 	}
 	for _, d := range ds.Days {
@@ -113,8 +122,8 @@ func (a *App) seedUsers(ctx context.Context) ([]DemoAccount, error) {
 			defer wg.Done()
 			pw := auth.GeneratePassword()
 			accounts[i] = DemoAccount{Role: u.role, Login: u.login, Password: pw}
-			errs[i] = a.AddUser(ctx, NewUser{Login: u.login, DisplayName: u.name, Role: u.role, Password: pw,
-				TeamIDs: u.teams, AgentID: u.agent})
+			errs[i] = a.AddUser(ctx, NewUser{Login: u.login, FirstName: u.first, LastName: u.last,
+				DisplayName: u.name, Role: u.role, Password: pw, TeamIDs: u.teams, AgentID: u.agent})
 		}()
 	}
 	wg.Wait()
@@ -122,6 +131,30 @@ func (a *App) seedUsers(ctx context.Context) ([]DemoAccount, error) {
 		return nil, fmt.Errorf("demo accounts: %w", err)
 	}
 	return accounts, nil
+}
+
+// seedPeriods declares, for every team, a recording period covering the
+// whole demo (from its first call to the end of today, R6) and a next one
+// a week later, so an agent sees both.
+func (a *App) seedPeriods(ctx context.Context, ds *demo.Dataset) error {
+	now := a.cfg.Clock.Now()
+	from := store.DayOf(now).AddDate(0, 0, -31)
+	for _, c := range ds.Calls {
+		if c.Start.Before(from) {
+			from = store.DayOf(c.Start)
+		}
+	}
+	tomorrow := store.DayOf(now).AddDate(0, 0, 1)
+	for _, t := range ds.Teams {
+		if _, err := a.AddRecordingPeriod(ctx, t.ID, from, tomorrow, "demo: the whole demo period"); err != nil {
+			return err
+		}
+		next := tomorrow.AddDate(0, 0, 6)
+		if _, err := a.AddRecordingPeriod(ctx, t.ID, next, next.AddDate(0, 0, 14), "demo: next campaign"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // composeCalls builds each call's MP3 from whole clip frames and writes it.
@@ -183,7 +216,6 @@ func (a *App) composeCall(ctx context.Context, b *blobs.Files, lib *demo.Library
 		Audio: store.Audio{Key: key, Size: int64(len(comp.Data)), Codec: "mp3", SampleRate: lib.SampleRate,
 			Channels: lib.Channels, BitrateKbps: lib.BitrateKbps, FrameCount: len(comp.Offsets),
 			SamplesPerFrame: lib.SamplesPerFrame, Duration: dur},
-		Evaluated: c.Evaluated,
 		CreatedAt: c.End,
 	}
 	return store.NewCall{Call: sc, Waveform: store.Waveform{Peaks: comp.Peaks, Bucket: audio.Bucket,
@@ -211,7 +243,7 @@ func (a *App) RenewDemoPassword(ctx context.Context, role string) (DemoAccount, 
 		if err != nil {
 			return DemoAccount{}, err
 		}
-		if err := a.store.SetPassword(ctx, user.ID, hash, false); err != nil {
+		if err := a.store.ChangePassword(ctx, user.ID, hash, false, a.cfg.Clock.Now()); err != nil {
 			return DemoAccount{}, err
 		}
 		return DemoAccount{Role: role, Login: u.login, Password: pw}, nil

@@ -31,14 +31,20 @@ var ErrProfile = errors.New("unsupported MP3 profile")
 // correctly, and decodes it once to compute peaks. Any error means the file
 // must be refused.
 func Analyze(data []byte) (Analysis, error) {
-	ix, err := mp3frame.Scan(bytes.NewReader(data))
+	return AnalyzeAt(bytes.NewReader(data), int64(len(data)))
+}
+
+// AnalyzeAt is Analyze over random-access bytes (an encrypted blob being
+// ingested): two sequential passes, never the whole file in memory.
+func AnalyzeAt(r io.ReaderAt, size int64) (Analysis, error) {
+	ix, err := mp3frame.Scan(io.NewSectionReader(r, 0, size))
 	if err != nil {
 		return Analysis{}, fmt.Errorf("not a valid MP3 file: %w", err)
 	}
 	if err := mp3frame.CheckProfile(ix.Header()); err != nil {
 		return Analysis{}, fmt.Errorf("%w: %w", ErrProfile, err)
 	}
-	peaks, err := Peaks(data, ix.SampleRate*int(Bucket/time.Millisecond)/1000)
+	peaks, err := PeaksFrom(io.NewSectionReader(r, 0, size), ix.SampleRate*int(Bucket/time.Millisecond)/1000)
 	if err != nil {
 		return Analysis{}, err
 	}
@@ -48,12 +54,17 @@ func Analyze(data []byte) (Analysis, error) {
 // Peaks decodes data and returns the peak of every run of bucketSamples
 // samples, 0..255 of full scale, both channels together.
 func Peaks(data []byte, bucketSamples int) ([]byte, error) {
+	return PeaksFrom(bytes.NewReader(data), bucketSamples)
+}
+
+// PeaksFrom is Peaks over a stream.
+func PeaksFrom(r io.Reader, bucketSamples int) ([]byte, error) {
 	if bucketSamples <= 0 {
 		return nil, errors.New("bucket must hold at least one sample")
 	}
-	// Hide the Seeker: go-mp3 would scan the whole file again to learn its
+	// Hide any Seeker: go-mp3 would scan the whole file again to learn its
 	// length, which mp3frame.Scan already did.
-	dec, err := mp3.NewDecoder(struct{ io.Reader }{bytes.NewReader(data)})
+	dec, err := mp3.NewDecoder(struct{ io.Reader }{r})
 	if err != nil {
 		return nil, fmt.Errorf("decode MP3: %w", err)
 	}

@@ -1,10 +1,13 @@
 package audio
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/ecoute/ecoute/internal/mp3frame"
 )
 
 func TestAnalyzeClip(t *testing.T) {
@@ -57,5 +60,32 @@ func TestRebucket(t *testing.T) {
 	want := []byte{20, 30, 40, 40}
 	if string(got) != string(want) {
 		t.Errorf("Rebucket = %v, want %v", got, want)
+	}
+}
+
+// BenchmarkAnalyze is the ingestion's CPU cost per recording: frame index and
+// peaks (a full go-mp3 decode) of the demo clip cut to its frames below
+// 100 kB (about 25 s of audio).
+func BenchmarkAnalyze(b *testing.B) {
+	data, err := os.ReadFile("../../internal/demo/audio/07-carte.mp3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, err := mp3frame.Scan(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := int64(0)
+	for _, off := range ix.Offsets {
+		if off <= 100_000 {
+			end = off
+		}
+	}
+	data = data[:end]
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Analyze(data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -31,6 +31,10 @@ type Guard struct {
 	Public func(method string) bool
 	// Allowed tells whether a role may call a method.
 	Allowed func(role, method string) bool
+	// Redact, when set, clears in every response message the fields the
+	// role may not receive, whatever the handler filled in: the last line
+	// of defence before serialisation.
+	Redact func(role string, msg any)
 }
 
 // passwordChangeMethods stay open to a user who must change the password.
@@ -83,7 +87,11 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	if err != nil {
 		return nil, err
 	}
-	return h(ctx, req)
+	resp, err := h(ctx, req)
+	if p, ok := FromContext(ctx); ok && err == nil && g.Redact != nil {
+		g.Redact(p.User.Role, resp)
+	}
+	return resp, err
 }
 
 // Stream is the stream interceptor.
@@ -92,12 +100,24 @@ func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 	if err != nil {
 		return err
 	}
-	return h(srv, &wrapped{ServerStream: ss, ctx: ctx})
+	w := &wrapped{ServerStream: ss, ctx: ctx}
+	if p, ok := FromContext(ctx); ok && g.Redact != nil {
+		w.redact = func(m any) { g.Redact(p.User.Role, m) }
+	}
+	return h(srv, w)
 }
 
 type wrapped struct {
 	grpc.ServerStream
-	ctx context.Context
+	ctx    context.Context
+	redact func(any)
 }
 
 func (w *wrapped) Context() context.Context { return w.ctx }
+
+func (w *wrapped) SendMsg(m any) error {
+	if w.redact != nil {
+		w.redact(m)
+	}
+	return w.ServerStream.SendMsg(m)
+}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -78,16 +80,70 @@ func VerifyPassword(encoded, password string) error {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 12
 
-// CheckPolicy is the minimal password rule for now: long enough and not
-// containing the login. The full policy (strength, expiry) comes later.
-func CheckPolicy(login, password string) error {
-	if utf8.RuneCountInString(password) < MinPasswordLen {
-		return fmt.Errorf("password must have at least %d characters", MinPasswordLen)
+// Rules is the password and lockout policy (R9). DefaultRules are the
+// issue's figures; MaxAge is configurable.
+type Rules struct {
+	MinLength int
+	MinBits   float64       // strength estimate, see Strength
+	History   int           // a new password may not be one of the last History
+	MaxAge    time.Duration // after this a password must be changed at next login
+	LockAfter int           // failed logins in a row that lock the account
+	LockFor   time.Duration
+}
+
+// DefaultRules: 12 characters, 40 bits, last 5, 90 days, 5 failures lock 15 min.
+var DefaultRules = Rules{MinLength: MinPasswordLen, MinBits: MinStrengthBits, History: 5,
+	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: 15 * time.Minute}
+
+// Person is who a password belongs to, for the "contains your login/name"
+// checks.
+type Person struct {
+	Login string
+	Names []string // first name, last name, display name
+}
+
+// CheckPassword applies the policy rules that need no history: length,
+// login, name, strength. The error is a *PolicyError whose text says why,
+// in words a user can act on.
+func (r Rules) CheckPassword(p Person, password string) error {
+	if utf8.RuneCountInString(password) < r.MinLength {
+		return &PolicyError{fmt.Errorf("too short: %d characters at least", r.MinLength)}
 	}
-	if login != "" && strings.Contains(strings.ToLower(password), strings.ToLower(login)) {
-		return errors.New("password must not contain the login")
+	low := strings.ToLower(password)
+	// Logins of one or two letters would forbid half the alphabet.
+	if l := strings.ToLower(strings.TrimSpace(p.Login)); utf8.RuneCountInString(l) >= 3 && strings.Contains(low, l) {
+		return &PolicyError{errors.New("contains your login")}
+	}
+	var parts []string
+	for _, n := range p.Names {
+		for _, part := range strings.FieldsFunc(strings.ToLower(n), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		}) {
+			if utf8.RuneCountInString(part) >= 3 {
+				parts = append(parts, part)
+				if strings.Contains(low, part) {
+					return &PolicyError{errors.New("contains your name")}
+				}
+			}
+		}
+	}
+	if _, ok := commonRank[low]; ok {
+		return &PolicyError{errors.New("too common: it is on the list of most used passwords")}
+	}
+	// Swapped letters sit before the usual trailing number ("p4ssw0rd1234").
+	head := strings.TrimRight(low, "0123456789")
+	if _, ok := commonRank[leet.Replace(head)+low[len(head):]]; ok {
+		return &PolicyError{errors.New("too common: a most used password with letters swapped for digits")}
+	}
+	if bits, why := Strength(password, append(parts, p.Login)); bits < r.MinBits {
+		return &PolicyError{fmt.Errorf("too easy to guess (%s): add unrelated words or characters", why)}
 	}
 	return nil
+}
+
+// CheckPolicy checks a password against DefaultRules for a login alone.
+func CheckPolicy(login, password string) error {
+	return DefaultRules.CheckPassword(Person{Login: login}, password)
 }
 
 // GeneratePassword returns a random password of 26 characters (128 bits,

@@ -24,7 +24,18 @@ const (
 var (
 	ErrBadCredentials = errors.New("invalid login or password")
 	ErrNoSession      = errors.New("session expired or unknown")
+	ErrDisabled       = errors.New("account disabled: ask an administrator")
 )
+
+// LockedError is a login refused because of repeated failures.
+type LockedError struct {
+	Until    time.Time
+	Failures int
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("account locked after %d failed logins, until %s UTC", e.Failures, e.Until.UTC().Format("15:04"))
+}
 
 // Principal is the authenticated caller.
 type Principal struct {
@@ -32,22 +43,48 @@ type Principal struct {
 	TokenHash string
 }
 
-// Sessions opens, checks and revokes sessions.
+// Event is something the audit trail must record that no RPC result says
+// by itself (an account locked, a password expired).
+type Event struct {
+	Action  string
+	User    store.User
+	Details map[string]string
+}
+
+// Events recorded through Sessions.Notify.
+const (
+	EventLocked          = "auth.account.locked"
+	EventPasswordExpired = "auth.password.expired"
+	EventPasswordReset   = "auth.password.reset"
+	EventSessionsRevoked = "auth.sessions.revoked"
+)
+
+// Sessions opens, checks and revokes sessions, and keeps the password
+// rules.
 type Sessions struct {
 	Store  store.Store
 	Clock  clock.Clock
 	Params Params // for new hashes
+	Rules  Rules
+	// Notify, when set, receives the events above (the audit trail).
+	Notify func(context.Context, Event)
 
 	dummy string // hash verified for unknown logins, so timing does not tell them apart
 }
 
-// NewSessions builds a session manager.
+// NewSessions builds a session manager with DefaultRules.
 func NewSessions(st store.Store, c clock.Clock, p Params) (*Sessions, error) {
 	dummy, err := HashPassword(rand.Text(), p)
 	if err != nil {
 		return nil, err
 	}
-	return &Sessions{Store: st, Clock: c, Params: p, dummy: dummy}, nil
+	return &Sessions{Store: st, Clock: c, Params: p, Rules: DefaultRules, dummy: dummy}, nil
+}
+
+func (s *Sessions) notify(ctx context.Context, e Event) {
+	if s.Notify != nil {
+		s.Notify(ctx, e)
+	}
 }
 
 // HashToken is how a token is looked up: the database never holds a usable
@@ -58,38 +95,93 @@ func HashToken(token string) string {
 }
 
 // Login checks the password and opens a session. sourceAddr is kept with the
-// session for the audit trail.
+// session for the audit trail. A locked account is refused even with the
+// right password; a wrong one counts towards the lock. A password older
+// than Rules.MaxAge marks the user PasswordChangeRequired.
 func (s *Sessions) Login(ctx context.Context, login, password, sourceAddr string) (token string, expires time.Time, u store.User, err error) {
+	fail := func(err error) (string, time.Time, store.User, error) { return "", time.Time{}, store.User{}, err }
 	u, err = s.Store.UserByLogin(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
 		_ = VerifyPassword(s.dummy, password)
-		return "", time.Time{}, store.User{}, ErrBadCredentials
+		return fail(ErrBadCredentials)
 	}
 	if err != nil {
-		return "", time.Time{}, store.User{}, fmt.Errorf("login %s: %w", login, err)
+		return fail(fmt.Errorf("login %s: %w", login, err))
+	}
+	now := s.Clock.Now()
+	if now.Before(u.LockedUntil) {
+		return fail(&LockedError{Until: u.LockedUntil, Failures: s.Rules.LockAfter})
 	}
 	if err := VerifyPassword(u.PasswordHash, password); err != nil {
-		if errors.Is(err, ErrMismatch) {
-			return "", time.Time{}, store.User{}, ErrBadCredentials
+		if !errors.Is(err, ErrMismatch) {
+			return fail(fmt.Errorf("login %s: %w", login, err))
 		}
-		return "", time.Time{}, store.User{}, fmt.Errorf("login %s: %w", login, err)
+		if s.Rules.LockAfter <= 0 {
+			return fail(ErrBadCredentials)
+		}
+		until := now.Add(s.Rules.LockFor)
+		n, locked, err := s.Store.RecordLoginFailure(ctx, u.ID, s.Rules.LockAfter, until)
+		if err != nil {
+			return fail(err)
+		}
+		if locked {
+			s.notify(ctx, Event{Action: EventLocked, User: u, Details: map[string]string{
+				"failures": fmt.Sprint(n), "until": until.UTC().Format(time.RFC3339), "source": sourceAddr}})
+			return fail(&LockedError{Until: until, Failures: n})
+		}
+		return fail(ErrBadCredentials)
 	}
 	if u.Disabled {
-		return "", time.Time{}, store.User{}, ErrBadCredentials
+		return fail(ErrDisabled)
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", time.Time{}, store.User{}, fmt.Errorf("token: %w", err)
+	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
+		if err := s.Store.ResetLoginFailures(ctx, u.ID); err != nil {
+			return fail(err)
+		}
 	}
-	token = base64.RawURLEncoding.EncodeToString(raw)
-	now := s.Clock.Now()
-	expires = now.Add(AbsoluteTimeout)
-	err = s.Store.CreateSession(ctx, store.Session{TokenHash: HashToken(token), UserID: u.ID, SourceAddr: sourceAddr,
-		CreatedAt: now, LastUsedAt: now, ExpiresAt: expires})
+	if !u.PasswordChangeRequired && s.Expired(u) {
+		if err := s.Store.SetPassword(ctx, u.ID, u.PasswordHash, true); err != nil {
+			return fail(err)
+		}
+		u.PasswordChangeRequired = true
+		s.notify(ctx, Event{Action: EventPasswordExpired, User: u, Details: map[string]string{
+			"max_age_days": fmt.Sprint(int(s.Rules.MaxAge.Hours() / 24))}})
+	}
+	token, expires, err = s.open(ctx, u.ID, sourceAddr)
 	if err != nil {
-		return "", time.Time{}, store.User{}, err
+		return fail(err)
 	}
 	return token, expires, u, nil
+}
+
+// passwordTime is when the current password was set.
+func (s *Sessions) passwordTime(u store.User) time.Time {
+	if !u.PasswordChangedAt.IsZero() {
+		return u.PasswordChangedAt
+	}
+	return u.CreatedAt
+}
+
+// Expired tells whether u's password is older than Rules.MaxAge.
+func (s *Sessions) Expired(u store.User) bool {
+	return s.Rules.MaxAge > 0 && !s.Clock.Now().Before(s.passwordTime(u).Add(s.Rules.MaxAge))
+}
+
+// open creates a session for userID and returns its token.
+func (s *Sessions) open(ctx context.Context, userID, sourceAddr string) (string, time.Time, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", time.Time{}, fmt.Errorf("token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := s.Clock.Now()
+	expires := now.Add(AbsoluteTimeout)
+	err := s.Store.CreateSession(ctx, store.Session{TokenHash: HashToken(token), UserID: userID, SourceAddr: sourceAddr,
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: expires})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, expires, nil
 }
 
 // Authenticate resolves a token to its principal and extends the idle
@@ -131,31 +223,67 @@ func (s *Sessions) Logout(ctx context.Context, p Principal) error {
 }
 
 // ChangePassword checks the old password and the policy, stores the new
-// hash and revokes every other session of the user.
-func (s *Sessions) ChangePassword(ctx context.Context, p Principal, oldPw, newPw string) error {
+// hash and revokes every session of the user, the caller's included; the
+// caller continues with the new session returned (token, expiry).
+func (s *Sessions) ChangePassword(ctx context.Context, p Principal, oldPw, newPw, sourceAddr string) (string, time.Time, error) {
 	u, err := s.Store.UserByID(ctx, p.User.ID)
 	if err != nil {
-		return err
+		return "", time.Time{}, err
 	}
 	if err := VerifyPassword(u.PasswordHash, oldPw); err != nil {
-		return ErrBadCredentials
+		return "", time.Time{}, ErrBadCredentials
 	}
-	if err := CheckPolicy(u.Login, newPw); err != nil {
-		return &PolicyError{err}
-	}
-	if oldPw == newPw {
-		return &PolicyError{errors.New("new password must differ from the old one")}
+	if err := s.CheckNewPassword(ctx, u, newPw); err != nil {
+		return "", time.Time{}, err
 	}
 	hash, err := HashPassword(newPw, s.Params)
 	if err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.Store.ChangePassword(ctx, u.ID, hash, false, s.Clock.Now()); err != nil {
+		return "", time.Time{}, err
+	}
+	// A changed password must lock out whoever else held a session, and
+	// the token that was used until now is retired too.
+	if err := s.Store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return "", time.Time{}, err
+	}
+	return s.open(ctx, u.ID, sourceAddr)
+}
+
+// CheckNewPassword applies every password rule to a new password of u,
+// history included.
+func (s *Sessions) CheckNewPassword(ctx context.Context, u store.User, pw string) error {
+	if err := s.Rules.CheckPassword(PersonOf(u), pw); err != nil {
 		return err
 	}
-	if err := s.Store.SetPassword(ctx, u.ID, hash, false); err != nil {
+	if s.Rules.History <= 0 {
+		return nil
+	}
+	old, err := s.Store.PasswordHistory(ctx, u.ID, s.Rules.History-1)
+	if err != nil {
 		return err
 	}
-	// Keep the caller's session, drop the others: a changed password must
-	// lock out whoever else held one.
-	return s.Store.DeleteUserSessions(ctx, u.ID, p.TokenHash)
+	for _, h := range append([]string{u.PasswordHash}, old...) {
+		if VerifyPassword(h, pw) == nil {
+			return &PolicyError{fmt.Errorf("reuses one of your last %d passwords", s.Rules.History)}
+		}
+	}
+	return nil
+}
+
+// PersonOf is what the login/name checks compare a password with.
+func PersonOf(u store.User) Person {
+	return Person{Login: u.Login, Names: []string{u.FirstName, u.LastName, u.DisplayName}}
+}
+
+// RevokeAll ends every session of a user (an administrator's action).
+func (s *Sessions) RevokeAll(ctx context.Context, u store.User) error {
+	if err := s.Store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return err
+	}
+	s.notify(ctx, Event{Action: EventSessionsRevoked, User: u})
+	return nil
 }
 
 // PolicyError is a password refused by the policy.

@@ -9,6 +9,8 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/store"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Rows is which calls a role may read.
@@ -51,6 +53,25 @@ const (
 	MStreamAudio    = "/ecoute.v1.CallService/StreamAudio"
 	MGetWaveform    = "/ecoute.v1.CallService/GetWaveform"
 	MUpload         = "/ecoute.v1.IngestService/UploadRecording"
+
+	MListAuditEvents       = "/ecoute.v1.AuditService/ListAuditEvents"
+	MVerifyAuditChain      = "/ecoute.v1.AuditService/VerifyAuditChain"
+	MExportSubject         = "/ecoute.v1.PrivacyService/ExportSubject"
+	MEraseSubject          = "/ecoute.v1.PrivacyService/EraseSubject"
+	MListAuthorizedPersons = "/ecoute.v1.PrivacyService/ListAuthorizedPersons"
+
+	MListUsers            = "/ecoute.v1.AdminService/ListUsers"
+	MCreateUser           = "/ecoute.v1.AdminService/CreateUser"
+	MSetUserDisabled      = "/ecoute.v1.AdminService/SetUserDisabled"
+	MSetUserTeams         = "/ecoute.v1.AdminService/SetUserTeams"
+	MResetPassword        = "/ecoute.v1.AdminService/ResetPassword"
+	MListSessions         = "/ecoute.v1.AdminService/ListSessions"
+	MRevokeSessions       = "/ecoute.v1.AdminService/RevokeSessions"
+	MListTeams            = "/ecoute.v1.AdminService/ListTeams"
+	MCreateTeam           = "/ecoute.v1.AdminService/CreateTeam"
+	MAddRecordingPeriod   = "/ecoute.v1.AdminService/AddRecordingPeriod"
+	MListRecordingPeriods = "/ecoute.v1.AdminService/ListRecordingPeriods"
+	MMyRecordingPeriods   = "/ecoute.v1.RecordingPeriodService/MyRecordingPeriods"
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -88,6 +109,18 @@ var (
 		FieldTeamName, FieldCampaignID, FieldCampaignName, FieldDirection, FieldConsent, FieldRetainedUntil,
 		FieldEvaluated}
 	technical = []string{FieldCallID, FieldStartedAt, FieldEndedAt, FieldDuration, FieldRetainedUntil, FieldAudio}
+
+	// adminRead is the account, team and period lists (the dpo reads
+	// them too); adminWrite changes them.
+	adminRead  = []string{MListUsers, MListTeams, MListRecordingPeriods, MListSessions}
+	adminWrite = []string{MCreateUser, MSetUserDisabled, MSetUserTeams, MResetPassword, MRevokeSessions,
+		MCreateTeam, MAddRecordingPeriod}
+	// recorded are told when they may be recorded (R6).
+	recorded = []string{MMyRecordingPeriods}
+	// auditRead reads and verifies the audit trail (dpo, admin).
+	auditRead = []string{MListAuditEvents, MVerifyAuditChain}
+	// privacyDPO answers the rights of the people concerned (R7, R8).
+	privacyDPO = []string{MExportSubject, MEraseSubject, MListAuthorizedPersons}
 )
 
 func join(parts ...[]string) []string {
@@ -98,29 +131,72 @@ func join(parts ...[]string) []string {
 	return out
 }
 
+// Evaluations (issue 6): methods, and the fields of an ecoute.v1.Evaluation
+// by role. HR reads scores, not the written comments.
+const (
+	MListGrids             = "/ecoute.v1.EvaluationService/ListGrids"
+	MGetGrid               = "/ecoute.v1.EvaluationService/GetGrid"
+	MSaveGrid              = "/ecoute.v1.EvaluationService/SaveGrid"
+	MStartEvaluation       = "/ecoute.v1.EvaluationService/StartEvaluation"
+	MSaveEvaluation        = "/ecoute.v1.EvaluationService/SaveEvaluation"
+	MSubmitEvaluation      = "/ecoute.v1.EvaluationService/SubmitEvaluation"
+	MListEvaluations       = "/ecoute.v1.EvaluationService/ListEvaluations"
+	MGetEvaluation         = "/ecoute.v1.EvaluationService/GetEvaluation"
+	MAcknowledgeEvaluation = "/ecoute.v1.EvaluationService/AcknowledgeEvaluation"
+	MDisputeEvaluation     = "/ecoute.v1.EvaluationService/DisputeEvaluation"
+	MResolveDispute        = "/ecoute.v1.EvaluationService/ResolveDispute"
+	MCheckComment          = "/ecoute.v1.EvaluationService/CheckComment"
+)
+
+var (
+	evalRead   = []string{MListGrids, MGetGrid, MListEvaluations, MGetEvaluation}
+	evalWrite  = []string{MSaveGrid, MStartEvaluation, MSaveEvaluation, MSubmitEvaluation, MResolveDispute, MCheckComment}
+	evalAnswer = []string{MAcknowledgeEvaluation, MDisputeEvaluation}
+
+	evalScores = []string{"evaluation.evaluation_id", "evaluation.call_id", "evaluation.grid_id",
+		"evaluation.grid_version", "evaluation.grid_name", "evaluation.agent_id", "evaluation.agent_name",
+		"evaluation.team_id", "evaluation.evaluator_id", "evaluation.evaluator_name", "evaluation.status",
+		"evaluation.version", "evaluation.score", "evaluation.call_started_at", "evaluation.created_at",
+		"evaluation.updated_at", "evaluation.submitted_at", "evaluation.retained_until",
+		"evaluation.acknowledged_at", "evaluation.disputed_at", "evaluation.resolved_at", "evaluation.resolution",
+		"evaluation.resolved_by_name", "evaluation.respond_until"}
+	evalText = []string{"evaluation.answers", "evaluation.comment", "evaluation.hits",
+		"evaluation.override_reason", "evaluation.agent_comment", "evaluation.resolution_reason"}
+)
+
+// EvaluationScope is which evaluations u may read: those of the calls u may
+// read, except HR, who reads the scores of every submitted evaluation (R8).
+// Drafts are their evaluators' working copies: only supervisors see them.
+func EvaluationScope(u store.User) store.EvalScope {
+	if u.Role == store.RoleHR {
+		return store.EvalScope{Scope: store.Scope{All: true}}
+	}
+	return store.EvalScope{Scope: Scope(u), Drafts: u.Role == store.RoleSupervisor}
+}
+
 // Table is the role table (DESIGN.md "Roles and what they see"). Only the
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	store.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls),
-		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite),
+		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	store.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls),
-		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead),
+		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:    RowsTrainees,
 	},
 	store.RoleAgent: {
-		Methods: join(authMethods, readCalls, hearCalls),
-		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer),
+		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
 	},
 	store.RoleHR: {
-		Methods: authMethods,
-		Fields:  []string{FieldAgentName},
+		Methods: join(authMethods, evalRead),
+		Fields:  join([]string{FieldAgentName}, evalScores),
 		Rows:    RowsNone,
 	},
 	store.RoleClient: {
@@ -133,12 +209,12 @@ var Table = map[string]Rule{
 		Rows:    RowsAllTechnical,
 	},
 	store.RoleDPO: {
-		Methods: authMethods,
+		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, auditRead, privacyDPO),
 		Fields:  []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
 		Rows:    RowsNone,
 	},
 	store.RoleAdmin: {
-		Methods: authMethods,
+		Methods: join(authMethods, adminRead, adminWrite, auditRead, []string{MListAuthorizedPersons}),
 		Fields:  []string{FieldAudio},
 		Rows:    RowsNone,
 	},
@@ -207,17 +283,85 @@ func Scope(u store.User) store.Scope {
 	return store.Scope{}
 }
 
-// RedactCall clears, in place, every field of c that role may not receive
-// and masks the masked ones. It runs before the response is serialised.
-func RedactCall(role string, c *ecoutev1.Call) {
-	r := Table[role]
-	clearHidden(c.ProtoReflect(), "call", r.Fields)
-	for _, f := range r.Masked {
-		if f == FieldCustomerPhone && c.GetCustomer() != nil {
-			c.Customer.PhoneE164 = MaskPhone(c.Customer.PhoneE164)
+// Subjects names the message types whose fields the role table filters,
+// with the prefix of their paths in Rule.Fields and Rule.Masked. A type not
+// listed here is filtered by method only: whoever may call the method gets
+// all of it. Later issues add their types (e.g. an evaluation) here.
+var Subjects = map[protoreflect.FullName]string{
+	"ecoute.v1.Call":       "call",
+	"ecoute.v1.Evaluation": "evaluation",
+}
+
+// RedactMessage clears, in place, every field of msg (a proto.Message, at
+// any depth: lists, maps, nested messages) that role may not receive, and
+// masks the masked ones. The gRPC interceptor runs it on every response
+// and every streamed message before serialisation.
+func RedactMessage(role string, msg any) {
+	if m, ok := msg.(proto.Message); ok && m != nil {
+		redact(role, m.ProtoReflect(), 0)
+	}
+}
+
+func redact(role string, m protoreflect.Message, depth int) {
+	if !m.IsValid() || depth > 32 {
+		return
+	}
+	if prefix, ok := Subjects[m.Descriptor().FullName()]; ok {
+		r := Table[role]
+		clearHidden(m, prefix, r.Fields)
+		for _, f := range r.Masked {
+			maskField(m, prefix, f)
+		}
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := range l.Len() {
+				redact(role, l.Get(i).Message(), depth+1)
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				redact(role, mv.Message(), depth+1)
+				return true
+			})
+		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+			redact(role, v.Message(), depth+1)
+		}
+		return true
+	})
+}
+
+// maskField masks the string at path (relative to m, whose own path is
+// prefix) with MaskPhone, if it is set.
+func maskField(m protoreflect.Message, prefix, path string) {
+	rest, ok := strings.CutPrefix(path, prefix+".")
+	if !ok {
+		return
+	}
+	parts := strings.Split(rest, ".")
+	for i, name := range parts {
+		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
+		if fd == nil || fd.IsList() || fd.IsMap() || !m.Has(fd) {
+			return
+		}
+		if i < len(parts)-1 {
+			if fd.Message() == nil {
+				return
+			}
+			m = m.Mutable(fd).Message()
+			continue
+		}
+		if fd.Kind() == protoreflect.StringKind {
+			m.Set(fd, protoreflect.ValueOfString(MaskPhone(m.Get(fd).String())))
 		}
 	}
 }
+
+// RedactCall clears, in place, every field of c that role may not receive
+// and masks the masked ones. It runs before the response is serialised.
+func RedactCall(role string, c *ecoutev1.Call) { RedactMessage(role, c) }
 
 // MaskPhone keeps the last two digits: "+33612345642" → "••••••••42". The
 // dots make it obvious that the number is masked, not short.

@@ -34,9 +34,16 @@ func (s *Auth) Login(ctx context.Context, req *ecoutev1.LoginRequest) (*ecoutev1
 		src = p.Addr.String()
 	}
 	token, exp, u, err := s.Sessions.Login(ctx, req.GetLogin(), req.GetPassword(), src)
-	if errors.Is(err, auth.ErrBadCredentials) {
+	var locked *auth.LockedError
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
 		s.Log.Info("login refused", "login", req.GetLogin(), "source", src)
 		return nil, status.Error(codes.Unauthenticated, "invalid login or password")
+	case errors.As(err, &locked):
+		s.Log.Warn("login refused: account locked", "login", req.GetLogin(), "source", src, "until", locked.Until)
+		return nil, status.Error(codes.PermissionDenied, locked.Error())
+	case errors.Is(err, auth.ErrDisabled):
+		return nil, status.Error(codes.PermissionDenied, err.Error())
 	}
 	if err != nil {
 		return nil, internal(s.Log, "login", err)
@@ -73,7 +80,11 @@ func (s *Auth) ChangePassword(ctx context.Context, req *ecoutev1.ChangePasswordR
 	if err != nil {
 		return nil, err
 	}
-	err = s.Sessions.ChangePassword(ctx, p, req.GetOldPassword(), req.GetNewPassword())
+	src := ""
+	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		src = pr.Addr.String()
+	}
+	token, exp, err := s.Sessions.ChangePassword(ctx, p, req.GetOldPassword(), req.GetNewPassword(), src)
 	var pe *auth.PolicyError
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -83,7 +94,7 @@ func (s *Auth) ChangePassword(ctx context.Context, req *ecoutev1.ChangePasswordR
 	case err != nil:
 		return nil, internal(s.Log, "change password", err)
 	}
-	return &ecoutev1.ChangePasswordResponse{}, nil
+	return &ecoutev1.ChangePasswordResponse{Token: token, ExpiresAt: timestamppb.New(exp)}, nil
 }
 
 func principal(u store.User) *ecoutev1.Principal {

@@ -141,7 +141,35 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 	for _, c := range calls {
 		resp.Calls = append(resp.Calls, toProto(role, c))
 	}
+	if req.GetPageToken() == "" {
+		if err := s.addChoices(ctx, role, q.Scope, resp); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
+}
+
+// addChoices fills the names the console completes in its filter prompt,
+// each kind only when the role may both see the name and filter by the id.
+func (s *Calls) addChoices(ctx context.Context, role string, scope store.Scope, resp *ecoutev1.ListCallsResponse) error {
+	ch, err := s.Store.FilterChoices(ctx, scope)
+	if err != nil {
+		return internal(s.Log, "list filter choices", err)
+	}
+	conv := func(cs []store.Choice, idField, nameField string) []*ecoutev1.FilterChoice {
+		if !policy.Visible(role, idField) || !policy.Visible(role, nameField) {
+			return nil
+		}
+		out := make([]*ecoutev1.FilterChoice, len(cs))
+		for i, c := range cs {
+			out[i] = &ecoutev1.FilterChoice{Id: c.ID, Name: c.Name}
+		}
+		return out
+	}
+	resp.Agents = conv(ch.Agents, policy.FieldAgentID, policy.FieldAgentName)
+	resp.Teams = conv(ch.Teams, policy.FieldTeamID, policy.FieldTeamName)
+	resp.Campaigns = conv(ch.Campaigns, policy.FieldCampaignID, policy.FieldCampaignName)
+	return nil
 }
 
 // filter converts the request filter, refusing filters on fields the role
@@ -195,6 +223,22 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 	}
 	if out.MinDuration < 0 || out.MaxDuration < 0 {
 		return out, status.Error(codes.InvalidArgument, "filter.min_duration/max_duration: must not be negative")
+	}
+	if f.MinScore != nil || f.MaxScore != nil {
+		// A score is part of an evaluation: only who may read them may
+		// sort calls by it.
+		if !policy.Allowed(role, policy.MGetEvaluation) {
+			return out, status.Error(codes.PermissionDenied, "filter.min_score/max_score: your role may not read evaluations")
+		}
+		for name, v := range map[string]*float64{"min_score": f.MinScore, "max_score": f.MaxScore} {
+			if v != nil && (*v < 0 || *v > 100) {
+				return out, status.Errorf(codes.InvalidArgument, "filter.%s: %v is not a percentage (0 to 100)", name, *v)
+			}
+		}
+		if f.MinScore != nil && f.MaxScore != nil && *f.MinScore > *f.MaxScore {
+			return out, status.Error(codes.InvalidArgument, "filter.min_score: greater than max_score")
+		}
+		out.MinScore, out.MaxScore = f.MinScore, f.MaxScore
 	}
 	return out, nil
 }

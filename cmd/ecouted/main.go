@@ -2,7 +2,7 @@
 //
 //	ecouted [--data DIR] <command> [flags]
 //
-// Commands: init, serve, seed-demo, user add. The data directory defaults to
+// Commands: init, serve, seed-demo, user, team, period. The data directory defaults to
 // $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted.
 package main
 
@@ -24,7 +24,6 @@ import (
 
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/auth"
-	"github.com/ecoute/ecoute/backend/policy"
 )
 
 const usage = `ecouted — the Écoute recording backend
@@ -36,10 +35,27 @@ Commands:
   init        create the data directory, the TLS certificates and the first administrator
   serve       serve gRPC (TLS by default)
   seed-demo   fill an empty data directory with demo data and one account per role
-  user add    create an account
+  user add    create a named account (one-time password)
+  user disable|enable|reset-password|list
+              disable or re-enable an account, give it a one-time password, list accounts
+  team add    create a team
+  period add  declare a recording period of a team (R6)
+  audit verify|list   check the audit trail's hash chain / print entries
+  export-subject      export what is held about a person, encrypted with age
+  erase-subject       delete a customer's recordings (objection)
+  ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
+  sample      run the daily random sampling now (R2): keep sampling.rate of each past day
+  purge       run the retention purge now (R4): delete what has outlived its period
+  config defaults|check  print every setting of ecouted.yaml (default, range, rule) /
+              check the configuration and print the settings in force
+  grid import|export|list  evaluation grids as YAML (import FILE, export ID)
 
 Global flags:
   --data DIR  data directory (default: $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted)
+  --config FILE    settings (sampling, retention, transcoder; default: DIR/ecouted.yaml
+              when it exists); an unlawful value makes every command refuse to start
+  --key-file FILE  data key for the audio encrypted at rest (base64, mode 0600; default:
+              $ECOUTE_DATA_KEY, else DIR/data.key, created on first start)
 
 Run "ecouted <command> --help" for the flags of a command.
 `
@@ -69,6 +85,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	global.SetOutput(stderr)
 	global.Usage = func() { fmt.Fprint(stderr, usage) }
 	data := global.String("data", defaultDataDir(), "data directory")
+	global.StringVar(&keyFile, "key-file", "", "data key file")
+	global.StringVar(&configFile, "config", "", "settings file (default DIR/ecouted.yaml)")
 	if err := global.Parse(args); err != nil {
 		return err
 	}
@@ -86,15 +104,32 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "seed-demo":
 		return cmdSeed(*data, rest, stdout, stderr)
 	case "user":
-		if len(rest) == 0 || rest[0] != "add" {
-			return errors.New(`unknown user command: use "ecouted user add --help"`)
-		}
-		return cmdUserAdd(*data, rest[1:], stdin, stderr)
+		return cmdUser(*data, rest, stdin, stdout, stderr)
+	case "team":
+		return cmdTeam(*data, rest, stderr)
+	case "period":
+		return cmdPeriod(*data, rest, stderr)
+	case "ingest":
+		return cmdIngest(*data, rest, stdout, stderr)
+	case "audit":
+		return cmdAudit(*data, rest, stdout, stderr)
+	case "export-subject":
+		return cmdExportSubject(*data, rest, stdout, stderr)
+	case "erase-subject":
+		return cmdEraseSubject(*data, rest, stdout, stderr)
+	case "sample":
+		return cmdSample(*data, rest, stdout, stderr)
+	case "purge":
+		return cmdPurge(*data, rest, stdout, stderr)
+	case "config":
+		return cmdConfig(*data, rest, stdout, stderr)
+	case "grid":
+		return cmdGrid(*data, rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user add)", cmd)
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, period, ingest, sample, purge, config, grid; see --help)", cmd)
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -117,8 +152,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// keyFile is the global --key-file flag (see blobs.LoadKey).
+var keyFile string
+
 func open(ctx context.Context, data string, log *slog.Logger, hosts []string) (*backend.App, error) {
-	return backend.Open(ctx, backend.Config{DataDir: data, Logger: log, TLSHosts: hosts})
+	settings, err := loadSettings(data)
+	if err != nil {
+		return nil, err
+	}
+	return backend.Open(ctx, backend.Config{DataDir: data, Logger: log, TLSHosts: hosts, KeyFile: keyFile, Settings: settings})
 }
 
 // readPassword takes the password from stdin when it is piped; ok is false
@@ -167,7 +209,7 @@ func cmdInit(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 	if err := app.InitAdmin(ctx, *login, *name, pw); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	fmt.Fprintf(stdout, "initialised %s\nadministrator: %s\n", data, *login)
+	fmt.Fprintf(stdout, "initialised %s\nadministrator: %s (the password is one-time: change it at first login)\n", data, *login)
 	if !piped {
 		fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
 	}
@@ -202,6 +244,10 @@ func cmdServe(data string, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
+	// Clear what a crash left before saying we are ready.
+	if _, err := app.PrepareIngest(ctx); err != nil {
+		return err
+	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -240,43 +286,5 @@ func cmdSeed(data string, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s %s %s\n", a.Role, a.Login, a.Password)
 	}
 	fmt.Fprintf(stderr, "seeded in %s\n", time.Since(t0).Round(time.Millisecond))
-	return nil
-}
-
-func cmdUserAdd(data string, args []string, stdin io.Reader, stderr io.Writer) error {
-	fs := newFlags("user add", `user add --login LOGIN --name "First Last" --role ROLE [--team TEAM]... [--agent AGENT]`+"\n\n"+
-		"Creates an account; the password is read from stdin (one line). Roles: "+strings.Join(policy.Roles, ", ")+".\n"+
-		"A supervisor or trainer needs --team; an agent needs --agent.", stderr)
-	login := fs.String("login", "", "login (required)")
-	name := fs.String("name", "", "full name (required)")
-	role := fs.String("role", "", "role (required)")
-	agent := fs.String("agent", "", "agent id an agent account is linked to")
-	mustChange := fs.Bool("must-change-password", false, "make the user choose a new password at first login")
-	var teams listFlag
-	fs.Var(&teams, "team", "team id (repeatable)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *login == "" || *name == "" || *role == "" {
-		return errors.New("user add: --login, --name and --role are required")
-	}
-	pw, ok, err := readPassword(stdin)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errors.New("user add: pipe the password on stdin, e.g. printf '%s\\n' \"$PW\" | ecouted user add ...")
-	}
-	ctx := context.Background()
-	app, err := open(ctx, data, nil, nil)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	if err := app.AddUser(ctx, backend.NewUser{Login: *login, DisplayName: *name, Role: *role, Password: pw,
-		TeamIDs: teams, AgentID: *agent, PasswordChangeRequired: *mustChange}); err != nil {
-		return fmt.Errorf("user add: %w", err)
-	}
-	fmt.Fprintf(stderr, "user %s (%s) created\n", *login, *role)
 	return nil
 }

@@ -295,6 +295,8 @@ func (x *WhoAmIResponse) GetPrincipal() *Principal {
 	return nil
 }
 
+// ChangePasswordRequest is refused with InvalidArgument and a reason the
+// user can act on ("new_password: too short: 12 characters at least").
 type ChangePasswordRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	OldPassword   string                 `protobuf:"bytes,1,opt,name=old_password,json=oldPassword,proto3" json:"old_password,omitempty"`
@@ -347,8 +349,12 @@ func (x *ChangePasswordRequest) GetNewPassword() string {
 	return ""
 }
 
+// ChangePasswordResponse carries a new session: changing the password
+// revokes every session of the user, the one used for the change included.
 type ChangePasswordResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -383,6 +389,20 @@ func (*ChangePasswordResponse) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_auth_proto_rawDescGZIP(), []int{7}
 }
 
+func (x *ChangePasswordResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *ChangePasswordResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 var File_ecoute_v1_auth_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_auth_proto_rawDesc = "" +
@@ -404,8 +424,11 @@ const file_ecoute_v1_auth_proto_rawDesc = "" +
 	"\tprincipal\x18\x01 \x01(\v2\x14.ecoute.v1.PrincipalR\tprincipal\"]\n" +
 	"\x15ChangePasswordRequest\x12!\n" +
 	"\fold_password\x18\x01 \x01(\tR\voldPassword\x12!\n" +
-	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"\x18\n" +
-	"\x16ChangePasswordResponse2\x9e\x02\n" +
+	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"i\n" +
+	"\x16ChangePasswordResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt2\x9e\x02\n" +
 	"\vAuthService\x12:\n" +
 	"\x05Login\x12\x17.ecoute.v1.LoginRequest\x1a\x18.ecoute.v1.LoginResponse\x12=\n" +
 	"\x06Logout\x12\x18.ecoute.v1.LogoutRequest\x1a\x19.ecoute.v1.LogoutResponse\x12=\n" +
@@ -441,19 +464,20 @@ var file_ecoute_v1_auth_proto_depIdxs = []int32{
 	8, // 0: ecoute.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	9, // 1: ecoute.v1.LoginResponse.principal:type_name -> ecoute.v1.Principal
 	9, // 2: ecoute.v1.WhoAmIResponse.principal:type_name -> ecoute.v1.Principal
-	0, // 3: ecoute.v1.AuthService.Login:input_type -> ecoute.v1.LoginRequest
-	2, // 4: ecoute.v1.AuthService.Logout:input_type -> ecoute.v1.LogoutRequest
-	4, // 5: ecoute.v1.AuthService.WhoAmI:input_type -> ecoute.v1.WhoAmIRequest
-	6, // 6: ecoute.v1.AuthService.ChangePassword:input_type -> ecoute.v1.ChangePasswordRequest
-	1, // 7: ecoute.v1.AuthService.Login:output_type -> ecoute.v1.LoginResponse
-	3, // 8: ecoute.v1.AuthService.Logout:output_type -> ecoute.v1.LogoutResponse
-	5, // 9: ecoute.v1.AuthService.WhoAmI:output_type -> ecoute.v1.WhoAmIResponse
-	7, // 10: ecoute.v1.AuthService.ChangePassword:output_type -> ecoute.v1.ChangePasswordResponse
-	7, // [7:11] is the sub-list for method output_type
-	3, // [3:7] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	8, // 3: ecoute.v1.ChangePasswordResponse.expires_at:type_name -> google.protobuf.Timestamp
+	0, // 4: ecoute.v1.AuthService.Login:input_type -> ecoute.v1.LoginRequest
+	2, // 5: ecoute.v1.AuthService.Logout:input_type -> ecoute.v1.LogoutRequest
+	4, // 6: ecoute.v1.AuthService.WhoAmI:input_type -> ecoute.v1.WhoAmIRequest
+	6, // 7: ecoute.v1.AuthService.ChangePassword:input_type -> ecoute.v1.ChangePasswordRequest
+	1, // 8: ecoute.v1.AuthService.Login:output_type -> ecoute.v1.LoginResponse
+	3, // 9: ecoute.v1.AuthService.Logout:output_type -> ecoute.v1.LogoutResponse
+	5, // 10: ecoute.v1.AuthService.WhoAmI:output_type -> ecoute.v1.WhoAmIResponse
+	7, // 11: ecoute.v1.AuthService.ChangePassword:output_type -> ecoute.v1.ChangePasswordResponse
+	8, // [8:12] is the sub-list for method output_type
+	4, // [4:8] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_auth_proto_init() }

@@ -82,6 +82,11 @@ type CallFilter struct {
 	Evaluated     EvaluatedFilter        `protobuf:"varint,6,opt,name=evaluated,proto3,enum=ecoute.v1.EvaluatedFilter" json:"evaluated,omitempty"`
 	MinDuration   *durationpb.Duration   `protobuf:"bytes,7,opt,name=min_duration,json=minDuration,proto3" json:"min_duration,omitempty"`
 	MaxDuration   *durationpb.Duration   `protobuf:"bytes,8,opt,name=max_duration,json=maxDuration,proto3" json:"max_duration,omitempty"`
+	// Total score range in percent (0–100), both ends included, over the
+	// call's evaluation once submitted; a call without a scored evaluation
+	// does not match. Needs a role that may read evaluations.
+	MinScore      *float64 `protobuf:"fixed64,9,opt,name=min_score,json=minScore,proto3,oneof" json:"min_score,omitempty"`
+	MaxScore      *float64 `protobuf:"fixed64,10,opt,name=max_score,json=maxScore,proto3,oneof" json:"max_score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -172,6 +177,20 @@ func (x *CallFilter) GetMaxDuration() *durationpb.Duration {
 	return nil
 }
 
+func (x *CallFilter) GetMinScore() float64 {
+	if x != nil && x.MinScore != nil {
+		return *x.MinScore
+	}
+	return 0
+}
+
+func (x *CallFilter) GetMaxScore() float64 {
+	if x != nil && x.MaxScore != nil {
+		return *x.MaxScore
+	}
+	return 0
+}
+
 type ListCallsRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Filter *CallFilter            `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
@@ -248,6 +267,13 @@ type ListCallsResponse struct {
 	Calls         []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	TotalSize     int64                  `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	// On the first page only (no page_token), whatever the filter: the
+	// agents, teams and campaigns that have calls the caller may see, sorted
+	// by name, so the console can complete names in its filter prompt without
+	// a directory service. Empty for a kind whose names the role may not see.
+	Agents        []*FilterChoice `protobuf:"bytes,4,rep,name=agents,proto3" json:"agents,omitempty"`
+	Teams         []*FilterChoice `protobuf:"bytes,5,rep,name=teams,proto3" json:"teams,omitempty"`
+	Campaigns     []*FilterChoice `protobuf:"bytes,6,rep,name=campaigns,proto3" json:"campaigns,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -303,6 +329,80 @@ func (x *ListCallsResponse) GetTotalSize() int64 {
 	return 0
 }
 
+func (x *ListCallsResponse) GetAgents() []*FilterChoice {
+	if x != nil {
+		return x.Agents
+	}
+	return nil
+}
+
+func (x *ListCallsResponse) GetTeams() []*FilterChoice {
+	if x != nil {
+		return x.Teams
+	}
+	return nil
+}
+
+func (x *ListCallsResponse) GetCampaigns() []*FilterChoice {
+	if x != nil {
+		return x.Campaigns
+	}
+	return nil
+}
+
+// FilterChoice is one value a CallFilter id list can take.
+type FilterChoice struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilterChoice) Reset() {
+	*x = FilterChoice{}
+	mi := &file_ecoute_v1_call_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilterChoice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilterChoice) ProtoMessage() {}
+
+func (x *FilterChoice) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_call_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilterChoice.ProtoReflect.Descriptor instead.
+func (*FilterChoice) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FilterChoice) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FilterChoice) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 type Call struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	CallId     string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
@@ -329,7 +429,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[3]
+	mi := &file_ecoute_v1_call_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -341,7 +441,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[3]
+	mi := &file_ecoute_v1_call_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -354,7 +454,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{3}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Call) GetCallId() string {
@@ -478,7 +578,7 @@ type GetCallRequest struct {
 
 func (x *GetCallRequest) Reset() {
 	*x = GetCallRequest{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[4]
+	mi := &file_ecoute_v1_call_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +590,7 @@ func (x *GetCallRequest) String() string {
 func (*GetCallRequest) ProtoMessage() {}
 
 func (x *GetCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[4]
+	mi := &file_ecoute_v1_call_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +603,7 @@ func (x *GetCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCallRequest.ProtoReflect.Descriptor instead.
 func (*GetCallRequest) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{4}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetCallRequest) GetCallId() string {
@@ -522,7 +622,7 @@ type GetCallResponse struct {
 
 func (x *GetCallResponse) Reset() {
 	*x = GetCallResponse{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[5]
+	mi := &file_ecoute_v1_call_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +634,7 @@ func (x *GetCallResponse) String() string {
 func (*GetCallResponse) ProtoMessage() {}
 
 func (x *GetCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[5]
+	mi := &file_ecoute_v1_call_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,7 +647,7 @@ func (x *GetCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCallResponse.ProtoReflect.Descriptor instead.
 func (*GetCallResponse) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{5}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetCallResponse) GetCall() *Call {
@@ -569,7 +669,7 @@ type StreamAudioRequest struct {
 
 func (x *StreamAudioRequest) Reset() {
 	*x = StreamAudioRequest{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[6]
+	mi := &file_ecoute_v1_call_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +681,7 @@ func (x *StreamAudioRequest) String() string {
 func (*StreamAudioRequest) ProtoMessage() {}
 
 func (x *StreamAudioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[6]
+	mi := &file_ecoute_v1_call_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +694,7 @@ func (x *StreamAudioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamAudioRequest.ProtoReflect.Descriptor instead.
 func (*StreamAudioRequest) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{6}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StreamAudioRequest) GetCallId() string {
@@ -630,7 +730,7 @@ type AudioChunk struct {
 
 func (x *AudioChunk) Reset() {
 	*x = AudioChunk{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[7]
+	mi := &file_ecoute_v1_call_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -642,7 +742,7 @@ func (x *AudioChunk) String() string {
 func (*AudioChunk) ProtoMessage() {}
 
 func (x *AudioChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[7]
+	mi := &file_ecoute_v1_call_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -655,7 +755,7 @@ func (x *AudioChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AudioChunk.ProtoReflect.Descriptor instead.
 func (*AudioChunk) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{7}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AudioChunk) GetOffset() int64 {
@@ -695,7 +795,7 @@ type GetWaveformRequest struct {
 
 func (x *GetWaveformRequest) Reset() {
 	*x = GetWaveformRequest{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[8]
+	mi := &file_ecoute_v1_call_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +807,7 @@ func (x *GetWaveformRequest) String() string {
 func (*GetWaveformRequest) ProtoMessage() {}
 
 func (x *GetWaveformRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[8]
+	mi := &file_ecoute_v1_call_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +820,7 @@ func (x *GetWaveformRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWaveformRequest.ProtoReflect.Descriptor instead.
 func (*GetWaveformRequest) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{8}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetWaveformRequest) GetCallId() string {
@@ -745,7 +845,7 @@ type GetWaveformResponse struct {
 
 func (x *GetWaveformResponse) Reset() {
 	*x = GetWaveformResponse{}
-	mi := &file_ecoute_v1_call_proto_msgTypes[9]
+	mi := &file_ecoute_v1_call_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +857,7 @@ func (x *GetWaveformResponse) String() string {
 func (*GetWaveformResponse) ProtoMessage() {}
 
 func (x *GetWaveformResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_call_proto_msgTypes[9]
+	mi := &file_ecoute_v1_call_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +870,7 @@ func (x *GetWaveformResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWaveformResponse.ProtoReflect.Descriptor instead.
 func (*GetWaveformResponse) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{9}
+	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetWaveformResponse) GetPeaks() []byte {
@@ -812,7 +912,7 @@ var File_ecoute_v1_call_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\n" +
-	"\x14ecoute/v1/call.proto\x12\tecoute.v1\x1a\x16ecoute/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x03\n" +
+	"\x14ecoute/v1/call.proto\x12\tecoute.v1\x1a\x16ecoute/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x04\n" +
 	"\n" +
 	"CallFilter\x12?\n" +
 	"\rstarted_after\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fstartedAfter\x12A\n" +
@@ -822,18 +922,31 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\fcampaign_ids\x18\x05 \x03(\tR\vcampaignIds\x128\n" +
 	"\tevaluated\x18\x06 \x01(\x0e2\x1a.ecoute.v1.EvaluatedFilterR\tevaluated\x12<\n" +
 	"\fmin_duration\x18\a \x01(\v2\x19.google.protobuf.DurationR\vminDuration\x12<\n" +
-	"\fmax_duration\x18\b \x01(\v2\x19.google.protobuf.DurationR\vmaxDuration\"\x98\x01\n" +
+	"\fmax_duration\x18\b \x01(\v2\x19.google.protobuf.DurationR\vmaxDuration\x12 \n" +
+	"\tmin_score\x18\t \x01(\x01H\x00R\bminScore\x88\x01\x01\x12 \n" +
+	"\tmax_score\x18\n" +
+	" \x01(\x01H\x01R\bmaxScore\x88\x01\x01B\f\n" +
+	"\n" +
+	"_min_scoreB\f\n" +
+	"\n" +
+	"_max_score\"\x98\x01\n" +
 	"\x10ListCallsRequest\x12-\n" +
 	"\x06filter\x18\x01 \x01(\v2\x15.ecoute.v1.CallFilterR\x06filter\x12\x19\n" +
 	"\border_by\x18\x02 \x01(\tR\aorderBy\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x81\x01\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x98\x02\n" +
 	"\x11ListCallsResponse\x12%\n" +
 	"\x05calls\x18\x01 \x03(\v2\x0f.ecoute.v1.CallR\x05calls\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\x88\x05\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12/\n" +
+	"\x06agents\x18\x04 \x03(\v2\x17.ecoute.v1.FilterChoiceR\x06agents\x12-\n" +
+	"\x05teams\x18\x05 \x03(\v2\x17.ecoute.v1.FilterChoiceR\x05teams\x125\n" +
+	"\tcampaigns\x18\x06 \x03(\v2\x17.ecoute.v1.FilterChoiceR\tcampaigns\"2\n" +
+	"\fFilterChoice\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x88\x05\n" +
 	"\x04Call\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x129\n" +
 	"\n" +
@@ -902,55 +1015,59 @@ func file_ecoute_v1_call_proto_rawDescGZIP() []byte {
 }
 
 var file_ecoute_v1_call_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ecoute_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_ecoute_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_ecoute_v1_call_proto_goTypes = []any{
 	(EvaluatedFilter)(0),          // 0: ecoute.v1.EvaluatedFilter
 	(*CallFilter)(nil),            // 1: ecoute.v1.CallFilter
 	(*ListCallsRequest)(nil),      // 2: ecoute.v1.ListCallsRequest
 	(*ListCallsResponse)(nil),     // 3: ecoute.v1.ListCallsResponse
-	(*Call)(nil),                  // 4: ecoute.v1.Call
-	(*GetCallRequest)(nil),        // 5: ecoute.v1.GetCallRequest
-	(*GetCallResponse)(nil),       // 6: ecoute.v1.GetCallResponse
-	(*StreamAudioRequest)(nil),    // 7: ecoute.v1.StreamAudioRequest
-	(*AudioChunk)(nil),            // 8: ecoute.v1.AudioChunk
-	(*GetWaveformRequest)(nil),    // 9: ecoute.v1.GetWaveformRequest
-	(*GetWaveformResponse)(nil),   // 10: ecoute.v1.GetWaveformResponse
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 12: google.protobuf.Duration
-	(*Customer)(nil),              // 13: ecoute.v1.Customer
-	(*Consent)(nil),               // 14: ecoute.v1.Consent
-	(*AudioInfo)(nil),             // 15: ecoute.v1.AudioInfo
+	(*FilterChoice)(nil),          // 4: ecoute.v1.FilterChoice
+	(*Call)(nil),                  // 5: ecoute.v1.Call
+	(*GetCallRequest)(nil),        // 6: ecoute.v1.GetCallRequest
+	(*GetCallResponse)(nil),       // 7: ecoute.v1.GetCallResponse
+	(*StreamAudioRequest)(nil),    // 8: ecoute.v1.StreamAudioRequest
+	(*AudioChunk)(nil),            // 9: ecoute.v1.AudioChunk
+	(*GetWaveformRequest)(nil),    // 10: ecoute.v1.GetWaveformRequest
+	(*GetWaveformResponse)(nil),   // 11: ecoute.v1.GetWaveformResponse
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(*Customer)(nil),              // 14: ecoute.v1.Customer
+	(*Consent)(nil),               // 15: ecoute.v1.Consent
+	(*AudioInfo)(nil),             // 16: ecoute.v1.AudioInfo
 }
 var file_ecoute_v1_call_proto_depIdxs = []int32{
-	11, // 0: ecoute.v1.CallFilter.started_after:type_name -> google.protobuf.Timestamp
-	11, // 1: ecoute.v1.CallFilter.started_before:type_name -> google.protobuf.Timestamp
+	12, // 0: ecoute.v1.CallFilter.started_after:type_name -> google.protobuf.Timestamp
+	12, // 1: ecoute.v1.CallFilter.started_before:type_name -> google.protobuf.Timestamp
 	0,  // 2: ecoute.v1.CallFilter.evaluated:type_name -> ecoute.v1.EvaluatedFilter
-	12, // 3: ecoute.v1.CallFilter.min_duration:type_name -> google.protobuf.Duration
-	12, // 4: ecoute.v1.CallFilter.max_duration:type_name -> google.protobuf.Duration
+	13, // 3: ecoute.v1.CallFilter.min_duration:type_name -> google.protobuf.Duration
+	13, // 4: ecoute.v1.CallFilter.max_duration:type_name -> google.protobuf.Duration
 	1,  // 5: ecoute.v1.ListCallsRequest.filter:type_name -> ecoute.v1.CallFilter
-	4,  // 6: ecoute.v1.ListCallsResponse.calls:type_name -> ecoute.v1.Call
-	11, // 7: ecoute.v1.Call.started_at:type_name -> google.protobuf.Timestamp
-	12, // 8: ecoute.v1.Call.duration:type_name -> google.protobuf.Duration
-	13, // 9: ecoute.v1.Call.customer:type_name -> ecoute.v1.Customer
-	14, // 10: ecoute.v1.Call.consent:type_name -> ecoute.v1.Consent
-	11, // 11: ecoute.v1.Call.retained_until:type_name -> google.protobuf.Timestamp
-	15, // 12: ecoute.v1.Call.audio:type_name -> ecoute.v1.AudioInfo
-	11, // 13: ecoute.v1.Call.ended_at:type_name -> google.protobuf.Timestamp
-	4,  // 14: ecoute.v1.GetCallResponse.call:type_name -> ecoute.v1.Call
-	12, // 15: ecoute.v1.GetWaveformResponse.bucket:type_name -> google.protobuf.Duration
-	2,  // 16: ecoute.v1.CallService.ListCalls:input_type -> ecoute.v1.ListCallsRequest
-	5,  // 17: ecoute.v1.CallService.GetCall:input_type -> ecoute.v1.GetCallRequest
-	7,  // 18: ecoute.v1.CallService.StreamAudio:input_type -> ecoute.v1.StreamAudioRequest
-	9,  // 19: ecoute.v1.CallService.GetWaveform:input_type -> ecoute.v1.GetWaveformRequest
-	3,  // 20: ecoute.v1.CallService.ListCalls:output_type -> ecoute.v1.ListCallsResponse
-	6,  // 21: ecoute.v1.CallService.GetCall:output_type -> ecoute.v1.GetCallResponse
-	8,  // 22: ecoute.v1.CallService.StreamAudio:output_type -> ecoute.v1.AudioChunk
-	10, // 23: ecoute.v1.CallService.GetWaveform:output_type -> ecoute.v1.GetWaveformResponse
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	5,  // 6: ecoute.v1.ListCallsResponse.calls:type_name -> ecoute.v1.Call
+	4,  // 7: ecoute.v1.ListCallsResponse.agents:type_name -> ecoute.v1.FilterChoice
+	4,  // 8: ecoute.v1.ListCallsResponse.teams:type_name -> ecoute.v1.FilterChoice
+	4,  // 9: ecoute.v1.ListCallsResponse.campaigns:type_name -> ecoute.v1.FilterChoice
+	12, // 10: ecoute.v1.Call.started_at:type_name -> google.protobuf.Timestamp
+	13, // 11: ecoute.v1.Call.duration:type_name -> google.protobuf.Duration
+	14, // 12: ecoute.v1.Call.customer:type_name -> ecoute.v1.Customer
+	15, // 13: ecoute.v1.Call.consent:type_name -> ecoute.v1.Consent
+	12, // 14: ecoute.v1.Call.retained_until:type_name -> google.protobuf.Timestamp
+	16, // 15: ecoute.v1.Call.audio:type_name -> ecoute.v1.AudioInfo
+	12, // 16: ecoute.v1.Call.ended_at:type_name -> google.protobuf.Timestamp
+	5,  // 17: ecoute.v1.GetCallResponse.call:type_name -> ecoute.v1.Call
+	13, // 18: ecoute.v1.GetWaveformResponse.bucket:type_name -> google.protobuf.Duration
+	2,  // 19: ecoute.v1.CallService.ListCalls:input_type -> ecoute.v1.ListCallsRequest
+	6,  // 20: ecoute.v1.CallService.GetCall:input_type -> ecoute.v1.GetCallRequest
+	8,  // 21: ecoute.v1.CallService.StreamAudio:input_type -> ecoute.v1.StreamAudioRequest
+	10, // 22: ecoute.v1.CallService.GetWaveform:input_type -> ecoute.v1.GetWaveformRequest
+	3,  // 23: ecoute.v1.CallService.ListCalls:output_type -> ecoute.v1.ListCallsResponse
+	7,  // 24: ecoute.v1.CallService.GetCall:output_type -> ecoute.v1.GetCallResponse
+	9,  // 25: ecoute.v1.CallService.StreamAudio:output_type -> ecoute.v1.AudioChunk
+	11, // 26: ecoute.v1.CallService.GetWaveform:output_type -> ecoute.v1.GetWaveformResponse
+	23, // [23:27] is the sub-list for method output_type
+	19, // [19:23] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_call_proto_init() }
@@ -959,13 +1076,14 @@ func file_ecoute_v1_call_proto_init() {
 		return
 	}
 	file_ecoute_v1_common_proto_init()
+	file_ecoute_v1_call_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ecoute_v1_call_proto_rawDesc), len(file_ecoute_v1_call_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

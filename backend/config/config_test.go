@@ -1,0 +1,113 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDefaultsAndValues(t *testing.T) {
+	c, err := Parse(strings.NewReader(""))
+	if err != nil || c != Defaults() {
+		t.Fatalf("empty file: %+v %v, want the defaults", c, err)
+	}
+	c, err = Parse(strings.NewReader("sampling:\n  rate: 0.1\n  hour: 4\nretention:\n  recordings: 90d\n  connection_logs: 1y\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{SamplingRate: 0.1, SamplingHour: 4, Recordings: Period{90, "d"}, ConnectionLogs: Period{1, "y"}}
+	if c != want {
+		t.Errorf("got %+v, want %+v", c, want)
+	}
+}
+
+func TestParseRefusals(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"sampling:\n  rate: 0.05\n  rat: 1\n", `line 3: unknown key "sampling.rat"`},
+		{"retention:\n  recordings: 6mo\nfoo: 1\n", `line 3: unknown key "foo"`},
+		{"retention:\n  connection_logs: 2mo\n", "allowed range 3mo–12mo"},
+		{"retention:\n  connection_logs: 13mo\n", "allowed range 3mo–12mo"},
+		{"retention:\n  connection_logs: 80d\n", "allowed range 3mo–12mo"},
+		{"retention:\n  recordings: 7mo\n", "longer than the allowed maximum 6mo"},
+		{"retention:\n  recordings: 183d\n", "longer than the allowed maximum 6mo"},
+		{"retention:\n  recordings: 6m\n", `write "mo" for months`},
+		{"sampling:\n  rate: 0.0001\n", "allowed range 0.001–1"},
+		{"sampling:\n  rate: 1.5\n", "allowed range 0.001–1"},
+		{"sampling:\n  rate: lots\n", "line 2: sampling.rate"},
+		{"sampling:\n  hour: 24\n", "0–23"},
+		{"ingest:\n  transcoder: /bin/sh\n", "neither ffmpeg nor lame"},
+		{"ingest:\n  transcoder: /nonexistent/ffmpeg\n", "ingest.transcoder"},
+		{"- a\n- b\n", "must be a mapping"},
+		{"sampling:\n  rate: 0.1\nsampling:\n  hour: 3\n", "set twice"},
+	}
+	for _, c := range cases {
+		_, err := Parse(strings.NewReader(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want an error containing %q", c.yaml, err, c.want)
+		}
+	}
+	// The limits themselves are lawful.
+	for _, y := range []string{"retention:\n  connection_logs: 3mo\n", "retention:\n  connection_logs: 12mo\n",
+		"retention:\n  connection_logs: 1y\n", "retention:\n  recordings: 1mo\n", "sampling:\n  rate: 1\n"} {
+		if _, err := Parse(strings.NewReader(y)); err != nil {
+			t.Errorf("%q refused: %v", y, err)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, FileName)
+	if c, err := Load(p, false); err != nil || c != Defaults() {
+		t.Errorf("missing default file: %+v %v", c, err)
+	}
+	if _, err := Load(p, true); err == nil {
+		t.Error("missing explicit file accepted")
+	}
+	if err := os.WriteFile(p, []byte("retention:\n  connection_logs: 2mo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, false); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("bad file: %v, want an error naming the file", err)
+	}
+}
+
+func TestPeriod(t *testing.T) {
+	aug31 := time.Date(2026, 8, 31, 12, 0, 0, 0, time.UTC)
+	if got := MustPeriod("6mo").Before(aug31); !got.Equal(time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("6mo before 31 Aug = %v", got)
+	}
+	if got := MustPeriod("90d").After(aug31); !got.Equal(aug31.AddDate(0, 0, 90)) {
+		t.Errorf("90d after = %v", got)
+	}
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"1y", "12mo", 0}, {"90d", "3mo", -1}, {"92d", "3mo", 1}, {"26w", "6mo", -1}, {"2mo", "3mo", -1}} {
+		if got := MustPeriod(c.a).Compare(MustPeriod(c.b)); got != c.want {
+			t.Errorf("%s vs %s = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+	for _, bad := range []string{"", "0d", "-1d", "6", "1.5y", "6 mo"} {
+		if _, err := ParsePeriod(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestSettingsCoverEveryKey(t *testing.T) {
+	var b strings.Builder
+	for _, s := range Settings() {
+		if s.Rule == "" || s.Default == "" || s.Allowed == "" {
+			t.Errorf("%s lacks a rule, default or range", s.Key)
+		}
+		b.WriteString(s.Key + ": " + strings.Trim(s.Default, `"`) + "\n")
+	}
+	for _, k := range []string{"sampling.rate", "sampling.hour", "retention.recordings", "retention.connection_logs", "ingest.transcoder"} {
+		if !strings.Contains(b.String(), k+":") {
+			t.Errorf("config defaults omits %s", k)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Period is a retention length as people say it: "90d", "6mo", "1y", "12w",
+// "36h". Months and years are calendar units, applied with time.AddDate, so
+// "6mo" from 31 August is the end of February, not 180 days later.
+type Period struct {
+	N    int
+	Unit string // "h", "d", "w", "mo" or "y"
+}
+
+var periodRE = regexp.MustCompile(`^([0-9]+)(h|d|w|mo|y)$`)
+
+// ParsePeriod reads "90d", "6mo", "1y", "12w" or "36h".
+func ParsePeriod(s string) (Period, error) {
+	m := periodRE.FindStringSubmatch(s)
+	if m == nil {
+		hint := ""
+		if regexp.MustCompile(`^[0-9]+m$`).MatchString(s) {
+			hint = ` ("m" is ambiguous: write "mo" for months)`
+		}
+		return Period{}, fmt.Errorf("invalid period %q%s: want a whole number and a unit among h, d, w, mo, y (e.g. 90d, 6mo, 1y)", s, hint)
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return Period{}, fmt.Errorf("invalid period %q: the number must be positive", s)
+	}
+	return Period{N: n, Unit: m[2]}, nil
+}
+
+// MustPeriod is ParsePeriod for constants.
+func MustPeriod(s string) Period {
+	p, err := ParsePeriod(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func (p Period) String() string { return strconv.Itoa(p.N) + p.Unit }
+
+// IsZero tells whether p was never set.
+func (p Period) IsZero() bool { return p.N == 0 }
+
+func (p Period) shift(t time.Time, sign int) time.Time {
+	n := sign * p.N
+	switch p.Unit {
+	case "h":
+		return t.Add(time.Duration(n) * time.Hour)
+	case "d":
+		return t.AddDate(0, 0, n)
+	case "w":
+		return t.AddDate(0, 0, 7*n)
+	case "mo":
+		return t.AddDate(0, n, 0)
+	case "y":
+		return t.AddDate(n, 0, 0)
+	}
+	return t
+}
+
+// After is t + p.
+func (p Period) After(t time.Time) time.Time { return p.shift(t, 1) }
+
+// Before is t − p: data older than p.Before(now) has outlived p.
+func (p Period) Before(t time.Time) time.Time { return p.shift(t, -1) }
+
+// approxHours measures p with the average Gregorian month, only to compare
+// periods written in different units against a limit (so "183d" counts as
+// longer than "6mo", which is 181 to 184 days depending on the month).
+func (p Period) approxHours() float64 {
+	const day = 24.0
+	const month = 365.2425 / 12 * day
+	switch p.Unit {
+	case "h":
+		return float64(p.N)
+	case "d":
+		return float64(p.N) * day
+	case "w":
+		return float64(p.N) * 7 * day
+	case "mo":
+		return float64(p.N) * month
+	case "y":
+		return float64(p.N) * 12 * month
+	}
+	return 0
+}
+
+// Compare is −1, 0 or +1 as p is shorter than, as long as or longer than q.
+// Same units compare exactly; mixed units through the average month.
+func (p Period) Compare(q Period) int {
+	var a, b float64
+	if p.Unit == q.Unit {
+		a, b = float64(p.N), float64(q.N)
+	} else if months(p) >= 0 && months(q) >= 0 {
+		a, b = float64(months(p)), float64(months(q))
+	} else {
+		a, b = p.approxHours(), q.approxHours()
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// months is p in months when it is a whole number of them, else −1.
+func months(p Period) int {
+	switch p.Unit {
+	case "mo":
+		return p.N
+	case "y":
+		return 12 * p.N
+	}
+	return -1
+}

@@ -1,0 +1,262 @@
+package backend_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend"
+	"github.com/ecoute/ecoute/backend/audio"
+	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/service"
+	"github.com/ecoute/ecoute/backend/store"
+	"github.com/ecoute/ecoute/internal/clock"
+	"github.com/ecoute/ecoute/internal/mp3frame"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+var ingestNow = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+// ingestApp opens a fresh data directory on a fake clock with one team,
+// agent and campaign, and returns the same Ingest service gRPC serves.
+func ingestApp(t *testing.T, transcoder string) (*backend.App, *service.Ingest, string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clock.NewFake(ingestNow), Transcoder: transcoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	st := app.Store()
+	if err := errors.Join(st.CreateTeam(ctx, store.Team{ID: "team-a", Name: "A", CreatedAt: ingestNow}),
+		st.CreateCampaign(ctx, store.Campaign{ID: "camp-a", Name: "A", ClientName: "C", CreatedAt: ingestNow}),
+		st.CreateAgent(ctx, store.Agent{ID: "agent-a", Name: "Alice", TeamID: "team-a", CreatedAt: ingestNow}),
+		st.AddRecordingPeriod(ctx, store.RecordingPeriod{ID: "p1", TeamID: "team-a", StartsAt: ingestNow.AddDate(0, -1, 0),
+			EndsAt: ingestNow.AddDate(0, 1, 0), CreatedAt: ingestNow})); err != nil {
+		t.Fatal(err)
+	}
+	ing, err := app.IngestService()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, ing, dir
+}
+
+func fixedMeta(ext string) *ecoutev1.RecordingMetadata {
+	start := ingestNow.Add(-time.Hour)
+	return &ecoutev1.RecordingMetadata{
+		ExternalId: ext, StartedAt: timestamppb.New(start), EndedAt: timestamppb.New(start.Add(30 * time.Second)),
+		AgentId: "agent-a", TeamId: "team-a", CampaignId: "camp-a", Direction: "inbound",
+		Customer: &ecoutev1.Customer{PhoneE164: "+33612345678"},
+		Consent:  &ecoutev1.Consent{RequestedAt: timestamppb.New(start.Add(-8 * time.Second)), Accepted: true},
+	}
+}
+
+// files lists every file under the data directory's audio store except the
+// key check, temporary files included.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(filepath.Join(dir, backend.AudioDir), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != ".key-check" {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// untouchable fails the test if anything reads it.
+type untouchable struct{ t *testing.T }
+
+func (u untouchable) Read([]byte) (int, error) {
+	u.t.Error("the audio of an opted-out call was read")
+	return 0, io.EOF
+}
+
+func TestOptedOutAudioIsNeverRead(t *testing.T) {
+	ctx := context.Background()
+	app, ing, dir := ingestApp(t, "")
+	md := fixedMeta("refused-1")
+	md.Consent.Accepted = false
+	md.Consent.AnsweredAt = timestamppb.New(md.StartedAt.AsTime().Add(-2 * time.Second))
+	_, err := ing.Ingest(ctx, md, untouchable{t})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("opted out: %v", err)
+	}
+	// Without a start time the day is today by the clock.
+	md2 := fixedMeta("refused-2")
+	md2.Consent.Accepted, md2.StartedAt = false, nil
+	if _, err := ing.Ingest(ctx, md2, untouchable{t}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("opted out without start: %v", err)
+	}
+	if n, err := app.Store().OptOutCount(ctx, ingestNow); err != nil || n != 2 {
+		t.Errorf("opt-out count for %s = %d, %v; want 2", ingestNow.Format(time.DateOnly), n, err)
+	}
+	if left := files(t, dir); len(left) != 0 {
+		t.Errorf("files after opt-out: %v", left)
+	}
+	if _, err := app.Store().CallIDByExternalID(ctx, "refused-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("row for an opted-out call: %v", err)
+	}
+}
+
+func TestIngestStoresEncryptedWithIndexAndPeaks(t *testing.T) {
+	ctx := context.Background()
+	app, ing, dir := ingestApp(t, "")
+	data := clip(t)
+	res, err := ing.Ingest(ctx, fixedMeta("enc-1"), bytes.NewReader(data))
+	if err != nil || res.Duplicate || res.Converted {
+		t.Fatalf("ingest: %+v, %v", res, err)
+	}
+	again, err := ing.Ingest(ctx, fixedMeta("enc-1"), bytes.NewReader(data))
+	if err != nil || !again.Duplicate || again.CallID != res.CallID {
+		t.Fatalf("re-ingest: %+v, %v", again, err)
+	}
+	left := files(t, dir)
+	if len(left) != 1 {
+		t.Fatalf("files: %v, want the one blob", left)
+	}
+	disk, _ := os.ReadFile(left[0])
+	if bytes.Contains(disk, data[:4]) || bytes.Contains(disk, data[1000:1032]) {
+		t.Error("the blob on disk contains plaintext audio")
+	}
+	ix, _ := mp3frame.Scan(bytes.NewReader(data))
+	_, wf, err := app.Store().IngestedAudio(ctx, res.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wf.FrameOffsets) != len(ix.Offsets) || wf.FrameOffsets[len(ix.Offsets)-1] != ix.Offsets[len(ix.Offsets)-1] || len(wf.Peaks) < 10 {
+		t.Errorf("frame index %d (want %d), %d peaks", len(wf.FrameOffsets), len(ix.Offsets), len(wf.Peaks))
+	}
+}
+
+// mp3At encodes a 3-second tone at rate with ffmpeg (or lame): the
+// telephony-rate files the transcoder exists for.
+func mp3At(t *testing.T, rate int) []byte {
+	t.Helper()
+	var cmd *exec.Cmd
+	if _, err := exec.LookPath("ffmpeg"); err == nil {
+		cmd = exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=440:d=3",
+			"-ar", itoa(rate), "-ac", "1", "-c:a", "libmp3lame", "-b:a", "16k", "-f", "mp3", "pipe:1")
+	} else if _, err := exec.LookPath("sox"); err == nil {
+		cmd = exec.Command("sh", "-c", "sox -n -r "+itoa(rate)+" -c 1 -b 16 -t wav - synth 3 sine 440 | lame --quiet -b 16 - -")
+	} else {
+		t.Skip("no ffmpeg (nor sox + lame) to make telephony-rate MP3s; .ci/run installs ffmpeg")
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make %d Hz MP3: %v", rate, err)
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestTelephonyRatesRefusedWithoutTranscoder(t *testing.T) {
+	before := audioFiles(t)
+	for _, c := range []struct {
+		rate int
+		says string
+	}{{8000, "MPEG-2.5 at 8000 Hz"}, {22050, "MPEG-2 at 22050 Hz"}} {
+		_, err := upload(t, metadataFor("rate-"+itoa(c.rate)), mp3At(t, c.rate))
+		msg := status.Convert(err).Message()
+		if code(err) != codes.InvalidArgument || !strings.Contains(msg, c.says) ||
+			!strings.Contains(msg, "accepted as is: MPEG-1 Layer III") || !strings.Contains(msg, "MPEG-2 Layer III at 16 or 24 kHz") ||
+			!strings.Contains(msg, "ingest.transcoder") {
+			t.Errorf("%d Hz: %v; want InvalidArgument saying %q and listing what is accepted", c.rate, err, c.says)
+		}
+	}
+	if after := audioFiles(t); len(after) != len(before) {
+		t.Errorf("refused uploads left files: %v", after)
+	}
+}
+
+func TestTelephonyRatesConverted(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []string{"ffmpeg", "lame"} {
+		if _, err := exec.LookPath(tc); err != nil {
+			t.Logf("%s not installed: not tried", tc)
+			continue
+		}
+		t.Run(tc, func(t *testing.T) {
+			app, ing, dir := ingestApp(t, tc)
+			for _, rate := range []int{8000, 22050} {
+				in := mp3At(t, rate)
+				res, err := ing.Ingest(ctx, fixedMeta(tc+"-"+itoa(rate)), bytes.NewReader(in))
+				if err != nil || !res.Converted {
+					t.Fatalf("%d Hz: %+v, %v", rate, res, err)
+				}
+				a, _, err := app.Store().IngestedAudio(ctx, res.CallID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.SampleRate != audio.CanonicalRate || a.Channels != 1 || a.BitrateKbps != audio.CanonicalKbps {
+					t.Errorf("%d Hz stored as %+v", rate, a)
+				}
+				if d := a.Duration; d < 3*time.Second || d > 3500*time.Millisecond {
+					t.Errorf("%d Hz: %v of audio after conversion, want about 3 s", rate, d)
+				}
+			}
+			// G.711 µ-law WAV, the usual PBX export (made with ffmpeg).
+			want := 2
+			if _, err := exec.LookPath("ffmpeg"); err == nil {
+				want++
+				wav := filepath.Join(t.TempDir(), "pbx.wav")
+				if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=440:d=3",
+					"-ar", "8000", "-ac", "1", "-c:a", "pcm_mulaw", wav).CombinedOutput(); err != nil {
+					t.Fatalf("make µ-law WAV: %v %s", err, out)
+				}
+				in, _ := os.ReadFile(wav)
+				res, err := ing.Ingest(ctx, fixedMeta(tc+"-wav"), bytes.NewReader(in))
+				if err != nil || !res.Converted {
+					t.Fatalf("µ-law WAV: %+v, %v", res, err)
+				}
+				if a, _, _ := app.Store().IngestedAudio(ctx, res.CallID); a.SampleRate != audio.CanonicalRate {
+					t.Errorf("µ-law WAV stored at %d Hz", a.SampleRate)
+				}
+			} else {
+				t.Log("ffmpeg not installed: the µ-law WAV case is covered by backend/audio only")
+			}
+			// A truncated file is refused before conversion, and leaves nothing.
+			in := mp3At(t, 8000)
+			_, err := ing.Ingest(ctx, fixedMeta(tc+"-cut"), bytes.NewReader(in[:len(in)-7]))
+			if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "truncated") {
+				t.Errorf("truncated 8 kHz MP3: %v", err)
+			}
+			if n := len(files(t, dir)); n != want {
+				t.Errorf("%d files, want the %d converted recordings", n, want)
+			}
+		})
+	}
+}
+
+// A wrong or moved key must stop the backend at start, not at first play.
+func TestOtherKeyRefusedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	app, err := backend.Open(context.Background(), backend.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Close()
+	if st, err := os.Stat(filepath.Join(dir, blobs.KeyFileName)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("data key file: %v", err)
+	}
+	t.Setenv(blobs.KeyEnv, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	if _, err := backend.Open(context.Background(), backend.Config{DataDir: dir}); err == nil || !strings.Contains(err.Error(), "another key") {
+		t.Errorf("open with another key: %v", err)
+	}
+}

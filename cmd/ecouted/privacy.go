@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ecoute/ecoute/backend/privacy"
+	"github.com/ecoute/ecoute/backend/store"
+)
+
+func sortedStrings(s []string) []string {
+	slices.Sort(s)
+	return s
+}
+
+// recipientArg takes the key itself or a file holding it (an SSH .pub
+// file, an age recipients file: its first key line).
+func recipientArg(v string) (string, error) {
+	if strings.HasPrefix(v, "age1") || strings.HasPrefix(v, "ssh-") {
+		return v, nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return "", fmt.Errorf("--recipient: neither a key (age1…, ssh-…) nor a readable file: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			return line, nil
+		}
+	}
+	return "", fmt.Errorf("--recipient: %s holds no key", v)
+}
+
+func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export-subject", "export-subject (--agent ID | --phone E164) --recipient KEY --out FILE\n\n"+
+		"Writes everything held about one person (call metadata, audio, evaluations, and for an\n"+
+		"agent the account and its audit entries) as a tar archive encrypted with age to KEY (an\n"+
+		"age public key age1…, an SSH public key, or a file holding one). Only ciphertext is\n"+
+		"written; decrypt with: age -d -i IDENTITY FILE | tar x. The export is audited.", stderr)
+	agent := fs.String("agent", "", "agent id")
+	phone := fs.String("phone", "", "customer phone number, E.164 (+33612345678)")
+	rcp := fs.String("recipient", "", "age or SSH public key, or a file holding one (required)")
+	out := fs.String("out", "", `encrypted archive to write (required; "-" for stdout)`)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*agent == "") == (*phone == "") {
+		return errors.New("export-subject: give either --agent ID or --phone E164")
+	}
+	if *rcp == "" || *out == "" {
+		return errors.New("export-subject: --recipient and --out are required")
+	}
+	key, err := recipientArg(*rcp)
+	if err != nil {
+		return fmt.Errorf("export-subject: %w", err)
+	}
+	if _, err := privacy.ParseRecipient(key); err != nil {
+		return fmt.Errorf("export-subject: %w", err)
+	}
+	ctx := context.Background()
+	app, err := open(ctx, data, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	who := privacy.Caller{Actor: localActor(), Source: "local"}
+	subj := store.Subject{AgentID: *agent, CustomerPhone: *phone}
+	if *out == "-" {
+		sum, err := app.Privacy().Export(ctx, who, subj, key, stdout)
+		if err != nil {
+			return fmt.Errorf("export-subject: %w", err)
+		}
+		fmt.Fprintf(stderr, "exported %d calls, %d rows, %d audit entries\n", sum.Calls, sum.Rows, sum.AuditEntries)
+		return nil
+	}
+	// Written aside and renamed, so a failed export leaves no partial file.
+	f, err := os.CreateTemp(filepath.Dir(*out), ".export-*.age")
+	if err != nil {
+		return fmt.Errorf("export-subject: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	sum, err := app.Privacy().Export(ctx, who, subj, key, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, *out)
+	}
+	if err != nil {
+		return fmt.Errorf("export-subject: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d calls (%d bytes of audio), %d rows, %d audit entries, encrypted to %s\n",
+		*out, sum.Calls, sum.AudioBytes, sum.Rows, sum.AuditEntries, strings.Fields(key)[0])
+	return nil
+}
+
+func cmdEraseSubject(data string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("erase-subject", "erase-subject --phone E164 [--reason TEXT]\n\n"+
+		"Deletes every recording of the customer with this phone number (objection, R7): the\n"+
+		"audio files, the call rows and the rows tied to them (evaluations…). Audited, with the\n"+
+		"reason given.", stderr)
+	phone := fs.String("phone", "", "customer phone number, E.164 (required)")
+	reason := fs.String("reason", "", "why, e.g. the reference of the objection letter")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *phone == "" {
+		return errors.New("erase-subject: --phone E164 is required")
+	}
+	if err := privacy.CheckPhone(*phone); err != nil {
+		return fmt.Errorf("erase-subject: %w", err)
+	}
+	ctx := context.Background()
+	app, err := open(ctx, data, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	calls, related, err := app.Privacy().Erase(ctx, privacy.Caller{Actor: localActor(), Source: "local"}, *phone, *reason)
+	if err != nil {
+		return fmt.Errorf("erase-subject: %w", err)
+	}
+	fmt.Fprintf(stdout, "erased %d recordings and %d related rows\n", calls, related)
+	return nil
+}
