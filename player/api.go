@@ -25,6 +25,14 @@ type Info struct {
 	FrameOffsets    []int64
 	SampleRate      int
 	SamplesPerFrame int
+	// Peaks (0..255 of full scale, one per PeakBucket; from GetWaveform)
+	// locate the silences. When nil, the first silence jump computes them
+	// by decoding the source once.
+	Peaks      []byte
+	PeakBucket time.Duration
+	// Damage, when set, says why the frames stop where they do (a local
+	// file cut short): playback goes up to it, then ends with this error.
+	Damage error
 }
 
 // EventKind says what happened to a track.
@@ -59,6 +67,28 @@ type Track interface {
 	// Events is closed by Close.
 	Events() <-chan Event
 	Close() error
+}
+
+// Controls are the listening aids of a track opened on an Engine: speed,
+// volume, A–B loop and silence jumps. Every method returns at once; changes
+// are heard within the decode buffer (a few hundred milliseconds).
+type Controls interface {
+	// SetSpeed changes the tempo without changing the pitch; s is rounded
+	// to a quarter and clamped to [MinSpeed, MaxSpeed].
+	SetSpeed(s float64)
+	Speed() float64
+	// SetVolume sets the gain in dB, clamped to [MinVolumeDB, MaxVolumeDB].
+	SetVolume(db float64)
+	Volume() float64
+	SetMuted(muted bool)
+	Muted() bool
+	// SetLoop plays [a, b) over and over; b <= a turns the loop off. The
+	// loop is at least MinLoop long.
+	SetLoop(a, b time.Duration)
+	Loop() (a, b time.Duration, ok bool)
+	// SkipSilence moves to where speech resumes after the next (forward)
+	// or previous silence; false when there is none that way.
+	SkipSilence(forward bool) (time.Duration, bool)
 }
 
 // OutputKind says where samples go.

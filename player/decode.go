@@ -33,38 +33,69 @@ const (
 type chunk struct {
 	samples  [][2]float64
 	srcStart float64 // position of samples[0] in source samples
+	srcStep  float64 // source samples per output sample (rate ratio × speed)
 	err      error
 }
 
-// decoder runs one decoding pass, from a start position to the end of the
-// recording, in its own goroutine. Seeking starts a new one.
+// playSpec says what a decoder plays: from start at speed, and, when
+// loopB > loopA, from loopA again each time it reaches loopB.
+type playSpec struct {
+	start        int64 // source samples
+	speed        float64
+	loopA, loopB int64
+}
+
+func (p playSpec) looping() bool { return p.loopB > p.loopA }
+
+// segment is one decoding pass: source samples [start, end), end 0 meaning
+// the end of the recording.
+type segment struct {
+	start, end int64
+	speed      float64
+}
+
+// decoder runs decoding passes, from a start position to the end of the
+// recording or round an A–B loop, in its own goroutine. Seeking, a new
+// speed or a new loop starts a new one.
 type decoder struct {
 	out    chan chunk // closed after the last chunk or the error chunk
 	cancel context.CancelFunc
 }
 
-// startDecoder decodes src from source sample start into a buffer of
-// bufferedChunks chunks. The output takes chunks from out without ever
-// waiting, so a stalled network cannot block the speaker.
-func startDecoder(src Source, info Info, start int64, log io.Writer) *decoder {
+// startDecoder decodes src as spec says into a buffer of bufferedChunks
+// chunks. The output takes chunks from out without ever waiting, so a
+// stalled network cannot block the speaker.
+func startDecoder(src Source, info Info, spec playSpec, log io.Writer) *decoder {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &decoder{out: make(chan chunk, bufferedChunks), cancel: cancel}
 	go func() {
 		defer close(d.out)
-		err := decode(ctx, src, info, start, SampleRate, func(c chunk) bool {
+		emit := func(c chunk) bool {
 			select {
 			case d.out <- c:
 				return true
 			case <-ctx.Done():
 				return false
 			}
-		})
-		if err != nil && ctx.Err() == nil {
-			fmt.Fprintf(log, "player: decode: %v\n", err)
-			select {
-			case d.out <- chunk{err: err}:
-			case <-ctx.Done():
+		}
+		seg := segment{start: spec.start, speed: spec.speed}
+		if spec.looping() && spec.start < spec.loopB {
+			seg.end = spec.loopB
+		}
+		for {
+			err := decode(ctx, src, info, seg, SampleRate, emit)
+			if err != nil && ctx.Err() == nil {
+				fmt.Fprintf(log, "player: decode: %v\n", err)
+				select {
+				case d.out <- chunk{err: err}:
+				case <-ctx.Done():
+				}
+				return
 			}
+			if seg.end == 0 || ctx.Err() != nil {
+				return
+			}
+			seg.start = spec.loopA
 		}
 	}()
 	return d
@@ -72,15 +103,16 @@ func startDecoder(src Source, info Info, start int64, log io.Writer) *decoder {
 
 func (d *decoder) stop() { d.cancel() }
 
-// decode is the decode boundary: bytes from src become chunks at the engine
+// decode is the decode boundary: bytes from src become chunks at the output
 // rate, handed to emit until it returns false. go-mp3 panics on some bad
 // input; the panic stops here and becomes an error.
-func decode(ctx context.Context, src Source, info Info, start int64, outRate int, emit func(chunk) bool) (err error) {
+func decode(ctx context.Context, src Source, info Info, seg segment, outRate int, emit func(chunk) bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt MP3 data (decoder panic: %v)", r)
 		}
 	}()
+	start := seg.start
 	spf := int64(info.SamplesPerFrame)
 	first := int(start / spf)
 	if first >= len(info.FrameOffsets) {
@@ -97,15 +129,27 @@ func decode(ctx context.Context, src Source, info Info, start int64, outRate int
 	if err != nil {
 		return decodeErr(fr, err)
 	}
-	pcm := &pcmStreamer{dec: dec, skip: (start - int64(first)*spf) * 4}
+	pcm := &pcmStreamer{dec: dec, skip: (start - int64(first)*spf) * 4, left: -1}
+	if seg.end > start {
+		pcm.left = seg.end - start
+	}
+	speed := seg.speed
+	if speed <= 0 {
+		speed = 1
+	}
+	var stream beep.Streamer = pcm
+	if speed != 1 {
+		stream = newStretcher(pcm, info.SampleRate, speed)
+	}
 	ratio := float64(info.SampleRate) / float64(outRate)
-	rs := beep.ResampleRatio(resampleQuality, ratio, pcm)
+	step := ratio * speed
+	rs := beep.ResampleRatio(resampleQuality, ratio, stream)
 	var produced int
 	for {
 		buf := make([][2]float64, chunkLen)
 		n, ok := rs.Stream(buf)
 		if n > 0 {
-			c := chunk{samples: buf[:n], srcStart: float64(start) + float64(produced)*ratio}
+			c := chunk{samples: buf[:n], srcStart: float64(start) + float64(produced)*step, srcStep: step}
 			produced += n
 			if !emit(c) {
 				return nil
@@ -129,6 +173,12 @@ func decode(ctx context.Context, src Source, info Info, start int64, outRate int
 func decodeErr(fr *frameReader, err error) error {
 	if fr.err != nil {
 		return fr.err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// go-mp3 ran out of bytes inside frames the index says are whole:
+		// their contents are bad. Not wrapped, so that no caller mistakes
+		// it for the normal end.
+		return fmt.Errorf("corrupt MP3 data near byte %d: a frame's contents do not decode", fr.offset)
 	}
 	return fmt.Errorf("corrupt MP3 data near byte %d: %w", fr.offset, err)
 }
@@ -207,6 +257,7 @@ func (f *frameReader) readErr(err error) error {
 type pcmStreamer struct {
 	dec  *mp3.Decoder
 	skip int64
+	left int64 // samples still to hand out; negative: no limit
 	buf  [4096]byte
 	err  error
 }
@@ -223,8 +274,23 @@ func (s *pcmStreamer) Stream(samples [][2]float64) (int, bool) {
 			return 0, false
 		}
 	}
-	// beep's resampler takes a short read for the end of the stream, so
-	// fill samples completely unless the decoder is done.
+	if s.left == 0 {
+		return 0, false
+	}
+	if s.left > 0 && int64(len(samples)) > s.left {
+		samples = samples[:s.left]
+	}
+	n, ok := s.fill(samples)
+	if s.left > 0 {
+		s.left -= int64(n)
+	}
+	return n, ok
+}
+
+// fill reads whole samples from the decoder. beep's resampler takes a short
+// read for the end of the stream, so it fills samples completely unless the
+// decoder is done.
+func (s *pcmStreamer) fill(samples [][2]float64) (int, bool) {
 	filled := 0
 	var carry [4]byte
 	nc := 0

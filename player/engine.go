@@ -14,9 +14,12 @@ import (
 // natively and an exact multiple of our 16 kHz recordings.
 const SampleRate = 48000
 
-// speakerBuffer is the device buffer. Latency is about 1.25 times this, plus
-// outputChunk.
-const speakerBuffer = 50 * time.Millisecond
+// speakerBuffer is the device buffer (two periods), and also oto's buffer
+// in front of it (see speakerChunk).
+const speakerBuffer = 40 * time.Millisecond
+
+// speakerDrain covers what the device and oto's buffer hold.
+const speakerDrain = 3 * speakerBuffer
 
 // EngineOptions configure NewEngine. The zero value is usable: real clock,
 // speaker when a device opens, logs discarded.
@@ -43,6 +46,10 @@ type Engine struct {
 	tracks []*track
 	null   *nullOutput
 	closed bool
+	// speaker keeps the device player reachable: oto closes a Player
+	// that is garbage-collected, which silenced playback after the first
+	// collection.
+	speaker any
 }
 
 // NewEngine picks the output once: the speaker where a sound device really
@@ -93,7 +100,13 @@ func (e *Engine) Close() error {
 	e.closed = true
 	null := e.null
 	e.null = nil
+	speaker := e.kind == OutputSpeaker
 	e.mu.Unlock()
+	if speaker {
+		// Let the device play what oto and ALSA still hold (the end of
+		// the recording) before the process exits.
+		time.Sleep(speakerDrain)
+	}
 	// Outside the lock: the null output may be inside stream, waiting for it.
 	if null != nil {
 		null.stop()
@@ -142,5 +155,11 @@ func (e *Engine) stream(samples [][2]float64) {
 	e.mu.Unlock()
 	for _, t := range tracks {
 		t.mix(samples)
+	}
+	// A raised volume can push peaks past full scale: clip here rather
+	// than let the device wrap or distort them.
+	for i := range samples {
+		samples[i][0] = min(1, max(-1, samples[i][0]))
+		samples[i][1] = min(1, max(-1, samples[i][1]))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestDecodeAtSourceRate(t *testing.T) {
 			info := scanInfo(t, data)
 			for _, start := range []int64{0, 1, int64(info.SamplesPerFrame)*5 + 123, int64(len(ref)) / 2} {
 				var got []float64
-				err := decode(context.Background(), &memSource{data: data}, info, start, info.SampleRate, func(c chunk) bool {
+				err := decode(context.Background(), &memSource{data: data}, info, segment{start: start, speed: 1}, info.SampleRate, func(c chunk) bool {
 					if c.srcStart != float64(start)+float64(len(got)) {
 						t.Fatalf("chunk srcStart %v, want %v", c.srcStart, float64(start)+float64(len(got)))
 					}
@@ -392,9 +393,21 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return // FileSource and Open refuse it before any decoding
 		}
-		info.FrameOffsets = info.FrameOffsets[:min(len(info.FrameOffsets), 40)]
-		for _, start := range []int64{0, int64(info.SamplesPerFrame) * 4} {
-			err := decode(context.Background(), src, info, start, SampleRate, func(chunk) bool { return true })
+		info.FrameOffsets = info.FrameOffsets[:min(len(info.FrameOffsets), 16)]
+		spf := int64(info.SamplesPerFrame)
+		for _, seg := range []segment{
+			{start: 0, speed: 1},
+			{start: spf * 4, speed: 1.5},
+			{start: spf, end: spf * 9, speed: 0.75},
+		} {
+			err := decode(context.Background(), src, info, seg, SampleRate, func(c chunk) bool {
+				for _, v := range c.samples {
+					if math.IsNaN(v[0]) || math.IsInf(v[0], 0) {
+						t.Fatalf("segment %+v: sample %v", seg, v)
+					}
+				}
+				return true
+			})
 			if err != nil && errors.Is(err, io.EOF) {
 				t.Fatalf("EOF leaked out as an error: %v", err)
 			}
@@ -443,5 +456,39 @@ func BenchmarkSeekToFirstSample(b *testing.B) {
 		tr.Seek(time.Duration(i%3+1) * time.Second)
 		waitEvent(b, tr, EventFirstSample, 2*time.Second)
 		i++
+	}
+}
+
+// A local file cut short plays up to the cut, then ends with a message that
+// says where and why — not refused up front, not a panic.
+func TestTruncatedFilePlaysUpToTheDamage(t *testing.T) {
+	data := readFixture(t, "markers.mp3")
+	path := t.TempDir() + "/cut.mp3"
+	cut := len(data)*3/4 + 50 // mid-frame
+	if err := os.WriteFile(path, data[:cut], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, info, err := FileSource(path)
+	if err != nil {
+		t.Fatalf("refused a truncated file up front: %v", err)
+	}
+	if info.Damage == nil || !strings.Contains(info.Damage.Error(), "truncated") {
+		t.Fatalf("damage %v, want one about truncation", info.Damage)
+	}
+	tr0, err := manualEngine().Open(src, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tr0.(*track)
+	defer tr.Close()
+	tr.Play()
+	got := pullN(t, tr, math.MaxInt32)
+	full := 3 * len(goMP3Decode(t, data))
+	if len(got) < full*7/10 || len(got) > full*8/10 {
+		t.Fatalf("played %d of %d samples before the damage, want about 3/4", len(got), full)
+	}
+	ev := drainUntilEnd(t, tr)
+	if ev.Kind != EventError || !strings.Contains(ev.Err.Error(), "damaged after 0:03") {
+		t.Fatalf("got %v %v, want EventError naming the damage", ev.Kind, ev.Err)
 	}
 }

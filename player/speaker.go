@@ -27,9 +27,12 @@ import (
 // never answers must not keep the console from starting.
 const speakerOpenTimeout = 3 * time.Second
 
-// speakerChunk is oto's own buffer in front of the device, kept small
-// because it adds to latency.
-const speakerChunk = 20 * time.Millisecond
+// speakerChunk is oto's own buffer in front of the device. It must hold at
+// least one device period (oto asks ALSA for two periods per
+// speakerBuffer): oto's mixer hands the device only what this buffer holds.
+// A 20 ms buffer under 25 ms periods put 5 ms of silence in every period,
+// found by the end-to-end capture test (test/e2e/audio_test.go).
+const speakerChunk = speakerBuffer
 
 // openSpeaker drives oto directly rather than through beep's speaker:
 // beep's speaker never looks at oto's Context.Err, so without a sound card it
@@ -57,6 +60,9 @@ func openSpeaker(e *Engine) (string, error) {
 	p := ctx.NewPlayer(&otoReader{pull: e.stream})
 	p.SetBufferSize(int(speakerChunk.Seconds()*SampleRate) * 8)
 	p.Play()
+	e.mu.Lock()
+	e.speaker = p
+	e.mu.Unlock()
 	go watchSpeaker(e, ctx)
 	return fmt.Sprintf("ALSA default device, %d kHz", SampleRate/1000), nil
 }

@@ -27,12 +27,14 @@ func (e *Engine) Open(src Source, info Info) (Track, error) {
 		info:   info,
 		total:  int64(len(info.FrameOffsets)) * int64(info.SamplesPerFrame),
 		ratio:  float64(info.SampleRate) / SampleRate,
+		speed:  1,
+		gain:   1,
 		kick:   make(chan struct{}, 1),
 		events: make(chan Event, 16),
 		done:   make(chan struct{}),
 		fwd:    make(chan struct{}),
 	}
-	t.dec = startDecoder(src, info, 0, e.log)
+	t.dec = startDecoder(src, info, playSpec{speed: 1}, e.log)
 	go t.forward()
 	e.add(t)
 	return t, nil
@@ -57,6 +59,16 @@ type track struct {
 	failed    error
 	wantFirst bool // report EventFirstSample on the next samples played
 	closed    bool
+	speed     float64
+	volDB     float64
+	gain      float64 // from volDB; applied in mix, so heard at once
+	muted     bool
+	loopA     int64 // source samples; loopB > loopA means looping
+	loopB     int64
+
+	gapsOnce sync.Once
+	gaps     []Gap
+	gapsErr  error
 
 	evMu    sync.Mutex
 	pending []Event
@@ -112,11 +124,12 @@ func (t *track) Seek(pos time.Duration) {
 	t.wantFirst = true
 }
 
-// restart begins decoding again at a source sample; mu is held.
+// restart begins decoding again at a source sample, with the current speed
+// and loop; mu is held.
 func (t *track) restart(at float64) {
 	t.dec.stop()
-	start := min(int64(at), t.total)
-	t.dec = startDecoder(t.src, t.info, start, t.e.log)
+	start := min(max(int64(at), 0), t.total)
+	t.dec = startDecoder(t.src, t.info, playSpec{start: start, speed: t.speed, loopA: t.loopA, loopB: t.loopB}, t.e.log)
 	t.cur, t.curOff = chunk{}, 0
 	t.pos = float64(start)
 	t.ended, t.failed = false, nil
@@ -176,13 +189,17 @@ func (t *track) mix(out [][2]float64) int {
 		}
 		src := t.cur.samples[t.curOff:]
 		n := min(len(src), len(out)-i)
+		g := t.gain
+		if t.muted {
+			g = 0
+		}
 		for j := range n {
-			out[i+j][0] += src[j][0]
-			out[i+j][1] += src[j][1]
+			out[i+j][0] += g * src[j][0]
+			out[i+j][1] += g * src[j][1]
 		}
 		i += n
 		t.curOff += n
-		t.pos = t.cur.srcStart + float64(t.curOff)*t.ratio
+		t.pos = t.cur.srcStart + float64(t.curOff)*t.cur.srcStep
 	}
 	return i
 }
@@ -195,6 +212,11 @@ func (t *track) nextChunk() bool {
 		if !ok {
 			t.playing, t.ended = false, true
 			t.pos = float64(t.total)
+			if t.info.Damage != nil {
+				// Played up to the damage: say why it stops here.
+				t.post(Event{Kind: EventError, Position: t.position(), Err: t.info.Damage})
+				return false
+			}
 			t.post(Event{Kind: EventEnded, Position: t.position()})
 			return false
 		}

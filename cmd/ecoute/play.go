@@ -15,13 +15,15 @@ import (
 	"github.com/ecoute/ecoute/player"
 )
 
-const playUsage = `usage: ecoute play FILE.mp3 [--no-tui] [--start MM:SS] [--silent]
+const playUsage = `usage: ecoute play FILE.mp3 [--speed X] [--start MM:SS] [--no-tui] [--silent]
 
 Plays a local recording. Accepted: MPEG-1 Layer III, or MPEG-2 Layer III at
 16 or 24 kHz. Without a sound device (SSH, CI) it plays silently in real time.
+A file cut short plays up to the damage, then stops with a message.
 
-  --no-tui      print the position every second instead of the player screen
+  --speed X     play at X times the speed, pitch kept (0.5 to 2, steps of 0.25)
   --start T     start at T (SS, MM:SS or H:MM:SS, decimals allowed)
+  --no-tui      print the position every second instead of the player screen
   --silent      do not open the sound device
 `
 
@@ -32,6 +34,7 @@ func runPlay(args []string) error {
 	noTUI := fs.Bool("no-tui", false, "")
 	start := fs.String("start", "", "")
 	silent := fs.Bool("silent", false, "")
+	speed := fs.Float64("speed", 1, "")
 	// Accept flags before and after the file name.
 	var files []string
 	for {
@@ -50,6 +53,9 @@ func runPlay(args []string) error {
 	}
 	if len(files) != 1 {
 		return fmt.Errorf("play: want one MP3 file\n%s", playUsage)
+	}
+	if *speed < player.MinSpeed || *speed > player.MaxSpeed || player.ClampSpeed(*speed) != *speed {
+		return fmt.Errorf("play: --speed %v: want %v to %v in steps of %v", *speed, player.MinSpeed, player.MaxSpeed, player.SpeedStep)
 	}
 	var at time.Duration
 	if *start != "" {
@@ -79,6 +85,9 @@ func runPlay(args []string) error {
 			return fmt.Errorf("play: --start %s is past the end (%s)", *start, formatClock(tr.Duration()))
 		}
 		tr.Seek(at)
+	}
+	if c, ok := tr.(player.Controls); ok {
+		c.SetSpeed(*speed)
 	}
 	if !*noTUI {
 		if run := localPlayerUI; run != nil {

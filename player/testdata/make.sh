@@ -38,6 +38,11 @@ enc16 "$tmp/sweep.wav" sweep.mp3
 sox -q -n -r 44100 -c 2 -b 16 "$tmp/st.wav" synth 1 sine 440 sine 660 gain -6
 lame --quiet --nores -t -b 64 --cbr "$tmp/st.wav" stereo44.mp3
 
+# tone440.mp3: 3 s of 440 Hz at the demo profile. The speed tests measure
+# its pitch and length after time-stretching.
+tone "$tmp/tone.wav" 3 440
+enc16 "$tmp/tone.wav" tone440.mp3
+
 # Refused profiles: MPEG-2 22.05 kHz (decoded wrongly by go-mp3) and
 # MPEG-2.5 8 kHz (not decoded at all). 0.3 s each.
 sox -q -n -r 22050 -c 1 -b 16 "$tmp/r22.wav" synth 0.3 sine 440 gain -6
