@@ -44,6 +44,11 @@ type Styles struct {
 	ProgressFull  color.Color
 	ProgressEmpty color.Color
 
+	// The waveform: the part played, the play head, the part to come.
+	WavePlayed lipgloss.Style
+	WaveHead   lipgloss.Style
+	WaveRest   lipgloss.Style
+
 	Help      help.Styles
 	TextInput textinput.Styles
 }
@@ -97,6 +102,9 @@ func New(theme Theme, isDark bool) Styles {
 
 	s.ProgressFull = c(p.Accent)
 	s.ProgressEmpty = c(p.Border)
+	s.WavePlayed = fg(p.Accent)
+	s.WaveHead = fg(p.Warn).Bold(true)
+	s.WaveRest = fg(p.Muted)
 
 	s.Help = help.Styles{
 		Ellipsis:       fg(p.Muted),
@@ -141,6 +149,10 @@ func noColorStyles(s Styles) Styles {
 	s.StatusWarn = plain.Reverse(true).Bold(true)
 	s.StatusOk = plain.Reverse(true)
 	s.ProgressFull = lipgloss.NoColor{}
+	// Played is bold and the rest faint: the head still stands out.
+	s.WavePlayed = plain.Bold(true)
+	s.WaveHead = plain.Reverse(true)
+	s.WaveRest = plain.Faint(true)
 	s.ProgressEmpty = lipgloss.NoColor{}
 	s.Help = help.Styles{
 		Ellipsis: plain, ShortKey: plain.Bold(true), ShortDesc: plain, ShortSeparator: plain,

@@ -140,7 +140,13 @@ func Names() []string {
 // to anything non-empty (https://no-color.org) it returns the colourless
 // theme whatever the name.
 func Lookup(name string) (Theme, error) {
-	if os.Getenv("NO_COLOR") != "" {
+	return LookupEnv(name, os.Getenv)
+}
+
+// LookupEnv is Lookup reading NO_COLOR through getenv: over SSH the
+// environment is the session's, not the server process's.
+func LookupEnv(name string, getenv func(string) string) (Theme, error) {
+	if getenv("NO_COLOR") != "" {
 		return registry["none"], nil
 	}
 	if name == "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -39,6 +41,20 @@ type Options struct {
 	// Notice is shown on the login screen (the client's trust notice
 	// after pinning a new server, with the fingerprint to compare).
 	Notice string
+	// Keys rebinds actions ("calls.filter": ["f"]); see KeyActions.
+	Keys KeyOverrides
+	// DraftDir keeps evaluation drafts; "" is the user's cache directory.
+	DraftDir string
+	// Environ is the user's environment (NO_COLOR, TERM); nil is this
+	// process's. Over SSH, pass the session's.
+	Environ []string
+	// Width and Height, when set, are the terminal's size at start (an
+	// SSH session's pty); otherwise the program asks the terminal.
+	Width, Height int
+	// Profile, when set, is the colour profile to render for (over SSH,
+	// colorprofile.Env of the session's environment); otherwise it is
+	// detected from Output and the environment.
+	Profile *colorprofile.Profile
 	// ProgramOptions are passed to tea.NewProgram after the ones above
 	// (SSH: tea.WithEnvironment, tea.WithColorProfile, tea.WithWindowSize).
 	ProgramOptions []tea.ProgramOption
@@ -52,7 +68,8 @@ type App struct {
 	showAll bool // the help overlay is open
 	status  StatusMsg
 	statSeq int
-	local   bool // the one-screen local player
+	local   bool   // the one-screen local player
+	periods string // an agent's recording periods (R6), under the title
 	quit    bool
 	retry   retrier
 }
@@ -82,7 +99,18 @@ func NewApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr
 
 // Run runs the console until the user quits or ctx ends.
 func Run(ctx context.Context, opts Options) error {
-	theme, err := themes.Lookup(opts.Theme)
+	getenv := os.Getenv
+	if opts.Environ != nil {
+		getenv = func(k string) string {
+			for _, kv := range opts.Environ {
+				if name, v, ok := strings.Cut(kv, "="); ok && name == k {
+					return v
+				}
+			}
+			return ""
+		}
+	}
+	theme, err := themes.LookupEnv(opts.Theme, getenv)
 	if err != nil {
 		return err
 	}
@@ -93,11 +121,23 @@ func Run(ctx context.Context, opts Options) error {
 	if addr == "" {
 		addr = opts.Client.Addr()
 	}
-	a := NewApp(ctx, opts.Client, opts.Engine, theme, addr, opts.Login, opts.Password)
-	if ls, ok := a.top().(*loginScreen); ok {
-		ls.notice = opts.Notice
+	if err := opts.Keys.Validate(); err != nil {
+		return err
 	}
-	err = a.run(ctx, opts.Input, opts.Output, opts.ProgramOptions)
+	a := newApp(ctx, opts.Client, opts.Engine, theme, addr)
+	a.c.KeyOverrides = opts.Keys
+	a.c.KeyOverrides.apply("global", &a.c.Keys)
+	ls := newLoginScreen(a.c, opts.Login, opts.Password)
+	ls.notice = opts.Notice
+	a.stack = []Screen{ls}
+	// Without a draft store the console still works; it says that
+	// evaluations will not survive a crash.
+	if d, err := OpenDrafts(opts.DraftDir, nil); err == nil {
+		a.c.Drafts = d
+	} else {
+		a.status = StatusMsg{Text: fmt.Sprintf(warnNoDrafts, err), Level: LevelWarn}
+	}
+	err = a.run(ctx, opts.Input, opts.Output, append(opts.programOptions(), opts.ProgramOptions...))
 	// Close the session on the way out; the screen is gone, so this is
 	// no longer inside Update.
 	if a.c.Principal != nil {
@@ -106,6 +146,21 @@ func Run(ctx context.Context, opts Options) error {
 		cancel()
 	}
 	return err
+}
+
+// programOptions turns the caller's terminal description into options.
+func (o Options) programOptions() []tea.ProgramOption {
+	var out []tea.ProgramOption
+	if o.Environ != nil {
+		out = append(out, tea.WithEnvironment(o.Environ))
+	}
+	if o.Width > 0 && o.Height > 0 {
+		out = append(out, tea.WithWindowSize(o.Width, o.Height))
+	}
+	if o.Profile != nil {
+		out = append(out, tea.WithColorProfile(*o.Profile))
+	}
+	return out
 }
 
 // RunLocalPlayer plays one track full screen (ecoute play FILE).
@@ -177,10 +232,15 @@ func (a *App) bodySize() (int, int) {
 	if a.bannerShown() {
 		h--
 	}
+	if a.periodsShown() {
+		h--
+	}
 	return a.c.Width, max(1, h)
 }
 
 func (a *App) bannerShown() bool { return a.retry.active() }
+
+func (a *App) periodsShown() bool { return a.periods != "" && a.c.Principal != nil }
 
 func (a *App) resize() {
 	w, h := a.bodySize()
@@ -261,6 +321,22 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case loggedInMsg:
 		a.c.Principal = msg.resp.GetPrincipal()
+		a.periods = ""
+		if msg.resp.GetPasswordChangeRequired() {
+			if _, ok := a.c.Backend.(passwordChanger); ok {
+				ps := newPasswordScreen(a.c, msg.resp)
+				a.stack = []Screen{ps}
+				ps.SetSize(a.bodySize())
+				return a, ps.Init()
+			}
+		}
+		if accountsHome(a.c) {
+			// Roles that read no calls but manage or audit accounts.
+			as := newAccountsScreen(a.c)
+			a.stack = []Screen{as}
+			as.SetSize(a.bodySize())
+			return a, as.Init()
+		}
 		calls := newCallsScreen(a.c)
 		a.stack = []Screen{calls}
 		w, h := a.bodySize()
@@ -269,15 +345,36 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.resp.GetPasswordChangeRequired() {
 			cmds = append(cmds, cmdOf(StatusMsg{Text: warnPasswordAged, Level: LevelWarn}))
 		}
+		if offer := a.draftOffer(); offer != "" {
+			cmds = append(cmds, cmdOf(StatusMsg{Text: offer, Level: LevelWarn}))
+		}
+		if a.c.Principal.GetAgentId() != "" {
+			cmds = append(cmds, fetchPeriods(a.c))
+		}
 		return a, tea.Batch(cmds...)
+	case periodsMsg:
+		if line := periodsLine(a.c, msg.resp); msg.err == nil && line != a.periods {
+			a.periods = line
+			a.resize()
+		}
+		return a, nil
 	case OpenCallMsg:
 		return a, a.push(newCallScreen(a.c, msg.ID))
+	case OpenAuditMsg:
+		return a, a.push(newAuditScreen(a.c))
+	case OpenEvaluationMsg:
+		return a, a.push(newEvalScreen(a.c, msg))
+	case OpenEvaluationsMsg:
+		return a, a.push(newEvalListScreen(a.c))
 	case BackMsg:
 		return a, a.pop()
 	case trackOpenedMsg:
-		// Only the call screen that asked may keep the track.
-		if cs, ok := a.top().(*callScreen); ok && cs.id == msg.screen {
-			return a, cs.Update(msg)
+		// Only the call screen that asked may keep the track, even under
+		// its evaluation (which shares its player).
+		for _, sc := range a.stack {
+			if cs, ok := sc.(*callScreen); ok && cs.id == msg.screen {
+				return a, cs.Update(msg)
+			}
 		}
 		if msg.track != nil {
 			tr := msg.track
@@ -294,6 +391,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m := msg.Mouse()
 		m.Y--
 		if a.bannerShown() {
+			m.Y--
+		}
+		if a.periodsShown() {
 			m.Y--
 		}
 		return a, a.top().Update(tea.MouseClickMsg(m))
@@ -395,7 +495,9 @@ func (a *App) View() tea.View {
 	v := tea.NewView(a.render())
 	v.AltScreen = true
 	v.WindowTitle = appName + " — " + a.top().Title()
-	if _, ok := a.top().(*callsScreen); ok {
+	switch a.top().(type) {
+	case *callsScreen, *callScreen, *auditScreen:
+		// Rows are clicked and wheeled; the waveform is clicked to seek.
 		v.MouseMode = tea.MouseModeCellMotion
 	}
 	return v
@@ -414,9 +516,12 @@ func (a *App) render() string {
 	} else {
 		body = a.top().View()
 	}
-	body = lipgloss.NewStyle().Width(w).Height(h).MaxHeight(h).MaxWidth(w).Render(body)
-	hints := a.help.ShortHelpView(a.hintBindings())
+	body = fitBlock(body, w, h)
+	hints := a.hintLine(w)
 	lines := []string{ansi.Truncate(title, w, "…")}
+	if a.periodsShown() {
+		lines = append(lines, st.Subtle.Render(ansi.Truncate(a.periods, w, "…")))
+	}
 	if b := a.banner(); b != "" {
 		lines = append(lines, b)
 	}
@@ -431,6 +536,30 @@ func (a *App) hintBindings() []key.Binding {
 		return bs
 	}
 	return append(bs, a.c.Keys.Help.Binding, a.backBinding().Binding)
+}
+
+// hintLine shows as many hints as fit in w, dropping the screen's last
+// ones first: "? help" and back stay, since the overlay lists the rest.
+func (a *App) hintLine(w int) string {
+	bs := a.hintBindings()
+	// The help model would cut the line itself, losing "? help" first.
+	hm := a.help
+	hm.SetWidth(0)
+	global := 0
+	if t, ok := a.top().(typing); !ok || !t.Typing() {
+		global = 2
+	}
+	for {
+		line := hm.ShortHelpView(bs)
+		if lipgloss.Width(line) <= w || len(bs) <= global {
+			return ansi.Truncate(line, w, "…")
+		}
+		cut := len(bs) - global - 1
+		if cut < 0 {
+			return ansi.Truncate(line, w, "…")
+		}
+		bs = slices.Delete(slices.Clone(bs), cut, cut+1)
+	}
 }
 
 // backBinding says "quit" on the last screen, where going back quits.
@@ -451,19 +580,20 @@ func (a *App) helpGroups() []Group {
 
 func (a *App) helpView(w, h int) string {
 	st := a.c.Styles
-	var blocks []string
-	for _, g := range a.helpGroups() {
-		blocks = append(blocks, renderGroup(st, g, max(20, w-8)))
-	}
-	body := lipgloss.JoinHorizontal(lipgloss.Top, interleave(blocks, "    ")...)
-	if lipgloss.Width(body) > w-6 {
-		body = lipgloss.JoinVertical(lipgloss.Left, interleave(blocks, "")...)
-	}
+	// The box's border and the title take 4 rows.
+	room := h - 4
+	body := packColumns(st, a.helpGroups(), w-6, room)
 	lines := []string{st.Title.Render(helpTitle + " — " + a.top().Title()), "", body}
-	if a.c.Engine != nil {
+	// The closing lines go when the keys need the room (80×24): the
+	// status bar shows the audio output, and the hint line says ? again.
+	left := room - lipgloss.Height(body)
+	if a.c.Engine != nil && left >= 4 {
 		lines = append(lines, "", st.Label.Render(fmt.Sprintf(helpAudioFmt, ""))+st.Value.Render(a.audioText()))
+		left -= 2
 	}
-	lines = append(lines, "", st.Muted.Render(helpClose))
+	if left >= 2 {
+		lines = append(lines, "", st.Muted.Render(helpClose))
+	}
 	content := lipgloss.JoinVertical(lipgloss.Left, lines...)
 	content = lipgloss.NewStyle().MaxWidth(max(10, w-4)).Render(content)
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, st.Box.Render(content))
@@ -487,6 +617,91 @@ func renderGroup(st themes.Styles, g Group, width int) string {
 		lines = append(lines, st.Help.FullKey.Render(keyText)+"  "+st.Help.FullDesc.Render(b.Help().Desc))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// packColumns lays the groups out in columns, filling each top to bottom
+// in order, so the overlay fits the screen (80×24 included). Layouts that
+// show disabled keys' reasons whole are tried first; only when none fits
+// is a reason cut to its column (the status bar says it in full when the
+// key is pressed).
+func packColumns(st themes.Styles, groups []Group, width, height int) string {
+	const gap = "    "
+	layout := func(n, lineWidth int) string {
+		var blocks []string
+		for _, g := range groups {
+			blocks = append(blocks, renderGroup(st, g, max(20, lineWidth)))
+		}
+		var rendered []string
+		for _, c := range splitBalanced(blocks, n) {
+			rendered = append(rendered, lipgloss.JoinVertical(lipgloss.Left, interleave(c, "")...))
+		}
+		return lipgloss.JoinHorizontal(lipgloss.Top, interleave(rendered, gap)...)
+	}
+	// Failing a layout that fits both ways, the lowest that fits the
+	// width (the overlay is then cut at the bottom).
+	best := ""
+	for _, cut := range []bool{false, true} {
+		for n := len(groups); n >= 1; n-- {
+			lineWidth := width
+			if cut {
+				lineWidth = (width - len(gap)*(n-1)) / n
+			}
+			body := layout(n, lineWidth)
+			if lipgloss.Width(body) > width {
+				continue
+			}
+			if lipgloss.Height(body) <= height {
+				return body
+			}
+			if best == "" || lipgloss.Height(body) < lipgloss.Height(best) {
+				best = body
+			}
+		}
+	}
+	if best == "" {
+		return layout(1, width)
+	}
+	return best
+}
+
+// splitBalanced cuts blocks, in order, into n columns so that the tallest
+// column is as short as possible (there are a handful of groups, so every
+// way of cutting is tried).
+func splitBalanced(blocks []string, n int) [][]string {
+	n = max(1, min(n, len(blocks)))
+	hs := make([]int, len(blocks))
+	for i, b := range blocks {
+		hs[i] = lipgloss.Height(b) + 1
+	}
+	best, bestH := []int(nil), -1
+	var try func(from int, cuts []int)
+	try = func(from int, cuts []int) {
+		if len(cuts) == n-1 {
+			tallest, start := 0, 0
+			for _, end := range append(slices.Clone(cuts), len(blocks)) {
+				h := 0
+				for _, x := range hs[start:end] {
+					h += x
+				}
+				tallest, start = max(tallest, h), end
+			}
+			if bestH < 0 || tallest < bestH {
+				best, bestH = slices.Clone(cuts), tallest
+			}
+			return
+		}
+		for c := from; c <= len(blocks)-(n-1-len(cuts)); c++ {
+			try(c+1, append(cuts, c))
+		}
+	}
+	try(1, nil)
+	var cols [][]string
+	start := 0
+	for _, end := range append(best, len(blocks)) {
+		cols = append(cols, blocks[start:end])
+		start = end
+	}
+	return cols
 }
 
 func interleave(blocks []string, sep string) []string {
@@ -580,8 +795,9 @@ func (a *App) statusBar() string {
 	}
 	left := join()
 	// Shorten in order: server address, audio reason, user label, while
-	// the bar (and a little of the message) does not fit.
-	room := func() int { return lipgloss.Width(left) + min(lipgloss.Width(msg), 24) }
+	// the bar and the whole message do not fit: a message is shown for a
+	// few seconds only, so it wins over what is always there.
+	room := func() int { return lipgloss.Width(left) + lipgloss.Width(msg) }
 	for _, i := range []int{0, len(segs) - 1, 1} {
 		if room() <= w || i >= len(segs) || segs[i].short == "" {
 			continue
@@ -592,4 +808,55 @@ func (a *App) statusBar() string {
 	left = ansi.Truncate(left+msg, w, "…")
 	pad := max(0, w-lipgloss.Width(left))
 	return left + st.StatusBar.Render(strings.Repeat(" ", pad))
+}
+
+// draftOffer tells a user who just logged in that evaluations they had not
+// sent are waiting on this machine (after a crash or a closed terminal);
+// the evaluation screen offers each one back when its call is opened.
+func (a *App) draftOffer() string {
+	if a.c.Drafts == nil || a.c.Principal == nil {
+		return ""
+	}
+	ds, err := a.c.Drafts.ListFor(a.c.Principal.GetLogin())
+	if err != nil || len(ds) == 0 {
+		return ""
+	}
+	var calls []string
+	for _, d := range ds {
+		if d.CallID != "" && !slices.Contains(calls, d.CallID) {
+			calls = append(calls, d.CallID)
+		}
+	}
+	if len(calls) == 0 {
+		return fmt.Sprintf(draftsWaiting, len(ds))
+	}
+	return fmt.Sprintf(draftsWaitingCalls, len(ds), strings.Join(calls, ", "))
+}
+
+// fitBlock cuts or pads s to exactly h lines of w cells. Screens already
+// lay out to their size, so this only guards the edges; it is done line by
+// line rather than with a Lip Gloss Width, which would re-wrap the whole
+// screen on every frame.
+func fitBlock(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	var b strings.Builder
+	for i := range h {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		l := ""
+		if i < len(lines) {
+			l = lines[i]
+		}
+		if lw := ansi.StringWidth(l); lw > w {
+			l = ansi.Truncate(l, w, "")
+		} else if lw < w {
+			l += strings.Repeat(" ", w-lw)
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }

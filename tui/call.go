@@ -29,6 +29,7 @@ type trackOpenedMsg struct {
 	screen int
 	callID string
 	track  player.Track
+	wave   *ecoutev1.GetWaveformResponse
 	err    error
 }
 
@@ -41,12 +42,18 @@ type callScreen struct {
 	call   *ecoutev1.Call
 	err    string
 	player *playerWidget
+	wave   waveform
+	waveY  int // the waveform's row in the last View, for clicks; -1: none
 	width  int
 	height int
 }
 
+// waveX is the waveform's first column (the screen's left padding).
+const waveX = 1
+
 func newCallScreen(c *Common, callID string) *callScreen {
 	s := &callScreen{c: c, id: c.NextSeq(), callID: callID, player: newPlayerWidget(c)}
+	c.KeyOverrides.apply("player", &s.player.keys)
 	if !c.May(methodStreamAudio) {
 		s.player.keys.disableTransport(fmt.Sprintf(reasonNoListen, c.role()))
 	}
@@ -102,18 +109,21 @@ func (s *callScreen) openTrack() tea.Cmd {
 			FrameOffsets:    wf.GetFrameOffsets(),
 			SampleRate:      int(wf.GetSampleRate()),
 			SamplesPerFrame: int(wf.GetSamplesPerFrame()),
+			Peaks:           wf.GetPeaks(),
+			PeakBucket:      wf.GetBucket().AsDuration(),
 		}
 		tr, err := eng.Open(b.AudioSource(callID, size), info)
 		if err != nil {
 			return fail(fmt.Errorf("open audio: %w", err))
 		}
-		return trackOpenedMsg{screen: id, callID: callID, track: tr}
+		return trackOpenedMsg{screen: id, callID: callID, track: tr, wave: wf}
 	})
 }
 
 func (s *callScreen) SetSize(w, h int) {
 	s.width, s.height = w, h
 	s.player.SetWidth(min(w-2, 80))
+	s.wave.SetWidth(max(10, w-2))
 }
 
 func (s *callScreen) Close() tea.Cmd { return s.player.Detach() }
@@ -147,7 +157,23 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 			s.player.Fail(fmt.Sprintf(playerErrFmt, explain(msg.err, s.c.ServerAddr)))
 			return nil
 		}
-		return s.player.Attach(msg.track)
+		cmd := s.player.Attach(msg.track)
+		if wf := msg.wave; wf != nil {
+			s.wave.set(wf.GetPeaks(), wf.GetBucket().AsDuration(), msg.track.Duration())
+		}
+		return cmd
+	case tea.MouseClickMsg:
+		// A click on the waveform seeks there.
+		m := msg.Mouse()
+		if m.Button == tea.MouseLeft && s.waveY >= 0 && m.Y == s.waveY && !s.wave.empty() &&
+			s.player.track != nil && s.player.keys.Toggle.Enabled() {
+			return s.player.seekTo(s.wave.at(m.X - waveX))
+		}
+		return nil
+	case tea.KeyPressMsg:
+		if on(msg, evaluateBinding(s.c)) {
+			return cmdOf(OpenEvaluationMsg{CallID: s.callID, Player: s.player})
+		}
 	}
 	cmd, _ := s.player.Update(msg)
 	return cmd
@@ -227,20 +253,51 @@ func (s *callScreen) View() string {
 	case s.call == nil:
 		lines = append(lines, st.Subtle.Render(callLoading))
 	default:
-		fs := s.fields()
+		lines = append(lines, s.fieldLines()...)
+	}
+	lines = append(lines, "")
+	s.waveY = -1
+	if !s.wave.empty() {
+		// +1: the top padding.
+		s.waveY = len(lines) + 1
+		lines = append(lines, s.wave.view(newWaveStyles(st), s.player.pos), st.Muted.Render(s.wave.timeRuler()), "")
+	}
+	lines = append(lines, s.player.View())
+	return lipgloss.NewStyle().Padding(1, 1).Render(strings.Join(lines, "\n"))
+}
+
+// fieldLines lists the metadata, in two columns when one would push the
+// waveform and the player off a short terminal (80×24 with every field).
+func (s *callScreen) fieldLines() []string {
+	st := s.c.Styles
+	fs := s.fields()
+	render := func(fs []field) []string {
 		lw := 0
 		for _, f := range fs {
 			lw = max(lw, lipgloss.Width(f.label))
 		}
+		var out []string
 		for _, f := range fs {
-			lines = append(lines, st.Label.Width(lw+2).Render(f.label)+st.Value.Render(f.value))
+			out = append(out, st.Label.Width(lw+2).Render(f.label)+st.Value.Render(f.value))
 		}
+		return out
 	}
-	lines = append(lines, "", s.player.View())
-	return lipgloss.NewStyle().Padding(1, 1).Render(strings.Join(lines, "\n"))
+	// Padding 2, a blank, the waveform 3 and the player 3 rows.
+	if len(fs)+9 <= s.height || s.width < 60 {
+		return render(fs)
+	}
+	half := (len(fs) + 1) / 2
+	left := lipgloss.JoinVertical(lipgloss.Left, render(fs[:half])...)
+	right := lipgloss.JoinVertical(lipgloss.Left, render(fs[half:])...)
+	colW := (s.width - 2 - 3) / 2
+	left = lipgloss.NewStyle().Width(colW).MaxWidth(colW).Render(left)
+	right = lipgloss.NewStyle().MaxWidth(colW).Render(right)
+	return strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, left, "   ", right), "\n")
 }
 
-func (s *callScreen) Keys() []Group { return []Group{s.player.group()} }
+func (s *callScreen) Keys() []Group {
+	return []Group{s.player.group(), {Title: helpGroupEval, Keys: []Binding{evaluateBinding(s.c)}}}
+}
 
 // localScreen is the one-screen player of `ecoute play FILE`.
 type localScreen struct {

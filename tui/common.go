@@ -51,6 +51,11 @@ type Common struct {
 	Conn       connState
 	// Loc is the time zone dates are shown in; nil means the local one.
 	Loc *time.Location
+	// Drafts keeps unconfirmed evaluations on disk; nil when the cache
+	// directory could not be opened (the status bar says so).
+	Drafts *DraftStore
+	// KeyOverrides rebinds keys from the config file.
+	KeyOverrides KeyOverrides
 
 	seq int
 }
@@ -90,6 +95,8 @@ const (
 	methodListCalls   = "/ecoute.v1.CallService/ListCalls"
 	methodGetCall     = "/ecoute.v1.CallService/GetCall"
 	methodStreamAudio = "/ecoute.v1.CallService/StreamAudio"
+	// Reading evaluations allows filtering calls by score.
+	methodGetEvaluation = "/ecoute.v1.EvaluationService/GetEvaluation"
 )
 
 func (c *Common) loc() *time.Location {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -16,9 +17,11 @@ import (
 
 // The filter prompt's language: space-separated key:value tokens, values
 // with spaces in double quotes (agent:"Marie Girard"). Names are matched
-// against the calls loaded so far (there is no directory call yet), case
-// and accents kept, letters' case ignored; a part of a name matches every
-// name that contains it, so agent:Girard finds all the Girards.
+// against the choices the server sends with the first page (every agent,
+// team and campaign having calls the user may see) and the calls loaded,
+// case and accents kept, letters' case ignored; a part of a name matches
+// every name that contains it, so agent:Girard finds all the Girards. The
+// filter itself runs on the server, over all the calls.
 
 // The filter keys, in the order completion offers them.
 const (
@@ -30,9 +33,14 @@ const (
 	fkEvaluated = "evaluated"
 	fkMin       = "min"
 	fkMax       = "max"
+	fkScore     = "score"
 )
 
-var filterKeys = []string{fkAgent, fkTeam, fkCampaign, fkFrom, fkTo, fkEvaluated, fkMin, fkMax}
+// fieldScore stands for "may read evaluations" in the sees function: a
+// score is not a call field.
+const fieldScore = "evaluation.total"
+
+var filterKeys = []string{fkAgent, fkTeam, fkCampaign, fkFrom, fkTo, fkEvaluated, fkMin, fkMax, fkScore}
 
 // filterField is the visible field a key filters on: the server refuses a
 // filter on a field the role may not see, so the console says it first.
@@ -45,6 +53,7 @@ var filterField = map[string]string{
 	fkEvaluated: "call.evaluated",
 	fkMin:       "call.duration",
 	fkMax:       "call.duration",
+	fkScore:     fieldScore,
 }
 
 // directory maps the agent, team and campaign names seen in loaded calls
@@ -60,6 +69,17 @@ func (d directory) add(kind, name, id string) {
 	}
 	if !slices.Contains(d[kind][name], id) {
 		d[kind][name] = append(d[kind][name], id)
+	}
+}
+
+// learnChoices records the server's list of filterable names.
+func (d directory) learnChoices(resp *ecoutev1.ListCallsResponse) {
+	for kind, cs := range map[string][]*ecoutev1.FilterChoice{
+		fkAgent: resp.GetAgents(), fkTeam: resp.GetTeams(), fkCampaign: resp.GetCampaigns(),
+	} {
+		for _, c := range cs {
+			d.add(kind, c.GetName(), c.GetId())
+		}
 	}
 }
 
@@ -186,6 +206,12 @@ func parseFilter(text string, dir directory, loc *time.Location, sees func(strin
 			default:
 				return nil, fmt.Errorf(filterErrYesNo, v)
 			}
+		case fkScore:
+			lo, hi, err := parseScoreRange(v)
+			if err != nil {
+				return nil, fmt.Errorf(filterErrScore, v)
+			}
+			f.MinScore, f.MaxScore = lo, hi
 		case fkMin, fkMax:
 			d, err := parseFilterDuration(v)
 			if err != nil {
@@ -205,6 +231,34 @@ func parseFilter(text string, dir directory, loc *time.Location, sees func(strin
 		return nil, errors.New(filterErrDurationOrder)
 	}
 	return f, nil
+}
+
+// parseScoreRange reads 60..80, 80.. or ..50 (percent, ends included).
+func parseScoreRange(v string) (lo, hi *float64, err error) {
+	a, b, ok := strings.Cut(v, "..")
+	if !ok || a == "" && b == "" {
+		return nil, nil, errors.New("want LOW..HIGH")
+	}
+	num := func(s string) (*float64, error) {
+		if s == "" {
+			return nil, nil
+		}
+		x, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+		if err != nil || x < 0 || x > 100 {
+			return nil, errors.New("not a percentage")
+		}
+		return &x, nil
+	}
+	if lo, err = num(a); err != nil {
+		return nil, nil, err
+	}
+	if hi, err = num(b); err != nil {
+		return nil, nil, err
+	}
+	if lo != nil && hi != nil && *lo > *hi {
+		return nil, nil, errors.New("low above high")
+	}
+	return lo, hi, nil
 }
 
 // parseFilterDuration reads 90s, 2m, 1m30s or 1:30; a unit is required so

@@ -1,8 +1,11 @@
 package tui
 
 import (
-	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,27 +17,173 @@ import (
 	"github.com/ecoute/ecoute/themes"
 )
 
-// TestCallsScreenGolden runs the real program at 100×30: auto-login, first
-// page, three rows down. The golden is the final screen without colours
-// (go test ./tui -run Golden -update rewrites it).
-func TestCallsScreenGolden(t *testing.T) {
+// goldenScreen is one screen to photograph: how to reach it from the start
+// of the program, and a text that shows it has arrived.
+type goldenScreen struct {
+	name  string
+	login bool // log in at start
+	audit bool // the backend has an audit service
+	evals bool // the backend has an evaluation service
+	local bool // ecoute play FILE: the one-screen player
+	// mustChange: the login says the password must be changed (the
+	// backend can change it).
+	mustChange bool
+	steps      func(tm *teatest.TestModel, wait func(string))
+	wait       string
+	// want are texts the screen must show, whatever the golden says, so
+	// a wrong golden accepted with -update still fails.
+	want []string
+}
+
+func keyMsg(s string) tea.KeyPressMsg { return press(s) }
+
+var goldenScreens = []goldenScreen{
+	{name: "login", wait: loginLabelPassword, want: []string{loginHeading, "not logged in"}},
+	{name: "calls", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		for range 3 {
+			tm.Send(keyMsg("down"))
+		}
+	}, want: []string{colDate, "2026-11-23 11:05", "call 4 of 120 loaded, 120 in all", "ana (supervisor)"}},
+	{name: "filter", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("/"))
+		for _, r := range "agent:Ag" {
+			tm.Send(keyMsg(string(r)))
+		}
+		tm.Send(keyMsg("tab"))
+	}, want: []string{"agent:\"Agent ", filterCandidates}},
+	{name: "help", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("?"))
+	}, want: []string{helpTitle, keyOpen, keyFilter, helpGlobal}},
+	{name: "call", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("down"))
+		tm.Send(keyMsg("enter"))
+	}, want: []string{"0:00 / 4:05", lblAgent, "Agent 1", "┃"}},
+	{name: "evaluation", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("down"))
+		tm.Send(keyMsg("enter"))
+		wait("0:00 / 4:05")
+		tm.Send(keyMsg("e"))
+	}, want: []string{"Greeting", "Tone"}},
+	{name: "evaluations", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("v"))
+	}, want: []string{evalListTitle}},
+	{name: "play", local: true, wait: "0:00 / 4:05", want: []string{"01-facture.mp3", "local file"}},
+	{name: "password", login: true, mustChange: true, wait: passwordTitle, want: []string{passwordTitle, "ana (supervisor)"}},
+	{name: "audit", login: true, audit: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("A"))
+		wait(auditVerifyHint)
+		tm.Send(keyMsg("v"))
+	}, want: []string{"chain intact", auditTitle, "call-450"}},
+}
+
+// TestGolden photographs every screen at 80×24 and 120×40 in the dark and
+// high-contrast themes, running the real program on fixed data (a fake
+// backend, UTC dates). The goldens keep the colour escapes, so a theme
+// change shows in the diff (go test ./tui -run Golden -update rewrites
+// them; cat one in a terminal to see it).
+func TestGolden(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
-	b := &fakeBackend{n: 120}
-	th, _ := themes.Lookup("dark")
-	a := NewApp(context.Background(), b, &fakeEngine{}, th, "localhost:7443", "ana", "pw")
+	for _, sc := range goldenScreens {
+		for _, theme := range []string{"dark", "high-contrast"} {
+			for _, size := range [][2]int{{80, 24}, {120, 40}} {
+				t.Run(fmt.Sprintf("%s/%s/%dx%d", sc.name, theme, size[0], size[1]), func(t *testing.T) {
+					screen := runGolden(t, sc, theme, size[0], size[1])
+					plain := ansi.Strip(screen)
+					for _, w := range sc.want {
+						if !strings.Contains(plain, w) {
+							t.Errorf("screen lacks %q:\n%s", w, plain)
+						}
+					}
+					if lines := strings.Split(plain, "\n"); len(lines) != size[1] {
+						t.Errorf("%d lines, want %d", len(lines), size[1])
+					}
+					for i, l := range strings.Split(plain, "\n") {
+						if w := ansi.StringWidth(l); w > size[0] {
+							t.Errorf("line %d is %d wide (> %d): %q", i, w, size[0], l)
+						}
+					}
+					golden.RequireEqual(t, []byte(screen))
+				})
+			}
+		}
+	}
+}
+
+func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
+	t.Helper()
+	var b Backend = &fakeBackend{n: 120}
+	if sc.audit {
+		b = auditBackend{fakeBackend: &fakeBackend{n: 120}, audit: &fakeAudit{n: 450}}
+	}
+	if sc.evals {
+		b = evalTestBackend{&fakeBackend{n: 120}, &fakeEvals{}}
+	}
+	if sc.mustChange {
+		b = &pwBackend{fakeBackend: &fakeBackend{n: 120, mustChange: true}}
+	}
+	th, err := themes.Lookup(theme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, password := "", ""
+	if sc.login {
+		login, password = "ana", "pw"
+	}
+	a := NewApp(context.Background(), b, &fakeEngine{}, th, "localhost:7443", login, password)
+	if sc.local {
+		a = NewLocalApp(context.Background(), &fakeEngine{}, newFakeTrack(), "01-facture.mp3", th)
+	}
 	a.c.Loc = time.UTC
-	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(100, 30))
-	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
-		return bytes.Contains(out, []byte("in all"))
-	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	for range 3 {
-		tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
+	// A blinking cursor would make the picture depend on timing.
+	a.c.Styles.TextInput.Cursor.Blink = false
+	if ls, ok := a.top().(*loginScreen); ok {
+		ls.Restyle()
+	}
+	p := &probe{App: a}
+	tm := teatest.NewTestModel(t, p, teatest.WithInitialTermSize(w, h))
+	p.waitFor(t, tm, sc.wait)
+	if sc.steps != nil {
+		sc.steps(tm, func(text string) { p.waitFor(t, tm, text) })
+	}
+	// Let asynchronous answers (the call, its track) arrive.
+	for _, w := range sc.want {
+		p.waitFor(t, tm, w)
 	}
 	// Quit travels the same queue as the keys, so they are handled first.
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*App)
-	screen := ansi.Strip(final.render())
-	golden.RequireEqual(t, []byte(screen))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*probe)
+	return final.App.render()
+}
+
+// probe wraps the App to publish its screen (as text) after every update:
+// the terminal stream only carries the cells that changed, so a text on
+// screen need not appear whole in it.
+type probe struct {
+	*App
+	shown atomic.Value // string
+}
+
+func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := p.App.Update(msg)
+	p.shown.Store(ansi.Strip(p.App.render()))
+	return p, cmd
+}
+
+func (p *probe) waitFor(t *testing.T, tm *teatest.TestModel, text string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, _ := p.shown.Load().(string)
+		if strings.Contains(s, text) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not on screen after 5 s:\n%s", text, s)
+		}
+		// Drain the terminal stream so the program never blocks on it.
+		_, _ = io.Copy(io.Discard, tm.Output())
+		time.Sleep(5 * time.Millisecond)
+	}
 }

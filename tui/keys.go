@@ -181,6 +181,10 @@ type PlayerKeys struct {
 	Faster  Binding
 	VolUp   Binding
 	VolDown Binding
+	Mute    Binding
+	Loop    Binding
+	NextGap Binding
+	PrevGap Binding
 }
 
 func newPlayerKeys() PlayerKeys {
@@ -195,11 +199,10 @@ func newPlayerKeys() PlayerKeys {
 		Faster:  bind(false, "]", keyFaster, "]"),
 		VolUp:   bind(false, "+", keyVolUp, "+", "="),
 		VolDown: bind(false, "-", keyVolDown, "-"),
-	}
-	// The engine has no speed or volume control yet (a later issue): the
-	// keys are reserved and say so rather than doing nothing silently.
-	for _, b := range []*Binding{&k.Slower, &k.Faster, &k.VolUp, &k.VolDown} {
-		b.disable(reasonNotYet)
+		Mute:    bind(false, "m", keyMute, "m"),
+		Loop:    bind(false, "a", keyLoop, "a"),
+		NextGap: bind(false, "}", keyNextGap, "}"),
+		PrevGap: bind(false, "{", keyPrevGap, "{"),
 	}
 	return k
 }
@@ -209,11 +212,20 @@ func (k *PlayerKeys) disableTransport(reason string) {
 	for _, b := range []*Binding{&k.Toggle, &k.Back5, &k.Fwd5, &k.Back30, &k.Fwd30, &k.Restart} {
 		b.disable(reason)
 	}
+	k.disableControls(reason)
+}
+
+// disableControls turns off the listening aids (speed, volume, loop,
+// silence jumps).
+func (k *PlayerKeys) disableControls(reason string) {
+	for _, b := range []*Binding{&k.Slower, &k.Faster, &k.VolUp, &k.VolDown, &k.Mute, &k.Loop, &k.NextGap, &k.PrevGap} {
+		b.disable(reason)
+	}
 }
 
 func (k PlayerKeys) group() Group {
 	return Group{Title: helpGroupPlayer, Keys: []Binding{
 		k.Toggle, k.Back5, k.Fwd5, k.Back30, k.Fwd30, k.Restart,
-		k.Slower, k.Faster, k.VolUp, k.VolDown,
+		k.Slower, k.Faster, k.VolUp, k.VolDown, k.Mute, k.Loop, k.PrevGap, k.NextGap,
 	}}
 }

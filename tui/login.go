@@ -41,6 +41,7 @@ type loginScreen struct {
 
 func newLoginScreen(c *Common, login, password string) *loginScreen {
 	s := &loginScreen{c: c, keys: newLoginKeys()}
+	c.KeyOverrides.apply("login", &s.keys)
 	for i := range s.inputs {
 		ti := textinput.New()
 		ti.Prompt = ""
@@ -69,7 +70,11 @@ func (s *loginScreen) Restyle() {
 }
 
 func (s *loginScreen) Init() tea.Cmd {
-	cmd := s.setFocus(0)
+	first := 0
+	if s.inputs[0].Value() != "" {
+		first = 1 // the login was given: type the password
+	}
+	cmd := s.setFocus(first)
 	if s.auto {
 		return tea.Batch(cmd, s.submit())
 	}
@@ -152,7 +157,7 @@ func (s *loginScreen) explainLogin(err error) string {
 		return loginErrWrong
 	case codes.PermissionDenied, codes.FailedPrecondition:
 		// Locked or expired accounts: the server's sentence says which.
-		return status.Convert(err).Message()
+		return serverMessage(err)
 	}
 	return explain(err, s.c.ServerAddr)
 }

@@ -34,7 +34,23 @@ type (
 		pos     time.Duration
 		playing bool
 	}
+	// playerCtlMsg reports the listening aids after a change.
+	playerCtlMsg struct {
+		gen    int
+		st     ctlState
+		pos    time.Duration
+		noJump bool // a silence jump found no silence that way
+	}
 )
+
+// ctlState mirrors a track's Controls, read in a Cmd.
+type ctlState struct {
+	speed        float64
+	volDB        float64
+	muted        bool
+	loopA, loopB time.Duration
+	loopOn       bool
+}
 
 type playerState int
 
@@ -60,10 +76,15 @@ type playerWidget struct {
 	ticking bool
 	bar     progress.Model
 	width   int
+	ctl     player.Controls // nil when the track has none
+	cs      ctlState
+	// loopFrom is where A was set, waiting for B; -1 when not.
+	loopFrom time.Duration
+	note     string
 }
 
 func newPlayerWidget(c *Common) *playerWidget {
-	w := &playerWidget{c: c, keys: newPlayerKeys()}
+	w := &playerWidget{c: c, keys: newPlayerKeys(), loopFrom: -1}
 	w.Restyle()
 	return w
 }
@@ -93,7 +114,59 @@ func (w *playerWidget) Attach(tr player.Track) tea.Cmd {
 	w.gen = w.c.NextSeq()
 	w.track, w.state, w.err = tr, playerReady, ""
 	w.dur, w.pos, w.playing = tr.Duration(), 0, tr.Playing()
-	return w.waitEvent()
+	w.ctl, _ = tr.(player.Controls)
+	w.cs, w.loopFrom, w.note = ctlState{speed: 1}, -1, ""
+	if w.ctl == nil {
+		w.keys.disableControls(reasonNoControls)
+		return w.waitEvent()
+	}
+	// Sync with what the track was opened with (ecoute play --speed).
+	return tea.Batch(w.waitEvent(), w.controls(func(player.Controls) {}))
+}
+
+// controls runs f on the track's Controls in a Cmd and reports their state
+// after.
+func (w *playerWidget) controls(f func(c player.Controls)) tea.Cmd {
+	ctl, tr, gen := w.ctl, w.track, w.gen
+	if ctl == nil || tr == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		f(ctl)
+		a, b, on := ctl.Loop()
+		return playerCtlMsg{gen: gen, pos: tr.Position(), st: ctlState{
+			speed: ctl.Speed(), volDB: ctl.Volume(), muted: ctl.Muted(), loopA: a, loopB: b, loopOn: on}}
+	}
+}
+
+// jump moves to the next or previous phrase in a Cmd: without peaks from
+// the server it may decode the file once to find the silences.
+func (w *playerWidget) jump(forward bool) tea.Cmd {
+	ctl, tr, gen := w.ctl, w.track, w.gen
+	if ctl == nil || tr == nil {
+		return nil
+	}
+	st := w.cs
+	return func() tea.Msg {
+		_, ok := ctl.SkipSilence(forward)
+		return playerCtlMsg{gen: gen, pos: tr.Position(), st: st, noJump: !ok}
+	}
+}
+
+// loopKey cycles set A → set B (the loop plays) → clear.
+func (w *playerWidget) loopKey() tea.Cmd {
+	switch {
+	case w.cs.loopOn:
+		w.loopFrom = -1
+		return w.controls(func(c player.Controls) { c.SetLoop(0, 0) })
+	case w.loopFrom < 0 || w.pos <= w.loopFrom:
+		w.loopFrom = w.pos
+		return nil
+	default:
+		a, b := w.loopFrom, w.pos
+		w.loopFrom = -1
+		return w.controls(func(c player.Controls) { c.SetLoop(a, b) })
+	}
 }
 
 // Detach closes the track (in a Cmd) and forgets it.
@@ -191,11 +264,41 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 			return w.startTicking(), true
 		}
 		return nil, true
+	case playerCtlMsg:
+		if msg.gen != w.gen || w.track == nil {
+			return nil, true
+		}
+		w.cs, w.pos, w.note = msg.st, msg.pos, ""
+		if msg.noJump {
+			w.note = playerNoGapText
+		}
+		return nil, true
 	case tea.KeyPressMsg:
 		if w.track == nil {
 			return nil, false
 		}
 		switch {
+		case on(msg, w.keys.Slower):
+			sp := w.cs.speed - player.SpeedStep
+			return w.controls(func(c player.Controls) { c.SetSpeed(sp) }), true
+		case on(msg, w.keys.Faster):
+			sp := w.cs.speed + player.SpeedStep
+			return w.controls(func(c player.Controls) { c.SetSpeed(sp) }), true
+		case on(msg, w.keys.VolUp):
+			db := w.cs.volDB + player.VolumeStepDB
+			return w.controls(func(c player.Controls) { c.SetVolume(db) }), true
+		case on(msg, w.keys.VolDown):
+			db := w.cs.volDB - player.VolumeStepDB
+			return w.controls(func(c player.Controls) { c.SetVolume(db) }), true
+		case on(msg, w.keys.Mute):
+			m := !w.cs.muted
+			return w.controls(func(c player.Controls) { c.SetMuted(m) }), true
+		case on(msg, w.keys.Loop):
+			return w.loopKey(), true
+		case on(msg, w.keys.NextGap):
+			return w.jump(true), true
+		case on(msg, w.keys.PrevGap):
+			return w.jump(false), true
 		case on(msg, w.keys.Toggle):
 			if w.state == playerEnded {
 				w.state = playerReady
@@ -256,6 +359,12 @@ func (w *playerWidget) View() string {
 	head := lipgloss.JoinHorizontal(lipgloss.Top,
 		st.Title.Render(icon+" "+label), "   ", st.Value.Render(clock))
 	lines := []string{head, w.bar.ViewAs(max(0, min(1, frac)))}
+	if w.ctl != nil {
+		lines = append(lines, st.Subtle.Render(w.controlsLine()))
+	}
+	if w.note != "" {
+		lines = append(lines, st.Subtle.Render(w.note))
+	}
 	if w.err != "" {
 		lines = append(lines, st.Error.Render(w.err))
 	}
@@ -263,3 +372,18 @@ func (w *playerWidget) View() string {
 }
 
 func (w *playerWidget) group() Group { return w.keys.group() }
+
+// controlsLine shows speed, volume, mute and the loop.
+func (w *playerWidget) controlsLine() string {
+	parts := []string{fmt.Sprintf(playerSpeedFmt, w.cs.speed), fmt.Sprintf(playerVolumeFmt, w.cs.volDB)}
+	if w.cs.muted {
+		parts = append(parts, playerMutedText)
+	}
+	switch {
+	case w.cs.loopOn:
+		parts = append(parts, fmt.Sprintf(playerLoopFmt, fmtClock(w.cs.loopA), fmtClock(w.cs.loopB)))
+	case w.loopFrom >= 0:
+		parts = append(parts, fmt.Sprintf(playerLoopAFmt, fmtClock(w.loopFrom)))
+	}
+	return strings.Join(parts, "  ")
+}

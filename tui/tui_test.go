@@ -29,6 +29,8 @@ type fakeBackend struct {
 	reqs     []*ecoutev1.ListCallsRequest
 	down     bool // ListCalls answers Unavailable
 	loginErr error
+	// mustChange: the login answers that the password must be changed.
+	mustChange bool
 }
 
 func fakeCall(i int) *ecoutev1.Call {
@@ -51,7 +53,8 @@ func (f *fakeBackend) Login(_ context.Context, login, password string) (*ecoutev
 	if f.loginErr != nil {
 		return nil, f.loginErr
 	}
-	return &ecoutev1.LoginResponse{Token: "t", Principal: &ecoutev1.Principal{Login: login, Role: "supervisor"}}, nil
+	return &ecoutev1.LoginResponse{Token: "t", Principal: &ecoutev1.Principal{Login: login, Role: "supervisor"},
+		PasswordChangeRequired: f.mustChange}, nil
 }
 
 func (f *fakeBackend) Logout(context.Context) error { return nil }
@@ -77,6 +80,14 @@ func (f *fakeBackend) ListCalls(_ context.Context, req *ecoutev1.ListCallsReques
 	if end < f.n {
 		resp.NextPageToken = strconv.Itoa(end)
 	}
+	if start == 0 {
+		// The names the server offers for completion, as the real one
+		// does on the first page.
+		for i := range 7 {
+			resp.Agents = append(resp.Agents, &ecoutev1.FilterChoice{Id: fmt.Sprintf("ag-%d", i), Name: fmt.Sprintf("Agent %d", i)})
+		}
+		resp.Teams = []*ecoutev1.FilterChoice{{Id: "tm-a", Name: "Team A"}, {Id: "tm-b", Name: "Team B"}}
+	}
 	return resp, nil
 }
 
@@ -87,7 +98,15 @@ func (f *fakeBackend) GetCall(_ context.Context, id string) (*ecoutev1.Call, err
 }
 
 func (f *fakeBackend) GetWaveform(context.Context, string) (*ecoutev1.GetWaveformResponse, error) {
-	return &ecoutev1.GetWaveformResponse{FrameOffsets: []int64{0, 100}, SampleRate: 16000, SamplesPerFrame: 576}, nil
+	// A fixed, speech-like envelope: bursts and pauses.
+	peaks := make([]byte, 245)
+	for i := range peaks {
+		if i%37 < 28 {
+			peaks[i] = byte((i * 53) % 256)
+		}
+	}
+	return &ecoutev1.GetWaveformResponse{Peaks: peaks, Bucket: durationpb.New(time.Second),
+		FrameOffsets: []int64{0, 100}, SampleRate: 16000, SamplesPerFrame: 576}, nil
 }
 
 func (f *fakeBackend) AudioSize(context.Context, string) (int64, error) { return 200, nil }
@@ -174,7 +193,8 @@ func typeText(s Screen, text string) {
 }
 
 func TestCallsPagingFetchesAheadNearBottom(t *testing.T) {
-	b := &fakeBackend{n: 120}
+	n := 2*callsPageSize + 20
+	b := &fakeBackend{n: n}
 	c := testCommon(t, b, allFields...)
 	s := newCallsScreen(c)
 	s.SetSize(100, 27)
@@ -203,19 +223,19 @@ func TestCallsPagingFetchesAheadNearBottom(t *testing.T) {
 		t.Error("a second request was made while one was in flight")
 	}
 	s.Update(cmd())
-	if len(s.rows) != 2*callsPageSize || b.requests[1] != "50" {
+	if len(s.rows) != 2*callsPageSize || b.requests[1] != strconv.Itoa(callsPageSize) {
 		t.Errorf("after second page: %d rows, requests %v", len(s.rows), b.requests)
 	}
 	// The last page, then nothing more.
-	for i := 0; i < 100; i++ {
+	for i := 0; i < n; i++ {
 		if cmd := s.Update(press("down")); cmd != nil {
 			s.Update(cmd())
 		}
 	}
-	if len(s.rows) != 120 || len(b.requests) != 3 || !s.done {
+	if len(s.rows) != n || len(b.requests) != 3 || !s.done {
 		t.Errorf("end: %d rows, %d requests, done %v", len(s.rows), len(b.requests), s.done)
 	}
-	if got := ansi.Strip(s.View()); !strings.Contains(got, "120 in all") {
+	if got := ansi.Strip(s.View()); !strings.Contains(got, fmt.Sprintf("%d in all", n)) {
 		t.Errorf("footer does not show the total:\n%s", got)
 	}
 }

@@ -17,15 +17,24 @@ import (
 
 const defaultServer = "localhost:7443"
 
-var connectUsage = fmt.Sprintf(`usage: ecoute [connect] [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH] [--silent]
+var connectUsage = fmt.Sprintf(`usage: ecoute [connect] [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH]
+                        [--silent] [--config PATH] [--login NAME]
 
 Connects to an ecouted server and opens the console.
 
-  --server ADDR     host:port of the server (default: $ECOUTE_SERVER, else %s)
+  --server ADDR     host:port of the server (default: $ECOUTE_SERVER, else the
+                    config file's server:, else %s)
   --insecure        plain text instead of TLS; refused unless ADDR is a loopback address
-  --theme NAME      colours: %v (default %s; NO_COLOR turns colours off)
+  --theme NAME      colours: %v
+                    (default: the config file's theme:, else %s;
+                    NO_COLOR turns colours off whatever is chosen)
   --pin-file PATH   pinned server CAs (default: %s)
   --silent          do not open the sound device; play silently in real time
+  --config PATH     settings file (default: %s; "ecoute config" shows an example)
+  --login NAME      fill in the login field
+
+Unsent evaluation drafts are kept (0600) in %s
+until the server confirms them, and offered back at the next login.
 
 Security: on the first connection to a server the console trusts the
 certificate authority it presents and pins it (like SSH's known_hosts),
@@ -35,7 +44,15 @@ if the change is expected.
 
 While the console runs, messages from libraries (e.g. the sound system) go to
 %s.
-`, defaultServer, strings.Join(themes.Names(), ", "), themes.Default, pinFileHint(), logPathHint())
+`, defaultServer, strings.Join(themes.Names(), ", "), themes.Default, pinFileHint(), configPathHint(), draftDirHint(), logPathHint())
+
+func draftDirHint() string {
+	d, err := tui.DefaultDraftDir()
+	if err != nil {
+		return "$XDG_CACHE_HOME/ecoute/drafts"
+	}
+	return d
+}
 
 func pinFileHint() string {
 	p, err := client.DefaultPinFile()
@@ -53,19 +70,22 @@ func runConnect(args []string) error {
 	theme := fs.String("theme", "", "")
 	pinFile := fs.String("pin-file", "", "")
 	silent := fs.Bool("silent", false, "")
+	configPath := fs.String("config", "", "")
+	login := fs.String("login", "", "")
 	if help, err := parseFlags(fs, args, connectUsage); help || err != nil {
 		return err
 	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	*theme = pick(*theme, cfg.Theme)
 	if _, err := themes.Lookup(*theme); err != nil {
 		return err
 	}
-	addr := *server
-	if addr == "" {
-		addr = os.Getenv("ECOUTE_SERVER")
-	}
-	if addr == "" {
-		addr = defaultServer
-	}
+	addr := pick(*server, os.Getenv("ECOUTE_SERVER"), cfg.Server, defaultServer)
+	*pinFile = pick(*pinFile, cfg.PinFile)
+	*silent = *silent || cfg.Silent
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,6 +108,8 @@ func runConnect(args []string) error {
 			ServerAddr: c.Addr(),
 			Theme:      *theme,
 			Notice:     c.TrustNotice(),
+			Keys:       cfg.Keys,
+			Login:      *login,
 		})
 	})
 }

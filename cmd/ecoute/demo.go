@@ -44,6 +44,12 @@ func runDemo(args []string) error {
 	if help, err := parseFlags(fs, args, demoUsage); help || err != nil {
 		return err
 	}
+	// The settings file's theme and keys apply to the demo too.
+	cfg, err := loadConfig("")
+	if err != nil {
+		return err
+	}
+	*theme = pick(*theme, cfg.Theme)
 	if _, err := themes.Lookup(*theme); err != nil {
 		return err
 	}
@@ -105,6 +111,7 @@ func runDemo(args []string) error {
 			Login:      account.Login,
 			Password:   account.Password,
 			Theme:      *theme,
+			Keys:       cfg.Keys,
 		})
 	})
 }

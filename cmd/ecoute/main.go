@@ -12,12 +12,21 @@ import (
 const mainUsage = `Écoute — quality-monitoring console for call centres.
 
 usage:
-  ecoute [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH] [--silent]
+  ecoute [connect] [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH]
+         [--silent] [--config PATH] [--login NAME]
                               connect to a server and open the console
-  ecoute demo [--data DIR]    run a server with demo data in this process and open the console
+  ecoute demo [--data DIR] [--as ROLE] [--theme NAME] [--silent]
+                              run a server with demo data in this process and open the console
   ecoute play FILE.mp3 [--no-tui]
                               play a local recording
+  ecoute config               show the settings file's path, an example and the key actions
+  ecoute completion bash|zsh|fish
+                              print a shell completion script
   ecoute help [COMMAND]       show this help, or a command's
+
+Settings: %s (server, theme, pin_file, silent, keys);
+flags win over $ECOUTE_SERVER, which wins over the file. NO_COLOR=1 turns colours off.
+In the console, ? lists every key of the screen.
 
 Run "ecoute help connect" for the connection options.
 `
@@ -40,8 +49,12 @@ func run(args []string) error {
 			return runConnect(args[1:])
 		case "help":
 			return runHelp(args[1:])
+		case "config":
+			return runConfig(args[1:])
+		case "completion":
+			return runCompletion(args[1:])
 		case "-h", "-help", "--help":
-			fmt.Print(mainUsage)
+			fmt.Printf(mainUsage, configPathHint())
 			return nil
 		}
 	}
@@ -50,7 +63,7 @@ func run(args []string) error {
 
 func runHelp(args []string) error {
 	if len(args) == 0 {
-		fmt.Print(mainUsage)
+		fmt.Printf(mainUsage, configPathHint())
 		return nil
 	}
 	switch args[0] {
@@ -60,8 +73,12 @@ func runHelp(args []string) error {
 		return runDemo([]string{"--help"})
 	case "play":
 		return runPlay([]string{"--help"})
+	case "config":
+		return runConfig([]string{"--help"})
+	case "completion":
+		return runCompletion([]string{"--help"})
 	}
-	return fmt.Errorf("no help for %q\n\n%s", args[0], mainUsage)
+	return fmt.Errorf("no help for %q\n\n%s", args[0], fmt.Sprintf(mainUsage, configPathHint()))
 }
 
 func parseFlags(fs *flag.FlagSet, args []string, usage string) (help bool, err error) {

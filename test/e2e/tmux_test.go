@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecoute/ecoute/tui"
 )
 
 // tmux is one private tmux server holding one session.
@@ -57,7 +59,13 @@ func buildEcoute(t *testing.T) string {
 // never touches the user's pins, cache or config.
 func startTmux(t *testing.T, width, height int, env []string, command string) *tmux {
 	t.Helper()
-	home := t.TempDir()
+	return startTmuxIn(t, t.TempDir(), width, height, env, command)
+}
+
+// startTmuxIn is startTmux with a given home, so a console restarted in a
+// new session finds the pins, config and drafts of the first one.
+func startTmuxIn(t *testing.T, home string, width, height int, env []string, command string) *tmux {
+	t.Helper()
 	tm := &tmux{t: t, socket: fmt.Sprintf("ecoute-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), target: "e2e"}
 	full := append([]string{
 		"HOME=" + home,
@@ -190,4 +198,93 @@ func TestDemoPlaysACall(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// waitExit waits for the console to quit.
+func (tm *tmux) waitExit(why string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !tm.dead() {
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("console did not quit (%s); screen:\n%s", why, tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConsoleJourney is a supervisor's session on a real ecouted: log in,
+// filter by an agent with completion, open a call, play it, quit; then,
+// with an evaluation draft left unsent on the machine (as a crash mid-grid
+// leaves it), start again: the console offers the draft back after login.
+func TestConsoleJourney(t *testing.T) {
+	requireTmux(t)
+	ecoute := buildEcoute(t)
+	srv := newEcouted(t)
+	srv.start()
+	home := t.TempDir()
+	start := time.Now()
+	tm := startTmuxIn(t, home, 120, 30, nil, srv.console(ecoute))
+	tm.waitFor("the first frame", regexp.MustCompile(`Écoute`), 30*time.Second)
+	t.Logf("console start to first frame (real server): %v", time.Since(start).Round(time.Millisecond))
+	srv.login(tm)
+
+	// Filter by the first row's agent, typing a prefix and completing it.
+	agent := firstAgent(t, tm.screen())
+	prefix := agent[:min(3, len(agent))]
+	tm.keys("/")
+	tm.keys("-l", "agent:"+prefix)
+	tm.keys("Tab")
+	time.Sleep(200 * time.Millisecond)
+	if s := tm.screen(); !strings.Contains(s, agent) {
+		t.Fatalf("completion of agent:%s does not offer %q:\n%s", prefix, agent, s)
+	}
+	// Several agents may share the prefix: type the whole name.
+	tm.keys("C-u")
+	tm.keys("-l", "agent:"+quoteIfSpaced(agent))
+	tm.keys("Enter")
+	tm.waitFor("the filter applied", regexp.MustCompile(`filter agent:`), 10*time.Second)
+	tm.waitFor("the filtered list", callRowRE, 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	for _, line := range strings.Split(tm.screen(), "\n") {
+		if callRowRE.MatchString(line) && !strings.Contains(line, agent) {
+			t.Errorf("row of another agent after filtering by %q: %q", agent, line)
+		}
+	}
+
+	// Open the first call and play it.
+	tm.keys("Enter")
+	m := tm.waitFor("the player", positionRE, 20*time.Second)
+	before := seconds(m)
+	tm.keys("Space")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m = positionRE.FindStringSubmatch(tm.screen())
+		if m != nil && seconds(m) >= before+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("position did not advance after space; screen:\n%s", tm.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tm.keys("q")
+	tm.waitFor("the call list again", callRowRE, 10*time.Second)
+	tm.keys("q")
+	tm.waitExit("q on the call list")
+
+	// A draft left by an evaluation the server never confirmed.
+	drafts, err := tui.OpenDrafts(filepath.Join(home, ".cache", "ecoute", "drafts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drafts.Save(tui.Draft{EvaluationID: "new-e2e", CallID: "call-e2e", Login: srv.accounts["supervisor"][0],
+		Data: []byte(`{"comment":"half done"}`)}); err != nil {
+		t.Fatal(err)
+	}
+
+	tm2 := startTmuxIn(t, home, 120, 30, nil, srv.console(ecoute))
+	srv.login(tm2)
+	tm2.waitFor("the draft offered back", regexp.MustCompile(`unsent evaluation draft.*call-e2e`), 10*time.Second)
+	tm2.keys("q")
+	tm2.waitExit("q after restart")
 }

@@ -1,0 +1,113 @@
+package tui
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// Key overrides come from the config file as "screen.action: [keys]", e.g.
+//
+//	keys:
+//	  calls.filter: ["/", "f"]
+//	  player.toggle: ["space", "p"]
+//
+// The action names are the KeyMap fields, lower-cased: they are read from
+// the same declarations that drive the help, so a new binding can be
+// overridden without touching this file.
+
+// KeyOverrides maps "screen.action" to the keys that replace the defaults.
+type KeyOverrides map[string][]string
+
+// keyMaps are the declared key maps by prefix, built fresh.
+func keyMaps() map[string]any {
+	return map[string]any{
+		"global": newGlobalKeys(),
+		"login":  newLoginKeys(),
+		"calls":  newCallsKeys(),
+		"player": newPlayerKeys(),
+	}
+}
+
+// actionName turns a field name into its config name (PageDown → pagedown).
+func actionName(field string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToLower(r) }, field)
+}
+
+// KeyAction is one action that can be rebound, with its default keys.
+type KeyAction struct {
+	Name string // "calls.filter"
+	Keys []string
+	Desc string
+}
+
+// KeyActions lists every action that can be overridden, sorted by name.
+func KeyActions() []KeyAction {
+	var out []KeyAction
+	for prefix, m := range keyMaps() {
+		v := reflect.ValueOf(m)
+		for i := range v.NumField() {
+			if v.Field(i).Type() == reflect.TypeFor[Binding]() {
+				b := v.Field(i).Interface().(Binding)
+				out = append(out, KeyAction{Name: prefix + "." + actionName(v.Type().Field(i).Name), Keys: b.Keys(), Desc: b.Help().Desc})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func actionNames() []string {
+	var out []string
+	for _, a := range KeyActions() {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// Validate reports the first unknown action or empty key list.
+func (o KeyOverrides) Validate() error {
+	actions := actionNames()
+	names := make([]string, 0, len(o))
+	for n := range o {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !slices.Contains(actions, n) {
+			return fmt.Errorf("keys: unknown action %q (known: %s)", n, strings.Join(actions, ", "))
+		}
+		if len(o[n]) == 0 || slices.Contains(o[n], "") {
+			return fmt.Errorf("keys: %s: give at least one key, e.g. [\"x\"]", n)
+		}
+	}
+	return nil
+}
+
+// apply rebinds the Binding fields of the struct km points to, for the
+// overrides under prefix. The help text shows the new keys.
+func (o KeyOverrides) apply(prefix string, km any) {
+	if len(o) == 0 {
+		return
+	}
+	v := reflect.ValueOf(km).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Type() != reflect.TypeFor[Binding]() {
+			continue
+		}
+		keys, ok := o[prefix+"."+actionName(v.Type().Field(i).Name)]
+		if !ok {
+			continue
+		}
+		b := f.Addr().Interface().(*Binding)
+		enabled, desc := b.Enabled(), b.Help().Desc
+		b.Binding = key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), desc))
+		b.SetEnabled(enabled)
+	}
+}

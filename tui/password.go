@@ -1,0 +1,303 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+)
+
+// Identity pieces of the console: the change-password screen the server
+// requires after a one-time or expired password, and the recording-period
+// line an agent sees (R6). They need two calls the Backend interface does
+// not list; a backend without them (the tests' fakes) simply has neither.
+
+// passwordChanger is a backend that can change the password.
+type passwordChanger interface {
+	ChangePassword(ctx context.Context, oldPassword, newPassword string) (*ecoutev1.ChangePasswordResponse, error)
+}
+
+// periodTeller is a backend that can tell the recording periods.
+type periodTeller interface {
+	MyRecordingPeriods(ctx context.Context) (*ecoutev1.MyRecordingPeriodsResponse, error)
+}
+
+const methodMyRecordingPeriods = "/ecoute.v1.RecordingPeriodService/MyRecordingPeriods"
+
+type passwordChangedMsg struct {
+	seq  int
+	resp *ecoutev1.ChangePasswordResponse
+	err  error
+}
+
+func (m passwordChangedMsg) rpcErr() error {
+	// A refusal is the user's to fix, not a connection problem.
+	if status.Code(m.err) == codes.InvalidArgument {
+		return nil
+	}
+	return m.err
+}
+
+// passwordScreen asks for the current password and a new one twice.
+type passwordScreen struct {
+	c      *Common
+	login  *ecoutev1.LoginResponse // what to continue with once changed
+	keys   LoginKeys
+	inputs [3]textinput.Model // current, new, confirm
+	focus  int
+	busy   bool
+	seq    int
+	err    string
+	width  int
+	height int
+}
+
+func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen {
+	s := &passwordScreen{c: c, login: login, keys: newLoginKeys()}
+	s.keys.Submit.SetHelp("enter", keyChangePassword)
+	for i := range s.inputs {
+		ti := textinput.New()
+		ti.Prompt = ""
+		ti.CharLimit = 256
+		ti.EchoMode = textinput.EchoPassword
+		ti.EchoCharacter = '•'
+		s.inputs[i] = ti
+	}
+	s.Restyle()
+	return s
+}
+
+func (s *passwordScreen) Title() string { return passwordTitle }
+func (s *passwordScreen) Typing() bool  { return true }
+
+func (s *passwordScreen) Restyle() {
+	for i := range s.inputs {
+		s.inputs[i].SetStyles(s.c.Styles.TextInput)
+	}
+}
+
+func (s *passwordScreen) Init() tea.Cmd { return s.setFocus(0) }
+
+func (s *passwordScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	for i := range s.inputs {
+		s.inputs[i].SetWidth(min(40, max(10, w-28)))
+	}
+}
+
+func (s *passwordScreen) setFocus(i int) tea.Cmd {
+	s.focus = i
+	for j := range s.inputs {
+		s.inputs[j].Blur()
+	}
+	return s.inputs[i].Focus()
+}
+
+func (s *passwordScreen) submit() tea.Cmd {
+	cur, next, again := s.inputs[0].Value(), s.inputs[1].Value(), s.inputs[2].Value()
+	switch {
+	case cur == "":
+		s.err = passwordErrCurrent
+		return s.setFocus(0)
+	case next == "":
+		s.err = passwordErrEmpty
+		return s.setFocus(1)
+	case next != again:
+		s.err = passwordErrMismatch
+		s.inputs[2].SetValue("")
+		return s.setFocus(2)
+	}
+	pc, ok := s.c.Backend.(passwordChanger)
+	if !ok {
+		s.err = passwordErrUnsupported
+		return nil
+	}
+	s.busy, s.err = true, ""
+	s.seq = s.c.NextSeq()
+	seq, ctx := s.seq, s.c.Ctx
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		defer cancel()
+		resp, err := pc.ChangePassword(ctx, cur, next)
+		return passwordChangedMsg{seq: seq, resp: resp, err: err}
+	}
+}
+
+func (s *passwordScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case passwordChangedMsg:
+		if msg.seq != s.seq {
+			return nil
+		}
+		s.busy = false
+		if msg.err != nil {
+			s.err = explainPasswordRefusal(msg.err, s.c.ServerAddr)
+			if strings.HasPrefix(s.err, passwordErrOld) {
+				return s.setFocus(0)
+			}
+			s.inputs[1].SetValue("")
+			s.inputs[2].SetValue("")
+			return s.setFocus(1)
+		}
+		// Continue as if the login had needed nothing: the new session
+		// replaces the one the change retired.
+		resp := &ecoutev1.LoginResponse{Token: msg.resp.GetToken(), ExpiresAt: msg.resp.GetExpiresAt(),
+			Principal: s.login.GetPrincipal()}
+		return tea.Batch(cmdOf(loggedInMsg{resp: resp}), cmdOf(StatusMsg{Text: passwordChanged}))
+	case tea.KeyPressMsg:
+		if s.busy {
+			return nil
+		}
+		switch {
+		case on(msg, s.keys.Submit):
+			if s.focus < len(s.inputs)-1 && s.inputs[s.focus].Value() != "" && s.inputs[s.focus+1].Value() == "" {
+				return s.setFocus(s.focus + 1)
+			}
+			return s.submit()
+		case on(msg, s.keys.Next):
+			return s.setFocus((s.focus + 1) % len(s.inputs))
+		case on(msg, s.keys.Prev):
+			return s.setFocus((s.focus + len(s.inputs) - 1) % len(s.inputs))
+		}
+	}
+	var cmd tea.Cmd
+	s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
+	return cmd
+}
+
+// explainPasswordRefusal turns the server's "new_password: too short: …"
+// into a sentence for the screen.
+func explainPasswordRefusal(err error, addr string) string {
+	if status.Code(err) != codes.InvalidArgument {
+		return explain(err, addr)
+	}
+	m := serverMessage(err)
+	if strings.HasPrefix(m, "old_password:") {
+		return passwordErrOld
+	}
+	return fmt.Sprintf(passwordRefused, strings.TrimPrefix(m, "new_password: "))
+}
+
+// serverMessage is the server's own sentence in a gRPC error the client
+// wrapped with context ("login: rpc error: code = … desc = …").
+func serverMessage(err error) string {
+	var se interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &se) {
+		return se.GRPCStatus().Message()
+	}
+	return status.Convert(err).Message()
+}
+
+func (s *passwordScreen) View() string {
+	st := s.c.Styles
+	labels := []string{passwordLabelCurrent, passwordLabelNew, passwordLabelAgain}
+	lw := 0
+	for _, l := range labels {
+		lw = max(lw, lipgloss.Width(l))
+	}
+	textWidth := min(72, max(20, s.width-6))
+	lines := []string{st.Title.Render(passwordHeading), st.Warn.Width(textWidth).Render(passwordWhy), ""}
+	for i, l := range labels {
+		style := st.Label
+		if s.focus == i {
+			style = st.Focused
+		}
+		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top,
+			lipgloss.NewStyle().Width(lw+1).Render(style.Render(l)), " ", s.inputs[i].View()))
+	}
+	lines = append(lines, "", st.Muted.Width(textWidth).Render(passwordRules), "")
+	switch {
+	case s.busy:
+		lines = append(lines, st.Subtle.Render(passwordBusy))
+	case s.err != "":
+		lines = append(lines, st.Error.Width(textWidth).Render(s.err))
+	default:
+		lines = append(lines, st.Muted.Render(passwordHint))
+	}
+	box := st.Box.Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
+	return lipgloss.Place(s.width, s.height, lipgloss.Center, lipgloss.Center, box)
+}
+
+func (s *passwordScreen) Keys() []Group {
+	return []Group{{Title: helpGroupPassword, Keys: []Binding{s.keys.Submit, s.keys.Next, s.keys.Prev, s.keys.Quit}}}
+}
+
+// periodsMsg carries the caller's recording periods.
+type periodsMsg struct {
+	resp *ecoutev1.MyRecordingPeriodsResponse
+	err  error
+}
+
+func (m periodsMsg) rpcErr() error { return m.err }
+
+// fetchPeriods asks for the recording periods when the role is told them
+// and the backend can tell; otherwise it does nothing.
+func fetchPeriods(c *Common) tea.Cmd {
+	pt, ok := c.Backend.(periodTeller)
+	if !ok || c.Principal == nil || !c.May(methodMyRecordingPeriods) {
+		return nil
+	}
+	ctx := c.Ctx
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		defer cancel()
+		resp, err := pt.MyRecordingPeriods(ctx)
+		return periodsMsg{resp: resp, err: err}
+	}
+}
+
+// periodsLine is the one line an agent reads under the title: when they
+// may be recorded now and next. Supervisors and trainers, linked to
+// several teams, get it for their first team and a count.
+func periodsLine(c *Common, resp *ecoutev1.MyRecordingPeriodsResponse) string {
+	teams := resp.GetTeams()
+	if len(teams) == 0 {
+		return ""
+	}
+	loc := c.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	// Periods usually run from midnight to midnight: the time is shown
+	// only when it says something.
+	when := func(ts *timestamppb.Timestamp) string {
+		t := ts.AsTime().In(loc)
+		if t.Hour() == 0 && t.Minute() == 0 {
+			return t.Format(periodDateFmt)
+		}
+		return t.Format(periodDateTimeFmt)
+	}
+	// The end is excluded: a period ending at midnight is shown ending
+	// on the day before, as people say it.
+	span := func(p *ecoutev1.RecordingPeriod) string {
+		end := p.GetEndsAt()
+		if t := end.AsTime().In(loc); t.Hour() == 0 && t.Minute() == 0 {
+			end = timestamppb.New(t.AddDate(0, 0, -1))
+		}
+		return when(p.GetStartsAt()) + " → " + when(end)
+	}
+	t := teams[0]
+	cur, next := periodsNone, periodsNone
+	if t.GetCurrent() != nil {
+		cur = span(t.GetCurrent())
+	}
+	if t.GetNext() != nil {
+		next = span(t.GetNext())
+	}
+	line := fmt.Sprintf(periodsFmt, t.GetTeamName(), cur, next)
+	if len(teams) > 1 {
+		line += fmt.Sprintf(periodsMore, len(teams)-1)
+	}
+	return line
+}
