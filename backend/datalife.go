@@ -32,6 +32,12 @@ func withSettings(cfg Config) (Config, error) {
 	if cfg.Transcoder == "" {
 		cfg.Transcoder = cfg.Settings.Transcoder
 	}
+	if cfg.PasswordMaxAge == 0 {
+		// A calendar period measured from now: days and weeks are exact,
+		// months and years as long as the coming ones.
+		now := cfg.Clock.Now()
+		cfg.PasswordMaxAge = cfg.Settings.PasswordMaxAge.After(now).Sub(now)
+	}
 	return cfg, nil
 }
 

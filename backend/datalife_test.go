@@ -225,3 +225,18 @@ func mapValues(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestPasswordMaxAgeFromSettings: passwords.max_age in ecouted.yaml is the
+// age at which a login must change its password (R9).
+func TestPasswordMaxAgeFromSettings(t *testing.T) {
+	settings := config.Defaults()
+	settings.PasswordMaxAge = config.MustPeriod("30d")
+	app, err := backend.Open(context.Background(), backend.Config{DataDir: t.TempDir(), Settings: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if got := app.Sessions().Rules.MaxAge; got != 30*24*time.Hour {
+		t.Errorf("password max age %v, want 720h", got)
+	}
+}

@@ -35,7 +35,8 @@ func openBlobs(cfg Config) (*blobs.Files, error) {
 // IngestService builds the upload service; it fails when the configured
 // transcoder cannot be found.
 func (a *App) IngestService() (*service.Ingest, error) {
-	s := &service.Ingest{Store: a.store, Blobs: a.blobs, Clock: a.cfg.Clock, Log: a.log}
+	s := &service.Ingest{Store: a.store, Blobs: a.blobs, Clock: a.cfg.Clock, Log: a.log,
+		RetainUntil: a.Settings().Recordings.After}
 	if a.cfg.Transcoder != "" {
 		t, err := audio.NewTranscoder(a.cfg.Transcoder)
 		if err != nil {

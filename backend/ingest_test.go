@@ -18,6 +18,7 @@ import (
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/service"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
@@ -258,5 +259,50 @@ func TestOtherKeyRefusedAtOpen(t *testing.T) {
 	t.Setenv(blobs.KeyEnv, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	if _, err := backend.Open(context.Background(), backend.Config{DataDir: dir}); err == nil || !strings.Contains(err.Error(), "another key") {
 		t.Errorf("open with another key: %v", err)
+	}
+}
+
+// TestRetentionSettingDatesRecordings: a shorter retention.recordings is
+// the deletion date the call carries (and the console shows), not the
+// six-month maximum.
+func TestRetentionSettingDatesRecordings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	settings := config.Defaults()
+	settings.Recordings = config.MustPeriod("1mo")
+	settings.SamplingRate = 1
+	fake := clock.NewFake(ingestNow)
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: fake, Settings: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	st := app.Store()
+	if err := errors.Join(st.CreateTeam(ctx, store.Team{ID: "team-a", Name: "A", CreatedAt: ingestNow}),
+		st.CreateCampaign(ctx, store.Campaign{ID: "camp-a", Name: "A", ClientName: "C", CreatedAt: ingestNow}),
+		st.CreateAgent(ctx, store.Agent{ID: "agent-a", Name: "Alice", TeamID: "team-a", CreatedAt: ingestNow}),
+		st.AddRecordingPeriod(ctx, store.RecordingPeriod{ID: "p1", TeamID: "team-a", StartsAt: ingestNow.AddDate(0, -1, 0),
+			EndsAt: ingestNow.AddDate(0, 1, 0), CreatedAt: ingestNow})); err != nil {
+		t.Fatal(err)
+	}
+	ing, err := app.IngestService()
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := fixedMeta("short-1")
+	res, err := ing.Ingest(ctx, md, bytes.NewReader(clip(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Sample(ctx, ingestNow.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.GetCall(ctx, res.CallID, store.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := md.StartedAt.AsTime().AddDate(0, 1, 0)
+	if !c.RetainedUntil.Equal(want) {
+		t.Errorf("retained until %v, want %v (start + 1 month)", c.RetainedUntil, want)
 	}
 }

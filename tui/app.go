@@ -330,18 +330,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return a, ps.Init()
 			}
 		}
-		if accountsHome(a.c) {
-			// Roles that read no calls but manage or audit accounts.
-			as := newAccountsScreen(a.c)
-			a.stack = []Screen{as}
-			as.SetSize(a.bodySize())
-			return a, as.Init()
-		}
-		calls := newCallsScreen(a.c)
-		a.stack = []Screen{calls}
-		w, h := a.bodySize()
-		calls.SetSize(w, h)
-		cmds := []tea.Cmd{calls.Init()}
+		home := homeScreen(a.c)
+		a.stack = []Screen{home}
+		home.SetSize(a.bodySize())
+		cmds := []tea.Cmd{home.Init()}
 		if msg.resp.GetPasswordChangeRequired() {
 			cmds = append(cmds, cmdOf(StatusMsg{Text: warnPasswordAged, Level: LevelWarn}))
 		}

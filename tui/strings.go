@@ -118,6 +118,12 @@ const (
 	callsNotAllowed = "Your role (%s) has no access to the call list."
 )
 
+// First screen of a role with no console screen yet.
+const (
+	homeTitle      = "Home"
+	homeNothingYet = "Your role (%s) sees aggregated statistics only; the console does not show statistics yet.\nNo call, recording or individual evaluation is sent to this role."
+)
+
 // Filter prompt and sort.
 const (
 	filterPrompt           = "/ "

@@ -39,6 +39,9 @@ type Config struct {
 	// Transcoder is the path of ffmpeg or lame, used to convert uploads to
 	// the canonical audio profile; empty means such uploads are refused.
 	Transcoder string
+	// PasswordMaxAge is how old a password may get before the next login
+	// must change it (R9).
+	PasswordMaxAge Period
 }
 
 // Limits that the law fixes: they bound the settings and are applied as they
@@ -51,6 +54,8 @@ var (
 	MaxConnectionLogs     = MustPeriod("12mo")
 	Evaluations           = MustPeriod("1y") // R4, R12: analysis documents at most 1 year
 	AgentNamesOnRecording = MustPeriod("1y") // R4: names attached to recordings, from collection
+	MinPasswordMaxAge     = MustPeriod("1d")
+	MaxPasswordMaxAge     = MustPeriod("1y")
 )
 
 // Defaults is the configuration used when no file exists.
@@ -60,6 +65,7 @@ func Defaults() Config {
 		SamplingHour:   2,
 		Recordings:     MustPeriod("6mo"),
 		ConnectionLogs: MustPeriod("6mo"),
+		PasswordMaxAge: MustPeriod("90d"),
 	}
 }
 
@@ -85,6 +91,8 @@ func Settings() []Setting {
 			"sessions, login records and audit entries are deleted after this"},
 		{"ingest.transcoder", `""`, "path to ffmpeg or lame, or empty", "R14",
 			"converts uploads outside the canonical audio profile; empty refuses them"},
+		{"passwords.max_age", d.PasswordMaxAge.String(), MinPasswordMaxAge.String() + "–" + MaxPasswordMaxAge.String(), "R9",
+			"a password older than this must be changed at the next login"},
 		{"(fixed) evaluations", Evaluations.String(), "not configurable", "R4, R12",
 			"evaluations are deleted this long after they were created"},
 		{"(fixed) agent names on recordings", AgentNamesOnRecording.String(), "not configurable", "R4",
@@ -112,6 +120,11 @@ func (c Config) Validate() error {
 		c.ConnectionLogs.Compare(MinConnectionLogs) < 0 || c.ConnectionLogs.Compare(MaxConnectionLogs) > 0 {
 		errs = append(errs, fmt.Errorf("retention.connection_logs: %s is outside the allowed range %s–%s (R4: at least 3 months, at most 1 year)",
 			c.ConnectionLogs, MinConnectionLogs, MaxConnectionLogs))
+	}
+	if c.PasswordMaxAge.IsZero() ||
+		c.PasswordMaxAge.Compare(MinPasswordMaxAge) < 0 || c.PasswordMaxAge.Compare(MaxPasswordMaxAge) > 0 {
+		errs = append(errs, fmt.Errorf("passwords.max_age: %s is outside the allowed range %s–%s (R9: passwords are renewed)",
+			c.PasswordMaxAge, MinPasswordMaxAge, MaxPasswordMaxAge))
 	}
 	if c.Transcoder != "" {
 		if err := checkTranscoder(c.Transcoder); err != nil {
@@ -193,6 +206,10 @@ func Parse(r io.Reader) (Config, error) {
 		},
 		"retention.connection_logs": func(n *yaml.Node) (err error) {
 			c.ConnectionLogs, err = ParsePeriod(scalar(n))
+			return err
+		},
+		"passwords.max_age": func(n *yaml.Node) (err error) {
+			c.PasswordMaxAge, err = ParsePeriod(scalar(n))
 			return err
 		},
 		"ingest.transcoder": func(n *yaml.Node) error {

@@ -13,11 +13,12 @@ func TestParseDefaultsAndValues(t *testing.T) {
 	if err != nil || c != Defaults() {
 		t.Fatalf("empty file: %+v %v, want the defaults", c, err)
 	}
-	c, err = Parse(strings.NewReader("sampling:\n  rate: 0.1\n  hour: 4\nretention:\n  recordings: 90d\n  connection_logs: 1y\n"))
+	c, err = Parse(strings.NewReader("sampling:\n  rate: 0.1\n  hour: 4\nretention:\n  recordings: 90d\n  connection_logs: 1y\npasswords:\n  max_age: 60d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{SamplingRate: 0.1, SamplingHour: 4, Recordings: Period{90, "d"}, ConnectionLogs: Period{1, "y"}}
+	want := Config{SamplingRate: 0.1, SamplingHour: 4, Recordings: Period{90, "d"}, ConnectionLogs: Period{1, "y"},
+		PasswordMaxAge: Period{60, "d"}}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -37,6 +38,8 @@ func TestParseRefusals(t *testing.T) {
 		{"sampling:\n  rate: 1.5\n", "allowed range 0.001–1"},
 		{"sampling:\n  rate: lots\n", "line 2: sampling.rate"},
 		{"sampling:\n  hour: 24\n", "0–23"},
+		{"passwords:\n  max_age: 2y\n", "passwords.max_age: 2y is outside the allowed range 1d–1y"},
+		{"passwords:\n  max_age: 12h\n", "passwords.max_age: 12h is outside the allowed range 1d–1y"},
 		{"ingest:\n  transcoder: /bin/sh\n", "neither ffmpeg nor lame"},
 		{"ingest:\n  transcoder: /nonexistent/ffmpeg\n", "ingest.transcoder"},
 		{"- a\n- b\n", "must be a mapping"},

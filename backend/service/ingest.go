@@ -39,6 +39,9 @@ type Ingest struct {
 	// Transcoder converts uploads outside the canonical profile; nil means
 	// they are refused.
 	Transcoder *audio.Transcoder
+	// RetainUntil gives a recording's deletion date from its start
+	// (retention.recordings); nil means DefaultRetentionMonths.
+	RetainUntil func(start time.Time) time.Time
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
@@ -345,9 +348,16 @@ func (s *Ingest) validate(ctx context.Context, md *ecoutev1.RecordingMetadata) (
 		RingTime: act.GetRingTime().AsDuration(), TalkTime: act.GetTalkTime().AsDuration(),
 		BackOfficeTime: act.GetBackOfficeTime().AsDuration(), ActivityType: act.GetActivityType(), Lost: act.GetLost(),
 		State:         store.StatePending,
-		RetainedUntil: start.AddDate(0, DefaultRetentionMonths, 0),
+		RetainedUntil: s.retainUntil(start),
 		CreatedAt:     now,
 	}, nil
+}
+
+func (s *Ingest) retainUntil(start time.Time) time.Time {
+	if s.RetainUntil != nil {
+		return s.RetainUntil(start)
+	}
+	return start.AddDate(0, DefaultRetentionMonths, 0)
 }
 
 func lookupErr(log *slog.Logger, err error, field, id string) error {

@@ -22,6 +22,17 @@ func localActor() audit.Actor {
 	return audit.Actor{Login: login, Role: "system"}
 }
 
+// recordLocal writes the audit entry of a change made from the command
+// line (R10). The change is already made when it runs, so a failure is
+// returned for the operator to see, not to undo anything.
+func recordLocal(ctx context.Context, trail audit.Appender, action, target string, details map[string]string) error {
+	err := trail.Append(ctx, audit.Entry{Actor: localActor(), Source: "local", Action: action, Target: target, Details: details})
+	if err != nil {
+		return fmt.Errorf("done, but the audit entry %s could not be written: %w", action, err)
+	}
+	return nil
+}
+
 func cmdAudit(data string, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(`audit: use "ecouted audit verify" or "ecouted audit list"`)

@@ -12,6 +12,7 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend"
+	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -148,5 +149,70 @@ func TestIngestConvertsWithTranscoder(t *testing.T) {
 	out, _, err := runArgs("", "--data", data, "ingest", "--transcoder", "ffmpeg", "--meta", filepath.Join(in, "tel.json"), mp3)
 	if err != nil || !strings.Contains(out, "converted") {
 		t.Errorf("with ffmpeg: %v %q", err, out)
+	}
+}
+
+// TestCommandLineChangesAreAudited: changes made from the command line
+// reach the audit trail like those made over gRPC (R10); a refused
+// recording is recorded without naming a call.
+func TestCommandLineChangesAreAudited(t *testing.T) {
+	data := ingestDataDir(t)
+	in := t.TempDir()
+	meta, mp3 := filepath.Join(in, "a.json"), filepath.Join(in, "a.mp3")
+	copyClip(t, mp3)
+	writeMeta(t, meta, "pbx-1", nil)
+	if _, _, err := runArgs("", "--data", data, "ingest", "--meta", meta, mp3); err != nil {
+		t.Fatal(err)
+	}
+	writeMeta(t, meta, "pbx-2", func(m *ecoutev1.RecordingMetadata) { m.Consent.Accepted = false })
+	if _, _, err := runArgs("", "--data", data, "ingest", "--meta", meta, mp3); err == nil {
+		t.Fatal("opted-out recording accepted")
+	}
+	if _, _, err := runArgs("", "--data", data, "team", "add", "--id", "team-x", "--name", "X"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runArgs("", "--data", data, "user", "add", "--login", "mvidal", "--first", "Marc", "--last", "Vidal",
+		"--role", "trainer", "--team", "team-x"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	app, err := backend.Open(ctx, backend.Config{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	links, err := app.Audit().List(ctx, audit.Query{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]audit.Link{}
+	for _, l := range links {
+		got[l.Action] = append(got[l.Action], l)
+	}
+	for _, action := range []string{actionIngest, "team.create", "account.create"} {
+		if len(got[action]) == 0 {
+			t.Errorf("no %s entry; entries: %v", action, got)
+		}
+	}
+	var stored, refused int
+	for _, l := range got[actionIngest] {
+		switch l.Details["result"] {
+		case "stored":
+			stored++
+			if l.Target == "" {
+				t.Error("a stored recording's entry names no call")
+			}
+		case "refused":
+			refused++
+			if l.Target != "" {
+				t.Errorf("a refused recording's entry names %q", l.Target)
+			}
+		}
+		if l.Source != "local" {
+			t.Errorf("source %q, want local", l.Source)
+		}
+	}
+	if stored != 1 || refused != 1 {
+		t.Errorf("ingest entries: %d stored, %d refused; want 1 and 1", stored, refused)
 	}
 }

@@ -282,6 +282,9 @@ func cmdSeed(data string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seed-demo: %w", err)
 	}
+	if err := recordLocal(ctx, app.Audit(), "demo.seed", "", map[string]string{"accounts": fmt.Sprint(len(accounts))}); err != nil {
+		return err
+	}
 	for _, a := range accounts {
 		fmt.Fprintf(stdout, "%s %s %s\n", a.Role, a.Login, a.Password)
 	}

@@ -75,6 +75,9 @@ func cmdUserAdd(data string, args []string, stdin io.Reader, stdout, stderr io.W
 		Password: pw, TeamIDs: teams, AgentID: *agent, PasswordChangeRequired: true}); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
+	if err := recordLocal(ctx, app.Audit(), "account.create", *login, map[string]string{"role": *role}); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "user %s (%s) created; the password must be changed at first login\n", *login, *role)
 	if !piped {
 		fmt.Fprintf(stdout, "one-time password (shown once): %s\n", pw)
@@ -100,6 +103,9 @@ func cmdUserDisable(data, verb string, args []string, stderr io.Writer) error {
 	defer app.Close()
 	if err := app.DisableUser(ctx, fs.Arg(0), verb == "disable"); err != nil {
 		return fmt.Errorf("user %s: %w", verb, err)
+	}
+	if err := recordLocal(ctx, app.Audit(), "account."+verb, fs.Arg(0), nil); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "user %s %sd\n", fs.Arg(0), verb)
 	return nil
@@ -194,6 +200,9 @@ func cmdTeam(data string, args []string, stderr io.Writer) error {
 	if err := app.AddTeam(ctx, *id, *name); err != nil {
 		return fmt.Errorf("team add: %w", err)
 	}
+	if err := recordLocal(ctx, app.Audit(), "team.create", *id, nil); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "team %s created\n", *id)
 	return nil
 }
@@ -246,6 +255,10 @@ func cmdPeriod(data string, args []string, stderr io.Writer) error {
 	p, err := app.AddRecordingPeriod(ctx, *team, start, end, *note)
 	if err != nil {
 		return fmt.Errorf("period add: %w", err)
+	}
+	if err := recordLocal(ctx, app.Audit(), "recording_period.create", p.ID, map[string]string{"team": p.TeamID,
+		"from": p.StartsAt.Format(time.RFC3339), "to": p.EndsAt.Format(time.RFC3339)}); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "recording period %s for %s: %s → %s\n", p.ID, p.TeamID,
 		p.StartsAt.Format(time.RFC3339), p.EndsAt.Format(time.RFC3339))

@@ -1,0 +1,40 @@
+package tui
+
+import (
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// homeScreen picks the first screen after login from what the role may
+// call, so a role is never shown a screen it may not use (R8): the call
+// list for those who read calls, the accounts for admin and dpo, the
+// evaluations for roles that read only scores (hr), and otherwise a page
+// that says what the role is for.
+func homeScreen(c *Common) Screen {
+	switch {
+	case c.May(methodListCalls):
+		return newCallsScreen(c)
+	case accountsHome(c):
+		return newAccountsScreen(c)
+	case c.May(methodListEvaluations):
+		if _, ok := c.Backend.(EvalBackend); ok {
+			return newEvalListScreen(c)
+		}
+	}
+	return &roleHomeScreen{c: c}
+}
+
+// roleHomeScreen is the first screen of a role that has no console screen
+// yet (client: aggregated statistics only, which the console does not
+// show yet).
+type roleHomeScreen struct{ c *Common }
+
+func (s *roleHomeScreen) Init() tea.Cmd          { return nil }
+func (s *roleHomeScreen) Update(tea.Msg) tea.Cmd { return nil }
+func (s *roleHomeScreen) SetSize(int, int)       {}
+func (s *roleHomeScreen) Title() string          { return homeTitle }
+func (s *roleHomeScreen) Keys() []Group          { return nil }
+func (s *roleHomeScreen) View() string {
+	return s.c.Styles.Subtle.Render(fmt.Sprintf(homeNothingYet, s.c.Principal.GetRole()))
+}
