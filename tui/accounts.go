@@ -51,7 +51,9 @@ type accountsScreen struct {
 }
 
 func newAccountsScreen(c *Common) *accountsScreen {
-	return &accountsScreen{c: c, keys: newCallsKeys()}
+	s := &accountsScreen{c: c, keys: newCallsKeys()}
+	c.KeyOverrides.apply("calls", &s.keys)
+	return s
 }
 
 func (s *accountsScreen) Title() string { return accountsTitle }

@@ -108,6 +108,23 @@ func TestKeyOverrides(t *testing.T) {
 	if cs.player.keys.Slower.Enabled() != newPlayerKeys().Slower.Enabled() {
 		t.Error("rebinding changed whether a binding is enabled")
 	}
+	// Every screen's keys can be rebound: the evaluation, its list and the
+	// password screen too.
+	ov = KeyOverrides{"evaluation.submit": {"Z"}, "evaluations.down": {"J"}, "login.submit": {"Y"}}
+	if err := ov.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.KeyOverrides = ov
+	es := newEvalScreen(c, OpenEvaluationMsg{CallID: "call-001"})
+	if !es.keys.Submit.is(press("Z")) {
+		t.Errorf("evaluation submit keys = %v", es.keys.Submit.Keys())
+	}
+	if ls := newEvalListScreen(c); !ls.keys.Down.is(press("J")) {
+		t.Errorf("evaluation list down keys = %v", ls.keys.Down.Keys())
+	}
+	if ps := newPasswordScreen(c, &ecoutev1.LoginResponse{}); !ps.keys.Submit.is(press("Y")) {
+		t.Errorf("password submit keys = %v", ps.keys.Submit.Keys())
+	}
 }
 
 // TestWaveformClickSeeks: the call screen draws the peaks with a play head

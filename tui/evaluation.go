@@ -143,6 +143,7 @@ type evalScreen struct {
 func newEvalScreen(c *Common, m OpenEvaluationMsg) *evalScreen {
 	s := &evalScreen{c: c, id: c.NextSeq(), keys: newEvalKeys(), callID: m.CallID, evalID: m.EvaluationID,
 		player: m.Player, values: map[string]string{}, notes: map[string]string{}, loading: true}
+	c.KeyOverrides.apply("evaluation", &s.keys)
 	s.input = textinput.New()
 	s.input.Prompt = "› "
 	s.input.CharLimit = 4000

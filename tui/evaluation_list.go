@@ -37,7 +37,9 @@ type evalListScreen struct {
 }
 
 func newEvalListScreen(c *Common) *evalListScreen {
-	return &evalListScreen{c: c, id: c.NextSeq(), keys: newEvalListKeys(), loading: true}
+	s := &evalListScreen{c: c, id: c.NextSeq(), keys: newEvalListKeys(), loading: true}
+	c.KeyOverrides.apply("evaluations", &s.keys)
+	return s
 }
 
 func (s *evalListScreen) Title() string {

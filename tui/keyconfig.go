@@ -27,10 +27,12 @@ type KeyOverrides map[string][]string
 // keyMaps are the declared key maps by prefix, built fresh.
 func keyMaps() map[string]any {
 	return map[string]any{
-		"global": newGlobalKeys(),
-		"login":  newLoginKeys(),
-		"calls":  newCallsKeys(),
-		"player": newPlayerKeys(),
+		"global":      newGlobalKeys(),
+		"login":       newLoginKeys(),
+		"calls":       newCallsKeys(),
+		"player":      newPlayerKeys(),
+		"evaluation":  newEvalKeys(),
+		"evaluations": newEvalListKeys(),
 	}
 }
 

@@ -65,6 +65,7 @@ type passwordScreen struct {
 
 func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen {
 	s := &passwordScreen{c: c, login: login, keys: newLoginKeys()}
+	c.KeyOverrides.apply("login", &s.keys)
 	s.keys.Submit.SetHelp("enter", keyChangePassword)
 	for i := range s.inputs {
 		ti := textinput.New()
