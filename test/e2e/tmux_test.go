@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecoute/ecoute/tui"
 )
 
 // tmux is one private tmux server holding one session.
@@ -267,24 +266,30 @@ func TestConsoleJourney(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Open the evaluation while it plays; the server goes away before the
+	// first answer reaches it, so what is typed lives only in the draft.
+	tm.keys("e")
+	tm.waitFor("the evaluation", regexp.MustCompile(`Status draft`), 20*time.Second)
+	srv.kill()
+	tm.keys("1")
+	// n pins the playback position into the comment.
+	tm.keys("n")
+	tm.waitFor("the comment field with the pin", regexp.MustCompile(`› \[\d{2}:\d{2}\]`), 5*time.Second)
+	tm.keys("-l", "accueil chaleureux")
+	tm.keys("Enter")
+	tm.waitFor("the pinned note", regexp.MustCompile(`\[\d{2}:\d{2}\] accueil chaleureux`), 5*time.Second)
+	// Quit: evaluation, call, list.
+	tm.keys("q")
+	tm.waitFor("the call screen", positionRE, 10*time.Second)
 	tm.keys("q")
 	tm.waitFor("the call list again", callRowRE, 10*time.Second)
 	tm.keys("q")
 	tm.waitExit("q on the call list")
 
-	// A draft left by an evaluation the server never confirmed.
-	drafts, err := tui.OpenDrafts(filepath.Join(home, ".cache", "ecoute", "drafts"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := drafts.Save(tui.Draft{EvaluationID: "new-e2e", CallID: "call-e2e", Login: srv.accounts["supervisor"][0],
-		Data: []byte(`{"comment":"half done"}`)}); err != nil {
-		t.Fatal(err)
-	}
-
+	srv.start()
 	tm2 := startTmuxIn(t, home, 120, 30, nil, srv.console(ecoute))
 	srv.login(tm2)
-	tm2.waitFor("the draft offered back", regexp.MustCompile(`unsent evaluation draft.*call-e2e`), 10*time.Second)
+	tm2.waitFor("the draft offered back", regexp.MustCompile(`unsent evaluation draft`), 10*time.Second)
 	tm2.keys("q")
 	tm2.waitExit("q after restart")
 }
