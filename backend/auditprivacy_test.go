@@ -443,4 +443,37 @@ func TestPrivacyIsForTheDPO(t *testing.T) {
 		!slices.Contains(sup.AllowedMethods, "/ecoute.v1.CallService/StreamAudio") || len(resp.Persons) < 9 {
 		t.Errorf("register: supervisor %v, %d persons", sup, len(resp.Persons))
 	}
+
+	// The export form: only the dpo, only encrypted, readable only with
+	// the matching identity.
+	if _, err := e.privacyClient().ListAuthorizedPersons(e.login(t, "admin"),
+		&ecoutev1.ListAuthorizedPersonsRequest{Recipient: id.Recipient().String()}); code(err) != codes.PermissionDenied {
+		t.Errorf("admin export of the register: %v", err)
+	}
+	ex, err := e.privacyClient().ListAuthorizedPersons(e.login(t, "dpo"),
+		&ecoutev1.ListAuthorizedPersonsRequest{Recipient: id.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Persons) != 0 || bytes.Contains(ex.EncryptedCsv, []byte("demo-supervisor")) {
+		t.Errorf("the export carries the register in clear (%d persons)", len(ex.Persons))
+	}
+	r, err := age.Decrypt(bytes.NewReader(ex.EncryptedCsv), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvText, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(csvText), "login,name,role,") || !strings.Contains(string(csvText), "demo-supervisor,Claire Dubois,supervisor,") {
+		t.Errorf("decrypted register:\n%s", csvText)
+	}
+	if _, err := age.Decrypt(bytes.NewReader(ex.EncryptedCsv), newX25519(t)); err == nil {
+		t.Error("the register decrypts with another identity")
+	}
+	if _, err := e.privacyClient().ListAuthorizedPersons(e.login(t, "dpo"),
+		&ecoutev1.ListAuthorizedPersonsRequest{Recipient: "not-a-key"}); code(err) != codes.InvalidArgument {
+		t.Errorf("bad recipient: %v", err)
+	}
 }

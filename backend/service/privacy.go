@@ -2,6 +2,7 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -10,14 +11,12 @@ import (
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
-	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/privacy"
 	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Privacy implements PrivacyService (dpo; the admin may list the authorised
@@ -108,25 +107,35 @@ func (s *Privacy) EraseSubject(ctx context.Context, req *ecoutev1.EraseSubjectRe
 }
 
 // ListAuthorizedPersons is the nominative register of R8: every account,
-// what its role may call and see, and which calls it reaches.
-func (s *Privacy) ListAuthorizedPersons(ctx context.Context, _ *ecoutev1.ListAuthorizedPersonsRequest) (*ecoutev1.ListAuthorizedPersonsResponse, error) {
+// what its role may call and see, and which calls it reaches. With a
+// recipient the dpo gets it as an encrypted CSV export instead.
+func (s *Privacy) ListAuthorizedPersons(ctx context.Context, req *ecoutev1.ListAuthorizedPersonsRequest) (*ecoutev1.ListAuthorizedPersonsResponse, error) {
 	who, err := privacyCaller(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if req.GetRecipient() != "" && who.Actor.Role != "dpo" {
+		return nil, status.Error(codes.PermissionDenied, "only the dpo exports the register of authorized persons")
 	}
 	users, err := s.Users.ListUsers(ctx)
 	if err != nil {
 		return nil, internalErr(s.Log, "list authorized persons", err)
 	}
 	resp := &ecoutev1.ListAuthorizedPersonsResponse{}
-	for _, u := range users {
-		resp.Persons = append(resp.Persons, &ecoutev1.AuthorizedPerson{UserId: u.ID, Login: u.Login,
-			DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, TeamIds: u.TeamIDs, AgentId: u.AgentID,
-			CreatedAt: timestamppb.New(u.CreatedAt), CallsScope: policy.Table[u.Role].Rows.String(),
-			AllowedMethods: policy.AllowedMethods(u.Role), VisibleFields: policy.VisibleFields(u.Role)})
+	details := map[string]string{"persons": strconv.Itoa(len(users))}
+	persons := privacy.AuthorizedPersons(users)
+	if req.GetRecipient() == "" {
+		resp.Persons = persons
+	} else {
+		var buf bytes.Buffer
+		if err := privacy.WriteRegister(persons, req.GetRecipient(), &buf); err != nil {
+			return nil, s.requestErr("export authorized persons", err)
+		}
+		resp.EncryptedCsv = buf.Bytes()
+		details["export"] = "age"
 	}
 	if err := s.Audit.Append(ctx, audit.Entry{Actor: who.Actor, Source: who.Source, Action: audit.ActionAuthorized,
-		Details: map[string]string{"persons": strconv.Itoa(len(users))}}); err != nil {
+		Details: details}); err != nil {
 		return nil, internalErr(s.Log, "list authorized persons (audit)", err)
 	}
 	return resp, nil

@@ -144,6 +144,24 @@ func TestExportAndEraseSubjectCommands(t *testing.T) {
 	if !strings.Contains(strings.Join(names, " "), "audio/"+calls[0].ID+".mp3") {
 		t.Errorf("archive holds %v", names)
 	}
+	// The register of authorized persons, exported the same way.
+	regFile := filepath.Join(t.TempDir(), "register.csv.age")
+	if out, errOut, err := runArgs("", "--data", dir, "authorized-persons", "--recipient", recipientFile,
+		"--out", regFile); err != nil || !strings.Contains(out, "persons, encrypted to age1") {
+		t.Fatalf("authorized-persons: %v %q %q", err, out, errOut)
+	}
+	regEnc, err := os.ReadFile(regFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := age.Decrypt(bytes.NewReader(regEnc), id)
+	if err != nil {
+		t.Fatalf("decrypt register: %v", err)
+	}
+	reg, _ := io.ReadAll(rr)
+	if !strings.Contains(string(reg), "\ndemo-dpo,") || bytes.Contains(regEnc, []byte("demo-dpo")) {
+		t.Errorf("register:\n%s", reg)
+	}
 	if _, _, err := runArgs("", "--data", dir, "export-subject", "--phone", phone, "--recipient", "age1nope",
 		"--out", filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "recipient") {
 		t.Errorf("bad recipient: %v", err)
@@ -158,6 +176,7 @@ func TestExportAndEraseSubjectCommands(t *testing.T) {
 	}
 	out, _, err := runArgs("", "--data", dir, "audit", "list", "--action", "privacy.")
 	if err != nil || strings.Count(out, "privacy.export") != 1 || !strings.Contains(out, "privacy.erase") ||
+		!strings.Contains(out, "privacy.authorized.list") ||
 		!strings.Contains(out, "reason=objection 7") || strings.Contains(out, phone) {
 		t.Errorf("audit list: %v\n%s", err, out)
 	}

@@ -43,6 +43,7 @@ Commands:
   audit verify|list   check the audit trail's hash chain / print entries
   export-subject      export what is held about a person, encrypted with age
   erase-subject       delete a customer's recordings (objection)
+  authorized-persons  export who may access what (R8), encrypted with age
   ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
   sample      run the daily random sampling now (R2): keep sampling.rate of each past day
   purge       run the retention purge now (R4): delete what has outlived its period
@@ -117,6 +118,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdExportSubject(*data, rest, stdout, stderr)
 	case "erase-subject":
 		return cmdEraseSubject(*data, rest, stdout, stderr)
+	case "authorized-persons":
+		return cmdAuthorizedPersons(*data, rest, stdout, stderr)
 	case "sample":
 		return cmdSample(*data, rest, stdout, stderr)
 	case "purge":

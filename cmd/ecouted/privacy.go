@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/privacy"
 	"github.com/ecoute/ecoute/backend/store"
 )
@@ -80,14 +81,29 @@ func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "exported %d calls, %d rows, %d audit entries\n", sum.Calls, sum.Rows, sum.AuditEntries)
 		return nil
 	}
-	// Written aside and renamed, so a failed export leaves no partial file.
-	f, err := os.CreateTemp(filepath.Dir(*out), ".export-*.age")
+	var sum privacy.Summary
+	err = writeAside(*out, func(w io.Writer) (err error) {
+		sum, err = app.Privacy().Export(ctx, who, subj, key, w)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("export-subject: %w", err)
 	}
+	fmt.Fprintf(stdout, "wrote %s: %d calls (%d bytes of audio), %d rows, %d audit entries, encrypted to %s\n",
+		*out, sum.Calls, sum.AudioBytes, sum.Rows, sum.AuditEntries, strings.Fields(key)[0])
+	return nil
+}
+
+// writeAside writes an export next to out and renames it into place, so a
+// failed export leaves no partial file.
+func writeAside(out string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(out), ".export-*.age")
+	if err != nil {
+		return err
+	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	sum, err := app.Privacy().Export(ctx, who, subj, key, f)
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -95,13 +111,50 @@ func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) erro
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, *out)
+		err = os.Rename(tmp, out)
 	}
+	return err
+}
+
+func cmdAuthorizedPersons(data string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("authorized-persons", "authorized-persons --recipient KEY --out FILE\n\n"+
+		"Exports the nominative register of who may access what (R8): every account, its role,\n"+
+		"teams, the calls it reaches and the fields it sees, as CSV encrypted with age to KEY (an\n"+
+		"age public key age1…, an SSH public key, or a file holding one). The export is audited.", stderr)
+	rcp := fs.String("recipient", "", "age or SSH public key, or a file holding one (required)")
+	out := fs.String("out", "", "encrypted CSV to write (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *rcp == "" || *out == "" {
+		return errors.New("authorized-persons: --recipient and --out are required")
+	}
+	key, err := recipientArg(*rcp)
 	if err != nil {
-		return fmt.Errorf("export-subject: %w", err)
+		return fmt.Errorf("authorized-persons: %w", err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d calls (%d bytes of audio), %d rows, %d audit entries, encrypted to %s\n",
-		*out, sum.Calls, sum.AudioBytes, sum.Rows, sum.AuditEntries, strings.Fields(key)[0])
+	if _, err := privacy.ParseRecipient(key); err != nil {
+		return fmt.Errorf("authorized-persons: %w", err)
+	}
+	ctx := context.Background()
+	app, err := open(ctx, data, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	users, err := app.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("authorized-persons: %w", err)
+	}
+	persons := privacy.AuthorizedPersons(users)
+	if err := writeAside(*out, func(w io.Writer) error { return privacy.WriteRegister(persons, key, w) }); err != nil {
+		return fmt.Errorf("authorized-persons: %w", err)
+	}
+	if err := recordLocal(ctx, app.Audit(), audit.ActionAuthorized, "", map[string]string{
+		"persons": fmt.Sprint(len(persons)), "export": "age"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d persons, encrypted to %s\n", *out, len(persons), strings.Fields(key)[0])
 	return nil
 }
 

@@ -265,7 +265,11 @@ func (x *EraseSubjectResponse) GetRelatedRowsDeleted() int64 {
 }
 
 type ListAuthorizedPersonsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When set (dpo only), the register comes back as a CSV file encrypted
+	// with age to this recipient (age1… or an SSH public key) in
+	// encrypted_csv, and persons is left empty: the export form of R8.
+	Recipient     string `protobuf:"bytes,1,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -300,9 +304,17 @@ func (*ListAuthorizedPersonsRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_privacy_proto_rawDescGZIP(), []int{4}
 }
 
+func (x *ListAuthorizedPersonsRequest) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
 type ListAuthorizedPersonsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Persons       []*AuthorizedPerson    `protobuf:"bytes,1,rep,name=persons,proto3" json:"persons,omitempty"`
+	EncryptedCsv  []byte                 `protobuf:"bytes,2,opt,name=encrypted_csv,json=encryptedCsv,proto3" json:"encrypted_csv,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,6 +352,13 @@ func (*ListAuthorizedPersonsResponse) Descriptor() ([]byte, []int) {
 func (x *ListAuthorizedPersonsResponse) GetPersons() []*AuthorizedPerson {
 	if x != nil {
 		return x.Persons
+	}
+	return nil
+}
+
+func (x *ListAuthorizedPersonsResponse) GetEncryptedCsv() []byte {
+	if x != nil {
+		return x.EncryptedCsv
 	}
 	return nil
 }
@@ -487,10 +506,12 @@ const file_ecoute_v1_privacy_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"w\n" +
 	"\x14EraseSubjectResponse\x12-\n" +
 	"\x12recordings_deleted\x18\x01 \x01(\x03R\x11recordingsDeleted\x120\n" +
-	"\x14related_rows_deleted\x18\x02 \x01(\x03R\x12relatedRowsDeleted\"\x1e\n" +
-	"\x1cListAuthorizedPersonsRequest\"V\n" +
+	"\x14related_rows_deleted\x18\x02 \x01(\x03R\x12relatedRowsDeleted\"<\n" +
+	"\x1cListAuthorizedPersonsRequest\x12\x1c\n" +
+	"\trecipient\x18\x01 \x01(\tR\trecipient\"{\n" +
 	"\x1dListAuthorizedPersonsResponse\x125\n" +
-	"\apersons\x18\x01 \x03(\v2\x1b.ecoute.v1.AuthorizedPersonR\apersons\"\xf6\x02\n" +
+	"\apersons\x18\x01 \x03(\v2\x1b.ecoute.v1.AuthorizedPersonR\apersons\x12#\n" +
+	"\rencrypted_csv\x18\x02 \x01(\fR\fencryptedCsv\"\xf6\x02\n" +
 	"\x10AuthorizedPerson\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12!\n" +
