@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,16 +47,29 @@ type callScreen struct {
 	waveY  int // the waveform's row in the last View, for clicks; -1: none
 	width  int
 	height int
+	keys   CallKeys
+	focus  int // panePlayer or paneNotes
+	notes  notesPane
 }
 
 // waveX is the waveform's first column (the screen's left padding).
 const waveX = 1
 
+// The call screen's panes, in tab order. Space and ←/→ drive the player
+// whichever has the focus; the notes pane takes ↑/↓ and enter.
+const (
+	panePlayer = iota
+	paneNotes
+	paneCount
+)
+
 func newCallScreen(c *Common, callID string) *callScreen {
-	s := &callScreen{c: c, id: c.NextSeq(), callID: callID, player: newPlayerWidget(c)}
+	s := &callScreen{c: c, id: c.NextSeq(), callID: callID, player: newPlayerWidget(c), keys: newCallKeys()}
 	c.KeyOverrides.apply("player", &s.player.keys)
+	c.KeyOverrides.apply("call", &s.keys)
 	if !c.May(methodStreamAudio) {
 		s.player.keys.disableTransport(fmt.Sprintf(reasonNoListen, c.role()))
+		s.keys.SeekNote.disable(fmt.Sprintf(reasonNoListen, c.role()))
 	}
 	return s
 }
@@ -75,12 +89,12 @@ func (s *callScreen) Restyle() { s.player.Restyle() }
 
 func (s *callScreen) Init() tea.Cmd {
 	id, callID, b, ctx := s.id, s.callID, s.c.Backend, s.c.Ctx
-	return s.c.rpc(func() tea.Msg {
+	return tea.Batch(s.c.rpc(func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 		defer cancel()
 		call, err := b.GetCall(ctx, callID)
 		return callLoadedMsg{screen: id, callID: callID, call: call, err: err}
-	})
+	}), s.fetchNotes())
 }
 
 // openTrack fetches what playback needs (frame index, size) and opens the
@@ -129,7 +143,20 @@ func (s *callScreen) SetSize(w, h int) {
 func (s *callScreen) Close() tea.Cmd { return s.player.Detach() }
 
 func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg.(type) {
+	case notesLoadedMsg, trackOpenedMsg:
+	default:
+		// Any other message reaches this screen only when it is on top
+		// again: the evaluation screen may have pinned notes meanwhile.
+		if s.notes.stale {
+			s.notes.stale = false
+			return tea.Batch(s.fetchNotes(), s.Update(msg))
+		}
+	}
 	switch msg := msg.(type) {
+	case notesLoadedMsg:
+		s.notesLoaded(msg)
+		return nil
 	case callLoadedMsg:
 		if msg.screen != s.id {
 			return nil
@@ -171,8 +198,21 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case tea.KeyPressMsg:
-		if on(msg, evaluateBinding(s.c)) {
+		switch {
+		case on(msg, s.keys.NextPane):
+			s.focus = (s.focus + 1) % paneCount
+			return nil
+		case on(msg, s.keys.PrevPane):
+			s.focus = (s.focus + paneCount - 1) % paneCount
+			return nil
+		case on(msg, evaluateBinding(s.c)):
+			s.notes.stale = true
 			return cmdOf(OpenEvaluationMsg{CallID: s.callID, Player: s.player})
+		}
+		if s.focus == paneNotes {
+			if cmd, ok := s.notesKey(msg); ok {
+				return cmd
+			}
 		}
 	}
 	cmd, _ := s.player.Update(msg)
@@ -255,15 +295,30 @@ func (s *callScreen) View() string {
 	default:
 		lines = append(lines, s.fieldLines()...)
 	}
-	lines = append(lines, "")
+	lines = append(lines, "", s.paneHeading(panePlayer, paneTitlePlayer))
 	s.waveY = -1
 	if !s.wave.empty() {
 		// +1: the top padding.
 		s.waveY = len(lines) + 1
 		lines = append(lines, s.wave.view(newWaveStyles(st), s.player.pos), st.Muted.Render(s.wave.timeRuler()), "")
 	}
-	lines = append(lines, s.player.View())
+	lines = append(lines, strings.Split(s.player.View(), "\n")...)
+	title := paneTitleNotes
+	if s.notes.state == "" && len(s.notes.notes) > 0 {
+		title = fmt.Sprintf(paneNotesCount, len(s.notes.notes))
+	}
+	lines = append(lines, "", s.paneHeading(paneNotes, title))
+	// The notes take the rows left inside the padding.
+	lines = append(lines, s.notesView(s.height-2-len(lines), max(10, s.width-2))...)
 	return lipgloss.NewStyle().Padding(1, 1).Render(strings.Join(lines, "\n"))
+}
+
+// paneHeading is a pane's title, marked when the pane has the focus.
+func (s *callScreen) paneHeading(pane int, title string) string {
+	if s.focus == pane {
+		return s.c.Styles.Focused.Render(paneFocusMark + title)
+	}
+	return s.c.Styles.Subtle.Render(strings.Repeat(" ", lipgloss.Width(paneFocusMark)) + title)
 }
 
 // fieldLines lists the metadata, in two columns when one would push the
@@ -282,8 +337,9 @@ func (s *callScreen) fieldLines() []string {
 		}
 		return out
 	}
-	// Padding 2, a blank, the waveform 3 and the player 3 rows.
-	if len(fs)+9 <= s.height || s.width < 60 {
+	// Padding 2, a blank, the player pane's heading, the waveform 3, the
+	// player 3 rows, then a blank, the notes' heading and one note.
+	if len(fs)+13 <= s.height || s.width < 60 {
 		return render(fs)
 	}
 	half := (len(fs) + 1) / 2
@@ -296,7 +352,18 @@ func (s *callScreen) fieldLines() []string {
 }
 
 func (s *callScreen) Keys() []Group {
-	return []Group{s.player.group(), {Title: helpGroupEval, Keys: []Binding{evaluateBinding(s.c)}}}
+	k, pl := s.keys, s.player.group()
+	if s.focus == paneNotes {
+		// The hint line shows the focused pane's keys; the player's keep
+		// working and stay in the help.
+		k.NoteUp.Hint, k.NoteDown.Hint, k.SeekNote.Hint = true, true, true
+		pl.Keys = slices.Clone(pl.Keys)
+		for i := range pl.Keys {
+			pl.Keys[i].Hint = false
+		}
+	}
+	panes := Group{Title: helpGroupPanes, Keys: []Binding{k.SeekNote, k.NoteUp, k.NoteDown, k.NextPane, k.PrevPane}}
+	return []Group{pl, {Title: helpGroupEval, Keys: []Binding{evaluateBinding(s.c)}}, panes}
 }
 
 // localScreen is the one-screen player of `ecoute play FILE`.

@@ -54,7 +54,7 @@ var goldenScreens = []goldenScreen{
 	{name: "help", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("?"))
 	}, want: []string{helpTitle, keyOpen, keyFilter, helpGlobal}},
-	{name: "call", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	{name: "call", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
 	}, want: []string{"0:00 / 4:05", lblAgent, "Agent 1", "┃"}},

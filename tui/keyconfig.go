@@ -31,6 +31,7 @@ func keyMaps() map[string]any {
 		"login":       newLoginKeys(),
 		"calls":       newCallsKeys(),
 		"player":      newPlayerKeys(),
+		"call":        newCallKeys(),
 		"evaluation":  newEvalKeys(),
 		"evaluations": newEvalListKeys(),
 	}

@@ -169,6 +169,25 @@ func newCallsKeys() CallsKeys {
 	}
 }
 
+// CallKeys move between the call screen's panes and within the notes.
+type CallKeys struct {
+	NextPane Binding
+	PrevPane Binding
+	NoteUp   Binding
+	NoteDown Binding
+	SeekNote Binding
+}
+
+func newCallKeys() CallKeys {
+	return CallKeys{
+		NextPane: bind(true, "tab", keyNextPane, "tab"),
+		PrevPane: bind(false, "shift+tab", keyPrevPane, "shift+tab"),
+		NoteUp:   bind(false, "↑/k", keyNoteUp, "up", "k"),
+		NoteDown: bind(false, "↓/j", keyNoteDown, "down", "j"),
+		SeekNote: bind(false, "enter", keySeekNote, "enter"),
+	}
+}
+
 // PlayerKeys drive the player widget.
 type PlayerKeys struct {
 	Toggle  Binding

@@ -187,6 +187,25 @@ const (
 	playerErrFmt       = "Audio error: %v"
 )
 
+// Call screen panes and its notes pane (tui/callnotes.go).
+const (
+	paneTitlePlayer  = "Player"
+	paneTitleNotes   = "Notes"
+	paneNotesCount   = "Notes (%d)"
+	paneFocusMark    = "▸ "
+	keyNextPane      = "next pane"
+	keyPrevPane      = "previous pane"
+	keyNoteUp        = "previous note"
+	keyNoteDown      = "next note"
+	keySeekNote      = "play from the note"
+	helpGroupPanes   = "Panes and notes"
+	notesLoading     = "Loading the notes…"
+	notesEmpty       = "No time-stamped note on this call (press e, then n in a comment to pin one)."
+	notesNotAllowed  = "Your role (%s) may not read the evaluations, so no notes."
+	notesUnavailable = "This connection cannot reach the evaluation service: no notes."
+	notesErrFmt      = "Notes not loaded: %s"
+)
+
 // Player controls: speed, volume, A–B loop, silence jumps.
 const (
 	keyMute          = "mute"
