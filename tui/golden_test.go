@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/themes"
 )
 
@@ -28,8 +29,13 @@ type goldenScreen struct {
 	// mustChange: the login says the password must be changed (the
 	// backend can change it).
 	mustChange bool
-	steps      func(tm *teatest.TestModel, wait func(string))
-	wait       string
+	// role and methods: the principal the login returns (default: a
+	// supervisor allowed everything); with accounts the backend lists them.
+	role     string
+	methods  []string
+	accounts bool
+	steps    func(tm *teatest.TestModel, wait func(string))
+	wait     string
 	// want are texts the screen must show, whatever the golden says, so
 	// a wrong golden accepted with -update still fails.
 	want []string
@@ -69,6 +75,10 @@ var goldenScreens = []goldenScreen{
 	}, want: []string{evalListTitle}},
 	{name: "play", local: true, wait: "0:00 / 4:05", want: []string{"01-facture.mp3", "local file"}},
 	{name: "password", login: true, mustChange: true, wait: passwordTitle, want: []string{passwordTitle, "ana (supervisor)"}},
+	{name: "accounts", login: true, role: "admin", methods: []string{methodListUsers}, accounts: true, wait: "accounts",
+		want: []string{accountsTitle, "Claire Dubois", "team-banque"}},
+	{name: "home", login: true, role: "client", methods: []string{"/ecoute.v1.AuthService/WhoAmI"}, wait: "statistics only",
+		want: []string{homeTitle, "(client)"}},
 	{name: "audit", login: true, audit: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("A"))
 		wait(auditVerifyHint)
@@ -120,6 +130,13 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
 	}
 	if sc.mustChange {
 		b = &pwBackend{fakeBackend: &fakeBackend{n: 120, mustChange: true}}
+	}
+	if sc.role != "" {
+		fb := &fakeBackend{n: 120, role: sc.role, methods: sc.methods}
+		b = fb
+		if sc.accounts {
+			b = &acctBackend{fakeBackend: fb, accounts: goldenAccounts}
+		}
 	}
 	th, err := themes.Lookup(theme)
 	if err != nil {
@@ -186,4 +203,11 @@ func (p *probe) waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 		_, _ = io.Copy(io.Discard, tm.Output())
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+var goldenAccounts = []*ecoutev1.Account{
+	{Login: "demo-admin", DisplayName: "Paul Renaud", Role: "admin"},
+	{Login: "demo-supervisor", DisplayName: "Claire Dubois", Role: "supervisor", TeamIds: []string{"team-banque", "team-energie"}},
+	{Login: "lea", DisplayName: "Léa Martin", Role: "trainer", TeamIds: []string{"team-support"}, PasswordChangeRequired: true},
+	{Login: "old-agent", DisplayName: "Hugo Lambert", Role: "agent", AgentId: "agent-09", Disabled: true},
 }

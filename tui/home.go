@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // homeScreen picks the first screen after login from what the role may
@@ -28,13 +29,20 @@ func homeScreen(c *Common) Screen {
 // roleHomeScreen is the first screen of a role that has no console screen
 // yet (client: aggregated statistics only, which the console does not
 // show yet).
-type roleHomeScreen struct{ c *Common }
+type roleHomeScreen struct {
+	c     *Common
+	width int
+}
 
 func (s *roleHomeScreen) Init() tea.Cmd          { return nil }
 func (s *roleHomeScreen) Update(tea.Msg) tea.Cmd { return nil }
-func (s *roleHomeScreen) SetSize(int, int)       {}
+func (s *roleHomeScreen) SetSize(w, _ int)       { s.width = w }
 func (s *roleHomeScreen) Title() string          { return homeTitle }
 func (s *roleHomeScreen) Keys() []Group          { return nil }
 func (s *roleHomeScreen) View() string {
-	return s.c.Styles.Subtle.Render(fmt.Sprintf(homeNothingYet, s.c.Principal.GetRole()))
+	text := fmt.Sprintf(homeNothingYet, s.c.Principal.GetRole())
+	if s.width > 0 {
+		text = ansi.Wordwrap(text, s.width, "")
+	}
+	return s.c.Styles.Subtle.Render(text)
 }

@@ -31,6 +31,9 @@ type fakeBackend struct {
 	loginErr error
 	// mustChange: the login answers that the password must be changed.
 	mustChange bool
+	// role and methods, when set, are the principal the login returns.
+	role    string
+	methods []string
 }
 
 func fakeCall(i int) *ecoutev1.Call {
@@ -53,7 +56,11 @@ func (f *fakeBackend) Login(_ context.Context, login, password string) (*ecoutev
 	if f.loginErr != nil {
 		return nil, f.loginErr
 	}
-	return &ecoutev1.LoginResponse{Token: "t", Principal: &ecoutev1.Principal{Login: login, Role: "supervisor"},
+	role := f.role
+	if role == "" {
+		role = "supervisor"
+	}
+	return &ecoutev1.LoginResponse{Token: "t", Principal: &ecoutev1.Principal{Login: login, Role: role, AllowedMethods: f.methods},
 		PasswordChangeRequired: f.mustChange}, nil
 }
 
