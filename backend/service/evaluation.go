@@ -544,14 +544,7 @@ func (s *Evaluations) AcknowledgeEvaluation(ctx context.Context, req *ecoutev1.A
 	}
 	now := s.Clock.Now()
 	e.Status, e.AcknowledgedAt, e.UpdatedAt, e.AgentComment = store.EvalAcknowledged, now, now, strings.TrimSpace(req.GetComment())
-	saved, err := s.update(ctx, e, e.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, p, ActionEvalAcknowledge, e.ID, map[string]string{"call_id": e.CallID}); err != nil {
-		return nil, err
-	}
-	pe, _, err := s.view(ctx, saved)
+	pe, err := s.transition(ctx, p, e, ActionEvalAcknowledge, map[string]string{"call_id": e.CallID})
 	if err != nil {
 		return nil, err
 	}
@@ -573,14 +566,7 @@ func (s *Evaluations) DisputeEvaluation(ctx context.Context, req *ecoutev1.Dispu
 	}
 	now := s.Clock.Now()
 	e.Status, e.DisputedAt, e.UpdatedAt, e.AgentComment = store.EvalDisputed, now, now, c
-	saved, err := s.update(ctx, e, e.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, p, ActionEvalDispute, e.ID, map[string]string{"call_id": e.CallID}); err != nil {
-		return nil, err
-	}
-	pe, _, err := s.view(ctx, saved)
+	pe, err := s.transition(ctx, p, e, ActionEvalDispute, map[string]string{"call_id": e.CallID})
 	if err != nil {
 		return nil, err
 	}
@@ -638,19 +624,28 @@ func (s *Evaluations) ResolveDispute(ctx context.Context, req *ecoutev1.ResolveD
 	}
 	now := s.Clock.Now()
 	e.Status, e.ResolvedAt, e.UpdatedAt, e.ResolutionReason, e.ResolvedBy = store.EvalResolved, now, now, reason, p.User.ID
-	saved, err := s.update(ctx, e, e.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, p, ActionEvalResolve, e.ID, map[string]string{"call_id": e.CallID,
-		"resolution": e.Resolution, "total": strconv.FormatFloat(float64(e.TotalTenths)/10, 'f', 1, 64)}); err != nil {
-		return nil, err
-	}
-	pe, _, err := s.view(ctx, saved)
+	pe, err := s.transition(ctx, p, e, ActionEvalResolve, map[string]string{"call_id": e.CallID,
+		"resolution": e.Resolution, "total": strconv.FormatFloat(float64(e.TotalTenths)/10, 'f', 1, 64)})
 	if err != nil {
 		return nil, err
 	}
 	return &ecoutev1.ResolveDisputeResponse{Evaluation: pe}, nil
+}
+
+// transition saves a status change made by the agent or the supervisor
+// (no answer changes, so the version in hand is the one to replace),
+// audits it and returns the evaluation as the caller may see it.
+func (s *Evaluations) transition(ctx context.Context, p auth.Principal, e store.Evaluation, action string,
+	details map[string]string) (*ecoutev1.Evaluation, error) {
+	saved, err := s.update(ctx, e, e.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, p, action, e.ID, details); err != nil {
+		return nil, err
+	}
+	pe, _, err := s.view(ctx, saved)
+	return pe, err
 }
 
 // CheckComment runs the R13 check on a text.
