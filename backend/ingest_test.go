@@ -41,6 +41,15 @@ func ingestApp(t *testing.T, transcoder string) (*backend.App, *service.Ingest, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
+	ing := ingestFixtures(t, app)
+	return app, ing, dir
+}
+
+// ingestFixtures gives app the team, agent, campaign and recording period
+// the uploads of these tests name, and returns its Ingest service.
+func ingestFixtures(t *testing.T, app *backend.App) *service.Ingest {
+	t.Helper()
+	ctx := context.Background()
 	st := app.Store()
 	if err := errors.Join(st.CreateTeam(ctx, store.Team{ID: "team-a", Name: "A", CreatedAt: ingestNow}),
 		st.CreateCampaign(ctx, store.Campaign{ID: "camp-a", Name: "A", ClientName: "C", CreatedAt: ingestNow}),
@@ -53,7 +62,7 @@ func ingestApp(t *testing.T, transcoder string) (*backend.App, *service.Ingest, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return app, ing, dir
+	return ing
 }
 
 func fixedMeta(ext string) *ecoutev1.RecordingMetadata {
@@ -277,18 +286,7 @@ func TestRetentionSettingDatesRecordings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	st := app.Store()
-	if err := errors.Join(st.CreateTeam(ctx, store.Team{ID: "team-a", Name: "A", CreatedAt: ingestNow}),
-		st.CreateCampaign(ctx, store.Campaign{ID: "camp-a", Name: "A", ClientName: "C", CreatedAt: ingestNow}),
-		st.CreateAgent(ctx, store.Agent{ID: "agent-a", Name: "Alice", TeamID: "team-a", CreatedAt: ingestNow}),
-		st.AddRecordingPeriod(ctx, store.RecordingPeriod{ID: "p1", TeamID: "team-a", StartsAt: ingestNow.AddDate(0, -1, 0),
-			EndsAt: ingestNow.AddDate(0, 1, 0), CreatedAt: ingestNow})); err != nil {
-		t.Fatal(err)
-	}
-	ing, err := app.IngestService()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ing := ingestFixtures(t, app)
 	md := fixedMeta("short-1")
 	res, err := ing.Ingest(ctx, md, bytes.NewReader(clip(t)))
 	if err != nil {
@@ -297,7 +295,7 @@ func TestRetentionSettingDatesRecordings(t *testing.T) {
 	if _, err := app.Sample(ctx, ingestNow.AddDate(0, 0, 1)); err != nil {
 		t.Fatal(err)
 	}
-	c, err := st.GetCall(ctx, res.CallID, store.Scope{All: true})
+	c, err := app.Store().GetCall(ctx, res.CallID, store.Scope{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}

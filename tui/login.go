@@ -90,10 +90,15 @@ func (s *loginScreen) SetSize(w, h int) {
 
 func (s *loginScreen) setFocus(i int) tea.Cmd {
 	s.focus = i
-	for j := range s.inputs {
-		s.inputs[j].Blur()
+	return focusOnly(s.inputs[:], i)
+}
+
+// focusOnly focuses field i of a form and blurs the others.
+func focusOnly(inputs []textinput.Model, i int) tea.Cmd {
+	for j := range inputs {
+		inputs[j].Blur()
 	}
-	return s.inputs[i].Focus()
+	return inputs[i].Focus()
 }
 
 func (s *loginScreen) submit() tea.Cmd {

@@ -99,10 +99,7 @@ func (s *passwordScreen) SetSize(w, h int) {
 
 func (s *passwordScreen) setFocus(i int) tea.Cmd {
 	s.focus = i
-	for j := range s.inputs {
-		s.inputs[j].Blur()
-	}
-	return s.inputs[i].Focus()
+	return focusOnly(s.inputs[:], i)
 }
 
 func (s *passwordScreen) submit() tea.Cmd {
