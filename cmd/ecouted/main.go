@@ -50,6 +50,8 @@ Commands:
   config defaults|check  print every setting of ecouted.yaml (default, range, rule) /
               check the configuration and print the settings in force
   grid import|export|list  evaluation grids as YAML (import FILE, export ID)
+  calibration alpha --level nominal|ordinal|interval FILE.csv
+              Krippendorff's α of a rater × item CSV file, with its 95 % interval
 
 Global flags:
   --data DIR  data directory (default: $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted)
@@ -128,6 +130,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdConfig(*data, rest, stdout, stderr)
 	case "grid":
 		return cmdGrid(*data, rest, stdout, stderr)
+	case "calibration":
+		return cmdCalibration(rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
