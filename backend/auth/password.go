@@ -84,15 +84,19 @@ const MinPasswordLen = 12
 // issue's figures; MaxAge is configurable.
 type Rules struct {
 	MinLength int
-	MinBits   float64       // strength estimate, see Strength
-	History   int           // a new password may not be one of the last History
-	MaxAge    time.Duration // after this a password must be changed at next login
-	LockAfter int           // failed logins in a row that lock the account
-	LockFor   time.Duration
+	MinBits   float64 // strength estimate, see Strength
+	// MinGuesses is the least zxcvbn estimate (with French dictionaries),
+	// see Guesses; 0 skips that check.
+	MinGuesses float64
+	History    int           // a new password may not be one of the last History
+	MaxAge     time.Duration // after this a password must be changed at next login
+	LockAfter  int           // failed logins in a row that lock the account
+	LockFor    time.Duration
 }
 
-// DefaultRules: 12 characters, 40 bits, last 5, 90 days, 5 failures lock 15 min.
-var DefaultRules = Rules{MinLength: MinPasswordLen, MinBits: MinStrengthBits, History: 5,
+// DefaultRules: 12 characters, 40 bits and 10^8 zxcvbn guesses, last 5, 90
+// days, 5 failures lock 15 min.
+var DefaultRules = Rules{MinLength: MinPasswordLen, MinBits: MinStrengthBits, MinGuesses: MinGuesses, History: 5,
 	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: 15 * time.Minute}
 
 // Person is who a password belongs to, for the "contains your login/name"
@@ -135,8 +139,18 @@ func (r Rules) CheckPassword(p Person, password string) error {
 	if _, ok := commonRank[leet.Replace(head)+low[len(head):]]; ok {
 		return &PolicyError{errors.New("too common: a most used password with letters swapped for digits")}
 	}
-	if bits, why := Strength(password, append(parts, p.Login)); bits < r.MinBits {
+	personal := append(parts, p.Login)
+	if bits, why := Strength(password, personal); bits < r.MinBits {
 		return &PolicyError{fmt.Errorf("too easy to guess (%s): add unrelated words or characters", why)}
+	}
+	if r.MinGuesses > 0 {
+		if g, why := estimate(password, personal); g < r.MinGuesses {
+			basis := why()
+			if basis == "" {
+				basis = "too few unpredictable characters"
+			}
+			return &PolicyError{fmt.Errorf("too easy to guess (%s): add unrelated words or characters", basis)}
+		}
 	}
 	return nil
 }

@@ -12,7 +12,8 @@ import (
 // the user's own login and name, repeats, sequences, keyboard runs, years),
 // each pattern costs the guesses needed to find it, and the characters left
 // over cost the full alphabet each. The total, in bits, must reach
-// MinStrengthBits.
+// MinStrengthBits. A second estimate, zxcvbn with French dictionaries, is in
+// guesses.go; a new password must pass both.
 
 // MinStrengthBits is the least estimated entropy accepted. 40 bits is about
 // 10^12 guesses: years of offline work against argon2id at 19 MiB.
