@@ -2,38 +2,44 @@ package client
 
 import (
 	"context"
-	"fmt"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 )
 
-// ChangePassword replaces the user's password. The server retires every
-// session of the user, this one included, and answers with a new one,
-// which the client keeps.
+// ChangePassword implements Session. It is never asked again: the old
+// password stops working the moment the first attempt succeeds.
 func (c *Client) ChangePassword(ctx context.Context, oldPassword, newPassword string) (*ecoutev1.ChangePasswordResponse, error) {
-	resp, err := c.auth.ChangePassword(ctx, &ecoutev1.ChangePasswordRequest{OldPassword: oldPassword, NewPassword: newPassword})
+	var resp *ecoutev1.ChangePasswordResponse
+	err := c.conns.do(ctx, "change password", Once, func(ctx context.Context) (err error) {
+		resp, err = c.auth.ChangePassword(ctx, &ecoutev1.ChangePasswordRequest{OldPassword: oldPassword, NewPassword: newPassword})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("change password: %w", err)
+		return nil, err
 	}
 	c.token.set(resp.GetToken())
 	return resp, nil
 }
 
-// MyRecordingPeriods returns the current and next recording periods of
-// the user's teams (R6).
+// MyRecordingPeriods implements Periods.
 func (c *Client) MyRecordingPeriods(ctx context.Context) (*ecoutev1.MyRecordingPeriodsResponse, error) {
-	resp, err := ecoutev1.NewRecordingPeriodServiceClient(c.conn).MyRecordingPeriods(ctx, &ecoutev1.MyRecordingPeriodsRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("recording periods: %w", err)
-	}
-	return resp, nil
+	var resp *ecoutev1.MyRecordingPeriodsResponse
+	err := c.conns.do(ctx, "recording periods", Again, func(ctx context.Context) (err error) {
+		resp, err = c.periods.MyRecordingPeriods(ctx, &ecoutev1.MyRecordingPeriodsRequest{})
+		return err
+	})
+	return resp, err
 }
 
-// ListAccounts lists every account (administrators and the dpo).
+// ListAccounts implements Accounts.
 func (c *Client) ListAccounts(ctx context.Context) ([]*ecoutev1.Account, error) {
-	resp, err := ecoutev1.NewAdminServiceClient(c.conn).ListUsers(ctx, &ecoutev1.ListUsersRequest{})
+	var resp *ecoutev1.ListUsersResponse
+	err := c.conns.do(ctx, "list accounts", Again, func(ctx context.Context) (err error) {
+		resp, err = c.admin.ListUsers(ctx, &ecoutev1.ListUsersRequest{})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
+		return nil, err
 	}
 	return resp.GetAccounts(), nil
 }

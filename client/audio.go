@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
-	"github.com/ecoute/ecoute/player"
 )
 
 // The audio cache: the call's MP3 bytes in fixed blocks, shared by every
@@ -30,11 +29,11 @@ const (
 	audioRestartGap = 2
 )
 
-// AudioSource returns the call's MP3 bytes as a player.Source, with a chunk
-// cache and read-ahead. size is the stored size (from GetCall's audio info
-// or AudioSize); an offset at or past it opens an empty reader without
-// asking the server.
-func (c *Client) AudioSource(callID string, size int64) player.Source {
+// AudioSource implements Audio: the call's MP3 bytes, with a chunk cache
+// and read-ahead. size is the stored size (from GetCall's audio info or
+// AudioSize); an offset at or past it opens an empty reader without asking
+// the server.
+func (c *Client) AudioSource(callID string, size int64) ByteSource {
 	return newAudioSource(c.calls, callID, size)
 }
 
@@ -219,7 +218,7 @@ func (s *audioSource) run(ctx context.Context, p *pump) {
 	off := p.start * audioBlock
 	stream, err := s.calls.StreamAudio(ctx, &ecoutev1.StreamAudioRequest{CallId: s.callID, Offset: off})
 	if err != nil {
-		finish(fmt.Errorf("open audio of call %s at %d: %w", s.callID, off, err))
+		finish(typed(fmt.Sprintf("open audio of call %s at %d", s.callID, off), err))
 		return
 	}
 	buf := make([]byte, 0, audioBlock)
@@ -236,7 +235,7 @@ func (s *audioSource) run(ctx context.Context, p *pump) {
 			return
 		}
 		if err != nil {
-			finish(fmt.Errorf("stream audio of call %s at %d: %w", s.callID, off, err))
+			finish(typed(fmt.Sprintf("stream audio of call %s at %d", s.callID, off), err))
 			return
 		}
 		if chunk.GetOffset() != off {
@@ -280,22 +279,30 @@ func (r *cachedReader) Close() error {
 	return nil
 }
 
-// AudioSize asks the server for the stored size of a call's audio (the first
-// chunk of a stream carries it). Roles that may listen but not see the
-// technical metadata get no size from GetCall, so the player asks here.
+// AudioSize implements Audio: the first chunk of a one-byte stream carries
+// the stored size.
 func (c *Client) AudioSize(ctx context.Context, callID string) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := c.calls.StreamAudio(ctx, &ecoutev1.StreamAudioRequest{CallId: callID, Length: 1})
+	var size int64
+	op := "audio size of call " + callID
+	err := c.conns.do(ctx, op, Again, func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := c.calls.StreamAudio(ctx, &ecoutev1.StreamAudioRequest{CallId: callID, Length: 1})
+		if err != nil {
+			return err
+		}
+		chunk, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		size = chunk.GetTotalSize()
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("audio size of call %s: %w", callID, err)
+		return 0, err
 	}
-	chunk, err := stream.Recv()
-	if err != nil {
-		return 0, fmt.Errorf("audio size of call %s: %w", callID, err)
+	if size <= 0 {
+		return 0, fmt.Errorf("%s: %w", op, &ErrServer{Message: "the server sent no total size"})
 	}
-	if chunk.GetTotalSize() <= 0 {
-		return 0, fmt.Errorf("audio size of call %s: server sent no total size", callID)
-	}
-	return chunk.GetTotalSize(), nil
+	return size, nil
 }

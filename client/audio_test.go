@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -173,12 +174,13 @@ func TestAudioReadAheadIsBounded(t *testing.T) {
 	}
 }
 
-// A refusal is reported by Open, with its gRPC code.
+// A refusal is reported by Open, as the gateway's typed error.
 func TestAudioOpenReportsRefusal(t *testing.T) {
 	src := newAudioSource(&fakeCalls{data: testAudio(100), deny: true}, "c1", 100)
 	_, err := src.Open(context.Background(), 0)
-	if status.Code(err) != codes.PermissionDenied {
-		t.Fatalf("err = %v, want PermissionDenied", err)
+	var f *ErrForbidden
+	if !errors.As(err, &f) {
+		t.Fatalf("err = %v, want *ErrForbidden", err)
 	}
 	if r, err := src.Open(context.Background(), 100); err != nil {
 		t.Fatal(err)

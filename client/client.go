@@ -1,6 +1,10 @@
-// Package client talks to ecouted over gRPC and TLS. It pins the server's
+// Package client is the console's gateway to ecouted: the only package of
+// the console that speaks gRPC. It dials over TLS, pinning the server's
 // certificate authority on first use (like SSH's known_hosts), carries the
-// bearer token on every call, and exposes a call's audio as a player.Source.
+// bearer token on every call, asks again the requests that are safe to
+// repeat while the server is away (conn.go), and answers with the api's
+// messages and typed errors (errors.go), one interface per capability
+// (gateway.go).
 package client
 
 import (
@@ -14,10 +18,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/internal/clock"
 )
 
 // DefaultPort is used when an address has no port.
@@ -33,17 +39,35 @@ type Options struct {
 	CAPEM []byte
 	// PinFile holds the pinned CAs; empty means DefaultPinFile().
 	PinFile string
+	// Clock dates the next retry shown to the user; nil is the real one.
+	Clock clock.Clock
+	// DialOptions are added to the gRPC channel's (tests use them to
+	// stand between the console and the server).
+	DialOptions []grpc.DialOption
 }
+
+// reconnectBackoff bounds gRPC's own reconnection: by default it can wait
+// up to two minutes between attempts after a long outage, and a console
+// would stay "unreachable" long after the server is back.
+var reconnectBackoff = grpc.WithConnectParams(grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+	MinConnectTimeout: 5 * time.Second,
+})
 
 // Client is a connection to one server. It is safe for concurrent use.
 type Client struct {
-	addr   string
-	conn   *grpc.ClientConn
-	auth   ecoutev1.AuthServiceClient
-	calls  ecoutev1.CallServiceClient
-	token  *tokenCreds
-	notice string
-	secure bool
+	addr    string
+	conn    *grpc.ClientConn
+	auth    ecoutev1.AuthServiceClient
+	calls   ecoutev1.CallServiceClient
+	evals   ecoutev1.EvaluationServiceClient
+	audit   ecoutev1.AuditServiceClient
+	admin   ecoutev1.AdminServiceClient
+	periods ecoutev1.RecordingPeriodServiceClient
+	token   *tokenCreds
+	notice  string
+	secure  bool
+	conns   *connTracker
 }
 
 // Dial connects to addr ("host:port"; the port defaults to 7443). With TLS
@@ -55,7 +79,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	tok := &tokenCreds{}
-	c := &Client{addr: addr, token: tok}
+	c := &Client{addr: addr, token: tok, conns: newConnTracker(opts.Clock)}
 	var creds credentials.TransportCredentials
 	if opts.Insecure {
 		host, _, _ := net.SplitHostPort(addr)
@@ -89,16 +113,23 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 		creds = credentials.NewTLS(v.tlsConfig())
 		c.secure = true
 	}
-	conn, err := grpc.NewClient(addr,
+	dopts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithPerRPCCredentials(tok),
-	)
+		reconnectBackoff,
+	}, opts.DialOptions...)
+	conn, err := grpc.NewClient(addr, dopts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}
 	c.conn = conn
+	c.conns.reset = conn.ResetConnectBackoff
 	c.auth = ecoutev1.NewAuthServiceClient(conn)
 	c.calls = ecoutev1.NewCallServiceClient(conn)
+	c.evals = ecoutev1.NewEvaluationServiceClient(conn)
+	c.audit = ecoutev1.NewAuditServiceClient(conn)
+	c.admin = ecoutev1.NewAdminServiceClient(conn)
+	c.periods = ecoutev1.NewRecordingPeriodServiceClient(conn)
 	return c, nil
 }
 
@@ -159,62 +190,84 @@ func (c *Client) Close() error { return c.conn.Close() }
 // elsewhere). Login sets it too.
 func (c *Client) SetToken(t string) { c.token.set(t) }
 
-// Login opens a session and keeps its token for later calls.
+// opLogin names the login operation; its Unauthenticated answer is a
+// refused login, not an ended session.
+const opLogin = "login"
+
+// Login implements Session.
 func (c *Client) Login(ctx context.Context, login, password string) (*ecoutev1.LoginResponse, error) {
-	resp, err := c.auth.Login(ctx, &ecoutev1.LoginRequest{Login: login, Password: password})
+	var resp *ecoutev1.LoginResponse
+	// A login opens a session: not asked again blindly.
+	err := c.conns.do(ctx, opLogin, Once, func(ctx context.Context) (err error) {
+		resp, err = c.auth.Login(ctx, &ecoutev1.LoginRequest{Login: login, Password: password})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
+		return nil, err
 	}
 	c.token.set(resp.GetToken())
 	return resp, nil
 }
 
-// Logout closes the session and forgets the token, even if the server
-// could not be told.
+// Logout implements Session.
 func (c *Client) Logout(ctx context.Context) error {
-	_, err := c.auth.Logout(ctx, &ecoutev1.LogoutRequest{})
+	err := c.conns.do(ctx, "logout", Once, func(ctx context.Context) error {
+		_, err := c.auth.Logout(ctx, &ecoutev1.LogoutRequest{})
+		return err
+	})
 	c.token.set("")
-	if err != nil {
-		return fmt.Errorf("logout: %w", err)
-	}
-	return nil
+	return err
 }
 
 // WhoAmI returns the authenticated user.
 func (c *Client) WhoAmI(ctx context.Context) (*ecoutev1.Principal, error) {
-	resp, err := c.auth.WhoAmI(ctx, &ecoutev1.WhoAmIRequest{})
+	var resp *ecoutev1.WhoAmIResponse
+	err := c.conns.do(ctx, "who am i", Again, func(ctx context.Context) (err error) {
+		resp, err = c.auth.WhoAmI(ctx, &ecoutev1.WhoAmIRequest{})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("who am i: %w", err)
+		return nil, err
 	}
 	return resp.GetPrincipal(), nil
 }
 
-// ListCalls returns one page of sampled calls.
-func (c *Client) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error) {
-	resp, err := c.calls.ListCalls(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("list calls: %w", err)
-	}
-	return resp, nil
+// ListCalls implements Calls.
+func (c *Client) ListCalls(ctx context.Context, q CallQuery) (*ecoutev1.ListCallsResponse, error) {
+	req := &ecoutev1.ListCallsRequest{Filter: q.Filter, OrderBy: q.OrderBy, PageSize: int32(q.PageSize), PageToken: q.PageToken}
+	var resp *ecoutev1.ListCallsResponse
+	err := c.conns.do(ctx, "list calls", Again, func(ctx context.Context) (err error) {
+		resp, err = c.calls.ListCalls(ctx, req)
+		return err
+	})
+	return resp, err
 }
 
-// GetCall returns one call, with the fields the role may see.
+// GetCall implements Calls.
 func (c *Client) GetCall(ctx context.Context, callID string) (*ecoutev1.Call, error) {
-	resp, err := c.calls.GetCall(ctx, &ecoutev1.GetCallRequest{CallId: callID})
+	var resp *ecoutev1.GetCallResponse
+	err := c.conns.do(ctx, "get call "+callID, Again, func(ctx context.Context) (err error) {
+		resp, err = c.calls.GetCall(ctx, &ecoutev1.GetCallRequest{CallId: callID})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("get call %s: %w", callID, err)
+		return nil, err
 	}
 	return resp.GetCall(), nil
 }
 
-// GetWaveform returns a call's peaks and frame index.
+// GetWaveform implements Calls.
 func (c *Client) GetWaveform(ctx context.Context, callID string) (*ecoutev1.GetWaveformResponse, error) {
-	resp, err := c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID})
-	if err != nil {
-		return nil, fmt.Errorf("get waveform %s: %w", callID, err)
-	}
-	return resp, nil
+	var resp *ecoutev1.GetWaveformResponse
+	err := c.conns.do(ctx, "get waveform "+callID, Again, func(ctx context.Context) (err error) {
+		resp, err = c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID})
+		return err
+	})
+	return resp, err
 }
+
+// ConnEvents implements Connection.
+func (c *Client) ConnEvents() <-chan ConnEvent { return c.conns.ch }
 
 // tokenCreds adds the bearer token to every call. It does not require
 // transport security because plain text is allowed on loopback.

@@ -258,11 +258,12 @@ func TestTokenAndAudio(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.WhoAmI(ctx); status.Code(err) != codes.Unauthenticated {
-		t.Errorf("whoami before login: %v, want Unauthenticated", err)
+	if _, err := c.WhoAmI(ctx); !errors.Is(err, ErrSessionEnded) {
+		t.Errorf("whoami before login: %v, want ErrSessionEnded", err)
 	}
-	if _, err := c.Login(ctx, "ana", "wrong"); status.Code(err) != codes.Unauthenticated {
-		t.Errorf("wrong password: %v", err)
+	var bad *ErrBadCredentials
+	if _, err := c.Login(ctx, "ana", "wrong"); !errors.As(err, &bad) {
+		t.Errorf("wrong password: %v, want *ErrBadCredentials", err)
 	}
 	if _, err := c.Login(ctx, "ana", "right"); err != nil {
 		t.Fatal(err)
@@ -307,7 +308,7 @@ func TestTokenAndAudio(t *testing.T) {
 	if _, err := io.ReadAll(rc); err == nil {
 		t.Error("read after close succeeded")
 	}
-	if _, err := c.AudioSource("nope", 10).Open(ctx, 0); status.Code(err) != codes.NotFound {
+	if _, err := c.AudioSource("nope", 10).Open(ctx, 0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown call: %v, want NotFound from Open", err)
 	}
 }

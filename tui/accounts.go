@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
@@ -18,106 +17,87 @@ import (
 
 const methodListUsers = "/ecoute.v1.AdminService/ListUsers"
 
-// accountLister is a backend that can list the accounts.
-type accountLister interface {
-	ListAccounts(ctx context.Context) ([]*ecoutev1.Account, error)
-}
-
 // accountsHome tells whether the principal starts on the accounts screen.
 func accountsHome(c *Common) bool {
-	_, ok := c.Backend.(accountLister)
-	return ok && c.Principal != nil && !c.May(methodListCalls) && c.May(methodListUsers)
+	return c.Principal != nil && !c.May(methodListCalls) && c.May(methodListUsers)
 }
 
 type accountsMsg struct {
-	seq      int
 	accounts []*ecoutev1.Account
 	err      error
 }
 
-func (m accountsMsg) rpcErr() error { return m.err }
-
 type accountsScreen struct {
-	c        *Common
-	keys     CallsKeys
-	accounts []*ecoutev1.Account
-	cursor   int
-	offset   int
-	seq      int
-	loading  bool
-	err      string
-	width    int
-	height   int
+	c     *Common
+	id    int
+	keys  CallsKeys
+	list  *list[*ecoutev1.Account]
+	width int
 }
 
 func newAccountsScreen(c *Common) *accountsScreen {
-	s := &accountsScreen{c: c, keys: newCallsKeys()}
+	s := &accountsScreen{c: c, id: c.NextSeq(), keys: newCallsKeys()}
 	c.KeyOverrides.apply("calls", &s.keys)
+	type acc = *ecoutev1.Account
+	s.list = newList([]listColumn[acc]{
+		{title: colLogin, drop: 3, cell: acc.GetLogin},
+		{title: colName, cell: acc.GetDisplayName},
+		{title: colRole, width: 11, cell: acc.GetRole},
+		{title: colLinked, drop: 2, cell: func(a acc) string {
+			if a.GetAgentId() != "" {
+				return a.GetAgentId()
+			}
+			return strings.Join(a.GetTeamIds(), ", ")
+		}},
+		{title: colState, drop: 1, cell: accountState},
+	}, accountsEmpty, 0)
 	return s
 }
 
+func (s *accountsScreen) ID() int       { return s.id }
 func (s *accountsScreen) Title() string { return accountsTitle }
 
-func (s *accountsScreen) SetSize(w, h int) { s.width, s.height = w, h }
+func (s *accountsScreen) SetSize(w, h int) {
+	s.width = w
+	// The count line is above the list.
+	s.list.setSize(w, h-1)
+}
 
 func (s *accountsScreen) Init() tea.Cmd { return s.load() }
 
 func (s *accountsScreen) load() tea.Cmd {
-	al, ok := s.c.Backend.(accountLister)
-	if !ok {
-		return nil
-	}
-	s.loading, s.err = true, ""
-	s.seq = s.c.NextSeq()
-	seq, ctx := s.seq, s.c.Ctx
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
-		as, err := al.ListAccounts(ctx)
-		return accountsMsg{seq: seq, accounts: as, err: err}
-	}
-}
-
-func (s *accountsScreen) bodyRows() int { return max(1, s.height-3) }
-
-func (s *accountsScreen) move(d int) {
-	s.cursor = max(0, min(len(s.accounts)-1, s.cursor+d))
-	if s.cursor < s.offset {
-		s.offset = s.cursor
-	}
-	if s.cursor >= s.offset+s.bodyRows() {
-		s.offset = s.cursor - s.bodyRows() + 1
-	}
+	s.list.loading = true
+	b := s.c.Backend
+	return s.c.request(s.id, "list", func(ctx context.Context) (tea.Msg, error) {
+		as, err := b.ListAccounts(ctx)
+		return accountsMsg{accounts: as, err: err}, err
+	})
 }
 
 func (s *accountsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case accountsMsg:
-		if msg.seq != s.seq {
-			return nil
-		}
-		s.loading = false
 		if msg.err != nil {
-			s.err = explain(msg.err, s.c.ServerAddr)
+			s.list.failed(explain(msg.err, s.c.ServerAddr))
 			return nil
 		}
-		s.accounts = msg.accounts
-		s.move(0)
+		s.list.setRows(msg.accounts)
 	case tea.KeyPressMsg:
+		if s.list.moveKey(msg, s.keys) {
+			return nil
+		}
 		switch {
-		case on(msg, s.keys.Up):
-			s.move(-1)
-		case on(msg, s.keys.Down):
-			s.move(1)
-		case on(msg, s.keys.PageUp):
-			s.move(-s.bodyRows())
-		case on(msg, s.keys.PageDown):
-			s.move(s.bodyRows())
 		case on(msg, s.keys.Reload):
 			return s.load()
 		case on(msg, auditBinding(s.c)):
 			return cmdOf(OpenAuditMsg{})
 		}
+	case tea.MouseClickMsg:
+		m := msg.Mouse()
+		m.Y--
+		s.list.click(m)
+	case tea.MouseWheelMsg:
+		s.list.wheel(msg.Mouse())
 	}
 	return nil
 }
@@ -142,69 +122,15 @@ func accountState(a *ecoutev1.Account) string {
 
 func (s *accountsScreen) View() string {
 	st := s.c.Styles
-	switch {
-	case s.err != "":
-		return st.Error.Render(s.err)
-	case s.loading && len(s.accounts) == 0:
-		return st.Subtle.Render(accountsLoading)
+	count := ""
+	if !s.list.loading || len(s.list.rows) > 0 {
+		count = fmt.Sprintf(accountsCount, len(s.list.rows))
 	}
-	cols := []struct {
-		title string
-		width int
-		value func(*ecoutev1.Account) string
-	}{
-		{colLogin, 18, (*ecoutev1.Account).GetLogin},
-		{colName, 30, (*ecoutev1.Account).GetDisplayName},
-		{colRole, 12, (*ecoutev1.Account).GetRole},
-		{colLinked, 26, func(a *ecoutev1.Account) string {
-			if a.GetAgentId() != "" {
-				return a.GetAgentId()
-			}
-			return strings.Join(a.GetTeamIds(), ", ")
-		}},
-		{colState, 30, accountState},
-	}
-	cell := func(text string, w int) string {
-		text = ansi.Truncate(text, w, "…")
-		return text + strings.Repeat(" ", max(0, w-lipgloss.Width(text)))
-	}
-	// On a narrow terminal the teams, then the name give way.
-	width := -2
-	for _, c := range cols {
-		width += c.width + 2
-	}
-	for _, i := range []int{3, 1} {
-		if over := width - s.width; over > 0 {
-			cut := min(over, cols[i].width-14)
-			cols[i].width -= cut
-			width -= cut
-		}
-	}
-	fit := func(line string) string { return ansi.Truncate(line, s.width, "…") }
-	var head []string
-	for _, c := range cols {
-		head = append(head, cell(c.title, c.width))
-	}
-	// The header style draws its own rule.
-	lines := []string{
-		st.Muted.Render(fit(fmt.Sprintf(accountsCount, len(s.accounts)))),
-		st.TableHeader.Render(fit(strings.Join(head, "  "))),
-	}
-	for i := s.offset; i < len(s.accounts) && i < s.offset+s.bodyRows(); i++ {
-		var row []string
-		for _, c := range cols {
-			row = append(row, cell(c.value(s.accounts[i]), c.width))
-		}
-		style := st.TableCell
-		if i == s.cursor {
-			style = st.TableSelected
-		}
-		lines = append(lines, style.Render(fit(strings.Join(row, "  "))))
-	}
-	return strings.Join(lines, "\n")
+	return st.Muted.Render(ansi.Truncate(count, s.width, "…")) + "\n" + s.list.view(st, "")
 }
 
 func (s *accountsScreen) Keys() []Group {
-	return []Group{{Title: accountsTitle, Keys: []Binding{s.keys.Down, s.keys.Up, s.keys.PageDown, s.keys.PageUp,
-		s.keys.Reload, auditBinding(s.c)}}}
+	k := s.keys
+	return []Group{{Title: accountsTitle, Keys: []Binding{k.Down, k.Up, k.PageDown, k.PageUp, k.Top, k.Bottom,
+		k.Reload, auditBinding(s.c)}}}
 }

@@ -16,8 +16,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/player"
@@ -30,7 +28,7 @@ const statusTTL = 6 * time.Second
 // Options configure Run. The program takes its input, output, environment
 // and colour profile from the caller so it can be served over SSH.
 type Options struct {
-	Client     *client.Client
+	Client     *client.Client // the gateway to the server
 	Engine     Engine // *player.Engine
 	ServerAddr string
 	// Login and Password, when both set, log in at start (the demo).
@@ -71,7 +69,8 @@ type App struct {
 	local   bool   // the one-screen local player
 	periods string // an agent's recording periods (R6), under the title
 	quit    bool
-	retry   retrier
+	// bannerGen numbers the countdown ticks of the connection banner.
+	bannerGen int
 }
 
 func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr string) *App {
@@ -88,6 +87,10 @@ func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr
 	a.help.Styles = c.Styles.Help
 	return a
 }
+
+// InFlight is the number of addressed requests not answered yet; tests
+// wait for 0 to photograph a settled screen. Safe from any goroutine.
+func (a *App) InFlight() int { return int(a.c.inflight.Load()) }
 
 // NewApp builds the console on a backend; it starts at the login screen.
 // Exported for tests and for callers that run their own tea.Program.
@@ -213,7 +216,42 @@ func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
 
 // Init implements tea.Model.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, a.top().Init(), a.clearStatusLater())
+	for _, s := range a.stack {
+		a.c.opened(s.ID())
+	}
+	return tea.Batch(tea.RequestBackgroundColor, a.top().Init(), a.clearStatusLater(), a.waitConn())
+}
+
+// connMsg is a change of the connection, from the gateway.
+type connMsg struct{ ev client.ConnEvent }
+
+// bannerTickMsg counts the banner's countdown down; gen ignores the ticks
+// of an older countdown.
+type bannerTickMsg struct{ gen int }
+
+// waitConn waits for the gateway's next connection event.
+func (a *App) waitConn() tea.Cmd {
+	if a.c.Backend == nil {
+		return nil
+	}
+	ch := a.c.Backend.ConnEvents()
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return connMsg{ev: ev}
+	}
+}
+
+// bannerTick redraws the countdown every second while requests wait.
+func (a *App) bannerTick() tea.Cmd {
+	a.bannerGen++
+	gen := a.bannerGen
+	return a.c.timer(time.Second, func(time.Time) tea.Msg { return bannerTickMsg{gen: gen} })
 }
 
 func (a *App) clearStatusLater() tea.Cmd {
@@ -222,7 +260,7 @@ func (a *App) clearStatusLater() tea.Cmd {
 	}
 	a.statSeq++
 	seq := a.statSeq
-	return tea.Tick(statusTTL, func(time.Time) tea.Msg { return clearStatusMsg{seq: seq} })
+	return a.c.timer(statusTTL, func(time.Time) tea.Msg { return clearStatusMsg{seq: seq} })
 }
 
 func (a *App) bodySize() (int, int) {
@@ -238,7 +276,7 @@ func (a *App) bodySize() (int, int) {
 	return a.c.Width, max(1, h)
 }
 
-func (a *App) bannerShown() bool { return a.retry.active() }
+func (a *App) bannerShown() bool { return a.c.Conn.Waiting > 0 }
 
 func (a *App) periodsShown() bool { return a.periods != "" && a.c.Principal != nil }
 
@@ -251,6 +289,7 @@ func (a *App) resize() {
 }
 
 func (a *App) push(s Screen) tea.Cmd {
+	a.c.opened(s.ID())
 	a.stack = append(a.stack, s)
 	w, h := a.bodySize()
 	s.SetSize(w, h)
@@ -267,36 +306,102 @@ func (a *App) pop() tea.Cmd {
 		a.quit = true
 		return tea.Sequence(cmd, tea.Quit)
 	}
+	a.c.closed(a.top().ID())
 	a.stack = a.stack[:len(a.stack)-1]
+	if r, ok := a.top().(revealer); ok {
+		return tea.Batch(cmd, r.Revealed())
+	}
 	return cmd
+}
+
+// replace makes s the only screen (after a login, or when the session
+// ended), closing the others.
+func (a *App) replace(s Screen) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, old := range a.stack {
+		if cl, ok := old.(closer); ok {
+			cmds = append(cmds, cl.Close())
+		}
+		a.c.closed(old.ID())
+	}
+	a.c.opened(s.ID())
+	a.stack = []Screen{s}
+	s.SetSize(a.bodySize())
+	return tea.Batch(append(cmds, s.Init())...)
+}
+
+// answered tells whether a request's outcome came from the server.
+func answered(err error) bool {
+	return !errors.Is(err, client.ErrUnreachable) && !errors.Is(err, client.ErrTimeout) &&
+		!errors.Is(err, client.ErrCanceled) && !errors.Is(err, client.ErrUnsupported)
+}
+
+// screen finds a screen of the stack by its id.
+func (a *App) screen(id int) Screen {
+	for _, s := range a.stack {
+		if s.ID() == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// deliver routes an addressed answer to the screen that asked, wherever
+// it is in the stack; an answer for a closed screen, or superseded by a
+// newer request, is dropped (releasing what it holds).
+func (a *App) deliver(r replyMsg) tea.Cmd {
+	if r.counted {
+		// After the screen has taken it: a request it makes in answer is
+		// counted before this one is not, so the count never reads 0
+		// while work is still coming.
+		defer a.c.inflight.Add(-1)
+	}
+	if errors.Is(r.err, client.ErrSessionEnded) && a.c.Principal != nil {
+		return a.sessionEnded()
+	}
+	if r.counted && a.c.Conn.State == client.ConnUnknown && answered(r.err) {
+		// The gateway tells changes; before its first one, an answer
+		// is proof enough that the server is there.
+		a.c.Conn.State = client.ConnUp
+	}
+	if r.to.screen == appID {
+		if !a.c.reqs.current(r.to) {
+			return nil
+		}
+		_, cmd := a.Update(r.msg)
+		return cmd
+	}
+	s := a.screen(r.to.screen)
+	if s == nil || !a.c.reqs.current(r.to) {
+		if d, ok := r.msg.(discarder); ok {
+			return d.discard()
+		}
+		return nil
+	}
+	return s.Update(r.msg)
 }
 
 // Update implements tea.Model.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if r, ok := msg.(rpcResult); ok {
-		a.noteConn(r.rpcErr())
-		if status.Code(r.rpcErr()) == codes.Unauthenticated && a.c.Principal != nil {
-			return a, a.sessionEnded()
-		}
-	}
 	switch msg := msg.(type) {
-	case unavailableMsg:
-		a.noteConn(msg.err)
+	case replyMsg:
+		return a, a.deliver(msg)
+	case connMsg:
 		shown := a.bannerShown()
-		cmd := a.retry.failed(msg.redo)
-		if a.retry.attempt > unreachableAfter {
-			a.c.Conn = connDown
+		a.c.Conn = msg.ev
+		var tick tea.Cmd
+		if a.bannerShown() && !shown {
+			tick = a.bannerTick()
 		}
-		if !shown {
+		if a.bannerShown() != shown {
 			a.resize()
 		}
-		return a, cmd
-	case retryTickMsg:
-		cmd := a.retry.ticked(msg)
-		if !a.bannerShown() {
-			a.resize()
+		return a, tea.Batch(tick, a.waitConn())
+	case bannerTickMsg:
+		if msg.gen != a.bannerGen || !a.bannerShown() {
+			return a, nil
 		}
-		return a, cmd
+		return a, a.bannerTick()
 	case tea.WindowSizeMsg:
 		a.c.Width, a.c.Height = msg.Width, msg.Height
 		a.resize()
@@ -323,27 +428,19 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.c.Principal = msg.resp.GetPrincipal()
 		a.periods = ""
 		if msg.resp.GetPasswordChangeRequired() {
-			if _, ok := a.c.Backend.(passwordChanger); ok {
-				ps := newPasswordScreen(a.c, msg.resp)
-				a.stack = []Screen{ps}
-				ps.SetSize(a.bodySize())
-				return a, ps.Init()
-			}
+			return a, a.replace(newPasswordScreen(a.c, msg.resp))
 		}
 		home := homeScreen(a.c)
-		a.stack = []Screen{home}
-		home.SetSize(a.bodySize())
-		cmds := []tea.Cmd{home.Init()}
-		if msg.resp.GetPasswordChangeRequired() {
-			cmds = append(cmds, cmdOf(StatusMsg{Text: warnPasswordAged, Level: LevelWarn}))
-		}
-		if offer := a.draftOffer(); offer != "" {
-			cmds = append(cmds, cmdOf(StatusMsg{Text: offer, Level: LevelWarn}))
-		}
+		cmds := []tea.Cmd{a.replace(home), a.draftOffer()}
 		if a.c.Principal.GetAgentId() != "" {
 			cmds = append(cmds, fetchPeriods(a.c))
 		}
 		return a, tea.Batch(cmds...)
+	case draftOfferMsg:
+		if msg.text == "" {
+			return a, nil
+		}
+		return a, cmdOf(StatusMsg{Text: msg.text, Level: LevelWarn})
 	case periodsMsg:
 		if line := periodsLine(a.c, msg.resp); msg.err == nil && line != a.periods {
 			a.periods = line
@@ -360,19 +457,6 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.push(newEvalListScreen(a.c))
 	case BackMsg:
 		return a, a.pop()
-	case trackOpenedMsg:
-		// Only the call screen that asked may keep the track, even under
-		// its evaluation (which shares its player).
-		for _, sc := range a.stack {
-			if cs, ok := sc.(*callScreen); ok && cs.id == msg.screen {
-				return a, cs.Update(msg)
-			}
-		}
-		if msg.track != nil {
-			tr := msg.track
-			return a, func() tea.Msg { _ = tr.Close(); return nil }
-		}
-		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.handleKey(msg)
 	case tea.MouseClickMsg:
@@ -396,22 +480,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // sessionEnded goes back to the login screen, login filled in, when the
 // server no longer accepts the token (expired, revoked).
 func (a *App) sessionEnded() tea.Cmd {
-	var cmds []tea.Cmd
-	for _, s := range a.stack {
-		if cl, ok := s.(closer); ok {
-			cmds = append(cmds, cl.Close())
-		}
-	}
 	login := a.c.Principal.GetLogin()
 	a.c.Principal = nil
 	a.showAll = false
 	ls := newLoginScreen(a.c, login, "")
 	ls.err = errSessionExpired
-	a.stack = []Screen{ls}
-	w, h := a.bodySize()
-	ls.SetSize(w, h)
-	cmds = append(cmds, ls.setFocus(1))
-	return tea.Batch(cmds...)
+	return a.replace(ls)
 }
 
 func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -423,6 +497,9 @@ func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			if cl, ok := s.(closer); ok {
 				cmds = append(cmds, cl.Close())
 			}
+		}
+		for _, s := range a.stack {
+			a.c.closed(s.ID())
 		}
 		a.stack = a.stack[:1]
 		return tea.Sequence(tea.Batch(cmds...), tea.Quit)
@@ -450,32 +527,16 @@ func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return a.top().Update(msg)
 }
 
-func (a *App) noteConn(err error) {
-	switch {
-	case err == nil:
-		a.c.Conn = connOK
-		a.retry.succeeded()
-	case status.Code(err) == codes.Unavailable:
-		if a.c.Conn != connDown {
-			a.c.Conn = connRetrying
-		}
-	default:
-		// Any other answer (not found, denied) came from the server.
-		a.c.Conn = connOK
-		a.retry.succeeded()
-	}
-}
-
 // banner is the connection-lost line, or "".
 func (a *App) banner() string {
 	if !a.bannerShown() {
 		return ""
 	}
 	text := bannerRetrying
-	if a.retry.left > 0 {
-		text = fmt.Sprintf(bannerLost, a.retry.left)
+	if left := a.c.Conn.NextRetry.Sub(a.c.now()); !a.c.Conn.NextRetry.IsZero() && left > 0 {
+		text = fmt.Sprintf(bannerLost, int((left+time.Second-1)/time.Second))
 	}
-	if n := len(a.retry.pending); n > 0 {
+	if n := a.c.Conn.Waiting; n > 0 {
 		text += fmt.Sprintf(bannerPending, n)
 	}
 	text = ansi.Truncate(" "+text, a.c.Width, "…")
@@ -732,12 +793,12 @@ func (a *App) statusBar() string {
 		segs = append(segs, segment{full: st.StatusValue.Render(" " + statusLocal)})
 	} else {
 		var conn string
-		switch a.c.Conn {
-		case connOK:
+		switch a.c.Conn.State {
+		case client.ConnUp:
 			conn = st.StatusOk.Render(statusConnOK)
-		case connRetrying:
+		case client.ConnRetrying:
 			conn = st.StatusWarn.Render(statusConnRetry)
-		case connDown:
+		case client.ConnDown:
 			conn = st.StatusError.Render(statusConnDown)
 		}
 		addr := st.StatusKey.Render(statusServer+" ") + st.StatusValue.Render(a.c.ServerAddr)
@@ -802,27 +863,35 @@ func (a *App) statusBar() string {
 	return left + st.StatusBar.Render(strings.Repeat(" ", pad))
 }
 
+// draftOfferMsg is what draftOffer found on disk.
+type draftOfferMsg struct{ text string }
+
 // draftOffer tells a user who just logged in that evaluations they had not
 // sent are waiting on this machine (after a crash or a closed terminal);
-// the evaluation screen offers each one back when its call is opened.
-func (a *App) draftOffer() string {
-	if a.c.Drafts == nil || a.c.Principal == nil {
-		return ""
+// the evaluation screen offers each one back when its call is opened. It
+// reads the draft directory in a Cmd.
+func (a *App) draftOffer() tea.Cmd {
+	drafts, p := a.c.Drafts, a.c.Principal
+	if drafts == nil || p == nil {
+		return nil
 	}
-	ds, err := a.c.Drafts.ListFor(a.c.Principal.GetLogin())
-	if err != nil || len(ds) == 0 {
-		return ""
-	}
-	var calls []string
-	for _, d := range ds {
-		if d.CallID != "" && !slices.Contains(calls, d.CallID) {
-			calls = append(calls, d.CallID)
+	login := p.GetLogin()
+	return a.c.task(appID, "drafts", func() tea.Msg {
+		ds, err := drafts.ListFor(login)
+		if err != nil || len(ds) == 0 {
+			return draftOfferMsg{}
 		}
-	}
-	if len(calls) == 0 {
-		return fmt.Sprintf(draftsWaiting, len(ds))
-	}
-	return fmt.Sprintf(draftsWaitingCalls, len(ds), strings.Join(calls, ", "))
+		var calls []string
+		for _, d := range ds {
+			if d.CallID != "" && !slices.Contains(calls, d.CallID) {
+				calls = append(calls, d.CallID)
+			}
+		}
+		if len(calls) == 0 {
+			return draftOfferMsg{text: fmt.Sprintf(draftsWaiting, len(ds))}
+		}
+		return draftOfferMsg{text: fmt.Sprintf(draftsWaitingCalls, len(ds), strings.Join(calls, ", "))}
+	})
 }
 
 // fitBlock cuts or pads s to exactly h lines of w cells. Screens already

@@ -10,10 +10,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 // fakeAudit serves n entries newest first, and a chain broken at entry 7
@@ -24,13 +24,13 @@ type fakeAudit struct {
 	asked  []string
 }
 
-func (f *fakeAudit) ListAuditEvents(_ context.Context, req *ecoutev1.ListAuditEventsRequest, _ ...grpc.CallOption) (*ecoutev1.ListAuditEventsResponse, error) {
-	f.asked = append(f.asked, req.GetPageToken())
+func (f *fakeAudit) ListAuditEvents(_ context.Context, req client.AuditQuery) (*ecoutev1.ListAuditEventsResponse, error) {
+	f.asked = append(f.asked, req.PageToken)
 	start := 0
-	if req.GetPageToken() != "" {
-		start, _ = strconv.Atoi(req.GetPageToken())
+	if req.PageToken != "" {
+		start, _ = strconv.Atoi(req.PageToken)
 	}
-	end := min(f.n, start+int(req.GetPageSize()))
+	end := min(f.n, start+req.PageSize)
 	resp := &ecoutev1.ListAuditEventsResponse{}
 	for i := start; i < end; i++ {
 		seq := int64(f.n - i)
@@ -45,7 +45,7 @@ func (f *fakeAudit) ListAuditEvents(_ context.Context, req *ecoutev1.ListAuditEv
 	return resp, nil
 }
 
-func (f *fakeAudit) VerifyAuditChain(context.Context, *ecoutev1.VerifyAuditChainRequest, ...grpc.CallOption) (*ecoutev1.VerifyAuditChainResponse, error) {
+func (f *fakeAudit) VerifyAuditChain(context.Context) (*ecoutev1.VerifyAuditChainResponse, error) {
 	if f.broken {
 		return &ecoutev1.VerifyAuditChainResponse{BadSeq: 7, Reason: "hash mismatch"}, nil
 	}
@@ -58,7 +58,13 @@ type auditBackend struct {
 	audit *fakeAudit
 }
 
-func (b auditBackend) Audit() ecoutev1.AuditServiceClient { return b.audit }
+func (b auditBackend) ListAuditEvents(ctx context.Context, q client.AuditQuery) (*ecoutev1.ListAuditEventsResponse, error) {
+	return b.audit.ListAuditEvents(ctx, q)
+}
+
+func (b auditBackend) VerifyAuditChain(ctx context.Context) (*ecoutev1.VerifyAuditChainResponse, error) {
+	return b.audit.VerifyAuditChain(ctx)
+}
 
 func TestAuditScreen(t *testing.T) {
 	fa := &fakeAudit{n: 450}
@@ -102,8 +108,8 @@ func TestAuditScreen(t *testing.T) {
 		t.Fatal("no next page asked for")
 	}
 	a.Update(fetch())
-	if len(s.rows) != 400 || fa.asked[1] != "200" {
-		t.Errorf("%d rows after the second page, asked %v", len(s.rows), fa.asked)
+	if len(s.list.rows) != 400 || fa.asked[1] != "200" {
+		t.Errorf("%d rows after the second page, asked %v", len(s.list.rows), fa.asked)
 	}
 	// Verification, intact then broken.
 	_, cmd = a.Update(press("v"))

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/themes"
 )
 
@@ -32,19 +33,18 @@ func loadedApp(b *testing.B) *App {
 	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	token := ""
 	for {
-		resp, err := fb.ListCalls(context.Background(), &ecoutev1.ListCallsRequest{PageSize: 500, PageToken: token})
+		resp, err := fb.ListCalls(context.Background(), client.CallQuery{PageSize: 500, PageToken: token})
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.seq = 0
-		s.Update(callsPageMsg{seq: 0, token: token, resp: resp})
+		s.Update(callsPageMsg{token: token, resp: resp})
 		token = resp.GetNextPageToken()
 		if token == "" {
 			break
 		}
 	}
-	if len(s.rows) != benchCalls {
-		b.Fatalf("%d rows loaded, want %d", len(s.rows), benchCalls)
+	if len(s.list.rows) != benchCalls {
+		b.Fatalf("%d rows loaded, want %d", len(s.list.rows), benchCalls)
 	}
 	return a
 }
@@ -63,13 +63,13 @@ func BenchmarkCallsKeypressToFrame(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			a := loadedApp(b)
 			s := a.top().(*callsScreen)
-			s.cursor = benchCalls / 2
-			s.clampOffset()
+			s.list.cursor = benchCalls / 2
+			s.list.clamp()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if s.cursor >= benchCalls-200 {
-					s.cursor = benchCalls / 2
+				if s.list.cursor >= benchCalls-200 {
+					s.list.cursor = benchCalls / 2
 				}
 				a.Update(k.msg)
 				_ = a.View()

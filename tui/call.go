@@ -14,27 +14,27 @@ import (
 	"github.com/ecoute/ecoute/player"
 )
 
-// callLoadedMsg answers the call screen numbered screen for call callID.
+// callLoadedMsg answers the call screen's request for its call.
 type callLoadedMsg struct {
-	screen int
-	callID string
-	call   *ecoutev1.Call
-	err    error
+	call *ecoutev1.Call
+	err  error
 }
-
-func (m callLoadedMsg) rpcErr() error { return m.err }
 
 // trackOpenedMsg carries the track opened for a call screen. If that screen
-// is gone when it arrives, the App closes the track.
+// is gone when it arrives, the App closes the track (discard).
 type trackOpenedMsg struct {
-	screen int
-	callID string
-	track  player.Track
-	wave   *ecoutev1.GetWaveformResponse
-	err    error
+	track player.Track
+	wave  *ecoutev1.GetWaveformResponse
+	err   error
 }
 
-func (m trackOpenedMsg) rpcErr() error { return m.err }
+func (m trackOpenedMsg) discard() tea.Cmd {
+	if m.track == nil {
+		return nil
+	}
+	tr := m.track
+	return func() tea.Msg { _ = tr.Close(); return nil }
+}
 
 type callScreen struct {
 	c      *Common
@@ -74,6 +74,8 @@ func newCallScreen(c *Common, callID string) *callScreen {
 	return s
 }
 
+func (s *callScreen) ID() int { return s.id }
+
 func (s *callScreen) Title() string {
 	if s.call == nil {
 		return fmt.Sprintf(callTitle, s.callID)
@@ -88,27 +90,23 @@ func (s *callScreen) Title() string {
 func (s *callScreen) Restyle() { s.player.Restyle() }
 
 func (s *callScreen) Init() tea.Cmd {
-	id, callID, b, ctx := s.id, s.callID, s.c.Backend, s.c.Ctx
-	return tea.Batch(s.c.rpc(func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
+	callID, b := s.callID, s.c.Backend
+	return tea.Batch(s.c.request(s.id, "call", func(ctx context.Context) (tea.Msg, error) {
 		call, err := b.GetCall(ctx, callID)
-		return callLoadedMsg{screen: id, callID: callID, call: call, err: err}
+		return callLoadedMsg{call: call, err: err}, err
 	}), s.fetchNotes())
 }
 
 // openTrack fetches what playback needs (frame index, size) and opens the
 // track on the engine, all in the Cmd.
 func (s *callScreen) openTrack() tea.Cmd {
-	id, callID, b, eng, ctx := s.id, s.callID, s.c.Backend, s.c.Engine, s.c.Ctx
+	callID, b, eng := s.callID, s.c.Backend, s.c.Engine
 	size := s.call.GetAudio().GetSizeBytes()
-	return s.c.rpc(func() tea.Msg {
-		fail := func(err error) tea.Msg { return trackOpenedMsg{screen: id, callID: callID, err: err} }
+	return s.c.request(s.id, "track", func(ctx context.Context) (tea.Msg, error) {
+		fail := func(err error) (tea.Msg, error) { return trackOpenedMsg{err: err}, err }
 		if eng == nil {
 			return fail(errNoEngine)
 		}
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
 		wf, err := b.GetWaveform(ctx, callID)
 		if err != nil {
 			return fail(err)
@@ -130,7 +128,7 @@ func (s *callScreen) openTrack() tea.Cmd {
 		if err != nil {
 			return fail(fmt.Errorf("open audio: %w", err))
 		}
-		return trackOpenedMsg{screen: id, callID: callID, track: tr, wave: wf}
+		return trackOpenedMsg{track: tr, wave: wf}, nil
 	})
 }
 
@@ -142,25 +140,22 @@ func (s *callScreen) SetSize(w, h int) {
 
 func (s *callScreen) Close() tea.Cmd { return s.player.Detach() }
 
-func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
-	switch msg.(type) {
-	case notesLoadedMsg, trackOpenedMsg:
-	default:
-		// Any other message reaches this screen only when it is on top
-		// again: the evaluation screen may have pinned notes meanwhile.
-		if s.notes.stale {
-			s.notes.stale = false
-			return tea.Batch(s.fetchNotes(), s.Update(msg))
-		}
+// Revealed is called when the screen above closes: the evaluation screen
+// may have pinned notes meanwhile.
+func (s *callScreen) Revealed() tea.Cmd {
+	if !s.notes.stale {
+		return nil
 	}
+	s.notes.stale = false
+	return s.fetchNotes()
+}
+
+func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case notesLoadedMsg:
 		s.notesLoaded(msg)
 		return nil
 	case callLoadedMsg:
-		if msg.screen != s.id {
-			return nil
-		}
 		if msg.err != nil {
 			s.err = explain(msg.err, s.c.ServerAddr)
 			s.player.Fail(callNoAudio)
@@ -173,13 +168,6 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		return s.openTrack()
 	case trackOpenedMsg:
-		if msg.screen != s.id {
-			if msg.track != nil {
-				tr := msg.track
-				return func() tea.Msg { _ = tr.Close(); return nil }
-			}
-			return nil
-		}
 		if msg.err != nil {
 			s.player.Fail(fmt.Sprintf(playerErrFmt, explain(msg.err, s.c.ServerAddr)))
 			return nil
@@ -378,6 +366,7 @@ func newLocalScreen(c *Common, tr player.Track, title string) *localScreen {
 	return &localScreen{c: c, title: title, track: tr, player: newPlayerWidget(c)}
 }
 
+func (s *localScreen) ID() int          { return 0 }
 func (s *localScreen) Title() string    { return s.title }
 func (s *localScreen) Init() tea.Cmd    { return s.player.Attach(s.track) }
 func (s *localScreen) Restyle()         { s.player.Restyle() }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 // A note is a pin the evaluation screen's `n` key writes into a comment,
@@ -82,22 +83,16 @@ func notesOf(evs []*ecoutev1.Evaluation) []callNote {
 	return out
 }
 
-// notesLoadedMsg answers the notes request seq of call screen screen.
+// notesLoadedMsg answers the call screen's notes request.
 type notesLoadedMsg struct {
-	screen int
-	seq    int
-	callID string
-	notes  []callNote
-	err    error
+	notes []callNote
+	err   error
 }
-
-func (m notesLoadedMsg) rpcErr() error { return m.err }
 
 // notesPane is the call screen's list of pinned notes.
 type notesPane struct {
 	notes  []callNote
 	cursor int
-	seq    int    // the request whose answer is awaited; 0: none
 	state  string // shown instead of the list (loading, not allowed); "" when loaded
 	err    string
 	// stale: the evaluation screen was opened and may have added pins.
@@ -111,34 +106,22 @@ func (s *callScreen) fetchNotes() tea.Cmd {
 		n.state = fmt.Sprintf(notesNotAllowed, s.c.role())
 		return nil
 	}
-	eb, ok := s.c.Backend.(EvalBackend)
-	if !ok {
-		n.state = notesUnavailable
-		return nil
-	}
 	if n.notes == nil {
 		n.state = notesLoading
 	}
-	n.seq = s.c.NextSeq()
-	id, seq, callID, be, ctx := s.id, n.seq, s.callID, eb.Evaluations(), s.c.Ctx
-	return s.c.rpc(func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
-		l, err := be.ListEvaluations(ctx, &ecoutev1.ListEvaluationsRequest{CallId: callID})
+	callID, b := s.callID, s.c.Backend
+	return s.c.request(s.id, "notes", func(ctx context.Context) (tea.Msg, error) {
+		l, err := b.ListEvaluations(ctx, client.EvaluationQuery{CallID: callID})
 		if err != nil {
-			return notesLoadedMsg{screen: id, seq: seq, callID: callID, err: fmt.Errorf("list evaluations of call %s: %w", callID, err)}
+			return notesLoadedMsg{err: err}, err
 		}
-		return notesLoadedMsg{screen: id, seq: seq, callID: callID, notes: notesOf(l.GetEvaluations())}
+		return notesLoadedMsg{notes: notesOf(l)}, nil
 	})
 }
 
 // notesLoaded takes an answer meant for this screen's latest request.
 func (s *callScreen) notesLoaded(msg notesLoadedMsg) {
 	n := &s.notes
-	if msg.screen != s.id || msg.seq != n.seq || msg.callID != s.callID {
-		return
-	}
-	n.seq = 0
 	if msg.err != nil {
 		n.err = explain(msg.err, s.c.ServerAddr)
 		if n.notes == nil {

@@ -10,33 +10,30 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"google.golang.org/grpc"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 // notesEvals answers ListEvaluations with the evaluations of the call asked
-// for; other methods panic through the nil embedded interface.
+// for.
 type notesEvals struct {
-	ecoutev1.EvaluationServiceClient
 	mu     sync.Mutex
 	byCall map[string][]*ecoutev1.Evaluation
 	asked  []string
 }
 
-func (f *notesEvals) ListEvaluations(_ context.Context, req *ecoutev1.ListEvaluationsRequest, _ ...grpc.CallOption) (*ecoutev1.ListEvaluationsResponse, error) {
+func (f *notesEvals) ListEvaluations(_ context.Context, q client.EvaluationQuery) ([]*ecoutev1.Evaluation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.asked = append(f.asked, req.GetCallId())
-	return &ecoutev1.ListEvaluationsResponse{Evaluations: f.byCall[req.GetCallId()]}, nil
+	f.asked = append(f.asked, q.CallID)
+	return f.byCall[q.CallID], nil
 }
 
 type notesBackend struct {
 	*fakeBackend
-	svc *notesEvals
+	*notesEvals
 }
-
-func (b notesBackend) Evaluations() ecoutev1.EvaluationServiceClient { return b.svc }
 
 func notesFixture() *notesEvals {
 	return &notesEvals{byCall: map[string][]*ecoutev1.Evaluation{
@@ -60,23 +57,7 @@ func openNotesScreen(t *testing.T, svc *notesEvals, methods ...string) (*callScr
 	c.Engine = eng
 	s := newCallScreen(c, "call-001")
 	s.SetSize(100, 30)
-	cmd := s.Init()
-	msgs := []tea.Msg{cmd()}
-	if b, ok := msgs[0].(tea.BatchMsg); ok {
-		msgs = msgs[:0]
-		for _, c := range b {
-			if c != nil {
-				msgs = append(msgs, c())
-			}
-		}
-	}
-	for _, m := range msgs {
-		next := s.Update(m)
-		if _, ok := m.(callLoadedMsg); ok && next != nil {
-			// The track's answer; its Cmd waits for player events.
-			s.Update(next())
-		}
-	}
+	drive(c, s, s.Init(), nil)
 	if s.player.track == nil {
 		t.Fatal("no track after opening the call")
 	}
@@ -163,13 +144,13 @@ func TestCallNoteEnterSeeksPlayer(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("enter on a note did nothing")
 	}
-	s.Update(cmd())
+	s.Update(answer(cmd))
 	if got := eng.opened[0].Position(); got != 70*time.Second {
 		t.Errorf("player at %v, want 1m10s", got)
 	}
 	// Space still drives the player while the notes have the focus.
 	if cmd := s.Update(press("space")); cmd != nil {
-		s.Update(cmd())
+		s.Update(answer(cmd))
 	}
 	if !eng.opened[0].Playing() {
 		t.Error("space did not play with the notes focused")
@@ -180,15 +161,19 @@ func TestCallNotesLateReplyDropped(t *testing.T) {
 	svc := notesFixture()
 	s, _ := openNotesScreen(t, svc, notesMethods...)
 	before := append([]callNote(nil), s.notes.notes...)
-	// Another call screen's answer, delivered to this one.
+	// Another call screen's answer goes to that screen, never this one.
 	other := newCallScreen(s.c, "call-002")
+	a := &App{c: s.c, stack: []Screen{s, other}}
 	reply := other.fetchNotes()()
-	if m := reply.(notesLoadedMsg); len(m.notes) != 1 {
+	if m := reply.(replyMsg).msg.(notesLoadedMsg); len(m.notes) != 1 {
 		t.Fatalf("fixture: other call has %d notes", len(m.notes))
 	}
-	s.Update(reply)
+	a.Update(reply)
 	if !reflect.DeepEqual(s.notes.notes, before) {
 		t.Fatalf("a reply for call-002 replaced the notes: %v", s.notes.notes)
+	}
+	if len(other.notes.notes) != 1 {
+		t.Fatalf("the reply did not reach its own screen below the top: %v", other.notes.notes)
 	}
 	// An older request of this very screen, answered after a newer one.
 	old := s.fetchNotes()
@@ -196,7 +181,7 @@ func TestCallNotesLateReplyDropped(t *testing.T) {
 	svc.mu.Lock()
 	svc.byCall["call-001"] = nil
 	svc.mu.Unlock()
-	s.Update(newer())
+	a.Update(newer())
 	if len(s.notes.notes) != 0 {
 		t.Fatalf("the newest reply was not taken: %v", s.notes.notes)
 	}
@@ -206,7 +191,7 @@ func TestCallNotesLateReplyDropped(t *testing.T) {
 	svc.mu.Lock()
 	svc.byCall["call-001"] = notesFixture().byCall["call-001"]
 	svc.mu.Unlock()
-	s.Update(old())
+	a.Update(old())
 	if len(s.notes.notes) != 0 {
 		t.Errorf("a superseded reply landed: %v", s.notes.notes)
 	}
@@ -259,21 +244,13 @@ func TestCallNotesRefreshAfterEvaluation(t *testing.T) {
 	ev := svc.byCall["call-001"][0]
 	ev.Comment += " [03:00] ajoutée"
 	svc.mu.Unlock()
-	// Back on top: the next message the screen gets asks for the notes.
-	cmd = s.Update(press("tab"))
+	s.Update(press("tab"))
+	// Back on top: the screen asks for the notes again.
+	cmd = s.Revealed()
 	if cmd == nil {
 		t.Fatal("no refresh after the evaluation screen")
 	}
-	// tea.Batch of one Cmd is that Cmd.
-	if b, ok := cmd().(tea.BatchMsg); ok {
-		for _, c := range b {
-			if c != nil {
-				s.Update(c())
-			}
-		}
-	} else {
-		s.Update(cmd())
-	}
+	drive(s.c, s, cmd, nil)
 	if n := len(s.notes.notes); n != 4 || s.notes.notes[3].text != "ajoutée" || s.focus != paneNotes {
 		t.Fatalf("after refresh: %v (focus %d)", s.notes.notes, s.focus)
 	}

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 const (
@@ -26,15 +26,12 @@ const (
 	callsPrefetch = 100
 )
 
-// callsPageMsg answers the page request numbered seq.
+// callsPageMsg answers the page request.
 type callsPageMsg struct {
-	seq   int
 	token string // the page token that was asked for
 	resp  *ecoutev1.ListCallsResponse
 	err   error
 }
-
-func (m callsPageMsg) rpcErr() error { return m.err }
 
 // column is one column of the call list. field is the visible_fields path
 // that decides whether the role sees it at all.
@@ -91,6 +88,7 @@ var sortKeys = []sortKey{
 
 type callsScreen struct {
 	c    *Common
+	id   int
 	keys CallsKeys
 
 	// The filter prompt and what it applied.
@@ -104,24 +102,16 @@ type callsScreen struct {
 	sortIdx    int
 	desc       bool
 
-	cols    []column
-	wants   []int // content width per column, from the rows loaded
-	rows    []*ecoutev1.Call
-	total   int64
-	next    string // token of the next page; "" when all are loaded
-	done    bool   // the last page has arrived
-	loading bool
-	seq     int // the page request being waited for
-	err     string
+	cols  []column
+	list  *list[*ecoutev1.Call]
+	total int64
 
-	cursor int
-	offset int // first row shown
 	width  int
 	height int
 }
 
 func newCallsScreen(c *Common) *callsScreen {
-	s := &callsScreen{c: c, keys: newCallsKeys(), dir: directory{}, desc: true}
+	s := &callsScreen{c: c, id: c.NextSeq(), keys: newCallsKeys(), dir: directory{}, desc: true}
 	c.KeyOverrides.apply("calls", &s.keys)
 	s.input = textinput.New()
 	s.input.Prompt = filterPrompt
@@ -137,14 +127,20 @@ func newCallsScreen(c *Common) *callsScreen {
 	if !c.May(methodGetCall) {
 		s.keys.Open.disable(fmt.Sprintf(reasonNoOpen, c.role()))
 	}
+	var lcols []listColumn[*ecoutev1.Call]
 	for _, col := range allColumns() {
 		if c.Sees(col.field) {
 			s.cols = append(s.cols, col)
+			cell := col.cell
+			lcols = append(lcols, listColumn[*ecoutev1.Call]{title: col.title, width: col.width, drop: col.drop, right: col.right,
+				cell: func(call *ecoutev1.Call) string { return cell(call, c.loc()) }})
 		}
 	}
+	s.list = newList(lcols, callsEmpty, callsPrefetch)
 	return s
 }
 
+func (s *callsScreen) ID() int       { return s.id }
 func (s *callsScreen) Title() string { return callsTitle }
 
 // Typing is true while the filter prompt is open: q and ? are text then.
@@ -185,14 +181,14 @@ func (s *callsScreen) openFilter() tea.Cmd {
 	s.filtering, s.filterErr, s.candidates = true, "", nil
 	s.input.SetValue(s.filterText)
 	s.input.CursorEnd()
-	s.clampOffset()
+	s.layout()
 	return s.input.Focus()
 }
 
 func (s *callsScreen) closeFilter() {
 	s.filtering, s.filterErr, s.candidates = false, "", nil
 	s.input.Blur()
-	s.clampOffset()
+	s.layout()
 }
 
 // updateFilter handles keys while the prompt is open. An invalid filter
@@ -230,50 +226,46 @@ func (s *callsScreen) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
 
 func (s *callsScreen) Init() tea.Cmd {
 	if !s.c.May(methodListCalls) {
-		s.done = true
+		s.list.done = true
 		return nil
 	}
 	return s.reload()
 }
 
 func (s *callsScreen) reload() tea.Cmd {
-	s.rows, s.total, s.next, s.done, s.cursor, s.offset, s.err = nil, 0, "", false, 0, 0, ""
-	s.wants = nil
-	s.loading = false
+	s.list.reset()
+	s.total = 0
 	return s.fetch("")
 }
 
 // fetch asks for the page at token. A new request supersedes the one in
-// flight: only the reply numbered s.seq is accepted.
+// flight (the envelope drops the older answer).
 func (s *callsScreen) fetch(token string) tea.Cmd {
-	s.loading = true
-	s.seq = s.c.NextSeq()
-	seq, b, ctx := s.seq, s.c.Backend, s.c.Ctx
-	req := &ecoutev1.ListCallsRequest{Filter: s.filter, OrderBy: s.orderBy(), PageSize: callsPageSize, PageToken: token}
-	return s.c.rpc(func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
-		resp, err := b.ListCalls(ctx, req)
-		return callsPageMsg{seq: seq, token: token, resp: resp, err: err}
+	s.list.loading = true
+	b := s.c.Backend
+	q := client.CallQuery{Filter: s.filter, OrderBy: s.orderBy(), PageSize: callsPageSize, PageToken: token}
+	return s.c.request(s.id, "page", func(ctx context.Context) (tea.Msg, error) {
+		resp, err := b.ListCalls(ctx, q)
+		return callsPageMsg{token: token, resp: resp, err: err}, err
 	})
 }
 
 // maybePrefetch asks for the next page when the cursor nears the end of
 // what is loaded.
 func (s *callsScreen) maybePrefetch() tea.Cmd {
-	if s.loading || s.done || s.next == "" {
-		return nil
-	}
-	if s.cursor >= len(s.rows)-callsPrefetch {
-		return s.fetch(s.next)
+	if s.list.wantsMore() {
+		return s.fetch(s.list.next)
 	}
 	return nil
 }
 
 func (s *callsScreen) SetSize(w, h int) {
 	s.width, s.height = w, h
-	s.clampOffset()
+	s.layout()
 }
+
+// layout gives the list what the filter line leaves.
+func (s *callsScreen) layout() { s.list.setSize(s.width, s.height-s.topLines()) }
 
 // topLines is the filter line (two while the prompt is open: the input and
 // its error, completions or hint).
@@ -284,50 +276,32 @@ func (s *callsScreen) topLines() int {
 	return 1
 }
 
-// bodyRows is how many data rows fit (the filter line, the header, its
-// rule and the footer line take the rest).
-func (s *callsScreen) bodyRows() int { return max(1, s.height-3-s.topLines()) }
-
-func (s *callsScreen) clampOffset() {
-	n := s.bodyRows()
-	if s.cursor < s.offset {
-		s.offset = s.cursor
-	}
-	if s.cursor >= s.offset+n {
-		s.offset = s.cursor - n + 1
-	}
-	s.offset = max(0, min(s.offset, max(0, len(s.rows)-n)))
-}
+// bodyRows is how many data rows fit.
+func (s *callsScreen) bodyRows() int { return s.list.bodyRows() }
 
 func (s *callsScreen) move(delta int) tea.Cmd {
-	if len(s.rows) == 0 {
-		return nil
-	}
-	s.cursor = max(0, min(len(s.rows)-1, s.cursor+delta))
-	s.clampOffset()
+	s.list.move(delta)
 	return s.maybePrefetch()
+}
+
+func (s *callsScreen) open() tea.Cmd {
+	if call, ok := s.list.selected(); ok {
+		return cmdOf(OpenCallMsg{ID: call.GetCallId()})
+	}
+	return nil
 }
 
 func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case callsPageMsg:
-		if msg.seq != s.seq {
-			return nil // an answer to a request since superseded
-		}
-		s.loading = false
 		if msg.err != nil {
-			s.err = explain(msg.err, s.c.ServerAddr)
+			s.list.failed(explain(msg.err, s.c.ServerAddr))
 			return nil
 		}
-		s.err = ""
-		s.rows = append(s.rows, msg.resp.GetCalls()...)
+		s.list.add(msg.resp.GetCalls(), msg.resp.GetNextPageToken())
 		s.dir.learnChoices(msg.resp)
 		s.dir.learn(msg.resp.GetCalls())
-		s.measure(msg.resp.GetCalls())
 		s.total = msg.resp.GetTotalSize()
-		s.next = msg.resp.GetNextPageToken()
-		s.done = s.next == ""
-		s.clampOffset()
 		return s.maybePrefetch()
 	case tea.KeyPressMsg:
 		if s.filtering {
@@ -342,51 +316,41 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 		case on(msg, s.keys.Reverse):
 			s.desc = !s.desc
 			return s.reload()
-		case on(msg, s.keys.Up):
-			return s.move(-1)
-		case on(msg, s.keys.Down):
-			return s.move(1)
-		case on(msg, s.keys.PageUp):
-			return s.move(-s.bodyRows())
-		case on(msg, s.keys.PageDown):
-			return s.move(s.bodyRows())
-		case on(msg, s.keys.Top):
-			return s.move(-len(s.rows))
-		case on(msg, s.keys.Bottom):
-			return s.move(len(s.rows))
 		case on(msg, s.keys.Reload):
 			if !s.c.May(methodListCalls) {
 				return nil
 			}
 			return s.reload()
 		case on(msg, s.keys.Open):
-			if s.cursor < len(s.rows) {
-				return cmdOf(OpenCallMsg{ID: s.rows[s.cursor].GetCallId()})
-			}
+			return s.open()
 		case on(msg, evaluationsBinding(s.c)):
 			return cmdOf(OpenEvaluationsMsg{})
 		case on(msg, auditBinding(s.c)):
 			return cmdOf(OpenAuditMsg{})
+		case s.list.moveKey(msg, s.keys):
+			return s.maybePrefetch()
 		}
 	case tea.MouseClickMsg:
 		m := msg.Mouse()
-		if m.Button == tea.MouseLeft && m.Y == s.topLines() && !s.filtering && s.keys.Sort.Enabled() {
-			return s.sortByHeader(m.X)
-		}
-		// Rows start below the filter line, the header and its rule.
-		row := s.offset + m.Y - s.topLines() - 2
-		if m.Button != tea.MouseLeft || m.Y < s.topLines()+2 || row >= len(s.rows) || row >= s.offset+s.bodyRows() {
+		if s.filtering {
 			return nil
 		}
-		if row == s.cursor && s.keys.Open.Enabled() {
-			return cmdOf(OpenCallMsg{ID: s.rows[row].GetCallId()})
+		m.Y -= s.topLines()
+		switch s.list.click(m) {
+		case clickHeader:
+			if s.keys.Sort.Enabled() {
+				return s.sortByHeader(m.X)
+			}
+		case clickOpen:
+			if s.keys.Open.Enabled() {
+				return s.open()
+			}
+		case clickSelect:
+			return s.maybePrefetch()
 		}
-		return s.move(row - s.cursor)
 	case tea.MouseWheelMsg:
-		if msg.Mouse().Button == tea.MouseWheelUp {
-			return s.move(-3)
-		}
-		return s.move(3)
+		s.list.wheel(msg.Mouse())
+		return s.maybePrefetch()
 	}
 	return nil
 }
@@ -394,27 +358,21 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 // sortByHeader sorts by the clicked column when the server can sort by
 // it; a second click on the same column reverses the order.
 func (s *callsScreen) sortByHeader(x int) tea.Cmd {
-	ws := s.widths()
-	left := 0
-	for i, c := range s.cols {
-		if ws[i] == 0 {
+	i := s.list.columnAt(x)
+	if i < 0 {
+		return nil
+	}
+	label := s.cols[i].sortLabel()
+	for k, sk := range sortKeys {
+		if sk.label != label || sk.needs != "" && !s.c.Sees(sk.needs) {
 			continue
 		}
-		if x >= left && x < left+ws[i] {
-			for k, sk := range sortKeys {
-				if sk.label != c.sortLabel() || sk.needs != "" && !s.c.Sees(sk.needs) {
-					continue
-				}
-				if k == s.sortIdx {
-					s.desc = !s.desc
-				} else {
-					s.sortIdx, s.desc = k, sk.desc
-				}
-				return s.reload()
-			}
-			return nil
+		if k == s.sortIdx {
+			s.desc = !s.desc
+		} else {
+			s.sortIdx, s.desc = k, sk.desc
 		}
-		left += ws[i] + 2
+		return s.reload()
 	}
 	return nil
 }
@@ -432,120 +390,6 @@ func (c column) sortLabel() string {
 	return ""
 }
 
-// widths gives every column its width: fixed ones as declared; the others
-// share what remains by water-filling, so a short column (team) takes what
-// its content needs and a long one (campaign) gets the rest.
-// A width of 0 means the column was dropped for lack of room.
-func (s *callsScreen) widths() []int {
-	const gap = 2
-	ws := make([]int, len(s.cols))
-	kept := s.kept()
-	free := s.width - gap*(len(kept)-1) - 1
-	var flex []int
-	for _, i := range kept {
-		c := s.cols[i]
-		if c.width == 0 {
-			flex = append(flex, i)
-			continue
-		}
-		ws[i] = max(c.width, lipgloss.Width(c.title))
-		free -= ws[i]
-	}
-	// Smallest wants first: each takes min(want, fair share of the rest).
-	slices.SortFunc(flex, func(a, b int) int { return s.want(a) - s.want(b) })
-	for k, i := range flex {
-		share := max(6, free/(len(flex)-k))
-		ws[i] = min(s.want(i), share)
-		free -= ws[i]
-	}
-	// What is left is spread over the flexible columns.
-	if len(flex) > 0 && free > 0 {
-		for _, i := range flex {
-			ws[i] += free / len(flex)
-		}
-		ws[flex[len(flex)-1]] += free % len(flex)
-	}
-	return ws
-}
-
-// minFlex is the narrowest a shared-width column may get before columns
-// are dropped.
-const minFlex = 10
-
-// kept lists the columns that fit, dropping by priority.
-func (s *callsScreen) kept() []int {
-	kept := make([]int, len(s.cols))
-	for i := range kept {
-		kept[i] = i
-	}
-	need := func() int {
-		n := 2 * (len(kept) - 1)
-		for _, i := range kept {
-			n += max(s.cols[i].width, minFlex, lipgloss.Width(s.cols[i].title))
-		}
-		return n
-	}
-	for len(kept) > 1 && need() > s.width-1 {
-		worst := 0
-		for k, i := range kept {
-			if s.cols[i].drop > s.cols[kept[worst]].drop {
-				worst = k
-			}
-		}
-		if s.cols[kept[worst]].drop == 0 {
-			break
-		}
-		kept = slices.Delete(kept, worst, worst+1)
-	}
-	return kept
-}
-
-// want is the width column i needs for its title and the loaded rows.
-func (s *callsScreen) want(i int) int {
-	if i < len(s.wants) {
-		return s.wants[i]
-	}
-	return lipgloss.Width(s.cols[i].title)
-}
-
-// measure records how wide each column's content is; called when rows
-// arrive, not on every frame.
-func (s *callsScreen) measure(calls []*ecoutev1.Call) {
-	if len(s.wants) != len(s.cols) {
-		s.wants = make([]int, len(s.cols))
-		for i, c := range s.cols {
-			s.wants[i] = lipgloss.Width(c.title)
-		}
-	}
-	for _, call := range calls {
-		for i, c := range s.cols {
-			s.wants[i] = max(s.wants[i], lipgloss.Width(c.cell(call, s.c.loc())))
-		}
-	}
-}
-
-func (s *callsScreen) renderRow(cells []string, ws []int, cols []column) string {
-	var b strings.Builder
-	first := true
-	for i, cell := range cells {
-		if ws[i] == 0 {
-			continue // dropped
-		}
-		if !first {
-			b.WriteString("  ")
-		}
-		first = false
-		cell = ansi.Truncate(cell, ws[i], "…")
-		pad := strings.Repeat(" ", max(0, ws[i]-lipgloss.Width(cell)))
-		if cols[i].right {
-			b.WriteString(pad + cell)
-		} else {
-			b.WriteString(cell + pad)
-		}
-	}
-	return b.String()
-}
-
 func (s *callsScreen) View() string {
 	st := s.c.Styles
 	if !s.c.May(methodListCalls) {
@@ -554,38 +398,8 @@ func (s *callsScreen) View() string {
 	if len(s.cols) == 0 {
 		return st.Subtle.Render(callsNoColumns)
 	}
-	ws := s.widths()
-	titles := make([]string, len(s.cols))
-	for i, c := range s.cols {
-		titles[i] = c.title
-	}
-	lineWidth := lipgloss.Width(s.renderRow(titles, ws, s.cols))
 	lines := s.filterLines()
-	lines = append(lines, st.TableHeader.Width(lineWidth).Render(s.renderRow(titles, ws, s.cols)))
-
-	n := s.bodyRows()
-	end := min(len(s.rows), s.offset+n)
-	for r := s.offset; r < end; r++ {
-		call := s.rows[r]
-		cells := make([]string, len(s.cols))
-		for i, c := range s.cols {
-			cells[i] = c.cell(call, s.c.loc())
-		}
-		line := s.renderRow(cells, ws, s.cols)
-		if r == s.cursor {
-			lines = append(lines, st.TableSelected.Width(lineWidth).Render(line))
-		} else {
-			lines = append(lines, st.TableCell.Render(line))
-		}
-	}
-	if len(s.rows) == 0 && !s.loading && s.err == "" {
-		lines = append(lines, st.Subtle.Render(callsEmpty))
-	}
-	for len(lines) < n+s.topLines()+1 { // the header element holds its rule too
-		lines = append(lines, "")
-	}
-	lines = append(lines, s.footer())
-	return strings.Join(lines, "\n")
+	return strings.Join(append(lines, s.list.view(st, s.footer())), "\n")
 }
 
 // filterLines shows the applied filter and sort, or the open prompt.
@@ -617,21 +431,13 @@ func (s *callsScreen) filterLines() []string {
 }
 
 func (s *callsScreen) footer() string {
-	st := s.c.Styles
-	var parts []string
-	if len(s.rows) > 0 {
-		parts = append(parts, fmt.Sprintf(callsPosition, s.cursor+1, len(s.rows), s.total))
-	} else if s.done {
-		parts = append(parts, fmt.Sprintf(callsTotal, s.total))
+	switch {
+	case len(s.list.rows) > 0:
+		return fmt.Sprintf(callsPosition, s.list.cursor+1, len(s.list.rows), s.total)
+	case s.list.done:
+		return fmt.Sprintf(callsTotal, s.total)
 	}
-	if s.loading {
-		parts = append(parts, callsLoading)
-	}
-	out := st.Subtle.Render(strings.Join(parts, "  "))
-	if s.err != "" {
-		out += "  " + st.Error.Render(s.err)
-	}
-	return ansi.Truncate(out, s.width, "…")
+	return ""
 }
 
 func (s *callsScreen) Keys() []Group {

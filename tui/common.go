@@ -8,26 +8,21 @@ package tui
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/internal/clock"
 	"github.com/ecoute/ecoute/player"
 	"github.com/ecoute/ecoute/themes"
 )
 
-// Backend is what the console asks of the server. *client.Client is one;
-// tests use a fake.
-type Backend interface {
-	Login(ctx context.Context, login, password string) (*ecoutev1.LoginResponse, error)
-	Logout(ctx context.Context) error
-	ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error)
-	GetCall(ctx context.Context, callID string) (*ecoutev1.Call, error)
-	GetWaveform(ctx context.Context, callID string) (*ecoutev1.GetWaveformResponse, error)
-	AudioSize(ctx context.Context, callID string) (int64, error)
-	AudioSource(callID string, size int64) player.Source
-}
+// Backend is what the console asks of the server: the client's gateway
+// (*client.Client, or a fake in tests).
+type Backend = client.Gateway
 
 // Engine is the audio engine as the console uses it; *player.Engine is one.
 type Engine interface {
@@ -48,7 +43,7 @@ type Common struct {
 	Engine     Engine
 	ServerAddr string
 	Principal  *ecoutev1.Principal
-	Conn       connState
+	Conn       client.ConnEvent
 	// Loc is the time zone dates are shown in; nil means the local one.
 	Loc *time.Location
 	// Drafts keeps unconfirmed evaluations on disk; nil when the cache
@@ -56,8 +51,30 @@ type Common struct {
 	Drafts *DraftStore
 	// KeyOverrides rebinds keys from the config file.
 	KeyOverrides KeyOverrides
+	// Clock reads the time for countdowns; nil is the real one.
+	Clock clock.Clock
 
-	seq int
+	// tick makes timers; nil is tea.Tick (tests fire them at once).
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+
+	seq      int
+	reqs     requests
+	inflight atomic.Int64 // addressed requests not answered yet
+}
+
+// timer is tea.Tick, or the tests' instant one.
+func (c *Common) timer(d time.Duration, f func(time.Time) tea.Msg) tea.Cmd {
+	if c.tick == nil {
+		return tea.Tick(d, f)
+	}
+	return c.tick(d, f)
+}
+
+func (c *Common) now() time.Time {
+	if c.Clock == nil {
+		return clock.Real{}.Now()
+	}
+	return c.Clock.Now()
 }
 
 // NextSeq returns a number unique within the process run; requests and
@@ -106,17 +123,12 @@ func (c *Common) loc() *time.Location {
 	return c.Loc
 }
 
-type connState int
-
-const (
-	connUnknown  connState = iota
-	connOK                 // the last call was answered
-	connRetrying           // calls failed; retrying
-	connDown               // several retries failed; still retrying
-)
 
 // Screen is one page of the console.
 type Screen interface {
+	// ID is the screen's number, unique in the run: its requests'
+	// answers are addressed to it.
+	ID() int
 	Init() tea.Cmd
 	Update(msg tea.Msg) tea.Cmd
 	View() string
@@ -133,6 +145,10 @@ type typing interface{ Typing() bool }
 
 // closer is implemented by screens that hold resources (an audio track).
 type closer interface{ Close() tea.Cmd }
+
+// revealer is implemented by screens that refresh when the screen above
+// them closes.
+type revealer interface{ Revealed() tea.Cmd }
 
 // restyler is implemented by screens whose components cache styles.
 type restyler interface{ Restyle() }
@@ -163,9 +179,5 @@ const (
 	LevelWarn
 	LevelError
 )
-
-// rpcResult is implemented by messages that carry the outcome of a server
-// call; the App reads them to show the connection state.
-type rpcResult interface{ rpcErr() error }
 
 func cmdOf(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }

@@ -70,7 +70,11 @@ func TestKeyOverrides(t *testing.T) {
 	if err := (KeyOverrides{"calls.filter": {}}).Validate(); err == nil {
 		t.Error("an empty key list was accepted")
 	}
-	ov := KeyOverrides{"calls.filter": {"f"}, "player.toggle": {"p"}, "global.help": {"f1"}}
+	// A key another action of the screen answers to is refused.
+	if err := (KeyOverrides{"calls.filter": {"f"}}).Validate(); err == nil || !strings.Contains(err.Error(), "calls.pagedown") {
+		t.Errorf("filter on pagedown's f: %v", err)
+	}
+	ov := KeyOverrides{"calls.filter": {"F"}, "player.toggle": {"p"}, "global.help": {"f1"}}
 	if err := ov.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +91,16 @@ func TestKeyOverrides(t *testing.T) {
 	if s.filtering {
 		t.Error("/ still opens the filter after rebinding it to f")
 	}
-	a.Update(press("f"))
+	a.Update(press("F"))
 	if !s.filtering {
-		t.Fatal("f does not open the filter")
+		t.Fatal("F does not open the filter")
 	}
 	a.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
 	a.Update(tea.KeyPressMsg{Code: tea.KeyF1})
 	if !a.showAll {
 		t.Fatal("f1 does not open the help")
 	}
-	if out := ansi.Strip(a.render()); !strings.Contains(out, "f  ") || !strings.Contains(out, "f1") {
+	if out := ansi.Strip(a.render()); !strings.Contains(out, "F  ") || !strings.Contains(out, "f1") {
 		t.Errorf("the help does not show the new keys:\n%s", out)
 	}
 	// The player's binding, through the call screen.
@@ -138,9 +142,7 @@ func TestWaveformClickSeeks(t *testing.T) {
 	a.stack = []Screen{newCallsScreen(c)}
 	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	_, cmd := a.Update(OpenCallMsg{ID: "call-001"})
-	_, cmd = a.Update(cmd())
-	// The track's answer; its Cmd waits for player events, not run here.
-	a.Update(cmd())
+	driveApp(a, cmd)
 	cs := a.top().(*callScreen)
 	if cs.wave.empty() || cs.player.track == nil {
 		t.Fatal("no waveform or no track after opening")
@@ -158,7 +160,7 @@ func TestWaveformClickSeeks(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("a click on the waveform did nothing")
 	}
-	a.Update(cmd())
+	driveApp(a, cmd)
 	got := eng.opened[0].Position()
 	want := cs.wave.at(cs.wave.width / 2)
 	if got != want || got < time.Minute || got > 3*time.Minute {
@@ -204,19 +206,10 @@ func TestDraftOfferedAfterLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := NewApp(c.Ctx, b, &fakeEngine{}, c.Theme, "localhost:7443", "ana", "pw")
-	a.c.Drafts = d
+	a.c.Drafts, a.c.tick = d, instantTick
 	a.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	ls := a.top().(*loginScreen)
-	_, cmd := a.Update(ls.submit()())
-	_, cmd = a.Update(cmd())
-	for _, m := range cmd().(tea.BatchMsg) {
-		if m == nil {
-			continue
-		}
-		if st, ok := m().(StatusMsg); ok {
-			a.Update(st)
-		}
-	}
+	driveApp(a, ls.submit())
 	out := ansi.Strip(a.render())
 	if !strings.Contains(out, "call call-004") || strings.Contains(out, "call-009") {
 		t.Errorf("status bar after login:\n%s", out)
@@ -264,8 +257,7 @@ func TestCallFieldsTwoColumnsWhenShort(t *testing.T) {
 	a.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	_, cmd := a.Update(OpenCallMsg{ID: "call-001"})
 	cs := a.top().(*callScreen)
-	_, cmd = a.Update(cmd())
-	a.Update(cmd())
+	driveApp(a, cmd)
 	cs.call.Customer = &ecoutev1.Customer{Name: "Jeanne Petit", PhoneE164: "+33612345678", CustomerNumber: "C-1", Address: "1 rue X"}
 	cs.call.Direction = "inbound"
 	cs.call.RetainedUntil = cs.call.StartedAt
@@ -336,20 +328,20 @@ func TestHeaderClickSorts(t *testing.T) {
 	c := testCommon(t, b, allFields...)
 	s := newCallsScreen(c)
 	s.SetSize(100, 20)
-	s.Update(s.Init()())
-	ws := s.widths()
+	s.Update(answer(s.Init()))
+	ws := s.list.widths()
 	durX := ws[0] + 2 + 1 // inside the Duration title
 	header := s.topLines()
 	cmd := s.Update(tea.MouseClickMsg{X: durX, Y: header, Button: tea.MouseLeft})
 	if cmd == nil {
 		t.Fatal("a click on Duration did not sort")
 	}
-	s.Update(cmd())
-	if got := b.reqs[len(b.reqs)-1].GetOrderBy(); got != "duration desc" {
+	s.Update(answer(cmd))
+	if got := b.reqs[len(b.reqs)-1].OrderBy; got != "duration desc" {
 		t.Errorf("order_by %q after clicking Duration", got)
 	}
-	s.Update(s.Update(tea.MouseClickMsg{X: durX, Y: header, Button: tea.MouseLeft})())
-	if got := b.reqs[len(b.reqs)-1].GetOrderBy(); got != "duration" {
+	s.Update(answer(s.Update(tea.MouseClickMsg{X: durX, Y: header, Button: tea.MouseLeft})))
+	if got := b.reqs[len(b.reqs)-1].OrderBy; got != "duration" {
 		t.Errorf("order_by %q after clicking Duration again", got)
 	}
 	// The team column has no server-side order.

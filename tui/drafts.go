@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ecoute/ecoute/internal/clock"
@@ -40,9 +41,17 @@ type Draft struct {
 var ErrNoDraft = errors.New("no draft")
 
 // DraftStore keeps drafts as one JSON file each in a private directory.
+// It is written from tea.Cmds, which may run out of order: PutNewer and
+// DropUpTo take the number of the edit they stand for, and an older one
+// never overwrites a newer one.
 type DraftStore struct {
 	dir   string
 	clock clock.Clock
+
+	mu sync.Mutex
+	// gens orders the writes of each evaluation id: 2×edit for a save,
+	// 2×edit+1 for a drop, so a drop wins over the save of its own edit.
+	gens map[string]int
 }
 
 // DefaultDraftDir is $XDG_CACHE_HOME/ecoute/drafts (or the platform's
@@ -75,7 +84,39 @@ func OpenDrafts(dir string, clk clock.Clock) (*DraftStore, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("drafts: restrict %s: %w", dir, err)
 	}
-	return &DraftStore{dir: dir, clock: clk}, nil
+	return &DraftStore{dir: dir, clock: clk, gens: map[string]int{}}, nil
+}
+
+// PutNewer saves d as of edit gen, unless a newer edit was saved or
+// dropped already (then it does nothing).
+func (s *DraftStore) PutNewer(d Draft, gen int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.newer(d.EvaluationID, 2*gen) {
+		return nil
+	}
+	return s.Save(d)
+}
+
+// DropUpTo deletes the draft of id once the server confirmed edit gen,
+// unless a newer edit was saved since (that draft is still unsent).
+func (s *DraftStore) DropUpTo(id string, gen int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.newer(id, 2*gen+1) {
+		return nil
+	}
+	return s.Delete(id)
+}
+
+// newer records order for id unless an operation of a later order was
+// done already; mu is held.
+func (s *DraftStore) newer(id string, order int) bool {
+	if last, ok := s.gens[id]; ok && order < last {
+		return false
+	}
+	s.gens[id] = order
+	return true
 }
 
 // Dir is where the drafts are kept.

@@ -3,22 +3,20 @@ package tui
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 type evalListMsg struct {
-	screen int
-	list   []*ecoutev1.Evaluation
-	err    error
+	list []*ecoutev1.Evaluation
+	err  error
 }
 
-func (m evalListMsg) rpcErr() error { return m.err }
+// evalListPage is how many evaluations the list asks for.
+const evalListPage = 500
 
 // evalListScreen lists the evaluations the role may read, with their
 // status and the date they will be deleted (R4, R12). An agent sees
@@ -27,20 +25,30 @@ type evalListScreen struct {
 	c        *Common
 	id       int
 	keys     EvalListKeys
-	list     []*ecoutev1.Evaluation
-	cur, top int
+	moves    CallsKeys
+	list     *list[*ecoutev1.Evaluation]
 	disputes bool
-	loading  bool
-	err      string
-	width    int
-	height   int
 }
 
 func newEvalListScreen(c *Common) *evalListScreen {
-	s := &evalListScreen{c: c, id: c.NextSeq(), keys: newEvalListKeys(), loading: true}
+	s := &evalListScreen{c: c, id: c.NextSeq(), keys: newEvalListKeys(), moves: newCallsKeys()}
 	c.KeyOverrides.apply("evaluations", &s.keys)
+	c.KeyOverrides.apply("calls", &s.moves)
+	// The list's own up and down are the evaluation list's keys.
+	s.moves.Up, s.moves.Down = s.keys.Up, s.keys.Down
+	type ev = *ecoutev1.Evaluation
+	s.list = newList([]listColumn[ev]{
+		{title: evalColCall, width: 16, cell: func(e ev) string { return fmtTime(e.GetCallStartedAt(), c.loc()) }},
+		{title: evalColAgent, drop: 2, cell: ev.GetAgentName},
+		{title: evalColStatus, width: 12, cell: func(e ev) string { return statusText(e.GetStatus()) }},
+		{title: evalColTotal, width: 9, right: true, cell: func(e ev) string { return totalShort(e.GetScore()) }},
+		{title: evalColKept, width: 10, drop: 1, cell: func(e ev) string { return fmtDay(e.GetRetainedUntil(), c.loc()) }},
+		{title: evalColGrid, drop: 3, cell: ev.GetGridName},
+	}, evalListEmpty, 0)
 	return s
 }
+
+func (s *evalListScreen) ID() int { return s.id }
 
 func (s *evalListScreen) Title() string {
 	if s.disputes {
@@ -49,114 +57,67 @@ func (s *evalListScreen) Title() string {
 	return evalListTitle
 }
 
-func (s *evalListScreen) SetSize(w, h int) { s.width, s.height = w, h }
+func (s *evalListScreen) SetSize(w, h int) { s.list.setSize(w, h) }
 
 func (s *evalListScreen) Init() tea.Cmd {
-	id, ctx, disputes := s.id, s.c.Ctx, s.disputes
-	eb, ok := s.c.Backend.(EvalBackend)
-	s.loading = true
-	return s.c.rpc(func() tea.Msg {
-		if !ok {
-			return evalListMsg{screen: id, err: errNoEvaluations}
-		}
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
-		req := &ecoutev1.ListEvaluationsRequest{PageSize: 500}
-		if disputes {
-			req.Statuses = []ecoutev1.EvaluationStatus{ecoutev1.EvaluationStatus_EVALUATION_STATUS_DISPUTED}
-		}
-		r, err := eb.Evaluations().ListEvaluations(ctx, req)
-		return evalListMsg{screen: id, list: r.GetEvaluations(), err: err}
+	s.list.loading = true
+	q := client.EvaluationQuery{PageSize: evalListPage}
+	if s.disputes {
+		q.Statuses = []ecoutev1.EvaluationStatus{ecoutev1.EvaluationStatus_EVALUATION_STATUS_DISPUTED}
+	}
+	b := s.c.Backend
+	return s.c.request(s.id, "list", func(ctx context.Context) (tea.Msg, error) {
+		l, err := b.ListEvaluations(ctx, q)
+		return evalListMsg{list: l, err: err}, err
 	})
+}
+
+func (s *evalListScreen) open() tea.Cmd {
+	if e, ok := s.list.selected(); ok {
+		return cmdOf(OpenEvaluationMsg{CallID: e.GetCallId(), EvaluationID: e.GetEvaluationId()})
+	}
+	return nil
 }
 
 func (s *evalListScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case evalListMsg:
-		if msg.screen != s.id {
-			return nil
-		}
-		s.loading = false
 		if msg.err != nil {
-			s.err = explain(msg.err, s.c.ServerAddr)
-			if msg.err == errNoEvaluations {
-				s.err = evalUnsupported
-			}
+			s.list.failed(explain(msg.err, s.c.ServerAddr))
 			return nil
 		}
-		s.err, s.list = "", msg.list
-		s.cur = min(s.cur, max(0, len(s.list)-1))
+		s.list.setRows(msg.list)
 	case tea.KeyPressMsg:
+		if s.list.moveKey(msg, s.moves) {
+			return nil
+		}
 		k := s.keys
 		switch {
-		case on(msg, k.Up):
-			s.cur = max(0, s.cur-1)
-		case on(msg, k.Down):
-			s.cur = min(len(s.list)-1, s.cur+1)
 		case on(msg, k.Open):
-			if s.cur < len(s.list) {
-				e := s.list[s.cur]
-				return cmdOf(OpenEvaluationMsg{CallID: e.GetCallId(), EvaluationID: e.GetEvaluationId()})
-			}
+			return s.open()
 		case on(msg, k.Disputes):
-			s.disputes, s.cur, s.top = !s.disputes, 0, 0
+			s.disputes = !s.disputes
+			s.list.reset()
 			return s.Init()
 		case on(msg, k.Reload):
 			return s.Init()
 		}
+	case tea.MouseClickMsg:
+		if s.list.click(msg.Mouse()) == clickOpen {
+			return s.open()
+		}
+	case tea.MouseWheelMsg:
+		s.list.wheel(msg.Mouse())
 	}
 	return nil
 }
 
 func (s *evalListScreen) View() string {
-	st := s.c.Styles
-	pad := lipgloss.NewStyle().Padding(1, 1)
-	switch {
-	case s.err != "":
-		return pad.Render(st.Error.Render(s.err))
-	case s.loading && len(s.list) == 0:
-		return pad.Render(st.Subtle.Render(evalLoading))
-	case len(s.list) == 0:
-		return pad.Render(st.Subtle.Render(evalListEmpty))
+	foot := ""
+	if !s.list.loading || len(s.list.rows) > 0 {
+		foot = fmt.Sprintf(evalListCount, len(s.list.rows))
 	}
-	cols := []int{16, 22, 13, 10, 10}
-	cell := func(i int, v string) string {
-		// Truncate, never wrap: one evaluation, one line.
-		v = ansi.Truncate(v, cols[i], "…")
-		return v + strings.Repeat(" ", max(0, cols[i]-lipgloss.Width(v)))
-	}
-	row := func(vals ...string) string {
-		var b strings.Builder
-		for i, v := range vals {
-			if i < len(cols) {
-				b.WriteString(cell(i, v) + " ")
-			} else {
-				b.WriteString(v)
-			}
-		}
-		return b.String()
-	}
-	lines := []string{st.TableHeader.Render(row(evalColCall, evalColAgent, evalColStatus, evalColTotal, evalColKept, evalColGrid))}
-	avail := max(1, s.height-4)
-	if s.cur < s.top {
-		s.top = s.cur
-	}
-	if s.cur >= s.top+avail {
-		s.top = s.cur - avail + 1
-	}
-	for i := s.top; i < min(len(s.list), s.top+avail); i++ {
-		e := s.list[i]
-		kept := e.GetRetainedUntil().AsTime().In(s.c.loc()).Format("2006-01-02")
-		r := row(fmtTime(e.GetCallStartedAt(), s.c.loc()), e.GetAgentName(), statusText(e.GetStatus()),
-			totalShort(e.GetScore()), kept, e.GetGridName())
-		if i == s.cur {
-			lines = append(lines, st.TableSelected.Render(r))
-		} else {
-			lines = append(lines, st.TableCell.Render(r))
-		}
-	}
-	lines = append(lines, "", st.Muted.Render(fmt.Sprintf(evalListCount, len(s.list))))
-	return pad.Render(strings.Join(lines, "\n"))
+	return s.list.view(s.c.Styles, foot)
 }
 
 func (s *evalListScreen) Keys() []Group {
@@ -165,5 +126,6 @@ func (s *evalListScreen) Keys() []Group {
 	if !s.c.May(methodResolveDispute) {
 		d.disable(fmt.Sprintf(evalReadOnlyRole, s.c.role()))
 	}
-	return []Group{{Title: helpGroupEvalList, Keys: []Binding{k.Up, k.Down, k.Open, d, k.Reload}}}
+	m := s.moves
+	return []Group{{Title: helpGroupEvalList, Keys: []Binding{k.Up, k.Down, m.PageUp, m.PageDown, k.Open, d, k.Reload}}}
 }

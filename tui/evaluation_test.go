@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -9,45 +10,62 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
-// fakeEvals is the evaluation service as the screen sees it. Methods the
-// tests do not use panic through the nil embedded interface.
+// fakeEvals is the evaluation capability as the screen sees it; methods
+// the tests do not use answer ErrUnsupported.
 type fakeEvals struct {
-	ecoutev1.EvaluationServiceClient
 	mu      sync.Mutex
-	saves   []*ecoutev1.SaveEvaluationRequest
-	submits []*ecoutev1.SubmitEvaluationRequest
-	stale   int64 // next save fails ABORTED with this current version
+	saves   []client.EvaluationEdit
+	submits []submitCall
+	stale   int64 // next save fails as stale with this current version
 	hits    []*ecoutev1.CommentHit
 	version int64
 	// getStatus is the status GetEvaluation answers (default submitted).
 	getStatus ecoutev1.EvaluationStatus
-	resolves  []*ecoutev1.ResolveDisputeRequest
+	resolves  []client.Resolution
+	acks      []string
 }
 
-func (f *fakeEvals) ResolveDispute(_ context.Context, req *ecoutev1.ResolveDisputeRequest, _ ...grpc.CallOption) (*ecoutev1.ResolveDisputeResponse, error) {
+type submitCall struct {
+	id             string
+	version        int64
+	overrideReason string
+}
+
+func (f *fakeEvals) ResolveDispute(_ context.Context, r client.Resolution) (*ecoutev1.Evaluation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.resolves = append(f.resolves, req)
-	e := f.evaluation(req.Answers, req.Comment)
+	f.resolves = append(f.resolves, r)
+	e := f.evaluation(r.Answers, r.Comment)
 	e.Status = ecoutev1.EvaluationStatus_EVALUATION_STATUS_RESOLVED
-	return &ecoutev1.ResolveDisputeResponse{Evaluation: e}, nil
+	return e, nil
 }
 
+func (f *fakeEvals) AcknowledgeEvaluation(_ context.Context, id, comment string) (*ecoutev1.Evaluation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acks = append(f.acks, comment)
+	e := f.evaluation(nil, "")
+	e.Status = ecoutev1.EvaluationStatus_EVALUATION_STATUS_ACKNOWLEDGED
+	return e, nil
+}
+
+func (f *fakeEvals) DisputeEvaluation(context.Context, string, string) (*ecoutev1.Evaluation, error) {
+	e := f.evaluation(nil, "")
+	e.Status = ecoutev1.EvaluationStatus_EVALUATION_STATUS_DISPUTED
+	return e, nil
+}
+
+// evalTestBackend is the fake backend with an evaluation capability.
 type evalTestBackend struct {
 	*fakeBackend
-	svc *fakeEvals
+	*fakeEvals
 }
-
-func (b evalTestBackend) Evaluations() ecoutev1.EvaluationServiceClient { return b.svc }
 
 func testGrid() *ecoutev1.Grid {
 	return &ecoutev1.Grid{GridId: "g", Version: 1, Name: "Grille test", Sections: []*ecoutev1.GridSection{
@@ -66,34 +84,42 @@ func (f *fakeEvals) evaluation(answers []*ecoutev1.Answer, comment string) *ecou
 		Score:         &ecoutev1.Score{Total: 75, HasTotal: true, Answered: int32(len(answers)), Criteria: 2}}
 }
 
-func (f *fakeEvals) StartEvaluation(context.Context, *ecoutev1.StartEvaluationRequest, ...grpc.CallOption) (*ecoutev1.StartEvaluationResponse, error) {
+func (f *fakeEvals) StartEvaluation(context.Context, string) (client.EvaluationView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.version = 1
-	return &ecoutev1.StartEvaluationResponse{Evaluation: f.evaluation(nil, ""), Grid: testGrid()}, nil
+	return client.EvaluationView{Evaluation: f.evaluation(nil, ""), Grid: testGrid()}, nil
 }
 
-func (f *fakeEvals) SaveEvaluation(_ context.Context, req *ecoutev1.SaveEvaluationRequest, _ ...grpc.CallOption) (*ecoutev1.SaveEvaluationResponse, error) {
+func (f *fakeEvals) SaveEvaluation(_ context.Context, e client.EvaluationEdit) (*ecoutev1.Evaluation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.saves = append(f.saves, req)
+	f.saves = append(f.saves, e)
 	if f.stale > 0 {
 		v := f.stale
 		f.stale = 0
-		st, _ := status.New(codes.Aborted, "saved elsewhere").WithDetails(&errdetails.ErrorInfo{
-			Reason: "STALE_VERSION", Metadata: map[string]string{"current_version": "7"}})
 		f.version = v
-		return nil, st.Err()
+		return nil, fmt.Errorf("save evaluation: %w", &client.ErrStale{Current: v, Message: "saved elsewhere"})
 	}
 	f.version++
-	return &ecoutev1.SaveEvaluationResponse{Evaluation: f.evaluation(req.Answers, req.Comment)}, nil
+	return f.evaluation(e.Answers, e.Comment), nil
 }
 
-func (f *fakeEvals) ListEvaluations(context.Context, *ecoutev1.ListEvaluationsRequest, ...grpc.CallOption) (*ecoutev1.ListEvaluationsResponse, error) {
-	return &ecoutev1.ListEvaluationsResponse{Evaluations: []*ecoutev1.Evaluation{{EvaluationId: "ev1"}}}, nil
+func (f *fakeEvals) ListEvaluations(context.Context, client.EvaluationQuery) ([]*ecoutev1.Evaluation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.evaluation([]*ecoutev1.Answer{{CriterionId: "greet", Value: "yes"}}, "")
+	e.Status = ecoutev1.EvaluationStatus_EVALUATION_STATUS_SUBMITTED
+	e.GridName = "Grille test"
+	e.CallStartedAt = timestamppb.New(time.Date(2026, 11, 23, 9, 15, 0, 0, time.UTC))
+	// An evaluation whose retention date the server did not send shows
+	// none, never 1970-01-01.
+	old := f.evaluation(nil, "")
+	old.EvaluationId, old.RetainedUntil, old.GridName = "ev0", nil, "Grille test"
+	return []*ecoutev1.Evaluation{e, old}, nil
 }
 
-func (f *fakeEvals) GetEvaluation(context.Context, *ecoutev1.GetEvaluationRequest, ...grpc.CallOption) (*ecoutev1.GetEvaluationResponse, error) {
+func (f *fakeEvals) GetEvaluation(context.Context, string) (client.EvaluationView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := f.evaluation([]*ecoutev1.Answer{{CriterionId: "greet", Value: "yes"}}, "")
@@ -101,16 +127,16 @@ func (f *fakeEvals) GetEvaluation(context.Context, *ecoutev1.GetEvaluationReques
 	if f.getStatus != 0 {
 		e.Status = f.getStatus
 	}
-	return &ecoutev1.GetEvaluationResponse{Evaluation: e, Grid: testGrid()}, nil
+	return client.EvaluationView{Evaluation: e, Grid: testGrid()}, nil
 }
 
-func (f *fakeEvals) SubmitEvaluation(_ context.Context, req *ecoutev1.SubmitEvaluationRequest, _ ...grpc.CallOption) (*ecoutev1.SubmitEvaluationResponse, error) {
+func (f *fakeEvals) SubmitEvaluation(_ context.Context, id string, version int64, reason string) (*ecoutev1.Evaluation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.submits = append(f.submits, req)
+	f.submits = append(f.submits, submitCall{id: id, version: version, overrideReason: reason})
 	e := f.evaluation(nil, "")
 	e.Status = ecoutev1.EvaluationStatus_EVALUATION_STATUS_SUBMITTED
-	return &ecoutev1.SubmitEvaluationResponse{Evaluation: e}, nil
+	return e, nil
 }
 
 func openEvalScreen(t *testing.T, svc *fakeEvals, methods ...string) *evalScreen {
@@ -124,7 +150,7 @@ func openEvalScreenAs(t *testing.T, svc *fakeEvals, role string, methods ...stri
 	c.Principal.AllowedMethods, c.Principal.Role = methods, role
 	s := newEvalScreen(c, OpenEvaluationMsg{CallID: "call-001", Player: newPlayerWidget(c)})
 	s.SetSize(100, 40)
-	s.Update(s.Init()())
+	run(s, s.Init())
 	if s.ev == nil {
 		t.Fatalf("not loaded: %s", s.err)
 	}
@@ -132,20 +158,9 @@ func openEvalScreenAs(t *testing.T, svc *fakeEvals, role string, methods ...stri
 }
 
 // run executes cmd and feeds every message it yields back to the screen,
-// skipping timers (the autosave delay is driven by hand).
+// skipping the autosave timer (driven by hand).
 func run(s *evalScreen, cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	switch msg := cmd().(type) {
-	case tea.BatchMsg:
-		for _, c := range msg {
-			run(s, c)
-		}
-	case evalSaveTickMsg, nil:
-	default:
-		run(s, s.Update(msg))
-	}
+	drive(s.c, s, cmd, func(m tea.Msg) bool { _, tick := m.(evalSaveTickMsg); return tick })
 }
 
 var supervisorMethods = []string{methodStartEvaluation, methodSaveEvaluation, methodSubmitEvaluation, methodListEvaluations}
@@ -153,28 +168,53 @@ var supervisorMethods = []string{methodStartEvaluation, methodSaveEvaluation, me
 func TestEvalAnswersAutosaveAndHits(t *testing.T) {
 	svc := &fakeEvals{hits: []*ecoutev1.CommentHit{{Category: "health", Start: 11, End: 17, Text: "malade"}}}
 	s := openEvalScreen(t, svc, supervisorMethods...)
-	cmd := s.Update(press("1"))
-	if s.values["greet"] != "yes" || s.cur != 1 || cmd == nil || !s.dirty {
-		t.Fatalf("after 1: values %v cur %d dirty %v", s.values, s.cur, s.dirty)
+	first := s.Update(press("1"))
+	f := s.form
+	if f.Value("greet") != "yes" || f.Cursor() != 1 || first == nil || !f.Dirty() {
+		t.Fatalf("after 1: greet %q cur %d dirty %v", f.Value("greet"), f.Cursor(), f.Dirty())
 	}
-	s.Update(press("."))
-	if s.values["tone"] != "na" {
-		t.Fatalf("N/A not recorded: %v", s.values)
+	second := s.Update(press("."))
+	if f.Value("tone") != "na" {
+		t.Fatalf("N/A not recorded: %q", f.Value("tone"))
 	}
 	if !strings.Contains(ansi.Strip(s.View()), "saving…") {
 		t.Error("unsaved changes not shown")
 	}
-	// The autosave tick of the last change saves; an older one does not.
-	if c := s.Update(evalSaveTickMsg{screen: s.id, seq: s.saveSeq - 1}); c != nil {
+	// The autosave tick of the last change saves; an older one is
+	// superseded by the envelope.
+	autosaves := func(cmd tea.Cmd) []replyMsg {
+		var out []replyMsg
+		for _, m := range collect(cmd) {
+			if r, ok := m.(replyMsg); ok {
+				if _, tick := r.msg.(evalSaveTickMsg); tick {
+					out = append(out, r)
+				}
+			}
+		}
+		return out
+	}
+	older, newer := autosaves(first), autosaves(second)
+	if len(older) != 1 || len(newer) != 1 {
+		t.Fatalf("autosave timers: %d then %d", len(older), len(newer))
+	}
+	if c := deliverTo(s.c, s, older[0]); c != nil {
 		t.Error("a superseded autosave tick saved")
 	}
-	s.comment = "Le client malade a rappelé."
-	run(s, s.Update(evalSaveTickMsg{screen: s.id, seq: s.saveSeq}))
-	if len(svc.saves) != 1 || len(svc.saves[0].Answers) != 2 || svc.saves[0].ExpectedVersion != 1 {
+	s.Update(press("c")) // the overall comment: the cursor is past the last criterion
+	typeText(s, "Le client malade a rappelé.")
+	latest := autosaves(s.Update(press("enter")))
+	if len(latest) != 1 {
+		t.Fatalf("the comment set %d autosave timers", len(latest))
+	}
+	if c := deliverTo(s.c, s, newer[0]); c != nil {
+		t.Error("the tick of the answer saved although the comment came after it")
+	}
+	run(s, deliverTo(s.c, s, latest[0]))
+	if len(svc.saves) != 1 || len(svc.saves[0].Answers) != 2 || svc.saves[0].Version != 1 {
 		t.Fatalf("saves %v", svc.saves)
 	}
 	v := ansi.Strip(s.View())
-	if s.dirty || !strings.Contains(v, "✓ saved") {
+	if f.Dirty() || !strings.Contains(v, "✓ saved") {
 		t.Errorf("saved state not shown:\n%s", v)
 	}
 	if !strings.Contains(v, "“malade”: health") || !strings.Contains(v, "Total 75.0 %") {
@@ -186,14 +226,13 @@ func TestEvalStaleSaveRetriesOnCurrentVersion(t *testing.T) {
 	svc := &fakeEvals{stale: 7}
 	s := openEvalScreen(t, svc, supervisorMethods...)
 	s.Update(press("2"))
-	msg := s.save()()
-	cmd := s.Update(msg)
-	if s.ev.GetVersion() != 7 || !s.dirty || cmd == nil {
-		t.Fatalf("after a stale save: version %d dirty %v", s.ev.GetVersion(), s.dirty)
+	cmd := deliverTo(s.c, s, s.save()())
+	if s.ev.GetVersion() != 7 || !s.form.Dirty() || cmd == nil {
+		t.Fatalf("after a stale save: version %d dirty %v", s.ev.GetVersion(), s.form.Dirty())
 	}
 	run(s, s.save())
-	if n := len(svc.saves); n != 2 || svc.saves[1].ExpectedVersion != 7 || s.dirty {
-		t.Fatalf("retry: %d saves, last %v, dirty %v", n, svc.saves[n-1], s.dirty)
+	if n := len(svc.saves); n != 2 || svc.saves[1].Version != 7 || s.form.Dirty() {
+		t.Fatalf("retry: %d saves, last %v, dirty %v", n, svc.saves[n-1], s.form.Dirty())
 	}
 }
 
@@ -206,8 +245,8 @@ func TestEvalNotePinsPlaybackTime(t *testing.T) {
 	}
 	typeText(s, "bonne écoute")
 	run(s, s.Update(press("enter")))
-	if s.notes["greet"] != "[01:23] bonne écoute" || s.Typing() {
-		t.Errorf("comment %q", s.notes["greet"])
+	if s.form.Note("greet") != "[01:23] bonne écoute" || s.Typing() {
+		t.Errorf("comment %q", s.form.Note("greet"))
 	}
 }
 
@@ -225,7 +264,7 @@ func TestEvalSubmitConfirmsTotalAndAsksOverride(t *testing.T) {
 	}
 	typeText(s, "citation")
 	run(s, s.Update(press("enter")))
-	if len(svc.submits) != 1 || svc.submits[0].OverrideReason != "citation" {
+	if len(svc.submits) != 1 || svc.submits[0].overrideReason != "citation" {
 		t.Fatalf("submits %v", svc.submits)
 	}
 	if s.ev.GetStatus() != ecoutev1.EvaluationStatus_EVALUATION_STATUS_SUBMITTED || !s.readOnly {
@@ -236,8 +275,8 @@ func TestEvalSubmitConfirmsTotalAndAsksOverride(t *testing.T) {
 func TestEvalAgentCannotAnswer(t *testing.T) {
 	s := openEvalScreenAs(t, &fakeEvals{}, "agent", methodListEvaluations, methodAcknowledgeEval, methodDisputeEval)
 	cmd := s.Update(press("2"))
-	if s.values["greet"] != "yes" || cmd == nil {
-		t.Fatalf("agent changed an answer: %v", s.values)
+	if s.form.Value("greet") != "yes" || cmd == nil {
+		t.Fatalf("agent changed an answer: %q", s.form.Value("greet"))
 	}
 	if msg, ok := cmd().(StatusMsg); !ok || !strings.Contains(msg.Text, "agent") {
 		t.Errorf("no reason given: %v", msg)
@@ -252,7 +291,12 @@ func TestEvalDraftKeptUntilSavedOnClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.c.Drafts = d
-	s.Update(press("1"))
+	// The draft goes to disk in the change's Cmd, never in Update.
+	cmd := s.Update(press("1"))
+	if _, err := d.Load("ev1"); err == nil {
+		t.Fatal("the draft was written inside Update")
+	}
+	run(s, cmd)
 	if _, err := d.Load("ev1"); err != nil {
 		t.Fatalf("change not kept on disk: %v", err)
 	}
@@ -277,8 +321,8 @@ func TestEvalSupervisorRevisesDispute(t *testing.T) {
 		t.Fatal("a disputed evaluation is editable before R")
 	}
 	s.Update(press("R"))
-	if cmd := s.Update(press("2")); cmd != nil || s.values["greet"] != "no" {
-		t.Fatalf("revision answer: %v (a revision is never autosaved: cmd %v)", s.values, cmd)
+	if cmd := s.Update(press("2")); cmd != nil || s.form.Value("greet") != "no" {
+		t.Fatalf("revision answer: %q (a revision is never autosaved: cmd %v)", s.form.Value("greet"), cmd)
 	}
 	s.Update(press("s"))
 	if s.editing != editRevise {
@@ -290,10 +334,49 @@ func TestEvalSupervisorRevisesDispute(t *testing.T) {
 		t.Fatalf("saves %d, resolves %v", len(svc.saves), svc.resolves)
 	}
 	r := svc.resolves[0]
-	if r.Resolution != ecoutev1.Resolution_RESOLUTION_REVISED || r.Reason != "entendu à 00:35" || r.Answers[0].Value != "no" {
+	if !r.Revised || r.Reason != "entendu à 00:35" || r.Answers[0].Value != "no" {
 		t.Errorf("resolve request %v", r)
 	}
 	if s.revising || s.ev.GetStatus() != ecoutev1.EvaluationStatus_EVALUATION_STATUS_RESOLVED {
 		t.Errorf("after revision: revising %v status %v", s.revising, s.ev.GetStatus())
+	}
+}
+
+// TestEvalReboundAnswerKeys: with evaluation.answer rebound in the config
+// file, the new keys answer (by their position among the binding's keys),
+// the old ones do not, and the grid shows the new keys beside the options.
+func TestEvalReboundAnswerKeys(t *testing.T) {
+	svc := &fakeEvals{}
+	c := testCommon(t, evalTestBackend{&fakeBackend{n: 3}, svc})
+	c.Principal.AllowedMethods = supervisorMethods
+	// A key another action of the screen uses is refused with both names.
+	if err := (KeyOverrides{"evaluation.answer": {"y", "r"}}).Validate(); err == nil ||
+		!strings.Contains(err.Error(), "evaluation.resolve") {
+		t.Fatalf("conflicting answer keys: %v", err)
+	}
+	c.KeyOverrides = KeyOverrides{"evaluation.answer": {"y", "x", "v", "b", "g"}}
+	if err := c.KeyOverrides.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := newEvalScreen(c, OpenEvaluationMsg{CallID: "call-001"})
+	s.SetSize(100, 40)
+	run(s, s.Init())
+	if s.form == nil {
+		t.Fatalf("not loaded: %s", s.err)
+	}
+	s.Update(press("1"))
+	if v := s.form.Value("greet"); v != "" {
+		t.Fatalf("the default key 1 still answers: %q", v)
+	}
+	if out := ansi.Strip(s.View()); !strings.Contains(out, "y yes") || !strings.Contains(out, "x no") {
+		t.Errorf("the options do not show the new keys:\n%s", out)
+	}
+	s.Update(press("x")) // second key: the second option, "no"
+	if v := s.form.Value("greet"); v != "no" {
+		t.Fatalf("x answered %q, want no", v)
+	}
+	s.Update(press("b")) // fourth key on the 1–5 scale: 4
+	if v := s.form.Value("tone"); v != "4" {
+		t.Fatalf("b answered %q, want 4", v)
 	}
 }

@@ -109,7 +109,7 @@ func TestCallsFilterPrompt(t *testing.T) {
 	c := testCommon(t, b, append([]string{"call.agent_id", "call.team_id"}, allFields...)...)
 	s := newCallsScreen(c)
 	s.SetSize(100, 20)
-	s.Update(s.Init()())
+	s.Update(answer(s.Init()))
 
 	s.Update(press("/"))
 	if !s.Typing() {
@@ -137,28 +137,28 @@ func TestCallsFilterPrompt(t *testing.T) {
 	if cmd == nil || s.filtering {
 		t.Fatalf("a valid filter did not reload: %q", s.filterErr)
 	}
-	s.Update(cmd())
+	s.Update(answer(cmd))
 	last := b.reqs[len(b.reqs)-1]
-	if !slices.Equal(last.GetFilter().GetAgentIds(), []string{"ag-3"}) || last.GetPageToken() != "" {
-		t.Errorf("request filter %v token %q", last.GetFilter(), last.GetPageToken())
+	if !slices.Equal(last.Filter.GetAgentIds(), []string{"ag-3"}) || last.PageToken != "" {
+		t.Errorf("request filter %v token %q", last.Filter, last.PageToken)
 	}
 	if !strings.Contains(ansi.Strip(s.View()), `filter agent:"Agent 3"`) {
 		t.Errorf("applied filter not shown:\n%s", ansi.Strip(s.View()))
 	}
 
-	s.Update(s.Update(press("s"))())
-	if got := b.reqs[len(b.reqs)-1].GetOrderBy(); got != "duration desc" {
+	s.Update(answer(s.Update(press("s"))))
+	if got := b.reqs[len(b.reqs)-1].OrderBy; got != "duration desc" {
 		t.Errorf("s: order_by %q, want duration desc", got)
 	}
 	cmd = s.Update(press("s"))
-	s.Update(cmd())
-	if got := b.reqs[len(b.reqs)-1].GetOrderBy(); got != "agent_name" {
+	s.Update(answer(cmd))
+	if got := b.reqs[len(b.reqs)-1].OrderBy; got != "agent_name" {
 		t.Errorf("s twice: order_by %q, want agent_name", got)
 	}
 	cmd = s.Update(press("S"))
-	s.Update(cmd())
-	if got := b.reqs[len(b.reqs)-1]; got.GetOrderBy() != "agent_name desc" || got.GetFilter() == nil {
-		t.Errorf("S: order_by %q filter %v; the filter must survive a sort", got.GetOrderBy(), got.GetFilter())
+	s.Update(answer(cmd))
+	if got := b.reqs[len(b.reqs)-1]; got.OrderBy != "agent_name desc" || got.Filter == nil {
+		t.Errorf("S: order_by %q filter %v; the filter must survive a sort", got.OrderBy, got.Filter)
 	}
 }
 
@@ -167,7 +167,7 @@ func TestCallsFilterPrompt(t *testing.T) {
 func TestColumnsDropByPriority(t *testing.T) {
 	c := testCommon(t, &fakeBackend{n: 3}, allFields...)
 	s := newCallsScreen(c)
-	s.Update(s.Init()())
+	s.Update(answer(s.Init()))
 	header := func(w int) string {
 		s.SetSize(w, 10)
 		return strings.Split(ansi.Strip(s.View()), "\n")[1]

@@ -1,23 +1,43 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ecoute/ecoute/client"
 )
 
 // dateLayout is year-month-day, 24-hour clock: never ambiguous (R14).
 const dateLayout = "2006-01-02 15:04"
 
+// dayLayout is a date alone, year first (R14).
+const dayLayout = "2006-01-02"
+
+// fmtTime writes a time year first; a time the server did not send (nil, or
+// the zero of the wire, 1970-01-01) is "" — never a date it did not mean.
 func fmtTime(ts *timestamppb.Timestamp, loc *time.Location) string {
-	if ts == nil {
+	if !sent(ts) {
 		return ""
 	}
 	return ts.AsTime().In(loc).Format(dateLayout)
+}
+
+// fmtDay writes the date alone, or "—" when the server sent none.
+func fmtDay(ts *timestamppb.Timestamp, loc *time.Location) string {
+	if !sent(ts) {
+		return "—"
+	}
+	return ts.AsTime().In(loc).Format(dayLayout)
+}
+
+// sent tells whether a timestamp holds a time: proto3 cannot tell an unset
+// message field from the epoch when a server fills one with zero.
+func sent(ts *timestamppb.Timestamp) bool {
+	return ts != nil && (ts.GetSeconds() != 0 || ts.GetNanos() != 0)
 }
 
 func fmtDurationPB(d *durationpb.Duration) string {
@@ -39,22 +59,22 @@ func fmtClock(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// explain turns an error from the server into a sentence for the user.
+// explain turns an error of the gateway into a sentence for the user.
 func explain(err error, addr string) string {
-	switch status.Code(err) {
-	case codes.Unavailable:
+	var forbidden *client.ErrForbidden
+	switch {
+	case errors.Is(err, client.ErrUnreachable):
 		return fmt.Sprintf(errUnreachable, addr)
-	case codes.DeadlineExceeded:
+	case errors.Is(err, client.ErrTimeout):
 		return errTimeout
-	case codes.Unauthenticated:
+	case errors.Is(err, client.ErrSessionEnded):
 		return errSessionExpired
-	case codes.PermissionDenied:
-		return fmt.Sprintf(errPermission, status.Convert(err).Message())
-	case codes.NotFound:
+	case errors.As(err, &forbidden):
+		return fmt.Sprintf(errPermission, forbidden.Message)
+	case errors.Is(err, client.ErrNotFound):
 		return errNotFound
+	case errors.Is(err, client.ErrUnsupported):
+		return errUnsupported
 	}
-	if s, ok := status.FromError(err); ok && s.Code() != codes.Unknown {
-		return s.Message()
-	}
-	return err.Error()
+	return client.ServerMessage(err)
 }

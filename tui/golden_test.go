@@ -39,6 +39,9 @@ type goldenScreen struct {
 	// want are texts the screen must show, whatever the golden says, so
 	// a wrong golden accepted with -update still fails.
 	want []string
+	// absent are texts the settled screen must not show (a loading
+	// placeholder, a date the server did not send).
+	absent []string
 }
 
 func keyMsg(s string) tea.KeyPressMsg { return press(s) }
@@ -63,16 +66,16 @@ var goldenScreens = []goldenScreen{
 	{name: "call", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
-	}, want: []string{"0:00 / 4:05", lblAgent, "Agent 1", "┃"}},
+	}, want: []string{"0:00 / 4:05", lblAgent, "Agent 1", "┃", lblRetainedUntil}, absent: []string{callLoading}},
 	{name: "evaluation", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
 		wait("0:00 / 4:05")
 		tm.Send(keyMsg("e"))
-	}, want: []string{"Greeting", "Tone"}},
+	}, want: []string{"Greeting", "Tone", "Kept until 2027-11-23"}, absent: []string{evalLoading}},
 	{name: "evaluations", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("v"))
-	}, want: []string{evalListTitle}},
+	}, want: []string{evalListTitle, "2026-11-23 09:15", "2027-11-23", "2 evaluation(s)"}, absent: []string{"1970", listLoading}},
 	{name: "play", local: true, wait: "0:00 / 4:05", want: []string{"01-facture.mp3", "local file"}},
 	{name: "password", login: true, mustChange: true, wait: passwordTitle, want: []string{passwordTitle, "ana (supervisor)"}},
 	{name: "accounts", login: true, role: "admin", methods: []string{methodListUsers}, accounts: true, wait: "accounts",
@@ -102,6 +105,11 @@ func TestGolden(t *testing.T) {
 					for _, w := range sc.want {
 						if !strings.Contains(plain, w) {
 							t.Errorf("screen lacks %q:\n%s", w, plain)
+						}
+					}
+					for _, a := range sc.absent {
+						if strings.Contains(plain, a) {
+							t.Errorf("settled screen shows %q:\n%s", a, plain)
 						}
 					}
 					if lines := strings.Split(plain, "\n"); len(lines) != size[1] {
@@ -162,10 +170,12 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
 	if sc.steps != nil {
 		sc.steps(tm, func(text string) { p.waitFor(t, tm, text) })
 	}
-	// Let asynchronous answers (the call, its track) arrive.
+	// Let asynchronous answers (the call, its track) arrive, and every
+	// request be answered: the picture is of a settled screen.
 	for _, w := range sc.want {
 		p.waitFor(t, tm, w)
 	}
+	p.waitSettled(t, tm)
 	// Quit travels the same queue as the keys, so they are handled first.
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
@@ -179,14 +189,50 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
 // screen need not appear whole in it.
 type probe struct {
 	*App
-	shown atomic.Value // string
+	shown   atomic.Value // string
+	updates atomic.Int64
 }
 
 func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := p.App.Update(msg)
 	p.shown.Store(ansi.Strip(p.App.render()))
+	p.updates.Add(1)
 	return p, cmd
 }
+
+// waitSettled waits until no request is in flight and the program has
+// handled a message since (so the screen shown is the one after the last
+// answer).
+func (p *probe) waitSettled(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if p.App.InFlight() == 0 {
+			// The last answer's Update may still be running: a message
+			// sent now is handled after it.
+			before := p.updates.Load()
+			tm.Send(settleMsg{})
+			for p.updates.Load() == before {
+				if time.Now().After(deadline) {
+					t.Fatal("the program stopped handling messages")
+				}
+				_, _ = io.Copy(io.Discard, tm.Output())
+				time.Sleep(time.Millisecond)
+			}
+			if p.App.InFlight() == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests still in flight after 10 s", p.App.InFlight())
+		}
+		_, _ = io.Copy(io.Discard, tm.Output())
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// settleMsg is a no-op message the settled wait sends through the queue.
+type settleMsg struct{}
 
 func (p *probe) waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 	t.Helper()

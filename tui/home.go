@@ -19,11 +19,9 @@ func homeScreen(c *Common) Screen {
 	case accountsHome(c):
 		return newAccountsScreen(c)
 	case c.May(methodListEvaluations):
-		if _, ok := c.Backend.(EvalBackend); ok {
-			return newEvalListScreen(c)
-		}
+		return newEvalListScreen(c)
 	}
-	return &roleHomeScreen{c: c}
+	return &roleHomeScreen{c: c, id: c.NextSeq()}
 }
 
 // roleHomeScreen is the first screen of a role that has no console screen
@@ -31,9 +29,11 @@ func homeScreen(c *Common) Screen {
 // show yet).
 type roleHomeScreen struct {
 	c     *Common
+	id    int
 	width int
 }
 
+func (s *roleHomeScreen) ID() int                { return s.id }
 func (s *roleHomeScreen) Init() tea.Cmd          { return nil }
 func (s *roleHomeScreen) Update(tea.Msg) tea.Cmd { return nil }
 func (s *roleHomeScreen) SetSize(w, _ int)       { s.width = w }

@@ -89,6 +89,43 @@ func (o KeyOverrides) Validate() error {
 			return fmt.Errorf("keys: %s: give at least one key, e.g. [\"x\"]", n)
 		}
 	}
+	return o.conflicts()
+}
+
+// conflicts refuses an override whose key another action of the same
+// screen already answers to: one of the two would silently never fire.
+func (o KeyOverrides) conflicts() error {
+	maps := keyMaps()
+	prefixes := make([]string, 0, len(maps))
+	for p := range maps {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes)
+	for _, prefix := range prefixes {
+		km := maps[prefix]
+		ptr := reflect.New(reflect.TypeOf(km))
+		ptr.Elem().Set(reflect.ValueOf(km))
+		o.apply(prefix, ptr.Interface())
+		v := ptr.Elem()
+		for i := range v.NumField() {
+			name := prefix + "." + actionName(v.Type().Field(i).Name)
+			if _, overridden := o[name]; !overridden || v.Field(i).Type() != reflect.TypeFor[Binding]() {
+				continue
+			}
+			mine := v.Field(i).Interface().(Binding).Keys()
+			for j := range v.NumField() {
+				if j == i || v.Field(j).Type() != reflect.TypeFor[Binding]() {
+					continue
+				}
+				for _, k := range v.Field(j).Interface().(Binding).Keys() {
+					if slices.Contains(mine, k) {
+						return fmt.Errorf("keys: %s and %s.%s both use %q: rebind one of them",
+							name, prefix, actionName(v.Type().Field(j).Name), k)
+					}
+				}
+			}
+		}
+	}
 	return nil
 }
 

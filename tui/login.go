@@ -2,36 +2,30 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
-const rpcTimeout = 15 * time.Second
-
-// loginResultMsg answers the login request numbered seq.
+// loginResultMsg answers the login request.
 type loginResultMsg struct {
-	seq  int
 	resp *ecoutev1.LoginResponse
 	err  error
 }
 
-func (m loginResultMsg) rpcErr() error { return m.err }
-
 type loginScreen struct {
 	c      *Common
+	id     int
 	keys   LoginKeys
 	inputs [2]textinput.Model // login, password
 	focus  int
 	busy   bool
-	seq    int // the request being waited for
 	err    string
 	notice string // e.g. a new server's CA was pinned
 	width  int
@@ -40,7 +34,7 @@ type loginScreen struct {
 }
 
 func newLoginScreen(c *Common, login, password string) *loginScreen {
-	s := &loginScreen{c: c, keys: newLoginKeys()}
+	s := &loginScreen{c: c, id: c.NextSeq(), keys: newLoginKeys()}
 	c.KeyOverrides.apply("login", &s.keys)
 	for i := range s.inputs {
 		ti := textinput.New()
@@ -59,6 +53,7 @@ func newLoginScreen(c *Common, login, password string) *loginScreen {
 	return s
 }
 
+func (s *loginScreen) ID() int       { return s.id }
 func (s *loginScreen) Title() string { return loginTitle }
 
 func (s *loginScreen) Typing() bool { return true }
@@ -113,22 +108,16 @@ func (s *loginScreen) submit() tea.Cmd {
 		return s.setFocus(1)
 	}
 	s.busy, s.err = true, ""
-	s.seq = s.c.NextSeq()
-	seq, b, ctx := s.seq, s.c.Backend, s.c.Ctx
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
+	b := s.c.Backend
+	return s.c.request(s.id, "login", func(ctx context.Context) (tea.Msg, error) {
 		resp, err := b.Login(ctx, login, password)
-		return loginResultMsg{seq: seq, resp: resp, err: err}
-	}
+		return loginResultMsg{resp: resp, err: err}, err
+	})
 }
 
 func (s *loginScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case loginResultMsg:
-		if msg.seq != s.seq {
-			return nil
-		}
 		s.busy = false
 		if msg.err != nil {
 			s.err = s.explainLogin(msg.err)
@@ -157,12 +146,15 @@ func (s *loginScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *loginScreen) explainLogin(err error) string {
-	switch status.Code(err) {
-	case codes.Unauthenticated:
+	var bad *client.ErrBadCredentials
+	var forbidden *client.ErrForbidden
+	var refused *client.ErrRefused
+	switch {
+	case errors.As(err, &bad):
 		return loginErrWrong
-	case codes.PermissionDenied, codes.FailedPrecondition:
+	case errors.As(err, &forbidden), errors.As(err, &refused):
 		// Locked or expired accounts: the server's sentence says which.
-		return serverMessage(err)
+		return client.ServerMessage(err)
 	}
 	return explain(err, s.c.ServerAddr)
 }

@@ -4,67 +4,45 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 // Identity pieces of the console: the change-password screen the server
 // requires after a one-time or expired password, and the recording-period
-// line an agent sees (R6). They need two calls the Backend interface does
-// not list; a backend without them (the tests' fakes) simply has neither.
-
-// passwordChanger is a backend that can change the password.
-type passwordChanger interface {
-	ChangePassword(ctx context.Context, oldPassword, newPassword string) (*ecoutev1.ChangePasswordResponse, error)
-}
-
-// periodTeller is a backend that can tell the recording periods.
-type periodTeller interface {
-	MyRecordingPeriods(ctx context.Context) (*ecoutev1.MyRecordingPeriodsResponse, error)
-}
+// line an agent sees (R6).
 
 const methodMyRecordingPeriods = "/ecoute.v1.RecordingPeriodService/MyRecordingPeriods"
 
 type passwordChangedMsg struct {
-	seq  int
 	resp *ecoutev1.ChangePasswordResponse
 	err  error
-}
-
-func (m passwordChangedMsg) rpcErr() error {
-	// A refusal is the user's to fix, not a connection problem.
-	if status.Code(m.err) == codes.InvalidArgument {
-		return nil
-	}
-	return m.err
 }
 
 // passwordScreen asks for the current password and a new one twice.
 type passwordScreen struct {
 	c      *Common
+	id     int
 	login  *ecoutev1.LoginResponse // what to continue with once changed
 	keys   LoginKeys
 	inputs [3]textinput.Model // current, new, confirm
 	focus  int
 	busy   bool
-	seq    int
 	err    string
 	width  int
 	height int
 }
 
 func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen {
-	s := &passwordScreen{c: c, login: login, keys: newLoginKeys()}
+	s := &passwordScreen{c: c, id: c.NextSeq(), login: login, keys: newLoginKeys()}
 	c.KeyOverrides.apply("login", &s.keys)
 	s.keys.Submit.SetHelp("enter", keyChangePassword)
 	for i := range s.inputs {
@@ -79,6 +57,7 @@ func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen
 	return s
 }
 
+func (s *passwordScreen) ID() int       { return s.id }
 func (s *passwordScreen) Title() string { return passwordTitle }
 func (s *passwordScreen) Typing() bool  { return true }
 
@@ -116,32 +95,27 @@ func (s *passwordScreen) submit() tea.Cmd {
 		s.inputs[2].SetValue("")
 		return s.setFocus(2)
 	}
-	pc, ok := s.c.Backend.(passwordChanger)
-	if !ok {
-		s.err = passwordErrUnsupported
-		return nil
-	}
 	s.busy, s.err = true, ""
-	s.seq = s.c.NextSeq()
-	seq, ctx := s.seq, s.c.Ctx
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
-		resp, err := pc.ChangePassword(ctx, cur, next)
-		return passwordChangedMsg{seq: seq, resp: resp, err: err}
-	}
+	b := s.c.Backend
+	return s.c.request(s.id, "change", func(ctx context.Context) (tea.Msg, error) {
+		resp, err := b.ChangePassword(ctx, cur, next)
+		var invalid *client.ErrInvalid
+		if errors.As(err, &invalid) {
+			// A refusal is the user's to fix, not a connection problem.
+			return passwordChangedMsg{err: err}, nil
+		}
+		return passwordChangedMsg{resp: resp, err: err}, err
+	})
 }
 
 func (s *passwordScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case passwordChangedMsg:
-		if msg.seq != s.seq {
-			return nil
-		}
 		s.busy = false
 		if msg.err != nil {
-			s.err = explainPasswordRefusal(msg.err, s.c.ServerAddr)
-			if strings.HasPrefix(s.err, passwordErrOld) {
+			var oldBad bool
+			s.err, oldBad = explainPasswordRefusal(msg.err, s.c.ServerAddr)
+			if oldBad {
 				return s.setFocus(0)
 			}
 			s.inputs[1].SetValue("")
@@ -174,27 +148,29 @@ func (s *passwordScreen) Update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// explainPasswordRefusal turns the server's "new_password: too short: …"
-// into a sentence for the screen.
-func explainPasswordRefusal(err error, addr string) string {
-	if status.Code(err) != codes.InvalidArgument {
-		return explain(err, addr)
+// explainPasswordRefusal turns a refused change into a sentence for the
+// screen, from the field the server named; oldBad says the current
+// password was the one refused.
+func explainPasswordRefusal(err error, addr string) (text string, oldBad bool) {
+	var invalid *client.ErrInvalid
+	if !errors.As(err, &invalid) {
+		return explain(err, addr), false
 	}
-	m := serverMessage(err)
-	if strings.HasPrefix(m, "old_password:") {
-		return passwordErrOld
+	if invalid.Field == "old_password" {
+		return passwordErrOld, true
 	}
-	return fmt.Sprintf(passwordRefused, strings.TrimPrefix(m, "new_password: "))
+	return fmt.Sprintf(passwordRefused, fieldDescription(invalid, "new_password")), false
 }
 
-// serverMessage is the server's own sentence in a gRPC error the client
-// wrapped with context ("login: rpc error: code = … desc = …").
-func serverMessage(err error) string {
-	var se interface{ GRPCStatus() *status.Status }
-	if errors.As(err, &se) {
-		return se.GRPCStatus().Message()
+// fieldDescription is what the server said is wrong with field, without
+// the field's name (servers that send no field violation prefix their
+// message with "field: ").
+func fieldDescription(e *client.ErrInvalid, field string) string {
+	d := e.Description()
+	if len(d) > len(field)+2 && d[:len(field)+2] == field+": " {
+		return d[len(field)+2:]
 	}
-	return status.Convert(err).Message()
+	return d
 }
 
 func (s *passwordScreen) View() string {
@@ -237,22 +213,17 @@ type periodsMsg struct {
 	err  error
 }
 
-func (m periodsMsg) rpcErr() error { return m.err }
-
-// fetchPeriods asks for the recording periods when the role is told them
-// and the backend can tell; otherwise it does nothing.
+// fetchPeriods asks for the recording periods when the role is told them;
+// the answer is the App's.
 func fetchPeriods(c *Common) tea.Cmd {
-	pt, ok := c.Backend.(periodTeller)
-	if !ok || c.Principal == nil || !c.May(methodMyRecordingPeriods) {
+	if c.Principal == nil || !c.May(methodMyRecordingPeriods) {
 		return nil
 	}
-	ctx := c.Ctx
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		defer cancel()
-		resp, err := pt.MyRecordingPeriods(ctx)
-		return periodsMsg{resp: resp, err: err}
-	}
+	b := c.Backend
+	return c.request(appID, "periods", func(ctx context.Context) (tea.Msg, error) {
+		resp, err := b.MyRecordingPeriods(ctx)
+		return periodsMsg{resp: resp, err: err}, err
+	})
 }
 
 // periodsLine is the one line an agent reads under the title: when they

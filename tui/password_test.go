@@ -9,11 +9,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 )
 
 // pwBackend adds the identity calls to the call-list fake.
@@ -60,14 +59,17 @@ func TestPasswordScreenWhenRequired(t *testing.T) {
 	}
 
 	// Wrapped as the real client wraps it.
-	b.refuse = fmt.Errorf("change password: %w", status.Error(codes.InvalidArgument, "new_password: too short: 12 characters at least"))
+	// As the gateway types it.
+	b.refuse = fmt.Errorf("change password: %w", &client.ErrInvalid{Reason: "PASSWORD_REFUSED", Field: "new_password",
+		Message:    "new_password: too short: 12 characters at least",
+		Violations: []client.FieldViolation{{Field: "new_password", Description: "too short: 12 characters at least"}}})
 	typeText(s, "court")
 	s.inputs[1].SetValue("court")
 	cmd := s.Update(press("enter"))
 	if cmd == nil {
 		t.Fatal("enter did not submit")
 	}
-	s.Update(cmd())
+	s.Update(answer(cmd))
 	out := ansi.Strip(s.View())
 	if !strings.Contains(out, "New password refused: too short: 12 characters at least.") {
 		t.Errorf("refusal reason not shown:\n%s", out)
@@ -79,7 +81,7 @@ func TestPasswordScreenWhenRequired(t *testing.T) {
 	b.refuse = nil
 	s.inputs[1].SetValue("une phrase bien longue")
 	s.inputs[2].SetValue("une phrase bien longue")
-	msgs := collect(s.Update(s.Update(press("enter"))()))
+	msgs := collect(s.Update(answer(s.Update(press("enter")))))
 	var next *ecoutev1.LoginResponse
 	for _, m := range msgs {
 		if l, ok := m.(loggedInMsg); ok {
@@ -95,17 +97,6 @@ func TestPasswordScreenWhenRequired(t *testing.T) {
 	a.Update(loggedInMsg{resp: next})
 	if _, ok := a.top().(*callsScreen); !ok {
 		t.Errorf("after the change the console shows %T, want the call list", a.top())
-	}
-}
-
-func TestNoPasswordScreenWithoutChanger(t *testing.T) {
-	b := &fakeBackend{n: 3}
-	c := testCommon(t, b)
-	a := newApp(context.Background(), b, c.Engine, c.Theme, "x")
-	a.Update(loggedInMsg{resp: &ecoutev1.LoginResponse{PasswordChangeRequired: true,
-		Principal: &ecoutev1.Principal{Login: "lea", Role: "trainer"}}})
-	if _, ok := a.top().(*callsScreen); !ok {
-		t.Errorf("top %T", a.top())
 	}
 }
 
@@ -126,9 +117,7 @@ func TestAgentSeesRecordingPeriods(t *testing.T) {
 		Principal: &ecoutev1.Principal{Login: "camille", Role: "agent", AgentId: "agent-01",
 			AllowedMethods: []string{methodMyRecordingPeriods, "/ecoute.v1.CallService/ListCalls"}}}})
 	for _, m := range collect(cmd) {
-		if pm, ok := m.(periodsMsg); ok {
-			a.Update(pm)
-		}
+		a.Update(m)
 	}
 	want := "You may be recorded (Énergie): now 1 Nov 2026 → 23 Nov 2026 · next 30 Nov 2026 → 14 Dec 2026 12:30"
 	if out := ansi.Strip(a.render()); !strings.Contains(out, want) {
@@ -139,8 +128,10 @@ func TestAgentSeesRecordingPeriods(t *testing.T) {
 		Principal: &ecoutev1.Principal{Login: "claire", Role: "supervisor", TeamIds: []string{"team-energie"},
 			AllowedMethods: []string{methodMyRecordingPeriods}}}})
 	for _, m := range collect(cmd) {
-		if _, ok := m.(periodsMsg); ok {
-			t.Error("periods fetched for a supervisor")
+		if r, ok := m.(replyMsg); ok {
+			if _, ok := r.msg.(periodsMsg); ok {
+				t.Error("periods fetched for a supervisor")
+			}
 		}
 	}
 	if out := ansi.Strip(a.render()); strings.Contains(out, "You may be recorded") {
@@ -148,20 +139,13 @@ func TestAgentSeesRecordingPeriods(t *testing.T) {
 	}
 }
 
-// collect runs cmd and the batches it returns, and gathers the messages.
-// A command still running after a second (a timer) is left out.
+// collect runs cmd and the batches it returns, and gathers the messages
+// (the tests' timers fire at once; see instantTick).
 func collect(cmd tea.Cmd) []tea.Msg {
 	if cmd == nil {
 		return nil
 	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(time.Second):
-		return nil
-	}
+	msg := cmd()
 	if batch, ok := msg.(tea.BatchMsg); ok {
 		var out []tea.Msg
 		for _, c := range batch {
@@ -175,7 +159,7 @@ func collect(cmd tea.Cmd) []tea.Msg {
 // A locked account's refusal reaches the login screen in the server's words.
 func TestLockedLoginSaysWhy(t *testing.T) {
 	b := &fakeBackend{loginErr: fmt.Errorf("login: %w",
-		status.Error(codes.PermissionDenied, "account locked after 5 failed logins, until 12:15 UTC"))}
+		&client.ErrForbidden{Reason: "ACCOUNT_LOCKED", Message: "account locked after 5 failed logins, until 12:15 UTC"})}
 	c := testCommon(t, b)
 	c.Principal = nil
 	s := newLoginScreen(c, "", "")
@@ -184,7 +168,7 @@ func TestLockedLoginSaysWhy(t *testing.T) {
 	typeText(s, "lea")
 	s.Update(press("tab"))
 	typeText(s, "essai")
-	s.Update(s.Update(press("enter"))())
+	s.Update(answer(s.Update(press("enter"))))
 	out := ansi.Strip(s.View())
 	if !strings.Contains(out, "account locked after 5 failed logins, until 12:15 UTC") || strings.Contains(out, "rpc error") {
 		t.Errorf("lock not explained:\n%s", out)

@@ -192,7 +192,7 @@ func (w *playerWidget) waitEvent() tea.Cmd {
 
 func (w *playerWidget) tick() tea.Cmd {
 	tr, gen := w.track, w.gen
-	return tea.Tick(positionRefresh, func(time.Time) tea.Msg {
+	return w.c.timer(positionRefresh, func(time.Time) tea.Msg {
 		return playerTickMsg{gen: gen, pos: tr.Position(), playing: tr.Playing()}
 	})
 }

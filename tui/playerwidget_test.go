@@ -57,7 +57,7 @@ func runCtl(t *testing.T, w *playerWidget, key string) {
 		t.Fatalf("key %q not handled", key)
 	}
 	if cmd != nil {
-		w.Update(cmd())
+		w.Update(answer(cmd))
 	}
 }
 

@@ -7,76 +7,72 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/internal/clock"
 )
 
-func TestBackoff(t *testing.T) {
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
-	for i, w := range want {
-		if got := backoff(i + 1); got != w {
-			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w)
-		}
-	}
+// connBackend is the fake backend with a connection the test drives.
+type connBackend struct {
+	*fakeBackend
+	events chan client.ConnEvent
 }
 
-// TestConnectionLostRetries: the server goes away while the first page is
-// asked for. The console shows the banner and "reconnecting…", keeps the
-// request (the screen is still loading, no error), retries after the
-// backoff, and when the server is back the list fills in, same session.
-func TestConnectionLostRetries(t *testing.T) {
-	b := &fakeBackend{n: 5, down: true}
+func (b connBackend) ConnEvents() <-chan client.ConnEvent { return b.events }
+
+// TestConnectionBanner: while the gateway says requests wait for the
+// server, the console shows the banner with the countdown and the number
+// waiting, and the status bar says reconnecting, then unreachable; the
+// screen that asked stays loading, with no error. When the gateway says
+// the server answered, the banner goes and the layout gets its line back.
+func TestConnectionBanner(t *testing.T) {
+	b := connBackend{fakeBackend: &fakeBackend{n: 5}, events: make(chan client.ConnEvent, 1)}
 	c := testCommon(t, b, allFields...)
+	clk := clock.NewFake(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC))
+	c.Clock = clk
 	a := &App{c: c}
 	a.stack = []Screen{newCallsScreen(c)}
 	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	s := a.top().(*callsScreen)
-	principal := c.Principal
+	s.Init() // the page request is in flight, waiting in the gateway
 
-	msg := s.Init()()
-	if _, ok := msg.(unavailableMsg); !ok {
-		t.Fatalf("an Unavailable reply reached the screen as %T", msg)
-	}
-	_, tick := a.Update(msg)
-	if tick == nil {
-		t.Fatal("no retry scheduled")
+	wait := a.waitConn()
+	b.events <- client.ConnEvent{State: client.ConnRetrying, Waiting: 1, NextRetry: clk.Now().Add(2 * time.Second), Failures: 2}
+	_, next := a.Update(wait())
+	if next == nil {
+		t.Fatal("the App stopped listening to the connection")
 	}
 	out := ansi.Strip(a.render())
-	for _, want := range []string{"connection lost — retrying in 1s", statusConnRetry} {
+	for _, want := range []string{"connection lost — retrying in 2s", "(1 request(s) waiting)", statusConnRetry} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
 	}
-	if s.err != "" || !s.loading {
-		t.Errorf("the screen was told of the failure (err %q, loading %v); it should just wait", s.err, s.loading)
+	if s.list.err != "" || !s.list.loading {
+		t.Errorf("the screen was told of the failure (err %q, loading %v); it should just wait", s.list.err, s.list.loading)
 	}
 	if lines := strings.Count(out, "\n") + 1; lines != 30 {
 		t.Errorf("with the banner the screen has %d lines, want 30", lines)
 	}
-
-	// Still down at the first retry: the wait doubles.
-	_, redo := a.Update(tick())
-	if redo == nil {
-		t.Fatal("the countdown did not reissue the request")
+	// A second later the countdown says 1s.
+	clk.Advance(time.Second)
+	if out := ansi.Strip(a.render()); !strings.Contains(out, "retrying in 1s") {
+		t.Errorf("countdown after 1 s:\n%s", out)
 	}
-	_, tick = a.Update(redo())
-	if a.retry.left != 2 || !strings.Contains(ansi.Strip(a.render()), "retrying in 2s") {
-		t.Errorf("second wait %ds, want 2", a.retry.left)
+	// Several failures: unreachable.
+	b.events <- client.ConnEvent{State: client.ConnDown, Waiting: 1, NextRetry: clk.Now().Add(8 * time.Second), Failures: 4}
+	a.Update(a.waitConn()())
+	if out := ansi.Strip(a.render()); !strings.Contains(out, statusConnDown) {
+		t.Errorf("after 4 failures:\n%s", out)
 	}
-	_, tick = a.Update(tick()) // tea.Tick's command fires once: keep the next one
-
-	// Back: the same request, same session, no login.
-	b.mu.Lock()
-	b.down = false
-	b.mu.Unlock()
-	_, redo = a.Update(tick())
-	if redo == nil {
-		t.Fatal("no retry after the second wait")
-	}
-	a.Update(redo())
-	if len(s.rows) != 5 || a.bannerShown() || c.Conn != connOK || c.Principal != principal {
-		t.Errorf("after reconnect: %d rows, banner %v, conn %v", len(s.rows), a.bannerShown(), c.Conn)
-	}
+	// Back: the banner goes.
+	b.events <- client.ConnEvent{State: client.ConnUp}
+	a.Update(a.waitConn()())
 	out = ansi.Strip(a.render())
-	if strings.Contains(out, "connection lost") || !strings.Contains(out, statusConnOK) {
+	if a.bannerShown() || strings.Contains(out, "connection lost") || !strings.Contains(out, statusConnOK) {
 		t.Errorf("after reconnect:\n%s", out)
+	}
+	if lines := strings.Count(out, "\n") + 1; lines != 30 {
+		t.Errorf("after the banner the screen has %d lines, want 30", lines)
 	}
 }

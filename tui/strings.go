@@ -23,12 +23,12 @@ const (
 	helpTitle          = "Keys"
 	helpGlobal         = "Everywhere"
 	helpClose          = "press ? or esc to close"
-	warnPasswordAged   = "Your password must be changed (ask an administrator until the console can do it)."
 	errUnreachable     = "Server %s unreachable. Is ecouted running? Check the address and the network."
 	errTimeout         = "The server did not answer in time."
 	errSessionExpired  = "Your session has ended; log in again."
 	errPermission      = "Not allowed: %s"
 	errNotFound        = "Not found (it may have been deleted by retention)."
+	errUnsupported     = "This server does not offer that."
 	warnNoDrafts       = "Drafts cannot be kept on disk (%v): an unsent evaluation would not survive a crash."
 	draftsWaiting      = "%d unsent evaluation draft(s) kept here: open the call, press e to resume"
 	draftsWaitingCalls = "%d unsent evaluation draft(s), call %s: open it, press e to resume"
@@ -112,7 +112,7 @@ const (
 	markNo          = "·"
 	callsPosition   = "call %d of %d loaded, %d in all"
 	callsTotal      = "%d calls"
-	callsLoading    = "loading…"
+	listLoading     = "loading…"
 	callsEmpty      = "No sampled call to show."
 	callsNoColumns  = "Your role may not see any column of the call list."
 	callsNotAllowed = "Your role (%s) has no access to the call list."
@@ -189,21 +189,20 @@ const (
 
 // Call screen panes and its notes pane (tui/callnotes.go).
 const (
-	paneTitlePlayer  = "Player"
-	paneTitleNotes   = "Notes"
-	paneNotesCount   = "Notes (%d)"
-	paneFocusMark    = "▸ "
-	keyNextPane      = "next pane"
-	keyPrevPane      = "previous pane"
-	keyNoteUp        = "previous note"
-	keyNoteDown      = "next note"
-	keySeekNote      = "play from the note"
-	helpGroupPanes   = "Panes and notes"
-	notesLoading     = "Loading the notes…"
-	notesEmpty       = "No time-stamped note on this call (press e, then n in a comment to pin one)."
-	notesNotAllowed  = "Your role (%s) may not read the evaluations, so no notes."
-	notesUnavailable = "This connection cannot reach the evaluation service: no notes."
-	notesErrFmt      = "Notes not loaded: %s"
+	paneTitlePlayer = "Player"
+	paneTitleNotes  = "Notes"
+	paneNotesCount  = "Notes (%d)"
+	paneFocusMark   = "▸ "
+	keyNextPane     = "next pane"
+	keyPrevPane     = "previous pane"
+	keyNoteUp       = "previous note"
+	keyNoteDown     = "next note"
+	keySeekNote     = "play from the note"
+	helpGroupPanes  = "Panes and notes"
+	notesLoading    = "Loading the notes…"
+	notesEmpty      = "No time-stamped note on this call (press e, then n in a comment to pin one)."
+	notesNotAllowed = "Your role (%s) may not read the evaluations, so no notes."
+	notesErrFmt     = "Notes not loaded: %s"
 )
 
 // Player controls: speed, volume, A–B loop, silence jumps.
@@ -223,29 +222,28 @@ const (
 
 // Change-password screen (tui/password.go) and the recording-period line.
 const (
-	passwordTitle          = "Change password"
-	passwordHeading        = "Choose a new password"
-	passwordWhy            = "Your password was one-time or has expired: choose your own before going on."
-	passwordLabelCurrent   = "Current password"
-	passwordLabelNew       = "New password"
-	passwordLabelAgain     = "New password again"
-	passwordRules          = "At least 12 characters, hard to guess, without your login or your name, not one of your last 5. A few unrelated words make a good one."
-	passwordHint           = "enter: change · tab: next field · ctrl+c: quit"
-	passwordBusy           = "Changing…"
-	passwordChanged        = "Password changed."
-	passwordRefused        = "New password refused: %s."
-	passwordErrOld         = "The current password is wrong."
-	passwordErrCurrent     = "Type your current password."
-	passwordErrEmpty       = "Type the new password."
-	passwordErrMismatch    = "The two new passwords differ; type it again."
-	passwordErrUnsupported = "This server connection cannot change passwords; ask an administrator."
-	keyChangePassword      = "change password"
-	helpGroupPassword      = "Change password"
-	periodsFmt             = "You may be recorded (%s): now %s · next %s"
-	periodsNone            = "no period"
-	periodsMore            = " (+%d other team(s))"
-	periodDateFmt          = "2 Jan 2006"
-	periodDateTimeFmt      = "2 Jan 2006 15:04"
+	passwordTitle        = "Change password"
+	passwordHeading      = "Choose a new password"
+	passwordWhy          = "Your password was one-time or has expired: choose your own before going on."
+	passwordLabelCurrent = "Current password"
+	passwordLabelNew     = "New password"
+	passwordLabelAgain   = "New password again"
+	passwordRules        = "At least 12 characters, hard to guess, without your login or your name, not one of your last 5. A few unrelated words make a good one."
+	passwordHint         = "enter: change · tab: next field · ctrl+c: quit"
+	passwordBusy         = "Changing…"
+	passwordChanged      = "Password changed."
+	passwordRefused      = "New password refused: %s."
+	passwordErrOld       = "The current password is wrong."
+	passwordErrCurrent   = "Type your current password."
+	passwordErrEmpty     = "Type the new password."
+	passwordErrMismatch  = "The two new passwords differ; type it again."
+	keyChangePassword    = "change password"
+	helpGroupPassword    = "Change password"
+	periodsFmt           = "You may be recorded (%s): now %s · next %s"
+	periodsNone          = "no period"
+	periodsMore          = " (+%d other team(s))"
+	periodDateFmt        = "2 Jan 2006"
+	periodDateTimeFmt    = "2 Jan 2006 15:04"
 )
 
 // Evaluation screens (tui/evaluation*.go).
@@ -254,7 +252,6 @@ const (
 	evalTitleLoading       = "Evaluation"
 	evalLoading            = "Loading…"
 	evalNone               = "This call has no evaluation you may read."
-	evalUnsupported        = "This connection cannot reach the evaluation service."
 	evalLblStatus          = "Status"
 	evalLblTotal           = "Total"
 	evalLblKept            = "Kept until"
@@ -338,9 +335,8 @@ const (
 )
 
 var (
-	errNoEvaluation  = errors.New("no evaluation")
-	errNoEvaluations = errors.New("no evaluation service")
-	evalCategories   = map[string]string{
+	errNoEvaluation = errors.New("no evaluation")
+	evalCategories  = map[string]string{
 		"health": "health", "ethnic_origin": "racial or ethnic origin", "religion": "religion",
 		"political_opinion": "political opinions", "philosophical_belief": "philosophical beliefs",
 		"trade_union": "trade-union membership", "sex_life": "sex life", "insult": "insult",
@@ -349,30 +345,29 @@ var (
 
 // Audit trail.
 const (
-	auditTitle           = "Audit trail"
-	keyAudit             = "audit trail"
-	keyVerifyAudit       = "verify the chain"
-	helpGroupAudit       = "Audit trail"
-	reasonNoAudit        = "your role (%s) may not read the audit trail"
-	reasonNoAuditService = "this server connection has no audit service"
-	colSeq               = "#"
-	colTime              = "Time"
-	colLogin             = "Login"
-	colRole              = "Role"
-	colAction            = "Action"
-	colTarget            = "Target"
-	auditVerifyHint      = "v: verify the hash chain"
-	auditVerifying       = "Verifying the chain…"
-	auditChainOK         = "chain intact: %d entries, #%d to #%d (key %s)"
-	auditChainBad        = "chain broken at entry #%d: %s"
-	auditEmpty           = "No audit entry."
-	auditPosition        = "entry %d of %d%s loaded"
+	auditTitle      = "Audit trail"
+	keyAudit        = "audit trail"
+	keyVerifyAudit  = "verify the chain"
+	helpGroupAudit  = "Audit trail"
+	reasonNoAudit   = "your role (%s) may not read the audit trail"
+	colSeq          = "#"
+	colTime         = "Time"
+	colLogin        = "Login"
+	colRole         = "Role"
+	colAction       = "Action"
+	colTarget       = "Target"
+	auditVerifyHint = "v: verify the hash chain"
+	auditVerifying  = "Verifying the chain…"
+	auditChainOK    = "chain intact: %d entries, #%d to #%d (key %s)"
+	auditChainBad   = "chain broken at entry #%d: %s"
+	auditEmpty      = "No audit entry."
+	auditPosition   = "entry %d of %d%s loaded"
 )
 
 // Accounts screen (tui/accounts.go).
 const (
 	accountsTitle     = "Accounts"
-	accountsLoading   = "loading…"
+	accountsEmpty     = "No account."
 	accountsCount     = "%d accounts, each named (R9); who may see what is the role table"
 	colName           = "Name"
 	colLinked         = "Teams / agent"

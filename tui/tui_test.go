@@ -11,22 +11,24 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/player"
 	"github.com/ecoute/ecoute/themes"
 )
 
-// fakeBackend serves n generated calls in pages.
+// fakeBackend is the gateway as the tests see it: it serves n generated
+// calls in pages; the other capabilities answer ErrUnsupported unless a
+// test's own fake (evalTestBackend, auditBackend …) provides them.
 type fakeBackend struct {
+	client.Unimplemented
 	mu       sync.Mutex
 	n        int
 	requests []string // page tokens asked for
-	reqs     []*ecoutev1.ListCallsRequest
+	reqs     []client.CallQuery
 	down     bool // ListCalls answers Unavailable
 	loginErr error
 	// mustChange: the login answers that the password must be changed.
@@ -39,16 +41,17 @@ type fakeBackend struct {
 func fakeCall(i int) *ecoutev1.Call {
 	start := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC).Add(-time.Duration(i) * time.Hour)
 	return &ecoutev1.Call{
-		CallId:       fmt.Sprintf("call-%03d", i),
-		StartedAt:    timestamppb.New(start),
-		Duration:     durationpb.New(time.Duration(60+i) * time.Second),
-		AgentId:      fmt.Sprintf("ag-%d", i%7),
-		AgentName:    fmt.Sprintf("Agent %d", i%7),
-		TeamId:       "tm-a",
-		TeamName:     "Team A",
-		CampaignId:   "cp-energy",
-		CampaignName: "Energy",
-		Evaluated:    i%3 == 0,
+		CallId:        fmt.Sprintf("call-%03d", i),
+		StartedAt:     timestamppb.New(start),
+		Duration:      durationpb.New(time.Duration(60+i) * time.Second),
+		AgentId:       fmt.Sprintf("ag-%d", i%7),
+		AgentName:     fmt.Sprintf("Agent %d", i%7),
+		TeamId:        "tm-a",
+		TeamName:      "Team A",
+		CampaignId:    "cp-energy",
+		CampaignName:  "Energy",
+		Evaluated:     i%3 == 0,
+		RetainedUntil: timestamppb.New(start.AddDate(0, 6, 0)),
 	}
 }
 
@@ -66,20 +69,20 @@ func (f *fakeBackend) Login(_ context.Context, login, password string) (*ecoutev
 
 func (f *fakeBackend) Logout(context.Context) error { return nil }
 
-func (f *fakeBackend) ListCalls(_ context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error) {
+func (f *fakeBackend) ListCalls(_ context.Context, req client.CallQuery) (*ecoutev1.ListCallsResponse, error) {
 	f.mu.Lock()
-	f.requests = append(f.requests, req.GetPageToken())
+	f.requests = append(f.requests, req.PageToken)
 	f.reqs = append(f.reqs, req)
 	down := f.down
 	f.mu.Unlock()
 	if down {
-		return nil, fmt.Errorf("list calls: %w", status.Error(codes.Unavailable, "connection refused"))
+		return nil, fmt.Errorf("list calls: %w", client.ErrUnreachable)
 	}
 	start := 0
-	if req.GetPageToken() != "" {
-		start, _ = strconv.Atoi(req.GetPageToken())
+	if req.PageToken != "" {
+		start, _ = strconv.Atoi(req.PageToken)
 	}
-	end := min(f.n, start+int(req.GetPageSize()))
+	end := min(f.n, start+req.PageSize)
 	resp := &ecoutev1.ListCallsResponse{TotalSize: int64(f.n)}
 	for i := start; i < end; i++ {
 		resp.Calls = append(resp.Calls, fakeCall(i))
@@ -118,7 +121,83 @@ func (f *fakeBackend) GetWaveform(context.Context, string) (*ecoutev1.GetWavefor
 
 func (f *fakeBackend) AudioSize(context.Context, string) (int64, error) { return 200, nil }
 
-func (f *fakeBackend) AudioSource(string, int64) player.Source { return nil }
+func (f *fakeBackend) AudioSource(string, int64) client.ByteSource { return nil }
+
+// answer runs a request's Cmd and returns the screen's message inside its
+// envelope (or the message itself when it has none).
+func answer(cmd tea.Cmd) tea.Msg {
+	msg := cmd()
+	if r, ok := msg.(replyMsg); ok {
+		return r.msg
+	}
+	return msg
+}
+
+// deliverTo hands s a message as the App would: an answer is unwrapped
+// from its envelope, and dropped when a newer request superseded it.
+func deliverTo(c *Common, s Screen, msg tea.Msg) tea.Cmd {
+	r, ok := msg.(replyMsg)
+	if !ok {
+		return s.Update(msg)
+	}
+	if r.counted {
+		c.inflight.Add(-1)
+	}
+	if !c.reqs.current(r.to) {
+		return nil
+	}
+	return s.Update(r.msg)
+}
+
+// driveApp runs cmd and everything it leads to through the App, batches
+// included, except the player's position refresh (it loops while playing).
+func driveApp(a *App, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch m := cmd().(type) {
+	case nil, playerTickMsg, tea.QuitMsg, clearStatusMsg:
+	case tea.BatchMsg:
+		for _, c := range m {
+			driveApp(a, c)
+		}
+	default:
+		_, next := a.Update(m)
+		driveApp(a, next)
+	}
+}
+
+// drive runs cmd and everything it leads to on screen s, as the App would,
+// batches included; messages skip accepts are dropped (timers a test
+// drives by hand).
+func drive(c *Common, s Screen, cmd tea.Cmd, skip func(tea.Msg) bool) {
+	if cmd == nil {
+		return
+	}
+	msg := cmd()
+	switch m := msg.(type) {
+	case nil:
+		return
+	case tea.BatchMsg:
+		for _, c2 := range m {
+			drive(c, s, c2, skip)
+		}
+		return
+	case playerTickMsg:
+		return // the position refresh loops while playing: driven by hand
+	case replyMsg:
+		if skip != nil && skip(m.msg) {
+			if m.counted {
+				c.inflight.Add(-1)
+			}
+			return
+		}
+	}
+	if skip != nil && skip(msg) {
+		return
+	}
+	drive(c, s, deliverTo(c, s, msg), skip)
+}
 
 type fakeTrack struct {
 	mu      sync.Mutex
@@ -128,7 +207,14 @@ type fakeTrack struct {
 	events  chan player.Event
 }
 
-func newFakeTrack() *fakeTrack { return &fakeTrack{events: make(chan player.Event, 8)} }
+// newFakeTrack is a track that sends no event: its channel is closed, so
+// the player widget's wait for events ends at once instead of blocking the
+// tests that run Cmds synchronously.
+func newFakeTrack() *fakeTrack {
+	ch := make(chan player.Event)
+	close(ch)
+	return &fakeTrack{events: ch}
+}
 
 func (t *fakeTrack) Play()   { t.mu.Lock(); t.playing = true; t.mu.Unlock() }
 func (t *fakeTrack) Pause()  { t.mu.Lock(); t.playing = false; t.mu.Unlock() }
@@ -171,7 +257,13 @@ func testCommon(t *testing.T, b Backend, visible ...string) *Common {
 		Backend: b, Engine: &fakeEngine{}, ServerAddr: "localhost:7443",
 		Principal: &ecoutev1.Principal{Login: "ana", Role: "supervisor", VisibleFields: visible},
 		Loc:       time.UTC,
+		tick:      instantTick,
 	}
+}
+
+// instantTick fires a timer at once: tests drive time by hand.
+func instantTick(_ time.Duration, f func(time.Time) tea.Msg) tea.Cmd {
+	return func() tea.Msg { return f(time.Time{}) }
 }
 
 var allFields = []string{"call.started_at", "call.duration", "call.agent_name", "call.team_name", "call.campaign_name", "call.evaluated"}
@@ -205,12 +297,11 @@ func TestCallsPagingFetchesAheadNearBottom(t *testing.T) {
 	c := testCommon(t, b, allFields...)
 	s := newCallsScreen(c)
 	s.SetSize(100, 27)
-	msg := s.Init()()
-	if cmd := s.Update(msg); cmd != nil {
+	if cmd := s.Update(answer(s.Init())); cmd != nil {
 		t.Fatal("first page arrived with the cursor at the top: no prefetch expected")
 	}
-	if len(s.rows) != callsPageSize || len(b.requests) != 1 {
-		t.Fatalf("after first page: %d rows, %d requests", len(s.rows), len(b.requests))
+	if len(s.list.rows) != callsPageSize || len(b.requests) != 1 {
+		t.Fatalf("after first page: %d rows, %d requests", len(s.list.rows), len(b.requests))
 	}
 	// Walk down until a fetch is asked for.
 	var cmd tea.Cmd
@@ -222,25 +313,25 @@ func TestCallsPagingFetchesAheadNearBottom(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("no next page requested before the last row")
 	}
-	if want := callsPageSize - callsPrefetch; s.cursor != want {
-		t.Errorf("next page requested at row %d, want %d (prefetch %d rows ahead)", s.cursor, want, callsPrefetch)
+	if want := callsPageSize - callsPrefetch; s.list.cursor != want {
+		t.Errorf("next page requested at row %d, want %d (prefetch %d rows ahead)", s.list.cursor, want, callsPrefetch)
 	}
 	// While it is in flight, moving does not ask again.
 	if again := s.Update(press("down")); again != nil {
 		t.Error("a second request was made while one was in flight")
 	}
-	s.Update(cmd())
-	if len(s.rows) != 2*callsPageSize || b.requests[1] != strconv.Itoa(callsPageSize) {
-		t.Errorf("after second page: %d rows, requests %v", len(s.rows), b.requests)
+	s.Update(answer(cmd))
+	if len(s.list.rows) != 2*callsPageSize || b.requests[1] != strconv.Itoa(callsPageSize) {
+		t.Errorf("after second page: %d rows, requests %v", len(s.list.rows), b.requests)
 	}
 	// The last page, then nothing more.
 	for i := 0; i < n; i++ {
 		if cmd := s.Update(press("down")); cmd != nil {
-			s.Update(cmd())
+			s.Update(answer(cmd))
 		}
 	}
-	if len(s.rows) != n || len(b.requests) != 3 || !s.done {
-		t.Errorf("end: %d rows, %d requests, done %v", len(s.rows), len(b.requests), s.done)
+	if len(s.list.rows) != n || len(b.requests) != 3 || !s.list.done {
+		t.Errorf("end: %d rows, %d requests, done %v", len(s.list.rows), len(b.requests), s.list.done)
 	}
 	if got := ansi.Strip(s.View()); !strings.Contains(got, fmt.Sprintf("%d in all", n)) {
 		t.Errorf("footer does not show the total:\n%s", got)
@@ -252,7 +343,7 @@ func TestCallsRendersOnlyVisibleRows(t *testing.T) {
 	c := testCommon(t, b, allFields...)
 	s := newCallsScreen(c)
 	s.SetSize(100, 10)
-	s.Update(s.Init()())
+	s.Update(answer(s.Init()))
 	out := ansi.Strip(s.View())
 	if lines := strings.Count(out, "\n") + 1; lines != 10 {
 		t.Errorf("view has %d lines, want 10:\n%s", lines, out)
@@ -272,13 +363,13 @@ func TestCallsStaleReplyIgnored(t *testing.T) {
 	s.SetSize(100, 20)
 	stale := s.Init()()
 	fresh := s.reload()() // the user pressed r before the first answer
-	s.Update(stale)
-	if len(s.rows) != 0 {
-		t.Fatalf("a superseded page was shown (%d rows)", len(s.rows))
+	deliverTo(c, s, stale)
+	if len(s.list.rows) != 0 {
+		t.Fatalf("a superseded page was shown (%d rows)", len(s.list.rows))
 	}
-	s.Update(fresh)
-	if len(s.rows) != 10 {
-		t.Errorf("fresh page: %d rows", len(s.rows))
+	deliverTo(c, s, fresh)
+	if len(s.list.rows) != 10 {
+		t.Errorf("fresh page: %d rows", len(s.list.rows))
 	}
 }
 
@@ -287,7 +378,7 @@ func TestColumnsFollowVisibleFields(t *testing.T) {
 	c := testCommon(t, b, "call.started_at", "call.duration", "call.team_name", "call.evaluated")
 	s := newCallsScreen(c)
 	s.SetSize(100, 10)
-	s.Update(s.Init()())
+	s.Update(answer(s.Init()))
 	out := ansi.Strip(s.View())
 	header := strings.Split(out, "\n")[1] // below the filter line
 	for _, want := range []string{colDate, colDuration, colTeam, colEvaluated} {
@@ -318,28 +409,36 @@ func TestLateCallReplyIgnored(t *testing.T) {
 	a.stack = []Screen{newCallsScreen(c)}
 	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 
-	// Open call 1, keep its loading Cmd, go back, open call 2.
+	// Open call 1, keep its loading Cmds, go back, open call 2.
 	_, cmd := a.Update(OpenCallMsg{ID: "call-001"})
-	firstLoad := cmd()
+	firstLoad := collect(cmd)
 	first := a.top().(*callScreen)
 	a.Update(BackMsg{})
 	_, cmd = a.Update(OpenCallMsg{ID: "call-002"})
 	second := a.top().(*callScreen)
-	secondLoad := cmd()
+	secondLoad := collect(cmd)
 
-	a.Update(firstLoad) // late: for the screen that is gone
+	for _, m := range firstLoad { // late: for the screen that is gone
+		if _, next := a.Update(m); next != nil {
+			t.Fatalf("a late reply for a closed screen did something: %T", m)
+		}
+	}
 	if second.call != nil {
 		t.Fatalf("call screen 2 took call %s from a late reply", second.call.GetCallId())
 	}
-	_, cmd = a.Update(secondLoad)
+	var opening []tea.Cmd
+	for _, m := range secondLoad {
+		_, next := a.Update(m)
+		opening = append(opening, next)
+	}
 	if second.call.GetCallId() != "call-002" {
 		t.Fatalf("call screen 2 shows %q", second.call.GetCallId())
 	}
-	opened := cmd()
+	opened := collect(tea.Batch(opening...))
 	// A track opened for the first screen arrives late: it must be closed,
 	// not played.
 	lateTrack := newFakeTrack()
-	_, cmd = a.Update(trackOpenedMsg{screen: first.id, callID: "call-001", track: lateTrack})
+	_, cmd = a.Update(replyMsg{to: address{screen: first.id, key: "track"}, msg: trackOpenedMsg{track: lateTrack}})
 	if cmd == nil {
 		t.Fatal("late track not closed")
 	}
@@ -347,7 +446,9 @@ func TestLateCallReplyIgnored(t *testing.T) {
 	if !lateTrack.isClosed() {
 		t.Error("late track left open")
 	}
-	a.Update(opened)
+	for _, m := range opened {
+		a.Update(m)
+	}
 	if second.player.track == nil || second.player.track == player.Track(lateTrack) {
 		t.Fatal("the call screen did not get its own track")
 	}
@@ -390,7 +491,7 @@ func runAll(cmd tea.Cmd) {
 }
 
 func TestLoginErrorKeepsTypedLogin(t *testing.T) {
-	b := &fakeBackend{loginErr: status.Error(codes.Unauthenticated, "bad")}
+	b := &fakeBackend{loginErr: &client.ErrBadCredentials{Message: "bad"}}
 	c := testCommon(t, b)
 	c.Principal = nil
 	s := newLoginScreen(c, "", "")
@@ -403,7 +504,7 @@ func TestLoginErrorKeepsTypedLogin(t *testing.T) {
 	if cmd == nil || !s.busy {
 		t.Fatal("enter on the password did not submit")
 	}
-	if follow := s.Update(cmd()); follow != nil {
+	if follow := s.Update(answer(cmd)); follow != nil {
 		if _, ok := follow().(loggedInMsg); ok {
 			t.Fatal("a failed login logged in")
 		}
@@ -419,8 +520,8 @@ func TestLoginErrorKeepsTypedLogin(t *testing.T) {
 		t.Error("password shown in clear")
 	}
 
-	b.loginErr = status.Error(codes.Unavailable, "connection refused")
-	s.Update(s.Update(press("enter"))())
+	b.loginErr = fmt.Errorf("login: %w", client.ErrUnreachable)
+	s.Update(answer(s.Update(press("enter"))))
 	if out := ansi.Strip(s.View()); !strings.Contains(out, "unreachable") {
 		t.Errorf("unreachable server not explained:\n%s", out)
 	}
@@ -472,7 +573,8 @@ func TestExpiredSessionReturnsToLogin(t *testing.T) {
 	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	s := a.top().(*callsScreen)
 	s.Init()
-	a.Update(callsPageMsg{seq: s.seq, err: status.Error(codes.Unauthenticated, "token expired")})
+	err := fmt.Errorf("list calls: %w", client.ErrSessionEnded)
+	a.Update(replyMsg{to: address{screen: s.id}, msg: callsPageMsg{err: err}, err: err})
 	ls, ok := a.top().(*loginScreen)
 	if !ok {
 		t.Fatalf("top screen is %T, want the login screen", a.top())

@@ -132,7 +132,7 @@ func hourSetup(b *testing.B) (*client.Client, string) {
 	}
 	sup, _ := login("supervisor")
 	_, token := login("telephony")
-	list, err := sup.ListCalls(ctx, &ecoutev1.ListCallsRequest{PageSize: 1})
+	list, err := sup.ListCalls(ctx, client.CallQuery{PageSize: 1})
 	if err != nil || len(list.GetCalls()) == 0 {
 		b.Fatalf("list calls: %v", err)
 	}

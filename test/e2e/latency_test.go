@@ -106,7 +106,7 @@ func waitFirstSample(tb testing.TB, tr player.Track) {
 // samples handed to the output, on the silent output.
 func BenchmarkPlayKeyToFirstSample(b *testing.B) {
 	c := demoServer(b)
-	resp, err := c.ListCalls(context.Background(), &ecoutev1.ListCallsRequest{PageSize: 1})
+	resp, err := c.ListCalls(context.Background(), client.CallQuery{PageSize: 1})
 	if err != nil || len(resp.GetCalls()) == 0 {
 		b.Fatalf("list calls: %v", err)
 	}
@@ -129,7 +129,7 @@ func BenchmarkPlayKeyToFirstSample(b *testing.B) {
 // GetWaveform, the audio size and opening the stream.
 func BenchmarkOpenCallAndPlay(b *testing.B) {
 	c := demoServer(b)
-	resp, err := c.ListCalls(context.Background(), &ecoutev1.ListCallsRequest{PageSize: 1})
+	resp, err := c.ListCalls(context.Background(), client.CallQuery{PageSize: 1})
 	if err != nil || len(resp.GetCalls()) == 0 {
 		b.Fatalf("list calls: %v", err)
 	}

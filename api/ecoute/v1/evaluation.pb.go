@@ -1413,7 +1413,9 @@ type StartEvaluationRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	CallId string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// Optional: by default the latest grid made for the call's direction.
-	GridId        string `protobuf:"bytes,2,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
+	GridId string `protobuf:"bytes,2,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
+	// Names this write; a repeat with the same id is answered without applying it again.
+	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1458,6 +1460,13 @@ func (x *StartEvaluationRequest) GetCallId() string {
 func (x *StartEvaluationRequest) GetGridId() string {
 	if x != nil {
 		return x.GridId
+	}
+	return ""
+}
+
+func (x *StartEvaluationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -1528,8 +1537,10 @@ type SaveEvaluationRequest struct {
 	EvaluationId    string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
 	ExpectedVersion int64                  `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	// The full set of answers (replaces the saved ones).
-	Answers       []*Answer `protobuf:"bytes,3,rep,name=answers,proto3" json:"answers,omitempty"`
-	Comment       string    `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	Answers []*Answer `protobuf:"bytes,3,rep,name=answers,proto3" json:"answers,omitempty"`
+	Comment string    `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Names this write; a repeat with the same id is answered without applying it again.
+	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1592,6 +1603,13 @@ func (x *SaveEvaluationRequest) GetComment() string {
 	return ""
 }
 
+func (x *SaveEvaluationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 type SaveEvaluationResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
@@ -1641,8 +1659,10 @@ type SubmitEvaluationRequest struct {
 	EvaluationId    string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
 	ExpectedVersion int64                  `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	OverrideReason  string                 `protobuf:"bytes,3,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Names this write; a repeat with the same id is answered without applying it again.
+	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitEvaluationRequest) Reset() {
@@ -1692,6 +1712,13 @@ func (x *SubmitEvaluationRequest) GetExpectedVersion() int64 {
 func (x *SubmitEvaluationRequest) GetOverrideReason() string {
 	if x != nil {
 		return x.OverrideReason
+	}
+	return ""
+}
+
+func (x *SubmitEvaluationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -1943,9 +1970,11 @@ func (x *GetEvaluationResponse) GetGrid() *Grid {
 }
 
 type AcknowledgeEvaluationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId  string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	Comment       string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	EvaluationId string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	Comment      string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Names this write; a repeat with the same id is answered without applying it again.
+	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1990,6 +2019,13 @@ func (x *AcknowledgeEvaluationRequest) GetEvaluationId() string {
 func (x *AcknowledgeEvaluationRequest) GetComment() string {
 	if x != nil {
 		return x.Comment
+	}
+	return ""
+}
+
+func (x *AcknowledgeEvaluationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -2039,9 +2075,11 @@ func (x *AcknowledgeEvaluationResponse) GetEvaluation() *Evaluation {
 }
 
 type DisputeEvaluationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId  string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	Comment       string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	EvaluationId string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	Comment      string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Names this write; a repeat with the same id is answered without applying it again.
+	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2086,6 +2124,13 @@ func (x *DisputeEvaluationRequest) GetEvaluationId() string {
 func (x *DisputeEvaluationRequest) GetComment() string {
 	if x != nil {
 		return x.Comment
+	}
+	return ""
+}
+
+func (x *DisputeEvaluationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -2140,8 +2185,10 @@ type ResolveDisputeRequest struct {
 	Resolution   Resolution             `protobuf:"varint,2,opt,name=resolution,proto3,enum=ecoute.v1.Resolution" json:"resolution,omitempty"`
 	Reason       string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// For RESOLUTION_REVISED: the revised answers and comment.
-	Answers       []*Answer `protobuf:"bytes,4,rep,name=answers,proto3" json:"answers,omitempty"`
-	Comment       string    `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	Answers []*Answer `protobuf:"bytes,4,rep,name=answers,proto3" json:"answers,omitempty"`
+	Comment string    `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Names this write; a repeat with the same id is answered without applying it again.
+	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2207,6 +2254,13 @@ func (x *ResolveDisputeRequest) GetAnswers() []*Answer {
 func (x *ResolveDisputeRequest) GetComment() string {
 	if x != nil {
 		return x.Comment
+	}
+	return ""
+}
+
+func (x *ResolveDisputeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -2461,29 +2515,35 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\x10SaveGridResponse\x12#\n" +
 	"\x04grid\x18\x01 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\x12\x1f\n" +
 	"\vnew_version\x18\x02 \x01(\bR\n" +
-	"newVersion\"J\n" +
+	"newVersion\"i\n" +
 	"\x16StartEvaluationRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x17\n" +
-	"\agrid_id\x18\x02 \x01(\tR\x06gridId\"\x91\x01\n" +
+	"\agrid_id\x18\x02 \x01(\tR\x06gridId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x0f \x01(\tR\trequestId\"\x91\x01\n" +
 	"\x17StartEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
 	"evaluation\x12#\n" +
 	"\x04grid\x18\x02 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\x12\x1a\n" +
-	"\bexisting\x18\x03 \x01(\bR\bexisting\"\xae\x01\n" +
+	"\bexisting\x18\x03 \x01(\bR\bexisting\"\xcd\x01\n" +
 	"\x15SaveEvaluationRequest\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12)\n" +
 	"\x10expected_version\x18\x02 \x01(\x03R\x0fexpectedVersion\x12+\n" +
 	"\aanswers\x18\x03 \x03(\v2\x11.ecoute.v1.AnswerR\aanswers\x12\x18\n" +
-	"\acomment\x18\x04 \x01(\tR\acomment\"O\n" +
+	"\acomment\x18\x04 \x01(\tR\acomment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x0f \x01(\tR\trequestId\"O\n" +
 	"\x16SaveEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
-	"evaluation\"\x92\x01\n" +
+	"evaluation\"\xb1\x01\n" +
 	"\x17SubmitEvaluationRequest\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12)\n" +
 	"\x10expected_version\x18\x02 \x01(\x03R\x0fexpectedVersion\x12'\n" +
-	"\x0foverride_reason\x18\x03 \x01(\tR\x0eoverrideReason\"Q\n" +
+	"\x0foverride_reason\x18\x03 \x01(\tR\x0eoverrideReason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x0f \x01(\tR\trequestId\"Q\n" +
 	"\x18SubmitEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
@@ -2500,21 +2560,25 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
 	"evaluation\x12#\n" +
-	"\x04grid\x18\x02 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\"]\n" +
+	"\x04grid\x18\x02 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\"|\n" +
 	"\x1cAcknowledgeEvaluationRequest\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12\x18\n" +
-	"\acomment\x18\x02 \x01(\tR\acomment\"V\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x0f \x01(\tR\trequestId\"V\n" +
 	"\x1dAcknowledgeEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
-	"evaluation\"Y\n" +
+	"evaluation\"x\n" +
 	"\x18DisputeEvaluationRequest\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12\x18\n" +
-	"\acomment\x18\x02 \x01(\tR\acomment\"R\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x0f \x01(\tR\trequestId\"R\n" +
 	"\x19DisputeEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
-	"evaluation\"\xd2\x01\n" +
+	"evaluation\"\xf1\x01\n" +
 	"\x15ResolveDisputeRequest\x12#\n" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x125\n" +
 	"\n" +
@@ -2522,7 +2586,9 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"resolution\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12+\n" +
 	"\aanswers\x18\x04 \x03(\v2\x11.ecoute.v1.AnswerR\aanswers\x12\x18\n" +
-	"\acomment\x18\x05 \x01(\tR\acomment\"O\n" +
+	"\acomment\x18\x05 \x01(\tR\acomment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x0f \x01(\tR\trequestId\"O\n" +
 	"\x16ResolveDisputeResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +

@@ -1,0 +1,115 @@
+package client
+
+import (
+	"context"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+)
+
+// Unimplemented answers every gateway method with ErrUnsupported. Test
+// doubles embed it and implement only what they exercise, as gRPC servers
+// embed their Unimplemented…Server.
+type Unimplemented struct{}
+
+var _ Gateway = Unimplemented{}
+
+func unsupported(op string) error { return &opError{op: op, err: ErrUnsupported} }
+
+// Login implements Session.
+func (Unimplemented) Login(context.Context, string, string) (*ecoutev1.LoginResponse, error) {
+	return nil, unsupported(opLogin)
+}
+
+// Logout implements Session.
+func (Unimplemented) Logout(context.Context) error { return nil }
+
+// ChangePassword implements Session.
+func (Unimplemented) ChangePassword(context.Context, string, string) (*ecoutev1.ChangePasswordResponse, error) {
+	return nil, unsupported("change password")
+}
+
+// ListCalls implements Calls.
+func (Unimplemented) ListCalls(context.Context, CallQuery) (*ecoutev1.ListCallsResponse, error) {
+	return nil, unsupported("list calls")
+}
+
+// GetCall implements Calls.
+func (Unimplemented) GetCall(context.Context, string) (*ecoutev1.Call, error) {
+	return nil, unsupported("get call")
+}
+
+// GetWaveform implements Calls.
+func (Unimplemented) GetWaveform(context.Context, string) (*ecoutev1.GetWaveformResponse, error) {
+	return nil, unsupported("get waveform")
+}
+
+// AudioSize implements Audio.
+func (Unimplemented) AudioSize(context.Context, string) (int64, error) {
+	return 0, unsupported("audio size")
+}
+
+// AudioSource implements Audio.
+func (Unimplemented) AudioSource(string, int64) ByteSource { return nil }
+
+// StartEvaluation implements Evaluations.
+func (Unimplemented) StartEvaluation(context.Context, string) (EvaluationView, error) {
+	return EvaluationView{}, unsupported("start evaluation")
+}
+
+// GetEvaluation implements Evaluations.
+func (Unimplemented) GetEvaluation(context.Context, string) (EvaluationView, error) {
+	return EvaluationView{}, unsupported("get evaluation")
+}
+
+// ListEvaluations implements Evaluations.
+func (Unimplemented) ListEvaluations(context.Context, EvaluationQuery) ([]*ecoutev1.Evaluation, error) {
+	return nil, unsupported("list evaluations")
+}
+
+// SaveEvaluation implements Evaluations.
+func (Unimplemented) SaveEvaluation(context.Context, EvaluationEdit) (*ecoutev1.Evaluation, error) {
+	return nil, unsupported("save evaluation")
+}
+
+// SubmitEvaluation implements Evaluations.
+func (Unimplemented) SubmitEvaluation(context.Context, string, int64, string) (*ecoutev1.Evaluation, error) {
+	return nil, unsupported("submit evaluation")
+}
+
+// AcknowledgeEvaluation implements Evaluations.
+func (Unimplemented) AcknowledgeEvaluation(context.Context, string, string) (*ecoutev1.Evaluation, error) {
+	return nil, unsupported("acknowledge evaluation")
+}
+
+// DisputeEvaluation implements Evaluations.
+func (Unimplemented) DisputeEvaluation(context.Context, string, string) (*ecoutev1.Evaluation, error) {
+	return nil, unsupported("dispute evaluation")
+}
+
+// ResolveDispute implements Evaluations.
+func (Unimplemented) ResolveDispute(context.Context, Resolution) (*ecoutev1.Evaluation, error) {
+	return nil, unsupported("resolve dispute")
+}
+
+// ListAuditEvents implements Audit.
+func (Unimplemented) ListAuditEvents(context.Context, AuditQuery) (*ecoutev1.ListAuditEventsResponse, error) {
+	return nil, unsupported("list audit events")
+}
+
+// VerifyAuditChain implements Audit.
+func (Unimplemented) VerifyAuditChain(context.Context) (*ecoutev1.VerifyAuditChainResponse, error) {
+	return nil, unsupported("verify audit chain")
+}
+
+// ListAccounts implements Accounts.
+func (Unimplemented) ListAccounts(context.Context) ([]*ecoutev1.Account, error) {
+	return nil, unsupported("list accounts")
+}
+
+// MyRecordingPeriods implements Periods.
+func (Unimplemented) MyRecordingPeriods(context.Context) (*ecoutev1.MyRecordingPeriodsResponse, error) {
+	return nil, unsupported("recording periods")
+}
+
+// ConnEvents implements Connection: a channel on which nothing comes.
+func (Unimplemented) ConnEvents() <-chan ConnEvent { return nil }
