@@ -29,7 +29,7 @@ const statusTTL = 6 * time.Second
 // and colour profile from the caller so it can be served over SSH.
 type Options struct {
 	Client     *client.Client // the gateway to the server
-	Engine     Engine // *player.Engine
+	Engine     Engine         // *player.Engine
 	ServerAddr string
 	// Login and Password, when both set, log in at start (the demo).
 	Login, Password string

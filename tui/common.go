@@ -123,7 +123,6 @@ func (c *Common) loc() *time.Location {
 	return c.Loc
 }
 
-
 // Screen is one page of the console.
 type Screen interface {
 	// ID is the screen's number, unique in the run: its requests'

@@ -50,9 +50,9 @@ type discarder interface{ discard() tea.Cmd }
 
 // requests is the App's side of the envelope: who is waiting for what.
 type requests struct {
-	seq      int
-	latest   map[string]int // slot → the newest request's number
-	ctxs     map[int]screenCtx
+	seq    int
+	latest map[string]int // slot → the newest request's number
+	ctxs   map[int]screenCtx
 }
 
 type screenCtx struct {
