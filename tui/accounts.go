@@ -77,8 +77,7 @@ func (s *accountsScreen) load() tea.Cmd {
 func (s *accountsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case accountsMsg:
-		if msg.err != nil {
-			s.list.failed(explain(msg.err, s.c.ServerAddr))
+		if s.list.failedOn(msg.err, s.c.ServerAddr) {
 			return nil
 		}
 		s.list.setRows(msg.accounts)
@@ -92,12 +91,8 @@ func (s *accountsScreen) Update(msg tea.Msg) tea.Cmd {
 		case on(msg, auditBinding(s.c)):
 			return cmdOf(OpenAuditMsg{})
 		}
-	case tea.MouseClickMsg:
-		m := msg.Mouse()
-		m.Y--
-		s.list.click(m)
-	case tea.MouseWheelMsg:
-		s.list.wheel(msg.Mouse())
+	case tea.MouseClickMsg, tea.MouseWheelMsg:
+		s.list.mouse(msg, 1) // below the count line
 	}
 	return nil
 }

@@ -106,8 +106,7 @@ func (s *auditScreen) more() tea.Cmd {
 func (s *auditScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case auditPageMsg:
-		if msg.err != nil {
-			s.list.failed(explain(msg.err, s.c.ServerAddr))
+		if s.list.failedOn(msg.err, s.c.ServerAddr) {
 			return nil
 		}
 		s.list.add(msg.resp.GetEvents(), msg.resp.GetNextPageToken())
@@ -134,13 +133,8 @@ func (s *auditScreen) Update(msg tea.Msg) tea.Cmd {
 			s.list.reset()
 			return s.fetch("")
 		}
-	case tea.MouseClickMsg:
-		m := msg.Mouse()
-		m.Y-- // the verification line
-		s.list.click(m)
-		return s.more()
-	case tea.MouseWheelMsg:
-		s.list.wheel(msg.Mouse())
+	case tea.MouseClickMsg, tea.MouseWheelMsg:
+		s.list.mouse(msg, 1) // below the verification line
 		return s.more()
 	}
 	return nil

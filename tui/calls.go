@@ -294,8 +294,7 @@ func (s *callsScreen) open() tea.Cmd {
 func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case callsPageMsg:
-		if msg.err != nil {
-			s.list.failed(explain(msg.err, s.c.ServerAddr))
+		if s.list.failedOn(msg.err, s.c.ServerAddr) {
 			return nil
 		}
 		s.list.add(msg.resp.GetCalls(), msg.resp.GetNextPageToken())
@@ -330,26 +329,20 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 		case s.list.moveKey(msg, s.keys):
 			return s.maybePrefetch()
 		}
-	case tea.MouseClickMsg:
-		m := msg.Mouse()
+	case tea.MouseClickMsg, tea.MouseWheelMsg:
 		if s.filtering {
 			return nil
 		}
-		m.Y -= s.topLines()
-		switch s.list.click(m) {
+		switch s.list.mouse(msg, s.topLines()) {
 		case clickHeader:
-			if s.keys.Sort.Enabled() {
-				return s.sortByHeader(m.X)
+			if m, ok := msg.(tea.MouseClickMsg); ok && s.keys.Sort.Enabled() {
+				return s.sortByHeader(m.Mouse().X)
 			}
 		case clickOpen:
 			if s.keys.Open.Enabled() {
 				return s.open()
 			}
-		case clickSelect:
-			return s.maybePrefetch()
 		}
-	case tea.MouseWheelMsg:
-		s.list.wheel(msg.Mouse())
 		return s.maybePrefetch()
 	}
 	return nil

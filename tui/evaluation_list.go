@@ -82,8 +82,7 @@ func (s *evalListScreen) open() tea.Cmd {
 func (s *evalListScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case evalListMsg:
-		if msg.err != nil {
-			s.list.failed(explain(msg.err, s.c.ServerAddr))
+		if s.list.failedOn(msg.err, s.c.ServerAddr) {
 			return nil
 		}
 		s.list.setRows(msg.list)
@@ -102,12 +101,10 @@ func (s *evalListScreen) Update(msg tea.Msg) tea.Cmd {
 		case on(msg, k.Reload):
 			return s.Init()
 		}
-	case tea.MouseClickMsg:
-		if s.list.click(msg.Mouse()) == clickOpen {
+	case tea.MouseClickMsg, tea.MouseWheelMsg:
+		if s.list.mouse(msg, 0) == clickOpen {
 			return s.open()
 		}
-	case tea.MouseWheelMsg:
-		s.list.wheel(msg.Mouse())
 	}
 	return nil
 }

@@ -37,26 +37,19 @@ func categoryText(c string) string {
 	return c
 }
 
-// totalText is "87.5 %", the critical flag, or "—".
-func totalText(sc *ecoutev1.Score) string {
-	if sc == nil || !sc.GetHasTotal() {
-		return "—"
-	}
-	t := strconv.FormatFloat(sc.GetTotal(), 'f', 1, 64) + " %"
-	if sc.GetCriticalFailed() {
-		t += " " + evalCriticalMark
-	}
-	return t
-}
+// totalText is "87.5 %", the critical flag in words, or "—".
+func totalText(sc *ecoutev1.Score) string { return total(sc, evalCriticalMark) }
 
 // totalShort is totalText for a table cell: "0.0 % ⚠".
-func totalShort(sc *ecoutev1.Score) string {
+func totalShort(sc *ecoutev1.Score) string { return total(sc, "⚠") }
+
+func total(sc *ecoutev1.Score, critical string) string {
 	if sc == nil || !sc.GetHasTotal() {
 		return "—"
 	}
 	t := strconv.FormatFloat(sc.GetTotal(), 'f', 1, 64) + " %"
 	if sc.GetCriticalFailed() {
-		t += " ⚠"
+		t += " " + critical
 	}
 	return t
 }

@@ -83,6 +83,16 @@ func (l *list[T]) add(rows []T, next string) {
 // failed records a page that did not come.
 func (l *list[T]) failed(why string) { l.loading, l.err = false, why }
 
+// failedOn records err, if any, as the reason the page did not come, and
+// says whether it did fail.
+func (l *list[T]) failedOn(err error, addr string) bool {
+	if err == nil {
+		return false
+	}
+	l.failed(explain(err, addr))
+	return true
+}
+
 // selected is the row under the cursor.
 func (l *list[T]) selected() (T, bool) {
 	if l.cursor < len(l.rows) {
@@ -176,6 +186,21 @@ func (l *list[T]) click(m tea.Mouse) listClick {
 	}
 	l.move(row - l.cursor)
 	return clickSelect
+}
+
+// mouse handles a click or the wheel on the list, whose first line is at
+// row top of the screen; it says what a click meant (clickNone for the
+// wheel and anything else).
+func (l *list[T]) mouse(msg tea.Msg, top int) listClick {
+	switch msg := msg.(type) {
+	case tea.MouseClickMsg:
+		m := msg.Mouse()
+		m.Y -= top
+		return l.click(m)
+	case tea.MouseWheelMsg:
+		l.wheel(msg.Mouse())
+	}
+	return clickNone
 }
 
 // wheel scrolls three rows.

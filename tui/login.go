@@ -11,6 +11,7 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/themes"
 )
 
 // loginResultMsg answers the login request.
@@ -186,16 +187,22 @@ func (s *loginScreen) View() string {
 		row(1, loginLabelPassword),
 		"",
 	)
+	return formBox(st, s.width, s.height, textWidth, lines, s.busy, s.err, loginBusy, loginHint)
+}
+
+// formBox ends a form (login, password) with its state line — busy, the
+// error, or the hint — and centres it in a box.
+func formBox(st themes.Styles, width, height, textWidth int, lines []string, busy bool, err, busyText, hint string) string {
 	switch {
-	case s.busy:
-		lines = append(lines, st.Subtle.Render(loginBusy))
-	case s.err != "":
-		lines = append(lines, st.Error.Width(textWidth).Render(s.err))
+	case busy:
+		lines = append(lines, st.Subtle.Render(busyText))
+	case err != "":
+		lines = append(lines, st.Error.Width(textWidth).Render(err))
 	default:
-		lines = append(lines, st.Muted.Render(loginHint))
+		lines = append(lines, st.Muted.Render(hint))
 	}
 	box := st.Box.Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
-	return lipgloss.Place(s.width, s.height, lipgloss.Center, lipgloss.Center, box)
+	return lipgloss.Place(width, height, lipgloss.Center, lipgloss.Center, box)
 }
 
 func (s *loginScreen) Keys() []Group {

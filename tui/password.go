@@ -191,16 +191,7 @@ func (s *passwordScreen) View() string {
 			lipgloss.NewStyle().Width(lw+1).Render(style.Render(l)), " ", s.inputs[i].View()))
 	}
 	lines = append(lines, "", st.Muted.Width(textWidth).Render(passwordRules), "")
-	switch {
-	case s.busy:
-		lines = append(lines, st.Subtle.Render(passwordBusy))
-	case s.err != "":
-		lines = append(lines, st.Error.Width(textWidth).Render(s.err))
-	default:
-		lines = append(lines, st.Muted.Render(passwordHint))
-	}
-	box := st.Box.Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
-	return lipgloss.Place(s.width, s.height, lipgloss.Center, lipgloss.Center, box)
+	return formBox(st, s.width, s.height, textWidth, lines, s.busy, s.err, passwordBusy, passwordHint)
 }
 
 func (s *passwordScreen) Keys() []Group {
