@@ -9,22 +9,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/grid"
 )
 
-// Evaluation states.
+// Evaluation states (backend/lifecycle says which action leads where).
 const (
-	EvalDraft        = "draft"
-	EvalSubmitted    = "submitted"
-	EvalAcknowledged = "acknowledged"
-	EvalDisputed     = "disputed"
-	EvalResolved     = "resolved"
+	EvalDraft        = domain.EvalDraft
+	EvalSubmitted    = domain.EvalSubmitted
+	EvalAcknowledged = domain.EvalAcknowledged
+	EvalDisputed     = domain.EvalDisputed
+	EvalResolved     = domain.EvalResolved
 )
 
 // Dispute resolutions.
 const (
-	ResolutionKept    = "kept"
-	ResolutionRevised = "revised"
+	ResolutionKept    = domain.ResolutionKept
+	ResolutionRevised = domain.ResolutionRevised
 )
 
 // GridRecord is one stored version of a grid.
@@ -77,10 +78,7 @@ type Evaluation struct {
 
 // EvalScope is which evaluations a caller may read: those of calls in Scope
 // (by team or agent), and only submitted ones unless Drafts.
-type EvalScope struct {
-	Scope  Scope
-	Drafts bool
-}
+type EvalScope = domain.EvalScope
 
 // EvalQuery asks for evaluations, newest call first.
 type EvalQuery struct {
