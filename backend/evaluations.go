@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/grid"
 	"github.com/ecoute/ecoute/backend/lexicon"
 	"github.com/ecoute/ecoute/backend/scoring"
@@ -120,7 +121,7 @@ func (a *App) seedEvaluations(ctx context.Context, plan []demo.Call, calls []sto
 			Status: store.EvalSubmitted, Version: 1, Answers: answers, Comment: comment,
 			TotalTenths: int64(res.Total*10 + 0.5), HasTotal: res.HasTotal, CriticalFailed: res.CriticalFailed,
 			CreatedAt: created, UpdatedAt: created.Add(20 * time.Minute), SubmittedAt: created.Add(20 * time.Minute),
-			RetainedUntil: created.AddDate(service.EvaluationRetentionYears, 0, 0)}
+			RetainedUntil: config.EvaluationKeptUntil(created)}
 		answered := e.SubmittedAt.Add(time.Duration(4+r.IntN(48)) * time.Hour)
 		if !answered.After(now) { // else too recent: still waiting for the agent
 			switch x := r.Float64(); {

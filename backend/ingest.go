@@ -36,7 +36,7 @@ func openBlobs(cfg Config) (*blobs.Files, error) {
 // transcoder cannot be found.
 func (a *App) IngestService() (*service.Ingest, error) {
 	s := &service.Ingest{Store: a.store, Blobs: a.blobs, Clock: a.cfg.Clock, Log: a.log,
-		RetainUntil: a.Settings().Recordings.After}
+		Retention: a.Settings()}
 	if a.cfg.Transcoder != "" {
 		t, err := audio.NewTranscoder(a.cfg.Transcoder)
 		if err != nil {

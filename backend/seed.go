@@ -212,7 +212,7 @@ func (a *App) composeCall(ctx context.Context, b *blobs.Files, lib *demo.Library
 		CustomerNumber:     c.Customer.Number,
 		ConsentRequestedAt: c.ConsentAsked, ConsentAnsweredAt: c.ConsentGiven, ConsentAccepted: true,
 		RingTime: c.Ring, TalkTime: dur, BackOfficeTime: c.BackOffice, ActivityType: c.ActivityType,
-		State: store.StateKept, RetainedUntil: c.Start.AddDate(0, service.DefaultRetentionMonths, 0),
+		State: store.StateKept, RetainedUntil: a.cfg.Settings.RecordingKeptUntil(c.Start),
 		Audio: store.Audio{Key: key, Size: int64(len(comp.Data)), Codec: "mp3", SampleRate: lib.SampleRate,
 			Channels: lib.Channels, BitrateKbps: lib.BitrateKbps, FrameCount: len(comp.Offsets),
 			SamplesPerFrame: lib.SamplesPerFrame, Duration: dur},

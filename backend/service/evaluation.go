@@ -12,6 +12,7 @@ import (
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/grid"
 	"github.com/ecoute/ecoute/backend/lexicon"
 	"github.com/ecoute/ecoute/backend/policy"
@@ -27,9 +28,6 @@ import (
 
 // Evaluation rules that are not the grid's.
 const (
-	// EvaluationRetention: analysis documents are kept at most one year
-	// (R4, R12).
-	EvaluationRetentionYears = 1
 	// RespondWindow: the agent acknowledges or disputes within 30 days of
 	// submission.
 	RespondWindow = 30 * 24 * time.Hour
@@ -180,7 +178,7 @@ func (s *Evaluations) StartEvaluation(ctx context.Context, req *ecoutev1.StartEv
 	e := store.Evaluation{ID: NewID(), CallID: c.ID, CallStartedAt: c.StartedAt, GridID: rec.Grid.ID,
 		GridVersion: rec.Grid.Version, AgentID: c.AgentID, TeamID: c.TeamID, EvaluatorID: p.User.ID,
 		Status: store.EvalDraft, Version: 1, CreatedAt: now, UpdatedAt: now,
-		RetainedUntil: now.AddDate(EvaluationRetentionYears, 0, 0)}
+		RetainedUntil: config.EvaluationKeptUntil(now)}
 	if err := s.Store.CreateEvaluation(ctx, e); errors.Is(err, store.ErrDuplicate) {
 		return nil, status.Errorf(codes.AlreadyExists, "call %s already has an evaluation", c.ID)
 	} else if err != nil {

@@ -13,6 +13,7 @@ import (
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
 	"github.com/ecoute/ecoute/internal/mp3frame"
@@ -26,9 +27,6 @@ import (
 // memory.
 const MaxUploadBytes = 256 << 20
 
-// DefaultRetentionMonths is how long a recording is kept (R4: 6 months).
-const DefaultRetentionMonths = 6
-
 // Ingest implements IngestService.
 type Ingest struct {
 	ecoutev1.UnimplementedIngestServiceServer
@@ -39,9 +37,9 @@ type Ingest struct {
 	// Transcoder converts uploads outside the canonical profile; nil means
 	// they are refused.
 	Transcoder *audio.Transcoder
-	// RetainUntil gives a recording's deletion date from its start
-	// (retention.recordings); nil means DefaultRetentionMonths.
-	RetainUntil func(start time.Time) time.Time
+	// Retention dates the recordings (retention.recordings); zero means
+	// config.Defaults().
+	Retention config.Config
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
@@ -354,10 +352,10 @@ func (s *Ingest) validate(ctx context.Context, md *ecoutev1.RecordingMetadata) (
 }
 
 func (s *Ingest) retainUntil(start time.Time) time.Time {
-	if s.RetainUntil != nil {
-		return s.RetainUntil(start)
+	if s.Retention.Recordings.IsZero() {
+		return config.Defaults().RecordingKeptUntil(start)
 	}
-	return start.AddDate(0, DefaultRetentionMonths, 0)
+	return s.Retention.RecordingKeptUntil(start)
 }
 
 func lookupErr(log *slog.Logger, err error, field, id string) error {
