@@ -22,14 +22,12 @@ import (
 	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/pki"
 	"github.com/ecoute/ecoute/backend/policy"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"github.com/ecoute/ecoute/backend/service"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 )
 
 // Config says where the data lives and what to use for time and logs.
@@ -175,10 +173,13 @@ func (a *App) CACertPEM() ([]byte, error) { return a.pki.CACertPEM(), nil }
 func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	g := &auth.Guard{Sessions: a.sessions, Public: policy.Public, Allowed: policy.Allowed, Redact: policy.RedactMessage}
 	ai := a.auditInterceptor()
+	ei := &rpcerr.Interceptor{Log: a.log}
 	opts := []grpc.ServerOption{
-		// The audit interceptor wraps the guard to record refusals too.
-		grpc.ChainUnaryInterceptor(ai.Unary, g.Unary, ai.CaptureUnary),
-		grpc.ChainStreamInterceptor(ai.Stream, g.Stream, ai.CaptureStream),
+		// The audit interceptor wraps the guard to record refusals too; the
+		// errors of the handlers become statuses (with their reasons) right
+		// where they are returned, so the audit records their codes.
+		grpc.ChainUnaryInterceptor(ai.Unary, g.Unary, ai.CaptureUnary, ei.Unary),
+		grpc.ChainStreamInterceptor(ai.Stream, g.Stream, ai.CaptureStream, ei.Stream),
 	}
 	if secure {
 		cfg, err := a.ServerTLS()
@@ -200,12 +201,10 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 		return nil, err
 	}
 	ecoutev1.RegisterIngestServiceServer(s, ingest)
-	hs := health.NewServer()
-	for _, name := range []string{"", "ecoute.v1.AuthService", "ecoute.v1.CallService", "ecoute.v1.IngestService"} {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	registerHealth(s)
+	if err := registerReflection(s); err != nil {
+		return nil, err
 	}
-	healthpb.RegisterHealthServer(s, hs)
-	reflection.Register(s)
 	return s, nil
 }
 

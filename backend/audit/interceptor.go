@@ -10,6 +10,8 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
 	"google.golang.org/grpc"
@@ -191,7 +193,7 @@ func (i *Interceptor) record(ctx context.Context, e Entry) error {
 	return err
 }
 
-var errAudit = status.Error(codes.Internal, "audit trail unavailable: content not sent")
+var errAudit = rpcerr.Error(domain.New(domain.ReasonAuditUnavailable, "audit trail unavailable: content not sent"))
 
 // identify names the holder of the bearer token of a refused request, if
 // the session exists at all.

@@ -1,0 +1,92 @@
+package backend_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// Every ecoute service answers the health check, not only a few: a load
+// balancer may probe any of them.
+func TestHealthReportsEveryService(t *testing.T) {
+	ctx := context.Background()
+	services := reflectedServices(t, ctx)
+	var ecoute int
+	for _, name := range services {
+		if !strings.HasPrefix(name, "ecoute.v1.") {
+			continue
+		}
+		ecoute++
+		h, err := healthpb.NewHealthClient(env.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+		if err != nil || h.Status != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("health of %s: %v %v", name, h, err)
+		}
+	}
+	if ecoute != 8 {
+		t.Errorf("%d ecoute services listed by reflection, want 8: %v", ecoute, services)
+	}
+	if _, err := healthpb.NewHealthClient(env.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "ecoute.v1.Nope"}); code(err) != codes.NotFound {
+		t.Errorf("an unknown service: %v", err)
+	}
+}
+
+func reflect(t *testing.T, ctx context.Context, req *reflectionpb.ServerReflectionRequest) *reflectionpb.ServerReflectionResponse {
+	t.Helper()
+	st, err := reflectionpb.NewServerReflectionClient(env.conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.CloseSend()
+	if err := st.Send(req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := st.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func reflectedServices(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	resp := reflect(t, ctx, &reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+	var out []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		out = append(out, s.GetName())
+	}
+	return out
+}
+
+// An integrator with only reflection (grpcurl describe) reads the
+// contract's comments: the served descriptors keep them.
+func TestReflectionServesTheComments(t *testing.T) {
+	resp := reflect(t, context.Background(), &reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "ecoute.v1.ListCallsRequest"}})
+	files := resp.GetFileDescriptorResponse().GetFileDescriptorProto()
+	if len(files) == 0 {
+		t.Fatalf("no file for ListCallsRequest: %v", resp)
+	}
+	var comments []string
+	for _, raw := range files {
+		var fd descriptorpb.FileDescriptorProto
+		if err := proto.Unmarshal(raw, &fd); err != nil {
+			t.Fatal(err)
+		}
+		for _, loc := range fd.GetSourceCodeInfo().GetLocation() {
+			comments = append(comments, loc.GetLeadingComments())
+		}
+	}
+	all := strings.Join(comments, "\n")
+	for _, want := range []string{`Empty means "started_at desc", newest first`, "CallService reads the sampled calls"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("reflection lacks the comment %q", want)
+		}
+	}
+}
