@@ -190,6 +190,7 @@ type Store interface {
 	PrivacyStore
 	CallFilterStore
 	EvaluationStore
+	RequestStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)
