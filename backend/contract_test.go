@@ -2,8 +2,13 @@ package backend_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ecoute/ecoute/backend/domain"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -88,5 +93,40 @@ func TestReflectionServesTheComments(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("reflection lacks the comment %q", want)
 		}
+	}
+}
+
+// errorInfo is the ecoute ErrorInfo of an error status.
+func errorInfo(err error) (*errdetails.ErrorInfo, *errdetails.BadRequest) {
+	var info *errdetails.ErrorInfo
+	var br *errdetails.BadRequest
+	for _, d := range status.Convert(err).Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			if d.GetDomain() == "ecoute.v1" {
+				info = d
+			}
+		case *errdetails.BadRequest:
+			br = d
+		}
+	}
+	return info, br
+}
+
+// checkErrorDetails: every error status carries an ErrorInfo with a
+// documented reason, and bad input names its fields.
+func checkErrorDetails(t *testing.T, what string, err error) {
+	t.Helper()
+	info, br := errorInfo(err)
+	switch {
+	case info == nil:
+		t.Errorf("%s: %v carries no ecoute ErrorInfo", what, err)
+	case !slices.Contains(domain.Reasons, domain.Reason(info.GetReason())):
+		t.Errorf("%s: reason %q is not an ErrorReason", what, info.GetReason())
+	case code(err) == codes.InvalidArgument && (br == nil || len(br.GetFieldViolations()) == 0 ||
+		br.GetFieldViolations()[0].GetField() == ""):
+		t.Errorf("%s: %v names no field (%v)", what, err, br)
+	case strings.Contains(status.Convert(err).Message(), "rpc error"):
+		t.Errorf("%s: message %q nests a status", what, status.Convert(err).Message())
 	}
 }

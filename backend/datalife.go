@@ -62,6 +62,12 @@ func (a *App) openDataLife() error {
 	if err := d.retention.Register("evaluations", retention.PurgerFunc(a.store.DeleteExpiredEvaluations)); err != nil {
 		return err
 	}
+	// Request ids are remembered a day (config.RequestIDs).
+	if err := d.retention.Register("requests", retention.PurgerFunc(func(ctx context.Context, now time.Time) (int, error) {
+		return a.store.DeleteRequests(ctx, config.RequestCutoff(now))
+	})); err != nil {
+		return err
+	}
 	a.life = d
 	return nil
 }

@@ -586,8 +586,8 @@ func (s *SQLite) GetWaveform(ctx context.Context, id string, scope Scope) (Wavef
 	var bucket int64
 	var offs []byte
 	err := s.db.QueryRowContext(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
-		c.audio_sample_rate`+callFrom+w+` AND c.id = ?`, append(args, id)...).
-		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate)
+		c.audio_sample_rate, c.audio_size`+callFrom+w+` AND c.id = ?`, append(args, id)...).
+		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize)
 	if err != nil {
 		return Waveform{}, notFound(err, "waveform of "+id)
 	}

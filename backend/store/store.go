@@ -129,6 +129,9 @@ type Waveform struct {
 	FrameOffsets    []int64
 	SamplesPerFrame int
 	SampleRate      int
+	// AudioSize is the stored audio's size in bytes (filled on reads; the
+	// call's Audio.Size on inserts).
+	AudioSize int64
 }
 
 // NewCall is a call to insert with its waveform.
