@@ -32,6 +32,9 @@ func (b *Backend) GetGrid(ctx context.Context, id string, version int) (store.Gr
 
 func (b *Backend) grid(ctx context.Context, id string, version int) (store.GridRecord, error) {
 	r, err := b.Store.GetGrid(ctx, id, version)
+	if errors.Is(err, store.ErrNotFound) && version == 0 {
+		return store.GridRecord{}, domain.NotFound("grid %s not found", id)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.GridRecord{}, domain.NotFound("grid %s version %d not found", id, version)
 	}

@@ -19,27 +19,9 @@ var statusName = map[ecoutev1.EvaluationStatus]string{
 	ecoutev1.EvaluationStatus_EVALUATION_STATUS_RESOLVED:     domain.EvalResolved,
 }
 
-func statusProto(s string) ecoutev1.EvaluationStatus {
-	for k, v := range statusName {
-		if v == s {
-			return k
-		}
-	}
-	return ecoutev1.EvaluationStatus_EVALUATION_STATUS_UNSPECIFIED
-}
-
 var resolutionName = map[ecoutev1.Resolution]string{
 	ecoutev1.Resolution_RESOLUTION_KEPT:    domain.ResolutionKept,
 	ecoutev1.Resolution_RESOLUTION_REVISED: domain.ResolutionRevised,
-}
-
-func resolutionProto(s string) ecoutev1.Resolution {
-	for k, v := range resolutionName {
-		if v == s {
-			return k
-		}
-	}
-	return ecoutev1.Resolution_RESOLUTION_UNSPECIFIED
 }
 
 // evaluationOf converts an evaluation as shown; the guard redacts it per
@@ -49,12 +31,12 @@ func evaluationOf(v core.EvaluationView) *ecoutev1.Evaluation {
 	pe := &ecoutev1.Evaluation{
 		EvaluationId: e.ID, CallId: e.CallID, GridId: e.GridID, GridVersion: int32(e.GridVersion), GridName: e.GridName,
 		AgentId: e.AgentID, AgentName: e.AgentName, TeamId: e.TeamID, EvaluatorId: e.EvaluatorID,
-		EvaluatorName: e.EvaluatorName, Status: statusProto(e.Status), Version: e.Version, Comment: e.Comment,
+		EvaluatorName: e.EvaluatorName, Status: keyOf(statusName, e.Status), Version: e.Version, Comment: e.Comment,
 		OverrideReason: e.OverrideReason, CallStartedAt: ts(e.CallStartedAt), CreatedAt: ts(e.CreatedAt),
 		UpdatedAt: ts(e.UpdatedAt), SubmittedAt: ts(e.SubmittedAt), RetainedUntil: ts(e.RetainedUntil),
 		AcknowledgedAt: ts(e.AcknowledgedAt), DisputedAt: ts(e.DisputedAt), AgentComment: e.AgentComment,
 		ResolvedAt: ts(e.ResolvedAt), ResolutionReason: e.ResolutionReason, ResolvedByName: e.ResolvedByName,
-		Resolution: resolutionProto(e.Resolution), RespondUntil: ts(v.RespondUntil), Hits: hitsOf(v.Hits),
+		Resolution: keyOf(resolutionName, e.Resolution), RespondUntil: ts(v.RespondUntil), Hits: hitsOf(v.Hits),
 	}
 	for _, a := range e.Answers {
 		pe.Answers = append(pe.Answers, &ecoutev1.Answer{CriterionId: a.CriterionID, Value: a.Value, Comment: a.Comment})
@@ -129,11 +111,7 @@ func GridFromProto(pg *ecoutev1.Grid) grid.Grid {
 		for _, pc := range ps.GetCriteria() {
 			c := grid.Criterion{ID: pc.GetCriterionId(), Label: pc.GetLabel(), Help: pc.GetHelp(), Weight: pc.GetWeight(),
 				Critical: pc.GetCritical(), AllowNA: pc.GetAllowNa(), CommentWhenFailed: pc.GetCommentWhenFailed()}
-			for name, t := range answerTypes {
-				if t == pc.GetType() {
-					c.Type = name
-				}
-			}
+			c.Type = keyOf(answerTypes, pc.GetType())
 			for _, ch := range pc.GetChoices() {
 				c.Choices = append(c.Choices, grid.Choice{ID: ch.GetChoiceId(), Label: ch.GetLabel(), Points: ch.GetPoints()})
 			}

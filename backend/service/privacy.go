@@ -79,9 +79,7 @@ func (s *Privacy) ListAuthorizedPersons(ctx context.Context, req *ecoutev1.ListA
 	if csv != nil {
 		return resp, nil // the export form: no register in clear
 	}
-	for _, p := range persons {
-		resp.Persons = append(resp.Persons, personOf(p))
-	}
+	resp.Persons = each(persons, personOf)
 	return resp, nil
 }
 

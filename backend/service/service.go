@@ -104,3 +104,47 @@ func timeOf(t *timestamppb.Timestamp) time.Time {
 	}
 	return t.AsTime()
 }
+
+// serve is the shape of every adapter: the caller (with the request id and
+// fingerprint of req, when it is a write; nil for a read), the operation,
+// the answer. Errors go back as they are; the interceptor makes them
+// statuses.
+func serve[V, R any](ctx context.Context, req proto.Message, op func(core.Caller) (V, error), answer func(V) R) (R, error) {
+	var zero R
+	c, err := caller(ctx, req)
+	if err != nil {
+		return zero, err
+	}
+	v, err := op(c)
+	if err != nil {
+		return zero, err
+	}
+	return answer(v), nil
+}
+
+// same answers the operation's value as it is.
+func same[T any](v T) T { return v }
+
+// each converts every element of a list (nil stays nil).
+func each[T, P any](xs []T, f func(T) P) []P {
+	if xs == nil {
+		return nil
+	}
+	out := make([]P, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// keyOf is the key of v in m (the zero key when absent): the reverse of
+// the enum tables.
+func keyOf[K, V comparable](m map[K]V, v V) K {
+	for k, x := range m {
+		if x == v {
+			return k
+		}
+	}
+	var zero K
+	return zero
+}
