@@ -62,6 +62,9 @@ type Caller struct {
 	Request Request
 }
 
+// MaxRequestID bounds a request id (a UUID takes 36 bytes).
+const MaxRequestID = 128
+
 // Request is the client's id of a write, and a hash of the rest of the
 // request (to refuse an id reused for another request).
 type Request struct{ ID, Fingerprint string }
@@ -126,6 +129,9 @@ func once[T any](ctx context.Context, b *Backend, c Caller, op, action string,
 	if c.Request.ID == "" {
 		v, e, err := apply(ctx)
 		return v, b.record(ctx, c, action, e, err)
+	}
+	if len(c.Request.ID) > MaxRequestID {
+		return zero, b.record(ctx, c, action, entry{}, domain.Invalid("request_id", "longer than %d bytes", MaxRequestID))
 	}
 	switch v, done, err := replayed(ctx, b, c, op, replay); {
 	case done && err == nil:

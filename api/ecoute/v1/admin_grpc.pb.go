@@ -41,11 +41,11 @@ const (
 // content (separation of duties).
 //
 // Writes that a client may send again after a lost reply carry a
-// request_id: a string the client chooses (a random UUID, say), unique per
-// request. The same user sending the same method with the same request_id
-// within 24 hours gets the first call's outcome, and the change is not
-// applied again, even if the first reply was lost after the change was
-// committed. An empty request_id turns this off. Reusing an id for a
+// request_id: a string the client chooses (a random UUID, say; at most 128
+// bytes), unique per request. The same user sending the same method with
+// the same request_id within 24 hours gets the first call's outcome, and
+// the change is not applied again, even if the first reply was lost after
+// the change was committed. An empty request_id turns this off. Reusing an id for a
 // different request is refused (INVALID_ARGUMENT, reason
 // REQUEST_ID_REUSED).
 type AdminServiceClient interface {
@@ -209,11 +209,11 @@ func (c *adminServiceClient) ListRecordingPeriods(ctx context.Context, in *ListR
 // content (separation of duties).
 //
 // Writes that a client may send again after a lost reply carry a
-// request_id: a string the client chooses (a random UUID, say), unique per
-// request. The same user sending the same method with the same request_id
-// within 24 hours gets the first call's outcome, and the change is not
-// applied again, even if the first reply was lost after the change was
-// committed. An empty request_id turns this off. Reusing an id for a
+// request_id: a string the client chooses (a random UUID, say; at most 128
+// bytes), unique per request. The same user sending the same method with
+// the same request_id within 24 hours gets the first call's outcome, and
+// the change is not applied again, even if the first reply was lost after
+// the change was committed. An empty request_id turns this off. Reusing an id for a
 // different request is refused (INVALID_ARGUMENT, reason
 // REQUEST_ID_REUSED).
 type AdminServiceServer interface {

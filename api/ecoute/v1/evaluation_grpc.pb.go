@@ -50,11 +50,11 @@ const (
 // "status" and "action".
 //
 // Writes carry a request_id: a string the client chooses (a random UUID,
-// say), unique per request. The same user sending the same method with the
-// same request_id within 24 hours gets the first call's outcome (the
-// evaluation as it now is), and the change is not applied again, even if
-// the first reply was lost after the change was committed: a submit whose
-// reply was lost can be sent again safely. An empty request_id turns this
+// say; at most 128 bytes), unique per request. The same user sending the
+// same method with the same request_id within 24 hours gets the first
+// call's outcome (the evaluation as it now is), and the change is not
+// applied again, even if the first reply was lost after the change was
+// committed: a submit whose reply was lost can be sent again safely. An empty request_id turns this
 // off. Reusing an id for a different request is refused (INVALID_ARGUMENT,
 // reason REQUEST_ID_REUSED).
 type EvaluationServiceClient interface {
@@ -243,11 +243,11 @@ func (c *evaluationServiceClient) CheckComment(ctx context.Context, in *CheckCom
 // "status" and "action".
 //
 // Writes carry a request_id: a string the client chooses (a random UUID,
-// say), unique per request. The same user sending the same method with the
-// same request_id within 24 hours gets the first call's outcome (the
-// evaluation as it now is), and the change is not applied again, even if
-// the first reply was lost after the change was committed: a submit whose
-// reply was lost can be sent again safely. An empty request_id turns this
+// say; at most 128 bytes), unique per request. The same user sending the
+// same method with the same request_id within 24 hours gets the first
+// call's outcome (the evaluation as it now is), and the change is not
+// applied again, even if the first reply was lost after the change was
+// committed: a submit whose reply was lost can be sent again safely. An empty request_id turns this
 // off. Reusing an id for a different request is refused (INVALID_ARGUMENT,
 // reason REQUEST_ID_REUSED).
 type EvaluationServiceServer interface {
