@@ -58,7 +58,7 @@ func cmdAuditVerify(data string, args []string, stdout, stderr io.Writer) error 
 func cmdAuditList(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit list", "audit list [--user LOGIN] [--action ACTION] [--since RFC3339] [--until RFC3339] [--limit N]\n\n"+
 		"Prints audit entries, newest first, one per line. ACTION ending in \".\" is a prefix\n"+
-		"(\"auth.\" lists logins and logouts).", stderr)
+		"(\"auth.\" lists logins and logouts). Reading the trail is itself recorded (audit.list).", stderr)
 	login := fs.String("user", "", "login of the actor")
 	action := fs.String("action", "", "action, or action prefix ending in \".\"")
 	since := fs.String("since", "", "oldest time, RFC 3339 (2026-03-01T00:00:00Z)")
