@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/service"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
@@ -128,5 +129,20 @@ func checkErrorDetails(t *testing.T, what string, err error) {
 		t.Errorf("%s: %v names no field (%v)", what, err, br)
 	case strings.Contains(status.Convert(err).Message(), "rpc error"):
 		t.Errorf("%s: message %q nests a status", what, status.Convert(err).Message())
+	}
+}
+
+// The methods whose operations audit themselves are served methods: a typo
+// would have them recorded twice.
+func TestSelfAuditedMethodsAreServed(t *testing.T) {
+	srv, err := env.app.NewGRPCServer(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpcs := servedRPCs(t, srv)
+	for m := range service.SelfAudited {
+		if !slices.ContainsFunc(rpcs, func(r rpc) bool { return r.full == m }) {
+			t.Errorf("%s is self-audited but not served", m)
+		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/ecoute/ecoute/backend/domain"
 )
 
-// Sentinel errors the services map to gRPC codes.
+// Sentinel errors; the front door (backend/core) turns them into typed
+// refusals.
 var (
 	ErrNotFound  = errors.New("not found")
 	ErrDuplicate = errors.New("already exists")
