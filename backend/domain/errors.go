@@ -201,19 +201,17 @@ func ReasonOf(err error) Reason {
 // Is tells whether err carries reason r.
 func Is(err error, r Reason) bool { return err != nil && ReasonOf(err) == r }
 
-// Describe is what an operator reads: the message, then the field problems
-// that the message does not already say, one per line.
+// Describe is what an operator reads: the error's text (with its context),
+// then the field problems that the text does not already say, one per line.
 func Describe(err error) string {
-	e, ok := As(err)
-	if !ok {
-		return err.Error()
-	}
 	var b strings.Builder
-	b.WriteString(e.Error())
-	for _, f := range e.Fields {
-		line := f.Field + ": " + f.Description
-		if !strings.Contains(e.Message, line) {
-			b.WriteString("\n  " + line)
+	b.WriteString(err.Error())
+	if e, ok := As(err); ok {
+		for _, f := range e.Fields {
+			line := f.Field + ": " + f.Description
+			if !strings.Contains(err.Error(), line) {
+				b.WriteString("\n  " + line)
+			}
 		}
 	}
 	return b.String()
