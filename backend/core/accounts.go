@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,8 +67,13 @@ func (b *Backend) ListUsers(ctx context.Context) ([]domain.User, error) {
 // accounts so).
 func (b *Backend) UserByLogin(ctx context.Context, login string) (domain.User, error) {
 	u, err := b.Store.UserByLogin(ctx, login)
+	return account(u, err, fmt.Sprintf("no account %q", login))
+}
+
+// account is a user read from the store: a missing one is NOT_FOUND.
+func account(u domain.User, err error, missing string) (domain.User, error) {
 	if errors.Is(err, store.ErrNotFound) {
-		return domain.User{}, domain.NotFound("no account %q", login)
+		return domain.User{}, domain.NotFound("%s", missing)
 	}
 	if err != nil {
 		return domain.User{}, domain.Internal("find account", err)
@@ -80,13 +86,7 @@ func (b *Backend) userByID(ctx context.Context, id string) (domain.User, error) 
 		return domain.User{}, domain.Invalid("user_id", "is required")
 	}
 	u, err := b.Store.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return domain.User{}, domain.NotFound("user_id: no account %q", id)
-	}
-	if err != nil {
-		return domain.User{}, domain.Internal("find account", err)
-	}
-	return u, nil
+	return account(u, err, fmt.Sprintf("user_id: no account %q", id))
 }
 
 // NewAccount is an account to create: auth's, whose checks apply.

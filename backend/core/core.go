@@ -156,6 +156,14 @@ func once[T any](ctx context.Context, b *Backend, c Caller, op, action string,
 	return v, b.record(ctx, c, action, e, err)
 }
 
+// again is what a request made, read back to answer the request once more.
+func again[T any](v T, err error) (T, error) {
+	if err != nil {
+		return v, domain.Internal("read back the request's outcome", err)
+	}
+	return v, nil
+}
+
 // replayed answers a request already applied. done is false when it was
 // not; err with done is a refusal to audit (an id reused), err without
 // done a failure to look it up or to read the object again.

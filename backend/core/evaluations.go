@@ -170,17 +170,9 @@ func (b *Backend) SaveEvaluation(ctx context.Context, c Caller, d Draft) (Evalua
 			if err := maxLen("comment", d.Comment); err != nil {
 				return EvaluationView{}, en, err
 			}
-			rec, err := b.grid(ctx, e.GridID, e.GridVersion)
+			answers, res, err := b.scored(ctx, e, d.Answers)
 			if err != nil {
 				return EvaluationView{}, en, err
-			}
-			answers, byID, err := checkAnswers(rec.Grid, d.Answers)
-			if err != nil {
-				return EvaluationView{}, en, err
-			}
-			res, err := scoring.Score(rec.Grid, byID)
-			if err != nil {
-				return EvaluationView{}, en, domain.Invalid("answers", "%v", err)
 			}
 			e.Answers, e.Comment, e.UpdatedAt = answers, strings.TrimSpace(d.Comment), b.Clock.Now()
 			applyScore(&e, res)
@@ -369,19 +361,28 @@ func (b *Backend) ResolveDispute(ctx context.Context, c Caller, r Resolution) (E
 		})
 }
 
-// revise replaces e's answers and comment with a complete, clean revision.
-func (b *Backend) revise(ctx context.Context, e *store.Evaluation, r Resolution) error {
+// scored checks answers against e's grid version and scores them.
+func (b *Backend) scored(ctx context.Context, e store.Evaluation, in []grid.Answer) ([]grid.Answer, scoring.Result, error) {
 	rec, err := b.grid(ctx, e.GridID, e.GridVersion)
 	if err != nil {
-		return err
+		return nil, scoring.Result{}, err
 	}
-	answers, byID, err := checkAnswers(rec.Grid, r.Answers)
+	answers, byID, err := checkAnswers(rec.Grid, in)
 	if err != nil {
-		return err
+		return nil, scoring.Result{}, err
 	}
 	res, err := scoring.Score(rec.Grid, byID)
 	if err != nil {
-		return domain.Invalid("answers", "%v", err)
+		return nil, res, domain.Invalid("answers", "%v", err)
+	}
+	return answers, res, nil
+}
+
+// revise replaces e's answers and comment with a complete, clean revision.
+func (b *Backend) revise(ctx context.Context, e *store.Evaluation, r Resolution) error {
+	answers, res, err := b.scored(ctx, *e, r.Answers)
+	if err != nil {
+		return err
 	}
 	if !res.Complete || len(res.MissingComments) > 0 {
 		return domain.Invalid("answers", "a revision answers every criterion, with the required comments")

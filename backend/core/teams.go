@@ -61,11 +61,7 @@ func (b *Backend) CreateTeam(ctx context.Context, c Caller, id, name string) (st
 			return t, e, nil
 		},
 		func(ctx context.Context, r store.Request) (store.Team, error) {
-			t, err := b.Store.TeamByID(ctx, r.ObjectID)
-			if err != nil {
-				return t, domain.Internal("read team", err)
-			}
-			return t, nil
+			return again(b.Store.TeamByID(ctx, r.ObjectID))
 		})
 }
 
@@ -100,11 +96,7 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 			return p, e, nil
 		},
 		func(ctx context.Context, r store.Request) (store.RecordingPeriod, error) {
-			p, err := b.Store.RecordingPeriod(ctx, r.ObjectID)
-			if err != nil {
-				return p, domain.Internal("read recording period", err)
-			}
-			return p, nil
+			return again(b.Store.RecordingPeriod(ctx, r.ObjectID))
 		})
 }
 
