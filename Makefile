@@ -62,11 +62,13 @@ tools:
 	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 
-## proto: regenerate api/ecoute/v1/*.pb.go from the .proto files
+## proto: regenerate api/ecoute/v1/*.pb.go from the .proto files, and the
+## descriptor set with comments that server reflection serves (ecoute.binpb)
 proto:
 	@command -v $(GOBIN)/buf >/dev/null || $(MAKE) tools
 	PATH="$(GOBIN):$$PATH" buf lint
 	PATH="$(GOBIN):$$PATH" buf generate
+	PATH="$(GOBIN):$$PATH" buf build --exclude-imports -o api/ecoute/v1/ecoute.binpb
 
 ## lint: gofmt, go vet, buf lint
 lint:

@@ -16,20 +16,22 @@ import (
 	"time"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/config"
+	"github.com/ecoute/ecoute/backend/core"
+	"github.com/ecoute/ecoute/backend/lexicon"
 	"github.com/ecoute/ecoute/backend/pki"
 	"github.com/ecoute/ecoute/backend/policy"
+	"github.com/ecoute/ecoute/backend/privacy"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"github.com/ecoute/ecoute/backend/service"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 )
 
 // Config says where the data lives and what to use for time and logs.
@@ -65,6 +67,7 @@ type App struct {
 	sessions *auth.Sessions
 	log      *slog.Logger
 	audit    *audit.Log
+	core     *core.Backend
 	// ingestLock is held (shared) while this process may write audio.
 	ingestLock *os.File
 	life       *dataLife // sampling and retention jobs
@@ -113,12 +116,36 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.configureIdentity()
+	if a.core, err = a.openCore(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if err := a.openDataLife(); err != nil {
 		a.store.Close()
 		return nil, err
 	}
 	return a, nil
 }
+
+// openCore builds the front door that the gRPC services and the command
+// line share; it fails when the configured transcoder cannot be found.
+func (a *App) openCore() (*core.Backend, error) {
+	b := &core.Backend{Store: a.store, Sessions: a.sessions, Blobs: a.blobs, Trail: a.audit,
+		Privacy: &privacy.Requests{Store: a.store, Blobs: a.blobs, Audit: a.audit, Clock: a.cfg.Clock},
+		Clock:   a.cfg.Clock, Lexicon: lexicon.Default(), Settings: a.cfg.Settings, Log: a.log}
+	if a.cfg.Transcoder != "" {
+		t, err := audio.NewTranscoder(a.cfg.Transcoder)
+		if err != nil {
+			return nil, fmt.Errorf("ingest.transcoder: %w", err)
+		}
+		b.Transcoder = t
+	}
+	return b, nil
+}
+
+// Core is the front door: every operation of the backend, for the command
+// line (with core.Local()) and the tests.
+func (a *App) Core() *core.Backend { return a.core }
 
 // Close releases the database.
 func (a *App) Close() error { a.releaseIngest(); return a.store.Close() }
@@ -139,28 +166,17 @@ type NewUser struct {
 	PasswordChangeRequired bool
 }
 
-// ErrAlreadyInitialised means InitAdmin found accounts already.
-var ErrAlreadyInitialised = errors.New("already initialised: accounts exist")
-
-// InitAdmin creates the first administrator; it refuses once any account
-// exists.
-func (a *App) InitAdmin(ctx context.Context, login, displayName, password string) error {
-	n, err := a.store.CountUsers(ctx)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return ErrAlreadyInitialised
-	}
-	// Initial passwords are one-time (R9), the first administrator's too.
-	return a.AddUser(ctx, NewUser{Login: login, DisplayName: displayName, Role: store.RoleAdmin, Password: password,
-		PasswordChangeRequired: true})
-}
-
-// AddUser checks and creates an account (backend/accounts.go has the
-// other account commands).
+// AddUser checks and creates an account without recording it in the
+// audit trail: for the demo seed (recorded as a whole) and tests. Accounts
+// made by people go through Core().CreateUser.
 func (a *App) AddUser(ctx context.Context, u NewUser) error {
-	_, err := a.CreateAccount(ctx, u)
+	first, last := u.FirstName, u.LastName
+	if first == "" && last == "" {
+		first, last = auth.SplitName(u.DisplayName)
+	}
+	_, err := a.sessions.CreateAccount(ctx, auth.NewAccount{Login: u.Login, FirstName: first, LastName: last,
+		DisplayName: u.DisplayName, Role: u.Role, Password: u.Password, TeamIDs: u.TeamIDs, AgentID: u.AgentID,
+		OneTime: u.PasswordChangeRequired})
 	return err
 }
 
@@ -174,11 +190,15 @@ func (a *App) CACertPEM() ([]byte, error) { return a.pki.CACertPEM(), nil }
 // behind the authentication and authorisation interceptors.
 func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	g := &auth.Guard{Sessions: a.sessions, Public: policy.Public, Allowed: policy.Allowed, Redact: policy.RedactMessage}
-	ai := a.auditInterceptor()
+	ai := audit.NewInterceptor(a.audit, a.cfg.Clock, a.store, a.log)
+	ai.SelfAudited = service.SelfAudited
+	ei := &rpcerr.Interceptor{Log: a.log}
 	opts := []grpc.ServerOption{
-		// The audit interceptor wraps the guard to record refusals too.
-		grpc.ChainUnaryInterceptor(ai.Unary, g.Unary, ai.CaptureUnary),
-		grpc.ChainStreamInterceptor(ai.Stream, g.Stream, ai.CaptureStream),
+		// The audit interceptor wraps the guard to record refusals too; the
+		// errors of the handlers become statuses (with their reasons) right
+		// where they are returned, so the audit records their codes.
+		grpc.ChainUnaryInterceptor(ai.Unary, g.Unary, ai.CaptureUnary, ei.Unary),
+		grpc.ChainStreamInterceptor(ai.Stream, g.Stream, ai.CaptureStream, ei.Stream),
 	}
 	if secure {
 		cfg, err := a.ServerTLS()
@@ -188,24 +208,18 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)))
 	}
 	s := grpc.NewServer(opts...)
-	ecoutev1.RegisterAuthServiceServer(s, &service.Auth{Sessions: a.sessions, Log: a.log})
-	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs, Log: a.log})
-	ecoutev1.RegisterAdminServiceServer(s, &service.Admin{Sessions: a.sessions, Store: a.store, Clock: a.cfg.Clock, Log: a.log})
-	ecoutev1.RegisterRecordingPeriodServiceServer(s, &service.RecordingPeriods{Store: a.store, Clock: a.cfg.Clock, Log: a.log})
-	ecoutev1.RegisterAuditServiceServer(s, a.auditService())
-	ecoutev1.RegisterPrivacyServiceServer(s, a.privacyService())
-	ecoutev1.RegisterEvaluationServiceServer(s, a.evaluationService())
-	ingest, err := a.IngestService()
-	if err != nil {
+	ecoutev1.RegisterAuthServiceServer(s, &service.Auth{Core: a.core})
+	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs})
+	ecoutev1.RegisterAdminServiceServer(s, &service.Admin{Core: a.core})
+	ecoutev1.RegisterRecordingPeriodServiceServer(s, &service.RecordingPeriods{Core: a.core})
+	ecoutev1.RegisterAuditServiceServer(s, &service.Audit{Core: a.core})
+	ecoutev1.RegisterPrivacyServiceServer(s, &service.Privacy{Core: a.core})
+	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
+	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
+	registerHealth(s)
+	if err := registerReflection(s); err != nil {
 		return nil, err
 	}
-	ecoutev1.RegisterIngestServiceServer(s, ingest)
-	hs := health.NewServer()
-	for _, name := range []string{"", "ecoute.v1.AuthService", "ecoute.v1.CallService", "ecoute.v1.IngestService"} {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
-	}
-	healthpb.RegisterHealthServer(s, hs)
-	reflection.Register(s)
 	return s, nil
 }
 

@@ -371,6 +371,10 @@ func TestStreamAudioAndWaveform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The waveform says the size: a player needs no probe of the stream.
+	if w.TotalSize != int64(len(full)) {
+		t.Errorf("waveform says %d bytes; the stream sent %d", w.TotalSize, len(full))
+	}
 	dur := list.Calls[0].Duration.AsDuration()
 	frames := int(dur * time.Duration(w.SampleRate) / time.Duration(w.SamplesPerFrame) / time.Second)
 	if len(w.FrameOffsets) < frames-1 || len(w.FrameOffsets) > frames+1 || w.FrameOffsets[0] != 0 {

@@ -53,13 +53,19 @@ func (a *App) openDataLife() error {
 	d := &dataLife{
 		runner:    &jobs.Runner{Store: a.store, Clock: a.cfg.Clock, Log: a.log, Observe: a.auditJobRun},
 		sampler:   &sampling.Sampler{Store: a.store, Blobs: a.blobs, Rate: s.SamplingRate},
-		retention: &retention.Job{Store: a.store, Blobs: a.blobs, Recordings: s.Recordings, ConnectionLogs: s.ConnectionLogs},
+		retention: &retention.Job{Store: a.store, Blobs: a.blobs, Retention: s},
 	}
 	// Audit entries are connection logs (R4); evaluations live 1 year (R12).
-	if err := d.retention.Register("audit", a.AuditPurger(s.ConnectionLogs.Before)); err != nil {
+	if err := d.retention.Register("audit", a.AuditPurger(s.ConnectionLogCutoff)); err != nil {
 		return err
 	}
 	if err := d.retention.Register("evaluations", retention.PurgerFunc(a.store.DeleteExpiredEvaluations)); err != nil {
+		return err
+	}
+	// Request ids are remembered a day (config.RequestIDs).
+	if err := d.retention.Register("requests", retention.PurgerFunc(func(ctx context.Context, now time.Time) (int, error) {
+		return a.store.DeleteRequests(ctx, config.RequestCutoff(now))
+	})); err != nil {
 		return err
 	}
 	a.life = d

@@ -30,6 +30,7 @@ type evalWorld struct {
 	app   *backend.App
 	clock *clock.Fake
 	conn  *grpc.ClientConn
+	creds credentials.TransportCredentials
 	pw    map[string]string // login → password
 }
 
@@ -70,8 +71,8 @@ func newEvalWorld(t *testing.T) *evalWorld {
 	pem, _ := app.CACertPEM()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	w.conn, err = grpc.NewClient(lis.Addr().String(),
-		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})))
+	w.creds = credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})
+	w.conn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(w.creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,9 +228,11 @@ func TestEvaluationLifecycle(t *testing.T) {
 	if sub.Evaluation.Status != ecoutev1.EvaluationStatus_EVALUATION_STATUS_SUBMITTED || sub.Evaluation.OverrideReason == "" {
 		t.Fatalf("submitted: %v", sub.Evaluation)
 	}
-	links, err := w.app.Audit().List(context.Background(), audit.Query{Action: "evaluation.submit"})
-	if err != nil || len(links) != 1 || links[0].Target != e.EvaluationId || links[0].Details["override_reason"] == "" ||
-		links[0].Details["flagged"] != "health" {
+	// One entry for the refusal, one for the submit (the newest).
+	links, err := w.app.Audit().List(context.Background(), audit.Query{Action: "evaluation.submit", Limit: 10})
+	if err != nil || len(links) != 2 || links[0].Target != e.EvaluationId || links[0].Details["override_reason"] == "" ||
+		links[0].Details["flagged"] != "health" || links[0].Details["result"] != "ok" ||
+		links[1].Details["result"] != "OVERRIDE_REASON_REQUIRED" {
 		t.Errorf("submit audit: %+v %v", links, err)
 	}
 	got, err := ecoutev1.NewCallServiceClient(w.conn).GetCall(sup, &ecoutev1.GetCallRequest{CallId: call.CallId})

@@ -6,37 +6,15 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/config"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/grid"
 	"github.com/ecoute/ecoute/backend/lexicon"
 	"github.com/ecoute/ecoute/backend/scoring"
-	"github.com/ecoute/ecoute/backend/service"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/demo"
 	"github.com/ecoute/ecoute/internal/demo/grids"
 )
-
-func (a *App) evaluationService() *service.Evaluations {
-	return &service.Evaluations{Store: a.store, Clock: a.cfg.Clock, Lexicon: lexicon.Default(), Audit: a.audit, Log: a.log}
-}
-
-// ImportGrid reads a grid from its YAML form and stores it (a new version
-// if the current one is used). Problems carry line numbers.
-func (a *App) ImportGrid(ctx context.Context, data []byte, by string) (store.GridRecord, bool, error) {
-	g, err := grid.ParseYAML(data)
-	if err != nil {
-		return store.GridRecord{}, false, err
-	}
-	return a.store.SaveGrid(ctx, g, by, a.cfg.Clock.Now())
-}
-
-// ExportGrid writes a grid version (0 = latest) as YAML.
-func (a *App) ExportGrid(ctx context.Context, id string, version int) ([]byte, error) {
-	r, err := a.store.GetGrid(ctx, id, version)
-	if err != nil {
-		return nil, err
-	}
-	return grid.MarshalYAML(r.Grid)
-}
 
 // seedGrids loads the demo grids (internal/demo/grids).
 func (a *App) seedGrids(ctx context.Context, by string) (map[string]grid.Grid, error) {
@@ -46,7 +24,11 @@ func (a *App) seedGrids(ctx context.Context, by string) (map[string]grid.Grid, e
 	}
 	byDirection := map[string]grid.Grid{}
 	for _, n := range names {
-		rec, _, err := a.ImportGrid(ctx, files[n], by)
+		g, err := grid.ParseYAML(files[n])
+		if err != nil {
+			return nil, fmt.Errorf("demo grid %s: %w", n, err)
+		}
+		rec, _, err := a.store.SaveGrid(ctx, g, by, a.cfg.Clock.Now())
 		if err != nil {
 			return nil, fmt.Errorf("demo grid %s: %w", n, err)
 		}
@@ -115,12 +97,12 @@ func (a *App) seedEvaluations(ctx context.Context, plan []demo.Call, calls []sto
 		if hits := lex.Check(comment); len(hits) > 0 {
 			return fmt.Errorf("demo comment %q flagged (%s)", comment, hits[0].Category)
 		}
-		e := store.Evaluation{ID: service.NewID(), CallID: c.ID, CallStartedAt: c.StartedAt, GridID: g.ID,
+		e := store.Evaluation{ID: core.NewID(), CallID: c.ID, CallStartedAt: c.StartedAt, GridID: g.ID,
 			GridVersion: g.Version, AgentID: c.AgentID, TeamID: c.TeamID, EvaluatorID: sup.ID,
 			Status: store.EvalSubmitted, Version: 1, Answers: answers, Comment: comment,
 			TotalTenths: int64(res.Total*10 + 0.5), HasTotal: res.HasTotal, CriticalFailed: res.CriticalFailed,
 			CreatedAt: created, UpdatedAt: created.Add(20 * time.Minute), SubmittedAt: created.Add(20 * time.Minute),
-			RetainedUntil: created.AddDate(service.EvaluationRetentionYears, 0, 0)}
+			RetainedUntil: config.EvaluationKeptUntil(created)}
 		answered := e.SubmittedAt.Add(time.Duration(4+r.IntN(48)) * time.Hour)
 		if !answered.After(now) { // else too recent: still waiting for the agent
 			switch x := r.Float64(); {

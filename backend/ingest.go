@@ -9,9 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
-	"github.com/ecoute/ecoute/backend/service"
 )
 
 // IngestLockFile is taken shared by every process that writes audio (serve,
@@ -30,21 +28,6 @@ func openBlobs(cfg Config) (*blobs.Files, error) {
 		return nil, err
 	}
 	return blobs.NewFiles(filepath.Join(cfg.DataDir, AudioDir), key)
-}
-
-// IngestService builds the upload service; it fails when the configured
-// transcoder cannot be found.
-func (a *App) IngestService() (*service.Ingest, error) {
-	s := &service.Ingest{Store: a.store, Blobs: a.blobs, Clock: a.cfg.Clock, Log: a.log,
-		RetainUntil: a.Settings().Recordings.After}
-	if a.cfg.Transcoder != "" {
-		t, err := audio.NewTranscoder(a.cfg.Transcoder)
-		if err != nil {
-			return nil, fmt.Errorf("ingest.transcoder: %w", err)
-		}
-		s.Transcoder = t
-	}
-	return s, nil
 }
 
 // PrepareIngest is called once before a process starts writing audio. When

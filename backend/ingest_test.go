@@ -19,6 +19,8 @@ import (
 	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/config"
+	"github.com/ecoute/ecoute/backend/core"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"github.com/ecoute/ecoute/backend/service"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
@@ -30,9 +32,18 @@ import (
 
 var ingestNow = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
+// ingester calls the front door's Ingest as the gRPC service and the
+// command line do, with the error as a client would see it.
+type ingester struct{ b *core.Backend }
+
+func (i ingester) Ingest(ctx context.Context, md *ecoutev1.RecordingMetadata, r io.Reader) (core.Stored, error) {
+	res, err := i.b.Ingest(ctx, core.Local(), service.RecordingFromProto(md), r)
+	return res, rpcerr.Error(err)
+}
+
 // ingestApp opens a fresh data directory on a fake clock with one team,
-// agent and campaign, and returns the same Ingest service gRPC serves.
-func ingestApp(t *testing.T, transcoder string) (*backend.App, *service.Ingest, string) {
+// agent and campaign, and returns the ingestion gRPC serves.
+func ingestApp(t *testing.T, transcoder string) (*backend.App, ingester, string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -46,8 +57,8 @@ func ingestApp(t *testing.T, transcoder string) (*backend.App, *service.Ingest, 
 }
 
 // ingestFixtures gives app the team, agent, campaign and recording period
-// the uploads of these tests name, and returns its Ingest service.
-func ingestFixtures(t *testing.T, app *backend.App) *service.Ingest {
+// the uploads of these tests name, and returns its ingestion.
+func ingestFixtures(t *testing.T, app *backend.App) ingester {
 	t.Helper()
 	ctx := context.Background()
 	st := app.Store()
@@ -58,11 +69,7 @@ func ingestFixtures(t *testing.T, app *backend.App) *service.Ingest {
 			EndsAt: ingestNow.AddDate(0, 1, 0), CreatedAt: ingestNow})); err != nil {
 		t.Fatal(err)
 	}
-	ing, err := app.IngestService()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ing
+	return ingester{app.Core()}
 }
 
 func fixedMeta(ext string) *ecoutev1.RecordingMetadata {

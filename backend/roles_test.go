@@ -227,6 +227,13 @@ func TestEveryRPCFollowsTheRoleTable(t *testing.T) {
 	}
 
 	ac := ecoutev1.NewAuthServiceClient(conn)
+	errorsChecked := 0
+	defer func() {
+		// Refusals, bad and missing arguments, unknown ids: every kind.
+		if errorsChecked < 100 {
+			t.Errorf("only %d errors checked for their details", errorsChecked)
+		}
+	}()
 	for _, role := range policy.Roles {
 		t.Run(role, func(t *testing.T) {
 			a, ok := env.accounts[role]
@@ -243,11 +250,19 @@ func TestEveryRPCFollowsTheRoleTable(t *testing.T) {
 			for _, r := range rpcs {
 				out, err := invoke(ctx, t, conn, r, requestFor(t, r, callID))
 				got := codeOf(err)
+				if err != nil {
+					errorsChecked++
+					checkErrorDetails(t, role+" "+r.full, err)
+				}
 				switch {
 				case policy.Public(r.full):
 				case !policy.Allowed(role, r.full):
 					if got != codes.PermissionDenied {
 						t.Errorf("%s %s: %v, want PermissionDenied", role, r.full, err)
+					}
+					if info, _ := errorInfo(err); info.GetReason() != "ROLE_FORBIDDEN" ||
+						info.GetMetadata()["role"] != role || info.GetMetadata()["method"] != r.full {
+						t.Errorf("%s %s: refused with %v", role, r.full, info)
 					}
 					if len(out) > 0 {
 						t.Errorf("%s %s: refused but %d messages sent", role, r.full, len(out))

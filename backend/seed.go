@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/ecoute/ecoute/backend/audio"
+	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
 	"github.com/ecoute/ecoute/backend/blobs"
-	"github.com/ecoute/ecoute/backend/service"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/demo"
 )
@@ -107,6 +108,12 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	if err := a.store.SetSetting(ctx, seededKey, fmt.Sprint(start.UnixMilli())); err != nil {
 		return nil, err
 	}
+	// The seed is one entry of the trail, not one per account or period.
+	op := core.Local()
+	if err := a.audit.Append(ctx, audit.Entry{Actor: op.Actor(), Source: op.Source, Action: audit.ActionSeedDemo,
+		Details: map[string]string{"accounts": fmt.Sprint(len(accounts)), "calls": fmt.Sprint(len(calls))}}); err != nil {
+		return nil, fmt.Errorf("demo data seeded, but its audit entry could not be written: %w", err)
+	}
 	a.log.Info("demo data seeded", "calls", len(calls), "took", time.Since(start))
 	return accounts, nil
 }
@@ -146,12 +153,15 @@ func (a *App) seedPeriods(ctx context.Context, ds *demo.Dataset) error {
 	}
 	tomorrow := store.DayOf(now).AddDate(0, 0, 1)
 	for _, t := range ds.Teams {
-		if _, err := a.AddRecordingPeriod(ctx, t.ID, from, tomorrow, "demo: the whole demo period"); err != nil {
-			return err
-		}
 		next := tomorrow.AddDate(0, 0, 6)
-		if _, err := a.AddRecordingPeriod(ctx, t.ID, next, next.AddDate(0, 0, 14), "demo: next campaign"); err != nil {
-			return err
+		for _, p := range []store.RecordingPeriod{
+			{TeamID: t.ID, StartsAt: from, EndsAt: tomorrow, Note: "demo: the whole demo period"},
+			{TeamID: t.ID, StartsAt: next, EndsAt: next.AddDate(0, 0, 14), Note: "demo: next campaign"},
+		} {
+			p.ID, p.CreatedBy, p.CreatedAt = core.NewID(), audit.System.Login, now
+			if err := a.store.AddRecordingPeriod(ctx, p); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -199,8 +209,8 @@ func (a *App) composeCalls(ctx context.Context, lib *demo.Library, in []demo.Cal
 
 func (a *App) composeCall(ctx context.Context, b *blobs.Files, lib *demo.Library, c demo.Call) (store.NewCall, error) {
 	comp := lib.Compose(c.Plan)
-	id := service.NewID()
-	key := service.AudioKey(id)
+	id := core.NewID()
+	key := core.AudioKey(id)
 	if _, err := b.Put(ctx, key, bytes.NewReader(comp.Data)); err != nil {
 		return store.NewCall{}, err
 	}
@@ -212,7 +222,7 @@ func (a *App) composeCall(ctx context.Context, b *blobs.Files, lib *demo.Library
 		CustomerNumber:     c.Customer.Number,
 		ConsentRequestedAt: c.ConsentAsked, ConsentAnsweredAt: c.ConsentGiven, ConsentAccepted: true,
 		RingTime: c.Ring, TalkTime: dur, BackOfficeTime: c.BackOffice, ActivityType: c.ActivityType,
-		State: store.StateKept, RetainedUntil: c.Start.AddDate(0, service.DefaultRetentionMonths, 0),
+		State: store.StateKept, RetainedUntil: a.cfg.Settings.RecordingKeptUntil(c.Start),
 		Audio: store.Audio{Key: key, Size: int64(len(comp.Data)), Codec: "mp3", SampleRate: lib.SampleRate,
 			Channels: lib.Channels, BitrateKbps: lib.BitrateKbps, FrameCount: len(comp.Offsets),
 			SamplesPerFrame: lib.SamplesPerFrame, Duration: dur},

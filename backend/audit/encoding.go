@@ -29,7 +29,7 @@ import (
 // big-endian. The JSON form of the details in the database is only storage:
 // it is parsed back into the map before encoding, so its spacing or key
 // order do not matter, its content does.
-const domain = "ecoute.audit.v1"
+const hashDomain = "ecoute.audit.v1"
 
 // Hash is a SHA-256 digest.
 type Hash [32]byte
@@ -54,7 +54,7 @@ func Encode(e Link) []byte {
 		b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(s))))
 		b.WriteString(s)
 	}
-	str(domain)
+	str(hashDomain)
 	b.Write(binary.BigEndian.AppendUint64(nil, uint64(e.Seq)))
 	b.Write(binary.BigEndian.AppendUint64(nil, uint64(e.Time.UnixMilli())))
 	str(e.Actor.UserID)

@@ -10,10 +10,11 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -30,9 +31,6 @@ const (
 	mListCalls      = "/ecoute.v1.CallService/ListCalls"
 	mGetCall        = "/ecoute.v1.CallService/GetCall"
 	mStreamAudio    = "/ecoute.v1.CallService/StreamAudio"
-	mUpload         = "/ecoute.v1.IngestService/UploadRecording"
-	mListAudit      = "/ecoute.v1.AuditService/ListAuditEvents"
-	mVerifyAudit    = "/ecoute.v1.AuditService/VerifyAuditChain"
 )
 
 // quiet methods are not recorded when they succeed: they read nothing
@@ -43,14 +41,6 @@ var quiet = map[string]bool{
 	"/ecoute.v1.CallService/GetWaveform": true,
 }
 
-// selfAudited methods record their own, richer entries (the privacy
-// requests, which the command line runs too).
-var selfAudited = map[string]bool{
-	"/ecoute.v1.PrivacyService/ExportSubject":         true,
-	"/ecoute.v1.PrivacyService/EraseSubject":          true,
-	"/ecoute.v1.PrivacyService/ListAuthorizedPersons": true,
-}
-
 func plumbing(method string) bool {
 	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
 }
@@ -59,12 +49,10 @@ func plumbing(method string) bool {
 // first StreamAudio of a call in a session is recorded (on its first chunk
 // sent); later streams of the same call in the same session are recorded
 // again only when ListenWindow has passed since the last recorded one, or
-// when they restart the whole file (offset 0, no length) more than
-// ReplayGap after it. Seeks (offset > 0) and the console's size probe
-// (offset 0, length 1) right after an opening therefore add nothing.
+// when they restart the whole file (offset 0, no length). Seeks and ranged
+// reads (offset > 0, or a length) therefore add nothing.
 const (
 	ListenWindow = 30 * time.Minute // the session idle timeout
-	ReplayGap    = 10 * time.Second
 	maxListens   = 10000
 )
 
@@ -76,13 +64,14 @@ type Sessions interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
 }
 
-// Interceptor records, in one place, the RPCs of R10: logins (success and
-// failure, with the source address and the login tried), reads of call
-// content (list, view, audio stream start), every other call that is not
-// quiet (so each create, modify or delete RPC, including those added
-// later, is recorded under its method name with the id it names), and
-// every request the guard refused. Reads of call content fail closed: if
-// their entry cannot be written, the content is not sent.
+// Interceptor records, in one place, the RPCs of R10 that no operation
+// records itself: logins (success and failure, with the source address and
+// the login tried), reads of call content (list, view, audio stream
+// start), every other call that is neither quiet nor self-audited (so each
+// RPC added later is recorded under its method name with the id it names),
+// and every request the guard refused, self-audited or not. Reads of call
+// content fail closed: if their entry cannot be written, the content is
+// not sent.
 //
 // It wraps the guard from both sides: Unary/Stream go first in the chain,
 // CaptureUnary/CaptureStream right after auth.Guard, which hands them the
@@ -92,6 +81,10 @@ type Interceptor struct {
 	Clock    clock.Clock
 	Log      *slog.Logger
 	Sessions Sessions // optional: names the caller of refused requests
+	// SelfAudited tells the methods whose handlers record every outcome
+	// themselves (the front door's operations): only the guard's refusals
+	// of them are recorded here.
+	SelfAudited map[string]bool
 
 	mu      sync.Mutex
 	listens map[listenKey]time.Time
@@ -191,7 +184,7 @@ func (i *Interceptor) record(ctx context.Context, e Entry) error {
 	return err
 }
 
-var errAudit = status.Error(codes.Internal, "audit trail unavailable: content not sent")
+var errAudit = rpcerr.Error(domain.New(domain.ReasonAuditUnavailable, "audit trail unavailable: content not sent"))
 
 // identify names the holder of the bearer token of a refused request, if
 // the session exists at all.
@@ -310,23 +303,7 @@ func (i *Interceptor) Unary(ctx context.Context, req any, info *grpc.UnaryServer
 		if i.record(ctx, Entry{Action: ActionCallList, Details: d}) != nil && err == nil {
 			return nil, errAudit
 		}
-	case m == mListAudit:
-		if r, ok := req.(*ecoutev1.ListAuditEventsRequest); ok {
-			for k, v := range map[string]string{"user_id": r.GetUserId(), "user_login": r.GetUserLogin(), "action": r.GetAction()} {
-				if v != "" {
-					d[k] = v
-				}
-			}
-		}
-		if i.record(ctx, Entry{Action: ActionAuditList, Details: d}) != nil && err == nil {
-			return nil, errAudit
-		}
-	case m == mVerifyAudit:
-		if vr, ok := resp.(*ecoutev1.VerifyAuditChainResponse); ok {
-			d["chain_ok"] = strconv.FormatBool(vr.GetOk())
-		}
-		i.record(ctx, Entry{Action: ActionAuditVerify, Details: d})
-	case quiet[m] && err == nil, selfAudited[m]:
+	case quiet[m] && err == nil, i.SelfAudited[m]:
 	default:
 		i.record(ctx, Entry{Action: genericAction(m), Target: targetOf(req), Details: d})
 	}
@@ -364,25 +341,6 @@ func (i *Interceptor) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 				Details: map[string]string{"result": result(err), "offset": strconv.FormatInt(w.req.GetOffset(), 10)}})
 		}
 		return err
-	case m == mUpload:
-		w := &uploadStream{ServerStream: base}
-		err := h(srv, w)
-		if passed, _, _ := sl.get(); !passed {
-			i.denied(ctx, m, nil, err)
-			return err
-		}
-		switch {
-		case err == nil && w.resp.GetDuplicate():
-			i.record(ctx, Entry{Action: ActionIngestDup, Target: w.resp.GetCallId()})
-		case err == nil:
-			i.record(ctx, Entry{Action: ActionIngestAccepted, Target: w.resp.GetCallId()})
-		case w.optOut && status.Code(err) == codes.FailedPrecondition:
-			// Nothing about the call: neither id nor time nor numbers.
-			i.record(ctx, Entry{Action: ActionIngestOptOut})
-		default:
-			i.record(ctx, Entry{Action: ActionIngestRefused, Details: map[string]string{"result": result(err)}})
-		}
-		return err
 	}
 	w := &firstRecv{ServerStream: base}
 	err := h(srv, w)
@@ -390,7 +348,7 @@ func (i *Interceptor) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		i.denied(ctx, info.FullMethod, w.first, err)
 		return err
 	}
-	if !selfAudited[info.FullMethod] && !(quiet[info.FullMethod] && err == nil) {
+	if !i.SelfAudited[info.FullMethod] && !(quiet[info.FullMethod] && err == nil) {
 		i.record(ctx, Entry{Action: genericAction(info.FullMethod), Target: targetOf(w.first),
 			Details: map[string]string{"result": result(err)}})
 	}
@@ -408,7 +366,7 @@ func (i *Interceptor) shouldRecordListen(ctx context.Context, req *ecoutev1.Stre
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	last, seen := i.listens[k]
-	replay := req.GetOffset() == 0 && req.GetLength() == 0 && now.Sub(last) > ReplayGap
+	replay := req.GetOffset() == 0 && req.GetLength() == 0
 	if seen && now.Sub(last) < ListenWindow && !replay {
 		return false
 	}
@@ -457,31 +415,6 @@ func (s *audioStream) SendMsg(m any) error {
 				return errAudit
 			}
 		}
-	}
-	return s.ServerStream.SendMsg(m)
-}
-
-type uploadStream struct {
-	grpc.ServerStream
-	first  bool
-	optOut bool
-	resp   *ecoutev1.UploadRecordingResponse
-}
-
-func (s *uploadStream) RecvMsg(m any) error {
-	err := s.ServerStream.RecvMsg(m)
-	if r, ok := m.(*ecoutev1.UploadRecordingRequest); ok && err == nil && !s.first {
-		s.first = true
-		if md := r.GetMetadata(); md != nil && md.GetConsent() != nil && !md.GetConsent().GetAccepted() {
-			s.optOut = true
-		}
-	}
-	return err
-}
-
-func (s *uploadStream) SendMsg(m any) error {
-	if r, ok := m.(*ecoutev1.UploadRecordingResponse); ok {
-		s.resp = r
 	}
 	return s.ServerStream.SendMsg(m)
 }

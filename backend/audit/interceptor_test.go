@@ -137,3 +137,45 @@ func TestLoginOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// A self-audited method (its operation records every outcome) leaves
+// nothing more here, except when the guard refuses it.
+func TestSelfAuditedMethodsAreRecordedOnce(t *testing.T) {
+	m := &memory{}
+	i := NewInterceptor(m, nil, nil, nil)
+	const submit = "/ecoute.v1.EvaluationService/SubmitEvaluation"
+	i.SelfAudited = map[string]bool{submit: true}
+	fail := func(context.Context, any) (any, error) { return nil, status.Error(codes.FailedPrecondition, "no") }
+	for _, h := range []grpc.UnaryHandler{ok, fail} {
+		call(i, submit, &ecoutev1.SubmitEvaluationRequest{EvaluationId: "e1"}, true, h)
+	}
+	if len(m.entries) != 0 {
+		t.Fatalf("a self-audited method recorded again: %+v", m.entries)
+	}
+	call(i, submit, &ecoutev1.SubmitEvaluationRequest{EvaluationId: "e1"}, false, ok)
+	if len(m.entries) != 1 || m.entries[0].Action != ActionAccessDenied || m.entries[0].Target != "e1" {
+		t.Errorf("refusal by the guard: %+v", m.entries)
+	}
+}
+
+// A listening is recorded when it starts and when the whole file is played
+// again, not at every seek or ranged read.
+func TestListeningsRecordedOncePerPlay(t *testing.T) {
+	m := &memory{}
+	i := NewInterceptor(m, nil, nil, nil)
+	ctx := context.WithValue(context.Background(), slotKey{}, &slot{passed: true, tokenHash: "t1"})
+	for _, r := range []*ecoutev1.StreamAudioRequest{
+		{CallId: "c1"},                          // opens: recorded
+		{CallId: "c1", Offset: 4096},            // seek: not
+		{CallId: "c1", Offset: 0, Length: 8192}, // ranged read: not
+		{CallId: "c1"},                          // plays it again: recorded
+		{CallId: "c2", Offset: 100},             // another call: recorded
+	} {
+		if i.shouldRecordListen(ctx, r) {
+			m.entries = append(m.entries, Entry{Target: r.GetCallId()})
+		}
+	}
+	if len(m.entries) != 3 || m.entries[0].Target != "c1" || m.entries[1].Target != "c1" || m.entries[2].Target != "c2" {
+		t.Errorf("listenings recorded: %+v", m.entries)
+	}
+}

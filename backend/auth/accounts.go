@@ -145,7 +145,7 @@ func (s *Sessions) SetDisabled(ctx context.Context, userID string, disabled bool
 
 // ResetPassword gives the user a new random one-time password, revokes
 // the user's sessions and returns the password (shown once to the
-// administrator).
+// administrator). The caller records it (backend/core).
 func (s *Sessions) ResetPassword(ctx context.Context, userID string) (string, error) {
 	u, err := s.Store.UserByID(ctx, userID)
 	if err != nil {
@@ -162,7 +162,6 @@ func (s *Sessions) ResetPassword(ctx context.Context, userID string) (string, er
 	if err := s.Store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
 		return "", err
 	}
-	s.notify(ctx, Event{Action: EventPasswordReset, User: u})
 	return pw, nil
 }
 

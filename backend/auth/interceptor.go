@@ -5,10 +5,10 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 type principalKey struct{}
@@ -50,20 +50,22 @@ func (g *Guard) check(ctx context.Context, method string) (context.Context, erro
 	}
 	token, err := bearer(ctx)
 	if err != nil {
-		return nil, status.Error(codes.Unauthenticated, err.Error())
+		return nil, rpcerr.Error(domain.New(domain.ReasonUnauthenticated, "%s", err.Error()))
 	}
 	p, err := g.Sessions.Authenticate(ctx, token)
 	if errors.Is(err, ErrNoSession) {
-		return nil, status.Error(codes.Unauthenticated, "session expired or unknown: log in again")
+		return nil, rpcerr.Error(domain.New(domain.ReasonSessionExpired, "session expired or unknown: log in again"))
 	}
 	if err != nil {
-		return nil, status.Error(codes.Internal, "authentication failed")
+		return nil, rpcerr.Error(domain.Internal("authentication", err))
 	}
 	if !g.Allowed(p.User.Role, method) {
-		return nil, status.Errorf(codes.PermissionDenied, "role %s may not call %s", p.User.Role, method)
+		return nil, rpcerr.Error(domain.Forbidden(p.User.Role, "", "role %s may not call %s", p.User.Role, method).
+			With(domain.MetaMethod, method))
 	}
 	if p.User.PasswordChangeRequired && !passwordChangeMethods[method] {
-		return nil, status.Error(codes.FailedPrecondition, "password change required: call ChangePassword first")
+		return nil, rpcerr.Error(domain.New(domain.ReasonPasswordChangeRequired,
+			"password change required: call ChangePassword first"))
 	}
 	return WithPrincipal(ctx, p), nil
 }

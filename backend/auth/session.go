@@ -43,15 +43,17 @@ type Principal struct {
 	TokenHash string
 }
 
-// Event is something the audit trail must record that no RPC result says
-// by itself (an account locked, a password expired).
+// Event is something the audit trail must record that happens inside a
+// login (an account locked, a password expired).
 type Event struct {
 	Action  string
 	User    store.User
 	Details map[string]string
 }
 
-// Events recorded through Sessions.Notify.
+// Events recorded through Sessions.Notify, and the names of the audit
+// entries of the administrators' password resets and session revocations
+// (recorded by backend/core).
 const (
 	EventLocked          = "auth.account.locked"
 	EventPasswordExpired = "auth.password.expired"
@@ -275,15 +277,6 @@ func (s *Sessions) CheckNewPassword(ctx context.Context, u store.User, pw string
 // PersonOf is what the login/name checks compare a password with.
 func PersonOf(u store.User) Person {
 	return Person{Login: u.Login, Names: []string{u.FirstName, u.LastName, u.DisplayName}}
-}
-
-// RevokeAll ends every session of a user (an administrator's action).
-func (s *Sessions) RevokeAll(ctx context.Context, u store.User) error {
-	if err := s.Store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
-		return err
-	}
-	s.notify(ctx, Event{Action: EventSessionsRevoked, User: u})
-	return nil
 }
 
 // PolicyError is a password refused by the policy.

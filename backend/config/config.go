@@ -54,8 +54,11 @@ var (
 	MaxConnectionLogs     = MustPeriod("12mo")
 	Evaluations           = MustPeriod("1y") // R4, R12: analysis documents at most 1 year
 	AgentNamesOnRecording = MustPeriod("1y") // R4: names attached to recordings, from collection
-	MinPasswordMaxAge     = MustPeriod("1d")
-	MaxPasswordMaxAge     = MustPeriod("1y")
+	// RequestIDs is how long the server remembers the request id of a
+	// write, to answer a resent request without applying it twice.
+	RequestIDs        = MustPeriod("24h")
+	MinPasswordMaxAge = MustPeriod("1d")
+	MaxPasswordMaxAge = MustPeriod("1y")
 )
 
 // Defaults is the configuration used when no file exists.
@@ -63,7 +66,7 @@ func Defaults() Config {
 	return Config{
 		SamplingRate:   0.05,
 		SamplingHour:   2,
-		Recordings:     MustPeriod("6mo"),
+		Recordings:     MaxRecordings,
 		ConnectionLogs: MustPeriod("6mo"),
 		PasswordMaxAge: MustPeriod("90d"),
 	}
@@ -97,6 +100,8 @@ func Settings() []Setting {
 			"evaluations are deleted this long after they were created"},
 		{"(fixed) agent names on recordings", AgentNamesOnRecording.String(), "not configurable", "R4",
 			"agent names are detached from recordings this long after collection"},
+		{"(fixed) request ids", RequestIDs.String(), "not configurable", "R4",
+			"a write sent again with the same request_id within this time is answered, not applied again"},
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
-	"github.com/ecoute/ecoute/backend/store"
+	"github.com/ecoute/ecoute/backend/domain"
 )
 
 // The identity methods, written out by hand like TestRoleMethodMatrix.
@@ -13,15 +13,15 @@ func TestIdentityMethodMatrix(t *testing.T) {
 		MSetUserTeams, MResetPassword, MRevokeSessions, MCreateTeam, MAddRecordingPeriod, MMyRecordingPeriods}
 	//                              read  write    mine
 	want := map[string]string{
-		store.RoleSupervisor:  "0000 0000000 1",
-		store.RoleTrainer:     "0000 0000000 1",
-		store.RoleAgent:       "0000 0000000 1",
-		store.RoleHR:          "0000 0000000 0",
-		store.RoleClient:      "0000 0000000 0",
-		store.RoleMaintenance: "0000 0000000 0",
-		store.RoleDPO:         "1110 0000000 0",
-		store.RoleAdmin:       "1111 1111111 0",
-		store.RoleTelephony:   "0000 0000000 0",
+		domain.RoleSupervisor:  "0000 0000000 1",
+		domain.RoleTrainer:     "0000 0000000 1",
+		domain.RoleAgent:       "0000 0000000 1",
+		domain.RoleHR:          "0000 0000000 0",
+		domain.RoleClient:      "0000 0000000 0",
+		domain.RoleMaintenance: "0000 0000000 0",
+		domain.RoleDPO:         "1110 0000000 0",
+		domain.RoleAdmin:       "1111 1111111 0",
+		domain.RoleTelephony:   "0000 0000000 0",
 	}
 	for role, row := range want {
 		bits := []rune{}
@@ -41,7 +41,7 @@ func TestIdentityMethodMatrix(t *testing.T) {
 // RedactMessage finds the calls wherever they sit in a response.
 func TestRedactMessageWalksNestedMessages(t *testing.T) {
 	resp := &ecoutev1.ListCallsResponse{Calls: []*ecoutev1.Call{fullCall(), fullCall()}}
-	RedactMessage(store.RoleSupervisor, resp)
+	RedactMessage(domain.RoleSupervisor, resp)
 	for _, c := range resp.Calls {
 		if c.Customer.GetName() != "" || c.Customer.GetAddress() != "" || c.Customer.GetPhoneE164() != "••••••••42" {
 			t.Errorf("supervisor call not redacted: %v", c.Customer)
@@ -51,16 +51,16 @@ func TestRedactMessageWalksNestedMessages(t *testing.T) {
 		}
 	}
 	// Twice is the same as once: the service and the interceptor both run it.
-	RedactMessage(store.RoleSupervisor, resp)
+	RedactMessage(domain.RoleSupervisor, resp)
 	if p := resp.Calls[0].Customer.GetPhoneE164(); p != "••••••••42" {
 		t.Errorf("masked twice: %q", p)
 	}
 	one := &ecoutev1.GetCallResponse{Call: fullCall()}
-	RedactMessage(store.RoleMaintenance, one)
+	RedactMessage(domain.RoleMaintenance, one)
 	if c := one.Call; c.AgentName != "" || c.AgentId != "" || c.Customer != nil || c.Audio == nil || c.CallId == "" {
 		t.Errorf("maintenance: %v", c)
 	}
-	for _, role := range []string{store.RoleClient, store.RoleHR, store.RoleAdmin, "nobody"} {
+	for _, role := range []string{domain.RoleClient, domain.RoleHR, domain.RoleAdmin, "nobody"} {
 		m := &ecoutev1.GetCallResponse{Call: fullCall()}
 		RedactMessage(role, m)
 		if c := m.Call; c.Customer != nil || c.CallId != "" || c.StartedAt != nil {
@@ -69,9 +69,9 @@ func TestRedactMessageWalksNestedMessages(t *testing.T) {
 	}
 	// Messages the table does not filter are left whole.
 	p := &ecoutev1.WhoAmIResponse{Principal: &ecoutev1.Principal{Login: "x", Role: "agent"}}
-	RedactMessage(store.RoleClient, p)
+	RedactMessage(domain.RoleClient, p)
 	if p.Principal.GetLogin() != "x" {
 		t.Error("principal cleared")
 	}
-	RedactMessage(store.RoleClient, nil)
+	RedactMessage(domain.RoleClient, nil)
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
-	"github.com/ecoute/ecoute/backend/store"
+	"github.com/ecoute/ecoute/backend/domain"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -167,67 +167,67 @@ var (
 // EvaluationScope is which evaluations u may read: those of the calls u may
 // read, except HR, who reads the scores of every submitted evaluation (R8).
 // Drafts are their evaluators' working copies: only supervisors see them.
-func EvaluationScope(u store.User) store.EvalScope {
-	if u.Role == store.RoleHR {
-		return store.EvalScope{Scope: store.Scope{All: true}}
+func EvaluationScope(u domain.User) domain.EvalScope {
+	if u.Role == domain.RoleHR {
+		return domain.EvalScope{Scope: domain.Scope{All: true}}
 	}
-	return store.EvalScope{Scope: Scope(u), Drafts: u.Role == store.RoleSupervisor}
+	return domain.EvalScope{Scope: Scope(u), Drafts: u.Role == domain.RoleSupervisor}
 }
 
 // Table is the role table (DESIGN.md "Roles and what they see"). Only the
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
-	store.RoleSupervisor: {
+	domain.RoleSupervisor: {
 		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
-	store.RoleTrainer: {
+	domain.RoleTrainer: {
 		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead),
 		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:    RowsTrainees,
 	},
-	store.RoleAgent: {
+	domain.RoleAgent: {
 		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
 	},
-	store.RoleHR: {
+	domain.RoleHR: {
 		Methods: join(authMethods, evalRead),
 		Fields:  join([]string{FieldAgentName}, evalScores),
 		Rows:    RowsNone,
 	},
-	store.RoleClient: {
+	domain.RoleClient: {
 		Methods: authMethods,
 		Rows:    RowsNone,
 	},
-	store.RoleMaintenance: {
+	domain.RoleMaintenance: {
 		Methods: join(authMethods, readCalls),
 		Fields:  technical,
 		Rows:    RowsAllTechnical,
 	},
-	store.RoleDPO: {
+	domain.RoleDPO: {
 		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, auditRead, privacyDPO),
 		Fields:  []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
 		Rows:    RowsNone,
 	},
-	store.RoleAdmin: {
+	domain.RoleAdmin: {
 		Methods: join(authMethods, adminRead, adminWrite, auditRead, []string{MListAuthorizedPersons}),
 		Fields:  []string{FieldAudio},
 		Rows:    RowsNone,
 	},
 	// The telephony side's service account: uploads, reads nothing.
-	store.RoleTelephony: {
+	domain.RoleTelephony: {
 		Methods: join(authMethods, []string{MUpload}),
 		Rows:    RowsNone,
 	},
 }
 
 // Roles lists the roles in the table's order of presentation.
-var Roles = []string{store.RoleSupervisor, store.RoleTrainer, store.RoleAgent, store.RoleHR, store.RoleClient,
-	store.RoleMaintenance, store.RoleDPO, store.RoleAdmin, store.RoleTelephony}
+var Roles = []string{domain.RoleSupervisor, domain.RoleTrainer, domain.RoleAgent, domain.RoleHR, domain.RoleClient,
+	domain.RoleMaintenance, domain.RoleDPO, domain.RoleAdmin, domain.RoleTelephony}
 
 // ValidRole tells whether role is in the table.
 func ValidRole(role string) bool {
@@ -268,19 +268,19 @@ func sorted(s []string) []string {
 }
 
 // Scope is the set of calls a user may read.
-func Scope(u store.User) store.Scope {
+func Scope(u domain.User) domain.Scope {
 	switch Table[u.Role].Rows {
 	case RowsOwnTeams, RowsTrainees:
-		return store.Scope{TeamIDs: slices.Clone(u.TeamIDs)}
+		return domain.Scope{TeamIDs: slices.Clone(u.TeamIDs)}
 	case RowsOwnCalls:
 		if u.AgentID == "" {
-			return store.Scope{}
+			return domain.Scope{}
 		}
-		return store.Scope{AgentIDs: []string{u.AgentID}}
+		return domain.Scope{AgentIDs: []string{u.AgentID}}
 	case RowsAllTechnical:
-		return store.Scope{All: true}
+		return domain.Scope{All: true}
 	}
-	return store.Scope{}
+	return domain.Scope{}
 }
 
 // Subjects names the message types whose fields the role table filters,

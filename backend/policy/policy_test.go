@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
-	"github.com/ecoute/ecoute/backend/store"
+	"github.com/ecoute/ecoute/backend/domain"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -19,15 +19,15 @@ func TestRoleMethodMatrix(t *testing.T) {
 	methods := []string{MLogin, MLogout, MWhoAmI, MChangePassword, MListCalls, MGetCall, MStreamAudio, MGetWaveform, MUpload}
 	//                              Li Lo Wh Ch  List Get Strm Wave  Upl
 	want := map[string]string{
-		store.RoleSupervisor:  "1111 1111 0",
-		store.RoleTrainer:     "1111 1111 0",
-		store.RoleAgent:       "1111 1111 0",
-		store.RoleHR:          "1111 0000 0",
-		store.RoleClient:      "1111 0000 0",
-		store.RoleMaintenance: "1111 1100 0",
-		store.RoleDPO:         "1111 0000 0",
-		store.RoleAdmin:       "1111 0000 0",
-		store.RoleTelephony:   "1111 0000 1",
+		domain.RoleSupervisor:  "1111 1111 0",
+		domain.RoleTrainer:     "1111 1111 0",
+		domain.RoleAgent:       "1111 1111 0",
+		domain.RoleHR:          "1111 0000 0",
+		domain.RoleClient:      "1111 0000 0",
+		domain.RoleMaintenance: "1111 1100 0",
+		domain.RoleDPO:         "1111 0000 0",
+		domain.RoleAdmin:       "1111 0000 0",
+		domain.RoleTelephony:   "1111 0000 1",
 	}
 	if len(want) != len(Table) {
 		t.Fatalf("table has %d roles, test %d", len(Table), len(want))
@@ -40,7 +40,7 @@ func TestRoleMethodMatrix(t *testing.T) {
 			}
 		}
 	}
-	if Allowed("nobody", MLogin) || Allowed(store.RoleAdmin, "/ecoute.v1.CallService/Unknown") {
+	if Allowed("nobody", MLogin) || Allowed(domain.RoleAdmin, "/ecoute.v1.CallService/Unknown") {
 		t.Error("unknown role or method allowed")
 	}
 }
@@ -74,7 +74,7 @@ func TestRedactCall(t *testing.T) {
 		check    func(c *ecoutev1.Call) string
 		nonEmpty bool
 	}{
-		{store.RoleSupervisor, func(c *ecoutev1.Call) string {
+		{domain.RoleSupervisor, func(c *ecoutev1.Call) string {
 			switch {
 			case c.AgentName == "" || c.TeamName == "" || c.CallId == "":
 				return "lost core fields"
@@ -87,7 +87,7 @@ func TestRedactCall(t *testing.T) {
 			}
 			return ""
 		}, true},
-		{store.RoleTrainer, func(c *ecoutev1.Call) string {
+		{domain.RoleTrainer, func(c *ecoutev1.Call) string {
 			if c.Customer != nil {
 				return "customer sent to trainer"
 			}
@@ -96,13 +96,13 @@ func TestRedactCall(t *testing.T) {
 			}
 			return ""
 		}, true},
-		{store.RoleAgent, func(c *ecoutev1.Call) string {
+		{domain.RoleAgent, func(c *ecoutev1.Call) string {
 			if c.Customer.GetPhoneE164() != "••••••••42" || c.Customer.GetName() != "" {
 				return "agent customer view wrong"
 			}
 			return ""
 		}, true},
-		{store.RoleMaintenance, func(c *ecoutev1.Call) string {
+		{domain.RoleMaintenance, func(c *ecoutev1.Call) string {
 			want := &ecoutev1.Call{CallId: c.CallId, StartedAt: c.StartedAt, EndedAt: c.EndedAt, Duration: c.Duration,
 				RetainedUntil: c.RetainedUntil, Audio: &ecoutev1.AudioInfo{Codec: "mp3", SizeBytes: 10}}
 			if !proto.Equal(c, want) || c.CallId == "" {
@@ -110,7 +110,7 @@ func TestRedactCall(t *testing.T) {
 			}
 			return ""
 		}, true},
-		{store.RoleDPO, func(c *ecoutev1.Call) string {
+		{domain.RoleDPO, func(c *ecoutev1.Call) string {
 			if c.Customer.GetPhoneE164() != "+33612345642" || c.Customer.GetName() != "Jean Martin" {
 				return "DPO does not see the customer"
 			}
@@ -119,19 +119,19 @@ func TestRedactCall(t *testing.T) {
 			}
 			return ""
 		}, true},
-		{store.RoleClient, func(c *ecoutev1.Call) string {
+		{domain.RoleClient, func(c *ecoutev1.Call) string {
 			if proto.Size(c) != 0 {
 				return "client receives call data: " + c.String()
 			}
 			return ""
 		}, false},
-		{store.RoleHR, func(c *ecoutev1.Call) string {
+		{domain.RoleHR, func(c *ecoutev1.Call) string {
 			if c.AgentName == "" || c.Customer != nil || c.CallId != "" {
 				return "hr view wrong: " + c.String()
 			}
 			return ""
 		}, true},
-		{store.RoleAdmin, func(c *ecoutev1.Call) string {
+		{domain.RoleAdmin, func(c *ecoutev1.Call) string {
 			if c.AgentName != "" || c.Customer != nil || c.Audio == nil {
 				return "admin view wrong: " + c.String()
 			}
@@ -178,22 +178,22 @@ func TestMaskPhone(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
-	u := store.User{Role: store.RoleSupervisor, TeamIDs: []string{"t1", "t2"}, AgentID: "a9"}
+	u := domain.User{Role: domain.RoleSupervisor, TeamIDs: []string{"t1", "t2"}, AgentID: "a9"}
 	if s := Scope(u); s.All || !slices.Equal(s.TeamIDs, []string{"t1", "t2"}) || len(s.AgentIDs) != 0 {
 		t.Errorf("supervisor scope %+v", s)
 	}
-	u.Role = store.RoleAgent
+	u.Role = domain.RoleAgent
 	if s := Scope(u); !slices.Equal(s.AgentIDs, []string{"a9"}) || len(s.TeamIDs) != 0 {
 		t.Errorf("agent scope %+v", s)
 	}
-	if s := Scope(store.User{Role: store.RoleAgent}); !s.Empty() {
+	if s := Scope(domain.User{Role: domain.RoleAgent}); !s.Empty() {
 		t.Errorf("agent without agent id sees %+v", s)
 	}
-	if s := Scope(store.User{Role: store.RoleMaintenance}); !s.All {
+	if s := Scope(domain.User{Role: domain.RoleMaintenance}); !s.All {
 		t.Errorf("maintenance scope %+v", s)
 	}
-	for _, r := range []string{store.RoleHR, store.RoleClient, store.RoleDPO, store.RoleAdmin, store.RoleTelephony} {
-		if s := Scope(store.User{Role: r, TeamIDs: []string{"t1"}, AgentID: "a1"}); !s.Empty() {
+	for _, r := range []string{domain.RoleHR, domain.RoleClient, domain.RoleDPO, domain.RoleAdmin, domain.RoleTelephony} {
+		if s := Scope(domain.User{Role: r, TeamIDs: []string{"t1"}, AgentID: "a1"}); !s.Empty() {
 			t.Errorf("%s scope %+v, want none", r, s)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"filippo.io/age/agessh"
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/jobs"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
@@ -53,18 +54,15 @@ type Caller struct {
 	Source string
 }
 
-// Errors the service maps to InvalidArgument and NotFound.
-var (
-	ErrInvalid  = errors.New("invalid request")
-	ErrNoRecord = errors.New("nothing is held about this person")
-)
+// ErrNoRecord is an export of someone of whom nothing is held.
+var ErrNoRecord = domain.NotFound("nothing is held about this person")
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // CheckPhone accepts an E.164 number ("+33612345678").
 func CheckPhone(p string) error {
 	if !e164.MatchString(p) {
-		return fmt.Errorf("%w: customer_phone_e164 %q is not an E.164 number (+ then 7 to 15 digits)", ErrInvalid, p)
+		return domain.Invalid("customer_phone_e164", "%q is not an E.164 number (+ then 7 to 15 digits)", p)
 	}
 	return nil
 }
@@ -77,7 +75,7 @@ func ParseRecipient(s string) (age.Recipient, error) {
 	var err error
 	switch {
 	case s == "":
-		return nil, fmt.Errorf("%w: recipient is required (an age public key age1… or an SSH public key)", ErrInvalid)
+		return nil, domain.Invalid("recipient", "is required (an age public key age1… or an SSH public key)")
 	case strings.HasPrefix(s, "age1pq1"):
 		r, err = age.ParseHybridRecipient(s)
 	case strings.HasPrefix(s, "age1"):
@@ -85,10 +83,10 @@ func ParseRecipient(s string) (age.Recipient, error) {
 	case strings.HasPrefix(s, "ssh-"):
 		r, err = agessh.ParseRecipient(s)
 	default:
-		return nil, fmt.Errorf("%w: recipient must be an age public key (age1…) or an SSH public key (ssh-ed25519 …, ssh-rsa …)", ErrInvalid)
+		return nil, domain.Invalid("recipient", "must be an age public key (age1…) or an SSH public key (ssh-ed25519 …, ssh-rsa …)")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: recipient: %v", ErrInvalid, err)
+		return nil, domain.Invalid("recipient", "%v", err)
 	}
 	return r, nil
 }
@@ -142,7 +140,7 @@ func (q *Requests) Export(ctx context.Context, who Caller, subj store.Subject, r
 		}
 	}
 	if (subj.AgentID == "") == (subj.CustomerPhone == "") {
-		return Summary{}, fmt.Errorf("%w: subject: give either agent_id or customer_phone_e164", ErrInvalid)
+		return Summary{}, domain.Invalid("subject", "give either agent_id or customer_phone_e164")
 	}
 	rcp, err := ParseRecipient(recipient)
 	if err != nil {
@@ -172,7 +170,8 @@ func (q *Requests) Export(ctx context.Context, who Caller, subj store.Subject, r
 		"audit_entries": strconv.Itoa(sum.AuditEntries), "recipient": recipientKind(recipient), "result": "started"}
 	if err := q.Audit.Append(ctx, audit.Entry{Actor: who.Actor, Source: who.Source, Action: audit.ActionExport,
 		Target: target, Details: details}); err != nil {
-		return Summary{}, fmt.Errorf("export not started, the audit trail is unavailable: %w", err)
+		return Summary{}, &domain.Error{Reason: domain.ReasonAuditUnavailable,
+			Message: "export not started: the audit trail is unavailable", Err: err}
 	}
 	sum.AudioBytes, err = q.writeArchive(ctx, subj, data, entries, rcp, w)
 	if err != nil {

@@ -8,21 +8,26 @@ import (
 	"time"
 
 	"filippo.io/age"
-	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/store"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
+
+// Person is one line of the register: a named account and what its role
+// grants.
+type Person struct {
+	User store.User
+	// CallsScope says which calls the role reaches ("own teams"…).
+	CallsScope                    string
+	AllowedMethods, VisibleFields []string
+}
 
 // AuthorizedPersons is the nominative register of R8: every account, what
 // its role may call and see, and which calls it reaches. The gRPC service
 // and the command line give the same register.
-func AuthorizedPersons(users []store.User) []*ecoutev1.AuthorizedPerson {
-	out := make([]*ecoutev1.AuthorizedPerson, 0, len(users))
+func AuthorizedPersons(users []store.User) []Person {
+	out := make([]Person, 0, len(users))
 	for _, u := range users {
-		out = append(out, &ecoutev1.AuthorizedPerson{UserId: u.ID, Login: u.Login,
-			DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, TeamIds: u.TeamIDs, AgentId: u.AgentID,
-			CreatedAt: timestamppb.New(u.CreatedAt), CallsScope: policy.Table[u.Role].Rows.String(),
+		out = append(out, Person{User: u, CallsScope: policy.Table[u.Role].Rows.String(),
 			AllowedMethods: policy.AllowedMethods(u.Role), VisibleFields: policy.VisibleFields(u.Role)})
 	}
 	return out
@@ -34,7 +39,7 @@ var registerHeader = []string{"login", "name", "role", "disabled", "teams", "age
 
 // WriteRegister writes the register as CSV encrypted with age to recipient
 // (an export, R9: never in clear outside the server).
-func WriteRegister(persons []*ecoutev1.AuthorizedPerson, recipient string, w io.Writer) error {
+func WriteRegister(persons []Person, recipient string, w io.Writer) error {
 	rcp, err := ParseRecipient(recipient)
 	if err != nil {
 		return err
@@ -46,9 +51,10 @@ func WriteRegister(persons []*ecoutev1.AuthorizedPerson, recipient string, w io.
 	cw := csv.NewWriter(enc)
 	cw.Write(registerHeader)
 	for _, p := range persons {
-		cw.Write([]string{p.GetLogin(), p.GetDisplayName(), p.GetRole(), fmt.Sprint(p.GetDisabled()),
-			strings.Join(p.GetTeamIds(), " "), p.GetAgentId(), p.GetCreatedAt().AsTime().UTC().Format(time.RFC3339),
-			p.GetCallsScope(), strings.Join(p.GetVisibleFields(), " "), strings.Join(p.GetAllowedMethods(), " ")})
+		u := p.User
+		cw.Write([]string{u.Login, u.DisplayName, u.Role, fmt.Sprint(u.Disabled), strings.Join(u.TeamIDs, " "),
+			u.AgentID, u.CreatedAt.UTC().Format(time.RFC3339), p.CallsScope, strings.Join(p.VisibleFields, " "),
+			strings.Join(p.AllowedMethods, " ")})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -41,10 +41,11 @@ func OlderThan(p config.Period, f func(ctx context.Context, before time.Time) (i
 
 // Job is the retention purge.
 type Job struct {
-	Store          store.JobStore
-	Blobs          jobs.Deleter
-	Recordings     config.Period // ≤ 6 months (config validates)
-	ConnectionLogs config.Period // 3–12 months (config validates)
+	Store store.JobStore
+	Blobs jobs.Deleter
+	// Retention gives the cutoffs (only its retention periods are read:
+	// recordings ≤ 6 months, connection logs 3–12 months, as validated).
+	Retention config.Config
 
 	mu      sync.Mutex
 	purgers map[string]Purger
@@ -89,15 +90,7 @@ func (j *Job) Run(ctx context.Context, now time.Time) (map[string]int, error) {
 		return sum, err
 	}
 
-	// Agent names must leave recordings 1 year after collection (R4). A
-	// recording lives at most 6 months, so deleting it at the recording
-	// cutoff detaches the name long before; taking the later cutoff keeps
-	// that true even if the limits ever changed.
-	cutoff := j.Recordings.Before(now)
-	if names := config.AgentNamesOnRecording.Before(now); names.After(cutoff) {
-		cutoff = names
-	}
-	n, err = j.Store.DeleteRecordings(ctx, cutoff, now)
+	n, err = j.Store.DeleteRecordings(ctx, j.Retention.RecordingCutoff(now), now)
 	sum["recordings"] = n
 	if err != nil {
 		return sum, err
@@ -108,7 +101,7 @@ func (j *Job) Run(ctx context.Context, now time.Time) (map[string]int, error) {
 		return sum, err
 	}
 
-	n, err = j.Store.DeleteSessions(ctx, j.ConnectionLogs.Before(now))
+	n, err = j.Store.DeleteSessions(ctx, j.Retention.ConnectionLogCutoff(now))
 	sum["sessions"] = n
 	errs = append(errs, err)
 

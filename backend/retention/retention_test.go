@@ -105,7 +105,7 @@ func TestPurgeAtSixMonthsAndADay(t *testing.T) {
 	must(t, e.st.CreateSession(ctx, store.Session{TokenHash: "s-new", UserID: "u1", CreatedAt: t3, LastUsedAt: t3, ExpiresAt: t3.Add(12 * time.Hour)}))
 
 	var heard []time.Time
-	j := &Job{Store: e.st, Blobs: e.blobs, Recordings: config.MustPeriod("6mo"), ConnectionLogs: config.MustPeriod("6mo")}
+	j := &Job{Store: e.st, Blobs: e.blobs, Retention: config.Config{Recordings: config.MustPeriod("6mo"), ConnectionLogs: config.MustPeriod("6mo")}}
 	must(t, j.Register("audit", PurgerFunc(func(_ context.Context, now time.Time) (int, error) {
 		heard = append(heard, now)
 		return 4, nil
@@ -162,7 +162,7 @@ func TestShorterRecordingRetention(t *testing.T) {
 	e := newEnv(t)
 	t0 := time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC)
 	keys := e.addKept(t, "one", t0, 1, 0)
-	j := &Job{Store: e.st, Blobs: e.blobs, Recordings: config.MustPeriod("1mo"), ConnectionLogs: config.MustPeriod("3mo")}
+	j := &Job{Store: e.st, Blobs: e.blobs, Retention: config.Config{Recordings: config.MustPeriod("1mo"), ConnectionLogs: config.MustPeriod("3mo")}}
 	if sum, err := j.Run(ctx, t0.AddDate(0, 0, 27)); err != nil || sum["recordings"] != 0 {
 		t.Fatalf("27 days: %v %v", sum, err)
 	}
@@ -192,7 +192,7 @@ func TestSpaceReclaimed(t *testing.T) {
 		return st.Size()
 	}
 	before := size()
-	j := &Job{Store: e.st, Blobs: e.blobs, Recordings: config.MustPeriod("6mo"), ConnectionLogs: config.MustPeriod("6mo")}
+	j := &Job{Store: e.st, Blobs: e.blobs, Retention: config.Config{Recordings: config.MustPeriod("6mo"), ConnectionLogs: config.MustPeriod("6mo")}}
 	sum, err := j.Run(ctx, t0.AddDate(0, 7, 0))
 	must(t, err)
 	if sum["recordings"] != 400 || sum["pages_reclaimed"] == 0 {

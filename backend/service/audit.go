@@ -2,92 +2,54 @@ package service
 
 import (
 	"context"
-	"encoding/base64"
-	"log/slog"
-	"strconv"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
-	"github.com/ecoute/ecoute/backend/audit"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"github.com/ecoute/ecoute/backend/core"
+	"github.com/ecoute/ecoute/backend/domain"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Audit implements AuditService. Who may call it is the policy's business
 // (dpo: read and verify; admin: read); reading the trail is itself recorded
-// by the audit interceptor.
+// (by core).
 type Audit struct {
 	ecoutev1.UnimplementedAuditServiceServer
-	Trail *audit.Log
-	Log   *slog.Logger
+	Core *core.Backend
 }
 
-// Page sizes of ListAuditEvents.
-const (
-	DefaultAuditPage = 100
-	MaxAuditPage     = 1000
-)
-
-// The page token is the seq the next page starts below; it is opaque to
-// clients so the paging scheme can change.
-func auditToken(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("a1:" + strconv.FormatInt(seq, 10)))
-}
-
-func parseAuditToken(s string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil && len(b) > 3 && string(b[:3]) == "a1:" {
-		if n, err := strconv.ParseInt(string(b[3:]), 10, 64); err == nil && n > 0 {
-			return n, nil
-		}
+// checked converts an optional timestamp, refusing an invalid one.
+func checked(field string, t *timestamppb.Timestamp) (*timestamppb.Timestamp, error) {
+	if t == nil {
+		return nil, nil
 	}
-	return 0, status.Error(codes.InvalidArgument, "page_token: not a token from a previous ListAuditEvents response")
+	if err := t.CheckValid(); err != nil {
+		return nil, domain.Invalid(field, "%v", err)
+	}
+	return t, nil
 }
 
 // ListAuditEvents lists entries newest first.
 func (s *Audit) ListAuditEvents(ctx context.Context, req *ecoutev1.ListAuditEventsRequest) (*ecoutev1.ListAuditEventsResponse, error) {
-	size := int(req.GetPageSize())
-	switch {
-	case size < 0:
-		return nil, status.Error(codes.InvalidArgument, "page_size: must not be negative")
-	case size == 0:
-		size = DefaultAuditPage
-	case size > MaxAuditPage:
-		size = MaxAuditPage
-	}
-	q := audit.Query{ActorID: req.GetUserId(), ActorLogin: req.GetUserLogin(), Action: req.GetAction(), Limit: size + 1}
-	if req.GetSince() != nil {
-		if err := req.GetSince().CheckValid(); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "since: %v", err)
-		}
-		q.Since = req.GetSince().AsTime()
-	}
-	if req.GetUntil() != nil {
-		if err := req.GetUntil().CheckValid(); err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "until: %v", err)
-		}
-		q.Until = req.GetUntil().AsTime()
-	}
-	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
-		return nil, status.Error(codes.InvalidArgument, "until: must be after since")
-	}
-	if t := req.GetPageToken(); t != "" {
-		seq, err := parseAuditToken(t)
-		if err != nil {
-			return nil, err
-		}
-		q.BeforeSeq = seq
-	}
-	links, err := s.Trail.List(ctx, q)
+	c, err := caller(ctx, nil)
 	if err != nil {
-		return nil, internalErr(s.Log, "list audit events", err)
+		return nil, err
 	}
-	resp := &ecoutev1.ListAuditEventsResponse{}
-	if len(links) > size {
-		links = links[:size]
-		resp.NextPageToken = auditToken(links[size-1].Seq)
+	since, err := checked("since", req.GetSince())
+	if err != nil {
+		return nil, err
 	}
-	for _, l := range links {
+	until, err := checked("until", req.GetUntil())
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.Core.ListAudit(ctx, c, core.AuditListing{UserID: req.GetUserId(), UserLogin: req.GetUserLogin(),
+		Action: req.GetAction(), Since: timeOf(since), Until: timeOf(until), PageSize: int(req.GetPageSize()),
+		PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	resp := &ecoutev1.ListAuditEventsResponse{NextPageToken: page.NextPageToken}
+	for _, l := range page.Links {
 		resp.Events = append(resp.Events, &ecoutev1.AuditEvent{Seq: l.Seq, Time: timestamppb.New(l.Time),
 			UserId: l.Actor.UserID, UserLogin: l.Actor.Login, Role: l.Actor.Role, Source: l.Source, Action: l.Action,
 			Target: l.Target, Details: l.Details, PrevHash: l.PrevHash.String(), Hash: l.Hash.String()})
@@ -97,23 +59,19 @@ func (s *Audit) ListAuditEvents(ctx context.Context, req *ecoutev1.ListAuditEven
 
 // VerifyAuditChain walks the chain.
 func (s *Audit) VerifyAuditChain(ctx context.Context, _ *ecoutev1.VerifyAuditChainRequest) (*ecoutev1.VerifyAuditChainResponse, error) {
-	rep, err := s.Trail.Verify(ctx)
+	c, err := caller(ctx, nil)
 	if err != nil {
-		return nil, internalErr(s.Log, "verify audit chain", err)
+		return nil, err
+	}
+	rep, err := s.Core.VerifyAudit(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	resp := &ecoutev1.VerifyAuditChainResponse{Ok: rep.OK, Entries: rep.Entries, FirstSeq: rep.FromSeq,
 		LastSeq: rep.LastSeq, BadSeq: rep.BadSeq, Reason: rep.Reason, KeyFingerprint: rep.KeyFingerprint}
 	if cp := rep.Checkpoint; cp != nil {
-		resp.Checkpoint = &ecoutev1.AuditCheckpoint{Seq: cp.Seq, Hash: cp.Hash, PurgedBefore: timestamppb.New(cp.PurgedBefore),
-			Purged: cp.Purged, CreatedAt: timestamppb.New(cp.CreatedAt)}
+		resp.Checkpoint = &ecoutev1.AuditCheckpoint{Seq: cp.Seq, Hash: cp.Hash, PurgedBefore: ts(cp.PurgedBefore),
+			Purged: cp.Purged, CreatedAt: ts(cp.CreatedAt)}
 	}
 	return resp, nil
-}
-
-// internalErr logs the cause and hides it from the client.
-func internalErr(log *slog.Logger, what string, err error) error {
-	if log != nil {
-		log.Error(what, "err", err)
-	}
-	return status.Errorf(codes.Internal, "%s failed", what)
 }

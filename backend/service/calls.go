@@ -8,16 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"strconv"
 	"strings"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -35,7 +34,6 @@ type Calls struct {
 	ecoutev1.UnimplementedCallServiceServer
 	Store store.Store
 	Blobs blobs.Store
-	Log   *slog.Logger
 }
 
 // pageToken is the opaque continuation of a listing. It is tied to the order
@@ -61,19 +59,19 @@ func parseOrder(s string) (key string, desc bool, err error) {
 	}
 	f := strings.Fields(s)
 	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
-		return "", false, status.Errorf(codes.InvalidArgument, "order_by: %q is not \"<field> [desc]\"", s)
+		return "", false, domain.Invalid("order_by", "%q is not \"<field> [desc]\"", s)
 	}
 	switch f[0] {
 	case store.OrderStartedAt, store.OrderDuration, store.OrderAgentName:
 	default:
-		return "", false, status.Errorf(codes.InvalidArgument, "order_by: unknown field %q (started_at, duration, agent_name)", f[0])
+		return "", false, domain.Invalid("order_by", "unknown field %q (started_at, duration, agent_name)", f[0])
 	}
 	return f[0], len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
 }
 
 // ListCalls lists the kept calls the caller may see.
 func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error) {
-	p, err := caller(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +81,12 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 		return nil, err
 	}
 	if key == store.OrderAgentName && !policy.Visible(role, policy.FieldAgentName) {
-		return nil, status.Error(codes.PermissionDenied, "order_by: your role may not see agent names")
+		return nil, fieldForbidden(role, policy.FieldAgentName, "order_by: your role may not see agent names")
 	}
 	size := int(req.GetPageSize())
 	switch {
 	case size < 0:
-		return nil, status.Error(codes.InvalidArgument, "page_size: must not be negative")
+		return nil, domain.Invalid("page_size", "must not be negative")
 	case size == 0:
 		size = DefaultPageSize
 	case size > MaxPageSize:
@@ -111,16 +109,16 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 			err = json.Unmarshal(raw, &pt)
 		}
 		if err != nil || pt.ID == "" {
-			return nil, status.Error(codes.InvalidArgument, "page_token: malformed")
+			return nil, domain.Invalid("page_token", "malformed")
 		}
 		if pt.Order != order || pt.Filter != fh {
-			return nil, status.Error(codes.InvalidArgument, "page_token: made for another order_by or filter")
+			return nil, domain.Invalid("page_token", "made for another order_by or filter")
 		}
 		q.After = &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}
 	}
 	calls, total, err := s.Store.ListCalls(ctx, q)
 	if err != nil {
-		return nil, internal(s.Log, "list calls", err)
+		return nil, domain.Internal("list calls", err)
 	}
 	resp := &ecoutev1.ListCallsResponse{TotalSize: total}
 	if len(calls) > size {
@@ -154,7 +152,7 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 func (s *Calls) addChoices(ctx context.Context, role string, scope store.Scope, resp *ecoutev1.ListCallsResponse) error {
 	ch, err := s.Store.FilterChoices(ctx, scope)
 	if err != nil {
-		return internal(s.Log, "list filter choices", err)
+		return domain.Internal("list filter choices", err)
 	}
 	conv := func(cs []store.Choice, idField, nameField string) []*ecoutev1.FilterChoice {
 		if !policy.Visible(role, idField) || !policy.Visible(role, nameField) {
@@ -182,7 +180,7 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 	}
 	need := func(field, name string) error {
 		if !policy.Visible(role, field) {
-			return status.Errorf(codes.PermissionDenied, "filter.%s: your role may not filter on %s", name, field)
+			return fieldForbidden(role, field, "filter.%s: your role may not filter on %s", name, field)
 		}
 		return nil
 	}
@@ -222,21 +220,21 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 		out.MaxDuration = f.MaxDuration.AsDuration()
 	}
 	if out.MinDuration < 0 || out.MaxDuration < 0 {
-		return out, status.Error(codes.InvalidArgument, "filter.min_duration/max_duration: must not be negative")
+		return out, domain.Invalid("filter.min_duration", "min_duration and max_duration must not be negative")
 	}
 	if f.MinScore != nil || f.MaxScore != nil {
 		// A score is part of an evaluation: only who may read them may
 		// sort calls by it.
 		if !policy.Allowed(role, policy.MGetEvaluation) {
-			return out, status.Error(codes.PermissionDenied, "filter.min_score/max_score: your role may not read evaluations")
+			return out, domain.Forbidden(role, "filter by score", "filter.min_score/max_score: your role may not read evaluations")
 		}
 		for name, v := range map[string]*float64{"min_score": f.MinScore, "max_score": f.MaxScore} {
 			if v != nil && (*v < 0 || *v > 100) {
-				return out, status.Errorf(codes.InvalidArgument, "filter.%s: %v is not a percentage (0 to 100)", name, *v)
+				return out, domain.Invalid("filter."+name, "%v is not a percentage (0 to 100)", *v)
 			}
 		}
 		if f.MinScore != nil && f.MaxScore != nil && *f.MinScore > *f.MaxScore {
-			return out, status.Error(codes.InvalidArgument, "filter.min_score: greater than max_score")
+			return out, domain.Invalid("filter.min_score", "greater than max_score")
 		}
 		out.MinScore, out.MaxScore = f.MinScore, f.MaxScore
 	}
@@ -245,7 +243,7 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 
 // GetCall returns one call the caller may see.
 func (s *Calls) GetCall(ctx context.Context, req *ecoutev1.GetCallRequest) (*ecoutev1.GetCallResponse, error) {
-	p, err := caller(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -260,14 +258,14 @@ func (s *Calls) GetCall(ctx context.Context, req *ecoutev1.GetCallRequest) (*eco
 // found", so its existence does not leak.
 func (s *Calls) get(ctx context.Context, u store.User, id string) (store.Call, error) {
 	if id == "" {
-		return store.Call{}, status.Error(codes.InvalidArgument, "call_id is required")
+		return store.Call{}, domain.Invalid("call_id", "is required")
 	}
 	c, err := s.Store.GetCall(ctx, id, policy.Scope(u))
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Call{}, status.Errorf(codes.NotFound, "call %s not found", id)
+		return store.Call{}, domain.NotFound("call %s not found", id)
 	}
 	if err != nil {
-		return store.Call{}, internal(s.Log, "get call", err)
+		return store.Call{}, domain.Internal("get call", err)
 	}
 	return c, nil
 }
@@ -275,18 +273,18 @@ func (s *Calls) get(ctx context.Context, u store.User, id string) (store.Call, e
 // StreamAudio sends the stored MP3 bytes from an offset in 32 KiB chunks.
 func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.ServerStreamingServer[ecoutev1.AudioChunk]) error {
 	ctx := stream.Context()
-	p, err := caller(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return err
 	}
 	if !policy.Visible(p.User.Role, policy.FieldAudioStream) {
-		return status.Error(codes.PermissionDenied, "your role may not listen to calls")
+		return fieldForbidden(p.User.Role, policy.FieldAudioStream, "your role may not listen to calls")
 	}
 	if req.GetOffset() < 0 {
-		return status.Error(codes.InvalidArgument, "offset: must not be negative")
+		return domain.Invalid("offset", "must not be negative")
 	}
 	if req.GetLength() < 0 {
-		return status.Error(codes.InvalidArgument, "length: must not be negative")
+		return domain.Invalid("length", "must not be negative")
 	}
 	c, err := s.get(ctx, p.User, req.GetCallId())
 	if err != nil {
@@ -294,13 +292,13 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	}
 	b, err := s.Blobs.Open(ctx, c.Audio.Key)
 	if err != nil {
-		return internal(s.Log, "open audio", err)
+		return domain.Internal("open audio", err)
 	}
 	defer b.Close()
 	size := b.Size()
 	off := req.GetOffset()
 	if off > size {
-		return status.Errorf(codes.OutOfRange, "offset: %d is beyond the end of the audio (%d bytes)", off, size)
+		return domain.New(domain.ReasonOutOfRange, "offset: %d is beyond the end of the audio (%d bytes)", off, size).With(domain.MetaSize, strconv.FormatInt(size, 10))
 	}
 	end := size
 	if l := req.GetLength(); l > 0 && off+l < size {
@@ -314,7 +312,7 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 			// ReadAt fills the buffer or says why not; io.EOF with a
 			// full buffer is fine.
 			if k, err := b.ReadAt(buf[:n], off); k < n {
-				return internal(s.Log, "read audio", fmt.Errorf("call %s at %d: %w", c.ID, off, err))
+				return domain.Internal("read audio", fmt.Errorf("call %s at %d: %w", c.ID, off, err))
 			}
 		}
 		chunk := &ecoutev1.AudioChunk{Offset: off, Data: buf[:n]}
@@ -332,25 +330,31 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 
 // GetWaveform returns the peaks and the frame index computed at ingestion.
 func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformRequest) (*ecoutev1.GetWaveformResponse, error) {
-	p, err := caller(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !policy.Visible(p.User.Role, policy.FieldAudioStream) {
-		return nil, status.Error(codes.PermissionDenied, "your role may not listen to calls")
+		return nil, fieldForbidden(p.User.Role, policy.FieldAudioStream, "your role may not listen to calls")
 	}
 	if req.GetCallId() == "" {
-		return nil, status.Error(codes.InvalidArgument, "call_id is required")
+		return nil, domain.Invalid("call_id", "is required")
 	}
 	w, err := s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "call %s not found", req.GetCallId())
+		return nil, domain.NotFound("call %s not found", req.GetCallId())
 	}
 	if err != nil {
-		return nil, internal(s.Log, "get waveform", err)
+		return nil, domain.Internal("get waveform", err)
 	}
 	return &ecoutev1.GetWaveformResponse{Peaks: w.Peaks, Bucket: durationpb.New(w.Bucket), FrameOffsets: w.FrameOffsets,
-		SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate)}, nil
+		SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate), TotalSize: w.AudioSize}, nil
+}
+
+// fieldForbidden refuses a request that filters, sorts or reads a field the
+// role may not see.
+func fieldForbidden(role, field, format string, a ...any) error {
+	return domain.New(domain.ReasonFieldForbidden, format, a...).With(domain.MetaRole, role).With(domain.MetaField, field)
 }
 
 // toProto converts a stored call and redacts it for role before anything is
@@ -371,7 +375,7 @@ func toProto(role string, c store.Call) *ecoutev1.Call {
 		Customer: &ecoutev1.Customer{Name: c.CustomerName, PhoneE164: c.CustomerPhone, Address: c.CustomerAddress,
 			CustomerNumber: c.CustomerNumber},
 		Consent:       &ecoutev1.Consent{RequestedAt: timestamppb.New(c.ConsentRequestedAt), Accepted: c.ConsentAccepted},
-		RetainedUntil: timestamppb.New(c.RetainedUntil),
+		RetainedUntil: ts(c.RetainedUntil),
 		Evaluated:     c.Evaluated,
 		Audio: &ecoutev1.AudioInfo{Codec: c.Audio.Codec, SampleRate: int32(c.Audio.SampleRate),
 			Channels: int32(c.Audio.Channels), BitrateKbps: int32(c.Audio.BitrateKbps), SizeBytes: c.Audio.Size,

@@ -3,17 +3,15 @@ package service
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/rpcerr"
 	"github.com/ecoute/ecoute/backend/store"
 )
 
@@ -53,7 +51,7 @@ func callsOnRealStore(t *testing.T) *Calls {
 		must(st.CreateAgent(ctx, a))
 	}
 	must(st.InsertCalls(ctx, calls))
-	return &Calls{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return &Calls{Store: st}
 }
 
 func as(role string, teams ...string) context.Context {
@@ -99,11 +97,11 @@ func TestListCallsScoreFilterChecks(t *testing.T) {
 	s := callsOnRealStore(t)
 	f := func(v float64) *float64 { return &v }
 	_, err := s.ListCalls(as(store.RoleMaintenance), &ecoutev1.ListCallsRequest{Filter: &ecoutev1.CallFilter{MinScore: f(50)}})
-	if status.Code(err) != codes.PermissionDenied {
+	if rpcerr.Status(err).Code() != codes.PermissionDenied {
 		t.Errorf("maintenance filtering by score: %v, want PermissionDenied", err)
 	}
 	for _, bad := range []*ecoutev1.CallFilter{{MinScore: f(120)}, {MinScore: f(80), MaxScore: f(20)}, {MaxScore: f(-1)}} {
-		if _, err := s.ListCalls(as(store.RoleSupervisor, "t1"), &ecoutev1.ListCallsRequest{Filter: bad}); status.Code(err) != codes.InvalidArgument {
+		if _, err := s.ListCalls(as(store.RoleSupervisor, "t1"), &ecoutev1.ListCallsRequest{Filter: bad}); rpcerr.Status(err).Code() != codes.InvalidArgument {
 			t.Errorf("filter %v: %v, want InvalidArgument", bad, err)
 		}
 	}
@@ -118,7 +116,7 @@ func TestListCallsScoreFilterChecks(t *testing.T) {
 	}
 	_, err = s.ListCalls(as(store.RoleSupervisor, "t1"), &ecoutev1.ListCallsRequest{PageSize: 2, PageToken: page.GetNextPageToken(),
 		Filter: &ecoutev1.CallFilter{MinScore: f(10)}})
-	if status.Code(err) != codes.InvalidArgument {
+	if rpcerr.Status(err).Code() != codes.InvalidArgument {
 		t.Errorf("a token replayed with another filter: %v", err)
 	}
 }

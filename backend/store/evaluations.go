@@ -9,22 +9,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/grid"
 )
 
-// Evaluation states.
+// Evaluation states (backend/lifecycle says which action leads where).
 const (
-	EvalDraft        = "draft"
-	EvalSubmitted    = "submitted"
-	EvalAcknowledged = "acknowledged"
-	EvalDisputed     = "disputed"
-	EvalResolved     = "resolved"
+	EvalDraft        = domain.EvalDraft
+	EvalSubmitted    = domain.EvalSubmitted
+	EvalAcknowledged = domain.EvalAcknowledged
+	EvalDisputed     = domain.EvalDisputed
+	EvalResolved     = domain.EvalResolved
 )
 
 // Dispute resolutions.
 const (
-	ResolutionKept    = "kept"
-	ResolutionRevised = "revised"
+	ResolutionKept    = domain.ResolutionKept
+	ResolutionRevised = domain.ResolutionRevised
 )
 
 // GridRecord is one stored version of a grid.
@@ -77,10 +78,7 @@ type Evaluation struct {
 
 // EvalScope is which evaluations a caller may read: those of calls in Scope
 // (by team or agent), and only submitted ones unless Drafts.
-type EvalScope struct {
-	Scope  Scope
-	Drafts bool
-}
+type EvalScope = domain.EvalScope
 
 // EvalQuery asks for evaluations, newest call first.
 type EvalQuery struct {
@@ -220,8 +218,14 @@ func (s *SQLite) SaveGrid(ctx context.Context, g grid.Grid, by string, now time.
 		if err != nil {
 			return err
 		}
-		rec, err = getGrid(ctx, tx, g.ID, g.Version)
-		return err
+		if rec, err = getGrid(ctx, tx, g.ID, g.Version); err != nil {
+			return err
+		}
+		n := int64(0)
+		if newVersion {
+			n = 1
+		}
+		return recordRequest(ctx, tx, g.ID, n)
 	})
 	if err != nil {
 		return GridRecord{}, false, fmt.Errorf("save grid %s: %w", g.ID, err)
@@ -264,6 +268,9 @@ func (s *SQLite) CreateEvaluations(ctx context.Context, es []Evaluation) error {
 					return err
 				}
 			}
+		}
+		if len(es) == 1 { // a request names one evaluation
+			return recordRequest(ctx, tx, es[0].ID, 0)
 		}
 		return nil
 	})
@@ -427,9 +434,11 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 			return &StaleError{ID: e.ID, Current: cur}
 		}
 		if e.Status != EvalDraft {
-			_, err = tx.ExecContext(ctx, `UPDATE calls SET evaluated = 1 WHERE id = ?`, e.CallID)
+			if _, err = tx.ExecContext(ctx, `UPDATE calls SET evaluated = 1 WHERE id = ?`, e.CallID); err != nil {
+				return err
+			}
 		}
-		return err
+		return recordRequest(ctx, tx, e.ID, 0)
 	})
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("update evaluation %s: %w", e.ID, err)

@@ -47,6 +47,8 @@ type Identity interface {
 	ListUserSessions(ctx context.Context, userID string) ([]UserSession, error)
 
 	AddRecordingPeriod(ctx context.Context, p RecordingPeriod) error
+	// RecordingPeriod returns one period, or ErrNotFound.
+	RecordingPeriod(ctx context.Context, id string) (RecordingPeriod, error)
 	// RecordingPeriods lists a team's periods ("" = every team) that end
 	// after from, in start order.
 	RecordingPeriods(ctx context.Context, teamID string, from time.Time) ([]RecordingPeriod, error)
@@ -187,7 +189,7 @@ func (s *SQLite) SetUserDisabled(ctx context.Context, userID string, disabled bo
 				return fmt.Errorf("revoke sessions of %s: %w", userID, err)
 			}
 		}
-		return nil
+		return recordRequest(ctx, tx, userID, 0)
 	})
 }
 
@@ -202,7 +204,7 @@ func (s *SQLite) SetUserTeams(ctx context.Context, userID string, teamIDs []stri
 				return fmt.Errorf("link team %s to %s: %w", t, userID, err)
 			}
 		}
-		return nil
+		return recordRequest(ctx, tx, userID, 0)
 	})
 }
 
@@ -250,9 +252,22 @@ func (s *SQLite) ListUserSessions(ctx context.Context, userID string) ([]UserSes
 
 // AddRecordingPeriod implements Identity.
 func (s *SQLite) AddRecordingPeriod(ctx context.Context, p RecordingPeriod) error {
-	return s.exec(ctx, "add recording period for "+p.TeamID, `INSERT INTO recording_periods
+	return s.create(ctx, "add recording period for "+p.TeamID, p.ID, `INSERT INTO recording_periods
 		(id, team_id, starts_at, ends_at, note, created_by, created_at) VALUES (?,?,?,?,?,?,?)`,
 		p.ID, p.TeamID, ms(p.StartsAt), ms(p.EndsAt), p.Note, p.CreatedBy, ms(p.CreatedAt))
+}
+
+// RecordingPeriod implements Identity.
+func (s *SQLite) RecordingPeriod(ctx context.Context, id string) (RecordingPeriod, error) {
+	var p RecordingPeriod
+	var a, b, c int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, team_id, starts_at, ends_at, note, created_by, created_at
+		FROM recording_periods WHERE id = ?`, id).Scan(&p.ID, &p.TeamID, &a, &b, &p.Note, &p.CreatedBy, &c)
+	if err != nil {
+		return RecordingPeriod{}, notFound(err, "recording period "+id)
+	}
+	p.StartsAt, p.EndsAt, p.CreatedAt = fromMS(a), fromMS(b), fromMS(c)
+	return p, nil
 }
 
 // RecordingPeriods implements Identity.

@@ -159,7 +159,7 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 				return fmt.Errorf("link team %s: %w", t, err)
 			}
 		}
-		return nil
+		return recordRequest(ctx, tx, u.ID, 0)
 	})
 	if isUnique(err) {
 		return fmt.Errorf("create user %s: %w", u.Login, ErrDuplicate)
@@ -262,7 +262,14 @@ func (s *SQLite) TouchSession(ctx context.Context, hash string, at time.Time) er
 
 // DeleteSession revokes one session.
 func (s *SQLite) DeleteSession(ctx context.Context, hash string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		return recordRequest(ctx, tx, hash, n)
+	})
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -271,7 +278,14 @@ func (s *SQLite) DeleteSession(ctx context.Context, hash string) error {
 
 // DeleteUserSessions revokes every session of a user but except.
 func (s *SQLite) DeleteUserSessions(ctx context.Context, userID, except string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		return recordRequest(ctx, tx, userID, n)
+	})
 	if err != nil {
 		return fmt.Errorf("delete sessions of %s: %w", userID, err)
 	}
@@ -280,6 +294,21 @@ func (s *SQLite) DeleteUserSessions(ctx context.Context, userID, except string) 
 
 func (s *SQLite) exec(ctx context.Context, what, q string, args ...any) error {
 	_, err := s.db.ExecContext(ctx, q, args...)
+	return execErr(what, err)
+}
+
+// create inserts one row that a request may have asked for (see
+// WithRequest): the request is recorded in the same transaction.
+func (s *SQLite) create(ctx context.Context, what, id, q string, args ...any) error {
+	return execErr(what, s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+		return recordRequest(ctx, tx, id, 0)
+	}))
+}
+
+func execErr(what string, err error) error {
 	if isUnique(err) {
 		return fmt.Errorf("%s: %w", what, ErrDuplicate)
 	}
@@ -291,7 +320,7 @@ func (s *SQLite) exec(ctx context.Context, what, q string, args ...any) error {
 
 // CreateTeam inserts a team.
 func (s *SQLite) CreateTeam(ctx context.Context, t Team) error {
-	return s.exec(ctx, "create team "+t.ID, `INSERT INTO teams (id, name, created_at) VALUES (?,?,?)`, t.ID, t.Name, ms(t.CreatedAt))
+	return s.create(ctx, "create team "+t.ID, t.ID, `INSERT INTO teams (id, name, created_at) VALUES (?,?,?)`, t.ID, t.Name, ms(t.CreatedAt))
 }
 
 // CreateAgent inserts an agent.
@@ -557,8 +586,8 @@ func (s *SQLite) GetWaveform(ctx context.Context, id string, scope Scope) (Wavef
 	var bucket int64
 	var offs []byte
 	err := s.db.QueryRowContext(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
-		c.audio_sample_rate`+callFrom+w+` AND c.id = ?`, append(args, id)...).
-		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate)
+		c.audio_sample_rate, c.audio_size`+callFrom+w+` AND c.id = ?`, append(args, id)...).
+		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize)
 	if err != nil {
 		return Waveform{}, notFound(err, "waveform of "+id)
 	}

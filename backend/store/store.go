@@ -10,26 +10,29 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/ecoute/ecoute/backend/domain"
 )
 
-// Sentinel errors the services map to gRPC codes.
+// Sentinel errors; the front door (backend/core) turns them into typed
+// refusals.
 var (
 	ErrNotFound  = errors.New("not found")
 	ErrDuplicate = errors.New("already exists")
 )
 
-// Roles a user may hold. Telephony is the service account that uploads
-// recordings; it is no person and sees nothing.
+// Roles a user may hold (the values are domain's: the store keeps them as
+// they are).
 const (
-	RoleSupervisor  = "supervisor"
-	RoleTrainer     = "trainer"
-	RoleAgent       = "agent"
-	RoleHR          = "hr"
-	RoleClient      = "client"
-	RoleMaintenance = "maintenance"
-	RoleDPO         = "dpo"
-	RoleAdmin       = "admin"
-	RoleTelephony   = "telephony"
+	RoleSupervisor  = domain.RoleSupervisor
+	RoleTrainer     = domain.RoleTrainer
+	RoleAgent       = domain.RoleAgent
+	RoleHR          = domain.RoleHR
+	RoleClient      = domain.RoleClient
+	RoleMaintenance = domain.RoleMaintenance
+	RoleDPO         = domain.RoleDPO
+	RoleAdmin       = domain.RoleAdmin
+	RoleTelephony   = domain.RoleTelephony
 )
 
 // Call states: pending recordings wait for the daily sampling and are never
@@ -40,24 +43,7 @@ const (
 )
 
 // User is one named account (R9).
-type User struct {
-	ID                     string
-	Login                  string
-	DisplayName            string
-	Role                   string
-	PasswordHash           string
-	PasswordChangeRequired bool
-	AgentID                string // empty unless the account is an agent's
-	TeamIDs                []string
-	Disabled               bool
-	CreatedAt              time.Time
-	// Identity (issue 4, store/identity.go): the named person, password
-	// life and lockout.
-	FirstName, LastName string
-	PasswordChangedAt   time.Time // zero = never changed since creation
-	FailedLogins        int
-	LockedUntil         time.Time // zero = not locked
-}
+type User = domain.User
 
 // Session is a login; the token itself is never stored, only its hash.
 type Session struct {
@@ -144,6 +130,9 @@ type Waveform struct {
 	FrameOffsets    []int64
 	SamplesPerFrame int
 	SampleRate      int
+	// AudioSize is the stored audio's size in bytes (filled on reads; the
+	// call's Audio.Size on inserts).
+	AudioSize int64
 }
 
 // NewCall is a call to insert with its waveform.
@@ -153,14 +142,7 @@ type NewCall struct {
 }
 
 // Scope limits the calls a caller may read. The zero Scope reads nothing.
-type Scope struct {
-	All      bool
-	TeamIDs  []string // calls of these teams
-	AgentIDs []string // calls of these agents
-}
-
-// Empty tells whether the scope can match no call at all.
-func (s Scope) Empty() bool { return !s.All && len(s.TeamIDs) == 0 && len(s.AgentIDs) == 0 }
+type Scope = domain.Scope
 
 // Filter narrows a call listing; zero fields do not filter.
 type Filter struct {
@@ -212,6 +194,7 @@ type Store interface {
 	PrivacyStore
 	CallFilterStore
 	EvaluationStore
+	RequestStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

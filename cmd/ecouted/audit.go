@@ -5,33 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/user"
 	"strings"
 	"time"
 
 	"github.com/ecoute/ecoute/backend/audit"
+	"github.com/ecoute/ecoute/backend/core"
 )
-
-// localActor is who runs a maintenance command: the operating-system
-// account, since the command line has no Écoute session.
-func localActor() audit.Actor {
-	login := "ecouted"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		login = "ecouted:" + u.Username
-	}
-	return audit.Actor{Login: login, Role: "system"}
-}
-
-// recordLocal writes the audit entry of a change made from the command
-// line (R10). The change is already made when it runs, so a failure is
-// returned for the operator to see, not to undo anything.
-func recordLocal(ctx context.Context, trail audit.Appender, action, target string, details map[string]string) error {
-	err := trail.Append(ctx, audit.Entry{Actor: localActor(), Source: "local", Action: action, Target: target, Details: details})
-	if err != nil {
-		return fmt.Errorf("done, but the audit entry %s could not be written: %w", action, err)
-	}
-	return nil
-}
 
 func cmdAudit(data string, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -63,14 +42,10 @@ func cmdAuditVerify(data string, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer app.Close()
-	rep, err := app.Audit().Verify(ctx)
+	// The check itself is recorded, after the walk so it does not count.
+	rep, err := app.Core().VerifyAudit(ctx, core.Local())
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
-	}
-	// The check itself is traced, after the walk so it does not count.
-	if aerr := app.Audit().Append(ctx, audit.Entry{Actor: localActor(), Source: "local", Action: audit.ActionAuditVerify,
-		Details: map[string]string{"chain_ok": fmt.Sprint(rep.OK)}}); aerr != nil {
-		fmt.Fprintf(stderr, "warning: could not record the verification: %v\n", aerr)
 	}
 	if !rep.OK {
 		fmt.Fprintf(stdout, "FAILED: %s\n", rep)
@@ -83,7 +58,7 @@ func cmdAuditVerify(data string, args []string, stdout, stderr io.Writer) error 
 func cmdAuditList(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit list", "audit list [--user LOGIN] [--action ACTION] [--since RFC3339] [--until RFC3339] [--limit N]\n\n"+
 		"Prints audit entries, newest first, one per line. ACTION ending in \".\" is a prefix\n"+
-		"(\"auth.\" lists logins and logouts).", stderr)
+		"(\"auth.\" lists logins and logouts). Reading the trail is itself recorded (audit.list).", stderr)
 	login := fs.String("user", "", "login of the actor")
 	action := fs.String("action", "", "action, or action prefix ending in \".\"")
 	since := fs.String("since", "", "oldest time, RFC 3339 (2026-03-01T00:00:00Z)")
@@ -92,7 +67,10 @@ func cmdAuditList(data string, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	q := audit.Query{ActorLogin: *login, Action: *action, Limit: *limit}
+	if *limit <= 0 {
+		return errors.New("audit list: --limit must be positive")
+	}
+	q := core.AuditListing{UserLogin: *login, Action: *action}
 	var err error
 	if *since != "" {
 		if q.Since, err = time.Parse(time.RFC3339, *since); err != nil {
@@ -110,9 +88,18 @@ func cmdAuditList(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	links, err := app.Audit().List(ctx, q)
-	if err != nil {
-		return fmt.Errorf("audit list: %w", err)
+	// Page by page, as over gRPC; each page read is recorded.
+	var links []audit.Link
+	for len(links) < *limit {
+		q.PageSize = min(*limit-len(links), core.MaxAuditPage)
+		page, err := app.Core().ListAudit(ctx, core.Local(), q)
+		if err != nil {
+			return fmt.Errorf("audit list: %w", err)
+		}
+		links = append(links, page.Links...)
+		if q.PageToken = page.NextPageToken; q.PageToken == "" {
+			break
+		}
 	}
 	for _, l := range links {
 		var det []string

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
-	"github.com/ecoute/ecoute/backend/audit"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/grid"
-	"github.com/ecoute/ecoute/backend/service"
 )
 
 const gridUsage = `Usage: ecouted [--data DIR] grid <command>
@@ -74,14 +72,9 @@ func cmdGridImport(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	rec, isNew, err := app.ImportGrid(ctx, b, "ecouted")
+	rec, isNew, err := app.Core().SaveGrid(ctx, core.Local(), core.GridSource{YAML: b})
 	if err != nil {
 		return fmt.Errorf("grid import %s: %w", file, err)
-	}
-	if err := app.Audit().Append(ctx, audit.Entry{Actor: audit.System, Source: "local", Action: service.ActionGridSave,
-		Target: rec.Grid.ID, Details: map[string]string{"version": strconv.Itoa(rec.Grid.Version),
-			"new_version": strconv.FormatBool(isNew)}}); err != nil {
-		return fmt.Errorf("grid import: audit: %w", err)
 	}
 	what := "updated in place (no evaluation uses it yet)"
 	if isNew {
@@ -117,7 +110,7 @@ func cmdGridExport(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	b, err := app.ExportGrid(ctx, id, *version)
+	b, err := app.Core().ExportGrid(ctx, id, *version)
 	if err != nil {
 		return fmt.Errorf("grid export: %w", err)
 	}
@@ -136,9 +129,9 @@ func cmdGridList(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	recs, err := app.Store().ListGrids(ctx)
+	recs, err := app.Core().ListGrids(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("grid list: %w", err)
 	}
 	for _, r := range recs {
 		dir := r.Grid.Direction

@@ -15,9 +15,9 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/audio"
-	"github.com/ecoute/ecoute/backend/audit"
+	"github.com/ecoute/ecoute/backend/core"
+	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/service"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -59,30 +59,31 @@ func cmdIngest(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	ing, err := app.IngestService()
-	if err != nil {
-		return err
-	}
+	ing := app.Core()
 	if *transcoder != "" {
-		if ing.Transcoder, err = audio.NewTranscoder(*transcoder); err != nil {
+		t, err := audio.NewTranscoder(*transcoder)
+		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
+		with := *ing
+		with.Transcoder = t
+		ing = &with
 	}
 	if _, err := app.PrepareIngest(ctx); err != nil {
 		return err
 	}
 	if *meta != "" {
-		res, err := ingestOne(ctx, ing, app.Audit(), *meta, fs.Arg(0))
+		res, err := ingestFile(ctx, ing, *meta, fs.Arg(0))
 		if err != nil {
-			return fmt.Errorf("ingest: %s refused: %s", fs.Arg(0), reason(err))
+			return fmt.Errorf("ingest: %s refused: %s", fs.Arg(0), domain.Describe(err))
 		}
 		printResult(stdout, fs.Arg(0), res)
 		return nil
 	}
-	return ingestDir(ctx, ing, app.Audit(), *dir, stdout, stderr)
+	return ingestDir(ctx, ing, *dir, stdout, stderr)
 }
 
-func printResult(w io.Writer, name string, res service.Result) {
+func printResult(w io.Writer, name string, res core.Stored) {
 	switch {
 	case res.Duplicate:
 		fmt.Fprintf(w, "%s: already stored as call %s (nothing new stored)\n", name, res.CallID)
@@ -91,15 +92,6 @@ func printResult(w io.Writer, name string, res service.Result) {
 	default:
 		fmt.Fprintf(w, "%s: stored as call %s\n", name, res.CallID)
 	}
-}
-
-// reason is what an operator needs from a refusal: the gRPC code name and
-// the message, which names the field or the audio problem.
-func reason(err error) string {
-	if st, ok := status.FromError(err); ok {
-		return fmt.Sprintf("%s: %s", st.Code(), st.Message())
-	}
-	return err.Error()
 }
 
 func readMeta(path string) (*ecoutev1.RecordingMetadata, error) {
@@ -114,41 +106,20 @@ func readMeta(path string) (*ecoutev1.RecordingMetadata, error) {
 	return md, nil
 }
 
-// ingestOne stores one recording and records the attempt in the audit
-// trail (R10): gRPC uploads are recorded by the server's interceptor, the
-// command line calls the service directly. A refusal names no call (an
-// opted-out caller leaves only a count, R3).
-func ingestOne(ctx context.Context, ing *service.Ingest, trail audit.Appender, metaPath, audioPath string) (service.Result, error) {
-	res, err := ingestFile(ctx, ing, metaPath, audioPath)
-	e := audit.Entry{Actor: localActor(), Source: "local", Action: actionIngest}
-	switch {
-	case err != nil:
-		e.Details = map[string]string{"result": "refused", "code": status.Code(err).String()}
-	case res.Duplicate:
-		e.Target, e.Details = res.CallID, map[string]string{"result": "duplicate"}
-	default:
-		e.Target, e.Details = res.CallID, map[string]string{"result": "stored", "converted": fmt.Sprint(res.Converted)}
-	}
-	if aerr := trail.Append(ctx, e); aerr != nil {
-		return res, errors.Join(err, fmt.Errorf("audit trail: %w", aerr))
-	}
-	return res, err
-}
-
-// actionIngest is the audit action of a recording imported by the command line.
-const actionIngest = "recording.ingest.local"
-
-func ingestFile(ctx context.Context, ing *service.Ingest, metaPath, audioPath string) (service.Result, error) {
+// ingestFile stores one recording through the same door as the gRPC
+// uploads, which records the attempt in the audit trail (R10). A refusal
+// names no call (an opted-out caller leaves only a count, R3).
+func ingestFile(ctx context.Context, ing *core.Backend, metaPath, audioPath string) (core.Stored, error) {
 	md, err := readMeta(metaPath)
 	if err != nil {
-		return service.Result{}, err
+		return core.Stored{}, err
 	}
 	f, err := os.Open(audioPath)
 	if err != nil {
-		return service.Result{}, err
+		return core.Stored{}, err
 	}
 	defer f.Close()
-	return ing.Ingest(ctx, md, f)
+	return ing.Ingest(ctx, core.Local(), service.RecordingFromProto(md), f)
 }
 
 type pair struct{ name, meta, audio string }
@@ -190,7 +161,7 @@ func pairs(dir string) ([]pair, error) {
 	return out, nil
 }
 
-func ingestDir(ctx context.Context, ing *service.Ingest, trail audit.Appender, dir string, stdout, stderr io.Writer) error {
+func ingestDir(ctx context.Context, ing *core.Backend, dir string, stdout, stderr io.Writer) error {
 	ps, err := pairs(dir)
 	if err != nil {
 		return err
@@ -205,18 +176,18 @@ func ingestDir(ctx context.Context, ing *service.Ingest, trail audit.Appender, d
 			bar.done()
 			return fmt.Errorf("ingest: interrupted after %d of %d", i, len(ps))
 		}
-		var res service.Result
+		var res core.Stored
 		switch {
 		case p.meta == "":
 			err = errors.New("no NAME.json metadata next to the audio")
 		case p.audio == "":
 			err = errors.New("no NAME.mp3 or NAME.wav next to the metadata")
 		default:
-			res, err = ingestOne(ctx, ing, trail, p.meta, p.audio)
+			res, err = ingestFile(ctx, ing, p.meta, p.audio)
 		}
 		switch {
 		case err != nil:
-			refused = append(refused, refusal{p.name, reason(err)})
+			refused = append(refused, refusal{p.name, domain.Describe(err)})
 		case res.Duplicate:
 			dups++
 		default:

@@ -24,6 +24,8 @@ import (
 
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/core"
+	"github.com/ecoute/ecoute/backend/domain"
 )
 
 const usage = `ecouted — the Écoute recording backend
@@ -78,7 +80,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "ecouted:", err)
+		fmt.Fprintln(os.Stderr, "ecouted:", domain.Describe(err))
 		os.Exit(1)
 	}
 }
@@ -213,7 +215,8 @@ func cmdInit(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	defer app.Close()
-	if err := app.InitAdmin(ctx, *login, *name, pw); err != nil {
+	// Initial passwords are one-time (R9), the first administrator's too.
+	if _, err := app.Core().InitAdmin(ctx, core.Local(), *login, *name, pw); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	fmt.Fprintf(stdout, "initialised %s\nadministrator: %s (the password is one-time: change it at first login)\n", data, *login)
@@ -288,9 +291,6 @@ func cmdSeed(data string, args []string, stdout, stderr io.Writer) error {
 	accounts, err := app.SeedDemo(ctx)
 	if err != nil {
 		return fmt.Errorf("seed-demo: %w", err)
-	}
-	if err := recordLocal(ctx, app.Audit(), "demo.seed", "", map[string]string{"accounts": fmt.Sprint(len(accounts))}); err != nil {
-		return err
 	}
 	for _, a := range accounts {
 		fmt.Fprintf(stdout, "%s %s %s\n", a.Role, a.Login, a.Password)

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"strings"
 	"testing"
+
+	"github.com/ecoute/ecoute/backend/domain"
 )
 
 func runArgs(stdin string, args ...string) (string, string, error) {
@@ -62,5 +64,44 @@ func TestInitAndUserAdd(t *testing.T) {
 	}
 	if _, _, err := runArgs("un mot de passe correct\n", "--data", dir, "user", "add", "--login", "z", "--name", "Z Z", "--role", "king"); err == nil || !strings.Contains(err.Error(), "unknown role") {
 		t.Errorf("unknown role: %v", err)
+	}
+}
+
+// Operators read sentences that name what to fix, never gRPC code names or
+// nested statuses; field problems name the field.
+func TestOperatorErrorsAreSentences(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runArgs("", "--data", dir, "init", "--name", "Paul Renaud"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runArgs("", "--data", dir, "team", "add", "--id", "team-x", "--name", "X"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init", "--name", "Paul Renaud"}, "init: already initialised: accounts exist"},
+		{[]string{"team", "add", "--id", "team-x", "--name", "Again"}, `team add: team_id: "team-x" exists`},
+		{[]string{"user", "disable", "nobody"}, `user disable: no account "nobody"`},
+		{[]string{"user", "add", "--login", "s", "--name", "S S", "--role", "supervisor"},
+			"user add: team_ids: a supervisor needs at least one team"},
+		{[]string{"period", "add", "--team", "nope", "--from", "2026-11-01", "--to", "2026-12-01"},
+			`period add: team_id: no team "nope"`},
+		{[]string{"period", "add", "--team", "team-x", "--from", "2026-12-01", "--to", "2026-11-01"},
+			"period add: ends_at: must be after starts_at"},
+		{[]string{"grid", "export", "nope"}, "grid export: grid nope not found"},
+	}
+	for _, c := range cases {
+		_, _, err := runArgs("", append([]string{"--data", dir}, c.args...)...)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+			continue
+		}
+		for _, bad := range []string{"rpc error", "code =", "InvalidArgument", "NotFound", "AlreadyExists"} {
+			if strings.Contains(domain.Describe(err), bad) {
+				t.Errorf("%v: %q shows %q", c.args, domain.Describe(err), bad)
+			}
+		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ecoute/ecoute/backend/audit"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/privacy"
 	"github.com/ecoute/ecoute/backend/store"
 )
@@ -71,10 +71,9 @@ func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer app.Close()
-	who := privacy.Caller{Actor: localActor(), Source: "local"}
 	subj := store.Subject{AgentID: *agent, CustomerPhone: *phone}
 	if *out == "-" {
-		sum, err := app.Privacy().Export(ctx, who, subj, key, stdout)
+		sum, err := app.Core().ExportSubject(ctx, core.Local(), subj, key, stdout)
 		if err != nil {
 			return fmt.Errorf("export-subject: %w", err)
 		}
@@ -83,7 +82,7 @@ func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) erro
 	}
 	var sum privacy.Summary
 	err = writeAside(*out, func(w io.Writer) (err error) {
-		sum, err = app.Privacy().Export(ctx, who, subj, key, w)
+		sum, err = app.Core().ExportSubject(ctx, core.Local(), subj, key, w)
 		return err
 	})
 	if err != nil {
@@ -142,17 +141,12 @@ func cmdAuthorizedPersons(data string, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer app.Close()
-	users, err := app.ListUsers(ctx)
+	persons, csv, err := app.Core().AuthorizedPersons(ctx, core.Local(), key)
 	if err != nil {
 		return fmt.Errorf("authorized-persons: %w", err)
 	}
-	persons := privacy.AuthorizedPersons(users)
-	if err := writeAside(*out, func(w io.Writer) error { return privacy.WriteRegister(persons, key, w) }); err != nil {
+	if err := writeAside(*out, func(w io.Writer) error { _, err := w.Write(csv); return err }); err != nil {
 		return fmt.Errorf("authorized-persons: %w", err)
-	}
-	if err := recordLocal(ctx, app.Audit(), audit.ActionAuthorized, "", map[string]string{
-		"persons": fmt.Sprint(len(persons)), "export": "age"}); err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d persons, encrypted to %s\n", *out, len(persons), strings.Fields(key)[0])
 	return nil
@@ -180,7 +174,7 @@ func cmdEraseSubject(data string, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer app.Close()
-	calls, related, err := app.Privacy().Erase(ctx, privacy.Caller{Actor: localActor(), Source: "local"}, *phone, *reason)
+	calls, related, err := app.Core().EraseSubject(ctx, core.Local(), *phone, *reason)
 	if err != nil {
 		return fmt.Errorf("erase-subject: %w", err)
 	}

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/policy"
 )
 
@@ -58,12 +58,9 @@ func cmdUserAdd(data string, args []string, stdin io.Reader, stdout, stderr io.W
 	if *login == "" || *first == "" || *last == "" || *role == "" {
 		return errors.New("user add: --login, --first and --last (or --name \"First Last\") and --role are required")
 	}
-	pw, piped, err := readPassword(stdin)
+	pw, _, err := readPassword(stdin)
 	if err != nil {
 		return err
-	}
-	if !piped {
-		pw = auth.GeneratePassword()
 	}
 	ctx := context.Background()
 	app, err := open(ctx, data, nil, nil)
@@ -71,16 +68,14 @@ func cmdUserAdd(data string, args []string, stdin io.Reader, stdout, stderr io.W
 		return err
 	}
 	defer app.Close()
-	if _, err := app.CreateAccount(ctx, backend.NewUser{Login: *login, FirstName: *first, LastName: *last, Role: *role,
-		Password: pw, TeamIDs: teams, AgentID: *agent, PasswordChangeRequired: true}); err != nil {
+	_, generated, err := app.Core().CreateUser(ctx, core.Local(), core.NewAccount{Login: *login, FirstName: *first,
+		LastName: *last, Role: *role, Password: pw, TeamIDs: teams, AgentID: *agent})
+	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
-	if err := recordLocal(ctx, app.Audit(), "account.create", *login, map[string]string{"role": *role}); err != nil {
-		return err
-	}
 	fmt.Fprintf(stderr, "user %s (%s) created; the password must be changed at first login\n", *login, *role)
-	if !piped {
-		fmt.Fprintf(stdout, "one-time password (shown once): %s\n", pw)
+	if generated != "" {
+		fmt.Fprintf(stdout, "one-time password (shown once): %s\n", generated)
 	}
 	return nil
 }
@@ -101,11 +96,12 @@ func cmdUserDisable(data, verb string, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	if err := app.DisableUser(ctx, fs.Arg(0), verb == "disable"); err != nil {
-		return fmt.Errorf("user %s: %w", verb, err)
+	u, err := app.Core().UserByLogin(ctx, fs.Arg(0))
+	if err == nil {
+		_, err = app.Core().SetDisabled(ctx, core.Local(), u.ID, verb == "disable")
 	}
-	if err := recordLocal(ctx, app.Audit(), "account."+verb, fs.Arg(0), nil); err != nil {
-		return err
+	if err != nil {
+		return fmt.Errorf("user %s: %w", verb, err)
 	}
 	fmt.Fprintf(stderr, "user %s %sd\n", fs.Arg(0), verb)
 	return nil
@@ -126,7 +122,11 @@ func cmdUserReset(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	pw, err := app.ResetPassword(ctx, fs.Arg(0))
+	u, err := app.Core().UserByLogin(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("user reset-password: %w", err)
+	}
+	pw, err := app.Core().ResetPassword(ctx, core.Local(), u.ID)
 	if err != nil {
 		return fmt.Errorf("user reset-password: %w", err)
 	}
@@ -145,7 +145,7 @@ func cmdUserList(data string, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	us, err := app.ListUsers(ctx)
+	us, err := app.Core().ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("user list: %w", err)
 	}
@@ -197,11 +197,8 @@ func cmdTeam(data string, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	if err := app.AddTeam(ctx, *id, *name); err != nil {
+	if _, err := app.Core().CreateTeam(ctx, core.Local(), *id, *name); err != nil {
 		return fmt.Errorf("team add: %w", err)
-	}
-	if err := recordLocal(ctx, app.Audit(), "team.create", *id, nil); err != nil {
-		return err
 	}
 	fmt.Fprintf(stderr, "team %s created\n", *id)
 	return nil
@@ -252,13 +249,9 @@ func cmdPeriod(data string, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
-	p, err := app.AddRecordingPeriod(ctx, *team, start, end, *note)
+	p, err := app.Core().AddRecordingPeriod(ctx, core.Local(), *team, start, end, *note)
 	if err != nil {
 		return fmt.Errorf("period add: %w", err)
-	}
-	if err := recordLocal(ctx, app.Audit(), "recording_period.create", p.ID, map[string]string{"team": p.TeamID,
-		"from": p.StartsAt.Format(time.RFC3339), "to": p.EndsAt.Format(time.RFC3339)}); err != nil {
-		return err
 	}
 	fmt.Fprintf(stderr, "recording period %s for %s: %s → %s\n", p.ID, p.TeamID,
 		p.StartsAt.Format(time.RFC3339), p.EndsAt.Format(time.RFC3339))

@@ -25,19 +25,32 @@ const (
 // Account is one named account as an administrator sees it. No password
 // material is ever sent.
 type Account struct {
-	state                  protoimpl.MessageState `protogen:"open.v1"`
-	UserId                 string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Login                  string                 `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
-	FirstName              string                 `protobuf:"bytes,3,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
-	LastName               string                 `protobuf:"bytes,4,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
-	DisplayName            string                 `protobuf:"bytes,5,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	Role                   string                 `protobuf:"bytes,6,opt,name=role,proto3" json:"role,omitempty"`
-	TeamIds                []string               `protobuf:"bytes,7,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
-	AgentId                string                 `protobuf:"bytes,8,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	Disabled               bool                   `protobuf:"varint,9,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	PasswordChangeRequired bool                   `protobuf:"varint,10,opt,name=password_change_required,json=passwordChangeRequired,proto3" json:"password_change_required,omitempty"`
-	CreatedAt              *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	PasswordChangedAt      *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=password_changed_at,json=passwordChangedAt,proto3" json:"password_changed_at,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id ("u-…").
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Unique login.
+	Login string `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
+	// The person's first name.
+	FirstName string `protobuf:"bytes,3,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	// The person's last name.
+	LastName string `protobuf:"bytes,4,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	// Name to show, "First Last" unless set otherwise.
+	DisplayName string `protobuf:"bytes,5,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// One of supervisor, trainer, agent, hr, client, maintenance, dpo, admin,
+	// telephony.
+	Role string `protobuf:"bytes,6,opt,name=role,proto3" json:"role,omitempty"`
+	// Teams of a supervisor or trainer.
+	TeamIds []string `protobuf:"bytes,7,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
+	// The agent id of an agent account.
+	AgentId string `protobuf:"bytes,8,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// True when the account may not log in.
+	Disabled bool `protobuf:"varint,9,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// True when the password is one-time or expired.
+	PasswordChangeRequired bool `protobuf:"varint,10,opt,name=password_change_required,json=passwordChangeRequired,proto3" json:"password_change_required,omitempty"`
+	// When the account was created.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When the password was last set.
+	PasswordChangedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=password_changed_at,json=passwordChangedAt,proto3" json:"password_changed_at,omitempty"`
 	// Set while the account is locked after repeated failed logins.
 	LockedUntil   *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=locked_until,json=lockedUntil,proto3" json:"locked_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -165,6 +178,7 @@ func (x *Account) GetLockedUntil() *timestamppb.Timestamp {
 	return nil
 }
 
+// ListUsersRequest has no fields: every account is listed.
 type ListUsersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -201,9 +215,11 @@ func (*ListUsersRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_admin_proto_rawDescGZIP(), []int{1}
 }
 
+// ListUsersResponse is every account, by login.
 type ListUsersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Accounts      []*Account             `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The accounts.
+	Accounts      []*Account `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,18 +261,29 @@ func (x *ListUsersResponse) GetAccounts() []*Account {
 	return nil
 }
 
+// CreateUserRequest describes the account to make.
 type CreateUserRequest struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Login     string                 `protobuf:"bytes,1,opt,name=login,proto3" json:"login,omitempty"`
-	FirstName string                 `protobuf:"bytes,2,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
-	LastName  string                 `protobuf:"bytes,3,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
-	Role      string                 `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
-	TeamIds   []string               `protobuf:"bytes,5,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
-	AgentId   string                 `protobuf:"bytes,6,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique login, without spaces; required.
+	Login string `protobuf:"bytes,1,opt,name=login,proto3" json:"login,omitempty"`
+	// Required: accounts are named (R9).
+	FirstName string `protobuf:"bytes,2,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	// Required.
+	LastName string `protobuf:"bytes,3,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	// One of the roles (see Account.role); required.
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// Required for a supervisor or trainer; known team ids.
+	TeamIds []string `protobuf:"bytes,5,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
+	// Required for an agent, refused otherwise; a known agent id.
+	AgentId string `protobuf:"bytes,6,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
 	// Empty: a random one is generated and returned once.
 	InitialPassword string `protobuf:"bytes,7,opt,name=initial_password,json=initialPassword,proto3" json:"initial_password,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Client-chosen id of this request (see AdminService). A resent request
+	// returns the account without the generated password, which is never
+	// stored: reset it with ResetPassword.
+	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateUserRequest) Reset() {
@@ -338,9 +365,18 @@ func (x *CreateUserRequest) GetInitialPassword() string {
 	return ""
 }
 
+func (x *CreateUserRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateUserResponse is the new account.
 type CreateUserResponse struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Account *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account as stored.
+	Account *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	// The generated one-time password, when none was given.
 	InitialPassword string `protobuf:"bytes,2,opt,name=initial_password,json=initialPassword,proto3" json:"initial_password,omitempty"`
 	unknownFields   protoimpl.UnknownFields
@@ -391,10 +427,15 @@ func (x *CreateUserResponse) GetInitialPassword() string {
 	return ""
 }
 
+// SetUserDisabledRequest names the account and its new state.
 type SetUserDisabledRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Disabled      bool                   `protobuf:"varint,2,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's id; required.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// True disables the account and ends its sessions; false re-enables it.
+	Disabled bool `protobuf:"varint,2,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// Client-chosen id of this request (see AdminService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -443,9 +484,18 @@ func (x *SetUserDisabledRequest) GetDisabled() bool {
 	return false
 }
 
+func (x *SetUserDisabledRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// SetUserDisabledResponse is the account after the change.
 type SetUserDisabledResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Account       *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account as stored.
+	Account       *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,10 +537,15 @@ func (x *SetUserDisabledResponse) GetAccount() *Account {
 	return nil
 }
 
+// SetUserTeamsRequest names the account and its teams.
 type SetUserTeamsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	TeamIds       []string               `protobuf:"bytes,2,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's id (a supervisor or trainer); required.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The new teams, replacing the old ones; at least one.
+	TeamIds []string `protobuf:"bytes,2,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
+	// Client-chosen id of this request (see AdminService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -539,9 +594,18 @@ func (x *SetUserTeamsRequest) GetTeamIds() []string {
 	return nil
 }
 
+func (x *SetUserTeamsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// SetUserTeamsResponse is the account after the change.
 type SetUserTeamsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Account       *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account as stored.
+	Account       *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -583,9 +647,11 @@ func (x *SetUserTeamsResponse) GetAccount() *Account {
 	return nil
 }
 
+// ResetPasswordRequest names the account.
 type ResetPasswordRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's id; required.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -627,6 +693,7 @@ func (x *ResetPasswordRequest) GetUserId() string {
 	return ""
 }
 
+// ResetPasswordResponse carries the new password, once.
 type ResetPasswordResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One-time: the user must change it at next login.
@@ -675,13 +742,20 @@ func (x *ResetPasswordResponse) GetOneTimePassword() string {
 // Session is an open login. session_id is the SHA-256 of the token, which
 // names the session without allowing anyone to use it.
 type Session struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Login         string                 `protobuf:"bytes,3,opt,name=login,proto3" json:"login,omitempty"`
-	SourceAddr    string                 `protobuf:"bytes,4,opt,name=source_addr,json=sourceAddr,proto3" json:"source_addr,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SHA-256 (hex) of the session's token.
+	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// The account logged in.
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The account's login.
+	Login string `protobuf:"bytes,3,opt,name=login,proto3" json:"login,omitempty"`
+	// Network address the session was opened from.
+	SourceAddr string `protobuf:"bytes,4,opt,name=source_addr,json=sourceAddr,proto3" json:"source_addr,omitempty"`
+	// When the session was opened.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When it was last used.
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	// When it ends at the latest.
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -766,6 +840,7 @@ func (x *Session) GetExpiresAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// ListSessionsRequest names whose sessions to list.
 type ListSessionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty: every user's sessions.
@@ -811,9 +886,11 @@ func (x *ListSessionsRequest) GetUserId() string {
 	return ""
 }
 
+// ListSessionsResponse is the open sessions, oldest first.
 type ListSessionsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sessions      []*Session             `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sessions.
+	Sessions      []*Session `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -855,11 +932,16 @@ func (x *ListSessionsResponse) GetSessions() []*Session {
 	return nil
 }
 
+// RevokeSessionsRequest names the sessions to end.
 type RevokeSessionsRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account whose sessions end; required.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Empty: every session of user_id.
-	SessionId     string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	SessionId string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// Client-chosen id of this request (see AdminService): a resent request
+	// answers the first count.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -908,9 +990,18 @@ func (x *RevokeSessionsRequest) GetSessionId() string {
 	return ""
 }
 
+func (x *RevokeSessionsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// RevokeSessionsResponse says how many sessions ended.
 type RevokeSessionsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Revoked       int32                  `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sessions ended.
+	Revoked       int32 `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -952,10 +1043,13 @@ func (x *RevokeSessionsResponse) GetRevoked() int32 {
 	return 0
 }
 
+// Team groups agents; supervisors and trainers are linked to teams.
 type Team struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TeamId        string                 `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id, e.g. "team-energie".
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Name to show.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1004,6 +1098,7 @@ func (x *Team) GetName() string {
 	return ""
 }
 
+// ListTeamsRequest has no fields: every team is listed.
 type ListTeamsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1040,9 +1135,11 @@ func (*ListTeamsRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
+// ListTeamsResponse is every team, by id.
 type ListTeamsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Teams         []*Team                `protobuf:"bytes,1,rep,name=teams,proto3" json:"teams,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The teams.
+	Teams         []*Team `protobuf:"bytes,1,rep,name=teams,proto3" json:"teams,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1084,10 +1181,15 @@ func (x *ListTeamsResponse) GetTeams() []*Team {
 	return nil
 }
 
+// CreateTeamRequest describes the team to add.
 type CreateTeamRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TeamId        string                 `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique id; required.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Name to show; required.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Client-chosen id of this request (see AdminService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1136,9 +1238,18 @@ func (x *CreateTeamRequest) GetName() string {
 	return ""
 }
 
+func (x *CreateTeamRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateTeamResponse is the new team.
 type CreateTeamResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Team          *Team                  `protobuf:"bytes,1,opt,name=team,proto3" json:"team,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team as stored.
+	Team          *Team `protobuf:"bytes,1,opt,name=team,proto3" json:"team,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1183,12 +1294,17 @@ func (x *CreateTeamResponse) GetTeam() *Team {
 // RecordingPeriod is [starts_at, ends_at) during which a team may be
 // recorded.
 type RecordingPeriod struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	PeriodId      string                 `protobuf:"bytes,1,opt,name=period_id,json=periodId,proto3" json:"period_id,omitempty"`
-	TeamId        string                 `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	StartsAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=starts_at,json=startsAt,proto3" json:"starts_at,omitempty"`
-	EndsAt        *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=ends_at,json=endsAt,proto3" json:"ends_at,omitempty"`
-	Note          string                 `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id (hex).
+	PeriodId string `protobuf:"bytes,1,opt,name=period_id,json=periodId,proto3" json:"period_id,omitempty"`
+	// The team it applies to.
+	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// First instant of the period, included.
+	StartsAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=starts_at,json=startsAt,proto3" json:"starts_at,omitempty"`
+	// End of the period, excluded.
+	EndsAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=ends_at,json=endsAt,proto3" json:"ends_at,omitempty"`
+	// What the period is for, free text.
+	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1258,12 +1374,20 @@ func (x *RecordingPeriod) GetNote() string {
 	return ""
 }
 
+// AddRecordingPeriodRequest describes the period to declare.
 type AddRecordingPeriodRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TeamId        string                 `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	StartsAt      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=starts_at,json=startsAt,proto3" json:"starts_at,omitempty"`
-	EndsAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=ends_at,json=endsAt,proto3" json:"ends_at,omitempty"`
-	Note          string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A known team id; required.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Start, included; required.
+	StartsAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=starts_at,json=startsAt,proto3" json:"starts_at,omitempty"`
+	// End, excluded; required, after starts_at.
+	EndsAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=ends_at,json=endsAt,proto3" json:"ends_at,omitempty"`
+	// What the period is for, free text.
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// Client-chosen id of this request (see AdminService): a resent request
+	// does not declare the period twice.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1326,9 +1450,18 @@ func (x *AddRecordingPeriodRequest) GetNote() string {
 	return ""
 }
 
+func (x *AddRecordingPeriodRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// AddRecordingPeriodResponse is the declared period.
 type AddRecordingPeriodResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Period        *RecordingPeriod       `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The period as stored.
+	Period        *RecordingPeriod `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1370,6 +1503,8 @@ func (x *AddRecordingPeriodResponse) GetPeriod() *RecordingPeriod {
 	return nil
 }
 
+// ListRecordingPeriodsRequest filters the periods; unset fields do not
+// filter.
 type ListRecordingPeriodsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty: every team.
@@ -1424,9 +1559,11 @@ func (x *ListRecordingPeriodsRequest) GetEndingAfter() *timestamppb.Timestamp {
 	return nil
 }
 
+// ListRecordingPeriodsResponse is the periods, in start order.
 type ListRecordingPeriodsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Periods       []*RecordingPeriod     `protobuf:"bytes,1,rep,name=periods,proto3" json:"periods,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The periods.
+	Periods       []*RecordingPeriod `protobuf:"bytes,1,rep,name=periods,proto3" json:"periods,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1468,6 +1605,7 @@ func (x *ListRecordingPeriodsResponse) GetPeriods() []*RecordingPeriod {
 	return nil
 }
 
+// MyRecordingPeriodsRequest has no fields: the caller's teams are used.
 type MyRecordingPeriodsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1506,9 +1644,11 @@ func (*MyRecordingPeriodsRequest) Descriptor() ([]byte, []int) {
 
 // TeamRecordingPeriods is what one team's members are told.
 type TeamRecordingPeriods struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	TeamId   string                 `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	TeamName string                 `protobuf:"bytes,2,opt,name=team_name,json=teamName,proto3" json:"team_name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The team's name.
+	TeamName string `protobuf:"bytes,2,opt,name=team_name,json=teamName,proto3" json:"team_name,omitempty"`
 	// The period in force now, if any.
 	Current *RecordingPeriod `protobuf:"bytes,3,opt,name=current,proto3" json:"current,omitempty"`
 	// The next period starting after now (or after the current one), if any.
@@ -1575,8 +1715,10 @@ func (x *TeamRecordingPeriods) GetNext() *RecordingPeriod {
 	return nil
 }
 
+// MyRecordingPeriodsResponse is one entry per team of the caller.
 type MyRecordingPeriodsResponse struct {
-	state         protoimpl.MessageState  `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's teams with their current and next periods.
 	Teams         []*TeamRecordingPeriods `protobuf:"bytes,1,rep,name=teams,proto3" json:"teams,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1643,7 +1785,7 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\flocked_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vlockedUntil\"\x12\n" +
 	"\x10ListUsersRequest\"C\n" +
 	"\x11ListUsersResponse\x12.\n" +
-	"\baccounts\x18\x01 \x03(\v2\x12.ecoute.v1.AccountR\baccounts\"\xda\x01\n" +
+	"\baccounts\x18\x01 \x03(\v2\x12.ecoute.v1.AccountR\baccounts\"\xf9\x01\n" +
 	"\x11CreateUserRequest\x12\x14\n" +
 	"\x05login\x18\x01 \x01(\tR\x05login\x12\x1d\n" +
 	"\n" +
@@ -1652,18 +1794,24 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\x04role\x18\x04 \x01(\tR\x04role\x12\x19\n" +
 	"\bteam_ids\x18\x05 \x03(\tR\ateamIds\x12\x19\n" +
 	"\bagent_id\x18\x06 \x01(\tR\aagentId\x12)\n" +
-	"\x10initial_password\x18\a \x01(\tR\x0finitialPassword\"m\n" +
+	"\x10initial_password\x18\a \x01(\tR\x0finitialPassword\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"m\n" +
 	"\x12CreateUserResponse\x12,\n" +
 	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\x12)\n" +
-	"\x10initial_password\x18\x02 \x01(\tR\x0finitialPassword\"M\n" +
+	"\x10initial_password\x18\x02 \x01(\tR\x0finitialPassword\"l\n" +
 	"\x16SetUserDisabledRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n" +
-	"\bdisabled\x18\x02 \x01(\bR\bdisabled\"G\n" +
+	"\bdisabled\x18\x02 \x01(\bR\bdisabled\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"G\n" +
 	"\x17SetUserDisabledResponse\x12,\n" +
-	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\"I\n" +
+	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\"h\n" +
 	"\x13SetUserTeamsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
-	"\bteam_ids\x18\x02 \x03(\tR\ateamIds\"D\n" +
+	"\bteam_ids\x18\x02 \x03(\tR\ateamIds\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"D\n" +
 	"\x14SetUserTeamsResponse\x12,\n" +
 	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\"/\n" +
 	"\x14ResetPasswordRequest\x12\x17\n" +
@@ -1686,11 +1834,13 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\x13ListSessionsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"F\n" +
 	"\x14ListSessionsResponse\x12.\n" +
-	"\bsessions\x18\x01 \x03(\v2\x12.ecoute.v1.SessionR\bsessions\"O\n" +
+	"\bsessions\x18\x01 \x03(\v2\x12.ecoute.v1.SessionR\bsessions\"n\n" +
 	"\x15RevokeSessionsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x02 \x01(\tR\tsessionId\"2\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"2\n" +
 	"\x16RevokeSessionsResponse\x12\x18\n" +
 	"\arevoked\x18\x01 \x01(\x05R\arevoked\"3\n" +
 	"\x04Team\x12\x17\n" +
@@ -1698,10 +1848,12 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"\x12\n" +
 	"\x10ListTeamsRequest\":\n" +
 	"\x11ListTeamsResponse\x12%\n" +
-	"\x05teams\x18\x01 \x03(\v2\x0f.ecoute.v1.TeamR\x05teams\"@\n" +
+	"\x05teams\x18\x01 \x03(\v2\x0f.ecoute.v1.TeamR\x05teams\"_\n" +
 	"\x11CreateTeamRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"9\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"9\n" +
 	"\x12CreateTeamResponse\x12#\n" +
 	"\x04team\x18\x01 \x01(\v2\x0f.ecoute.v1.TeamR\x04team\"\xc9\x01\n" +
 	"\x0fRecordingPeriod\x12\x1b\n" +
@@ -1709,12 +1861,14 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x127\n" +
 	"\tstarts_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\"\xb6\x01\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"\xd5\x01\n" +
 	"\x19AddRecordingPeriodRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x127\n" +
 	"\tstarts_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"P\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"P\n" +
 	"\x1aAddRecordingPeriodResponse\x122\n" +
 	"\x06period\x18\x01 \x01(\v2\x1a.ecoute.v1.RecordingPeriodR\x06period\"u\n" +
 	"\x1bListRecordingPeriodsRequest\x12\x17\n" +

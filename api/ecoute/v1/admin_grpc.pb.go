@@ -39,26 +39,46 @@ const (
 // AdminService manages accounts, teams, sessions and recording periods.
 // Administrators call it; the dpo may read the lists. No method returns call
 // content (separation of duties).
+//
+// Writes that a client may send again after a lost reply carry a
+// request_id: a string the client chooses (a random UUID, say; at most 128
+// bytes), unique per request. The same user sending the same method with
+// the same request_id within 24 hours gets the first call's outcome, and
+// the change is not applied again, even if the first reply was lost after
+// the change was committed. An empty request_id turns this off. Reusing an id for a
+// different request is refused (INVALID_ARGUMENT, reason
+// REQUEST_ID_REUSED).
 type AdminServiceClient interface {
+	// ListUsers lists every account.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
 	// CreateUser makes a named account. Its password is one-time: the user
-	// chooses a new one at first login.
+	// chooses a new one at first login. A login already taken is
+	// ALREADY_EXISTS; a refused initial password is INVALID_ARGUMENT with
+	// reason PASSWORD_REFUSED.
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
-	// SetUserDisabled disables (and logs out) or re-enables an account.
+	// SetUserDisabled disables (and logs out) or re-enables an account. An
+	// administrator may not disable their own account (FAILED_PRECONDITION,
+	// reason SELF_DISABLE).
 	SetUserDisabled(ctx context.Context, in *SetUserDisabledRequest, opts ...grpc.CallOption) (*SetUserDisabledResponse, error)
 	// SetUserTeams replaces the teams of a supervisor or trainer.
 	SetUserTeams(ctx context.Context, in *SetUserTeamsRequest, opts ...grpc.CallOption) (*SetUserTeamsResponse, error)
 	// ResetPassword sets a random one-time password, shown once in the
-	// answer, and revokes the user's sessions.
+	// answer, and revokes the user's sessions. It takes no request_id: the
+	// password is never stored in clear, so a lost answer cannot be repeated;
+	// resetting again is safe and gives a new one.
 	ResetPassword(ctx context.Context, in *ResetPasswordRequest, opts ...grpc.CallOption) (*ResetPasswordResponse, error)
+	// ListSessions lists the open sessions, of one user or of all.
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 	// RevokeSessions ends one session, or every session of a user.
 	RevokeSessions(ctx context.Context, in *RevokeSessionsRequest, opts ...grpc.CallOption) (*RevokeSessionsResponse, error)
+	// ListTeams lists the teams.
 	ListTeams(ctx context.Context, in *ListTeamsRequest, opts ...grpc.CallOption) (*ListTeamsResponse, error)
+	// CreateTeam adds a team; an id already taken is ALREADY_EXISTS.
 	CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error)
 	// AddRecordingPeriod declares when a team may be recorded (R6). An
 	// upload outside every period of its team is refused.
 	AddRecordingPeriod(ctx context.Context, in *AddRecordingPeriodRequest, opts ...grpc.CallOption) (*AddRecordingPeriodResponse, error)
+	// ListRecordingPeriods lists the declared periods, of one team or of all.
 	ListRecordingPeriods(ctx context.Context, in *ListRecordingPeriodsRequest, opts ...grpc.CallOption) (*ListRecordingPeriodsResponse, error)
 }
 
@@ -187,26 +207,46 @@ func (c *adminServiceClient) ListRecordingPeriods(ctx context.Context, in *ListR
 // AdminService manages accounts, teams, sessions and recording periods.
 // Administrators call it; the dpo may read the lists. No method returns call
 // content (separation of duties).
+//
+// Writes that a client may send again after a lost reply carry a
+// request_id: a string the client chooses (a random UUID, say; at most 128
+// bytes), unique per request. The same user sending the same method with
+// the same request_id within 24 hours gets the first call's outcome, and
+// the change is not applied again, even if the first reply was lost after
+// the change was committed. An empty request_id turns this off. Reusing an id for a
+// different request is refused (INVALID_ARGUMENT, reason
+// REQUEST_ID_REUSED).
 type AdminServiceServer interface {
+	// ListUsers lists every account.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
 	// CreateUser makes a named account. Its password is one-time: the user
-	// chooses a new one at first login.
+	// chooses a new one at first login. A login already taken is
+	// ALREADY_EXISTS; a refused initial password is INVALID_ARGUMENT with
+	// reason PASSWORD_REFUSED.
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
-	// SetUserDisabled disables (and logs out) or re-enables an account.
+	// SetUserDisabled disables (and logs out) or re-enables an account. An
+	// administrator may not disable their own account (FAILED_PRECONDITION,
+	// reason SELF_DISABLE).
 	SetUserDisabled(context.Context, *SetUserDisabledRequest) (*SetUserDisabledResponse, error)
 	// SetUserTeams replaces the teams of a supervisor or trainer.
 	SetUserTeams(context.Context, *SetUserTeamsRequest) (*SetUserTeamsResponse, error)
 	// ResetPassword sets a random one-time password, shown once in the
-	// answer, and revokes the user's sessions.
+	// answer, and revokes the user's sessions. It takes no request_id: the
+	// password is never stored in clear, so a lost answer cannot be repeated;
+	// resetting again is safe and gives a new one.
 	ResetPassword(context.Context, *ResetPasswordRequest) (*ResetPasswordResponse, error)
+	// ListSessions lists the open sessions, of one user or of all.
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	// RevokeSessions ends one session, or every session of a user.
 	RevokeSessions(context.Context, *RevokeSessionsRequest) (*RevokeSessionsResponse, error)
+	// ListTeams lists the teams.
 	ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error)
+	// CreateTeam adds a team; an id already taken is ALREADY_EXISTS.
 	CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error)
 	// AddRecordingPeriod declares when a team may be recorded (R6). An
 	// upload outside every period of its team is refused.
 	AddRecordingPeriod(context.Context, *AddRecordingPeriodRequest) (*AddRecordingPeriodResponse, error)
+	// ListRecordingPeriods lists the declared periods, of one team or of all.
 	ListRecordingPeriods(context.Context, *ListRecordingPeriodsRequest) (*ListRecordingPeriodsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }

@@ -26,23 +26,32 @@ const (
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Position in the chain, from 1, without gaps.
-	Seq    int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Time   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
-	UserId string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// The login used, also for a failed login (then user_id is empty).
+	Seq int64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// When it happened (millisecond precision).
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// The actor's account id; empty for a failed login, the command line and
+	// the jobs.
+	UserId string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The login used, also for a failed login (then user_id is empty);
+	// "ecouted:<system user>" for the command line.
 	UserLogin string `protobuf:"bytes,4,opt,name=user_login,json=userLogin,proto3" json:"user_login,omitempty"`
-	Role      string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	// The actor's role; "system" for the command line and the jobs.
+	Role string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
 	// Network address of the client, or "local" for the command line and jobs.
 	Source string `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
-	// Dotted name, e.g. "auth.login.failure", "call.view", "job.sampling", or
-	// the gRPC method ("ecoute.v1.AdminService/CreateUser") for other changes.
+	// Dotted name, e.g. "auth.login.failure", "call.view", "job.sampling",
+	// "evaluation.submit", "account.create", or the gRPC method
+	// ("ecoute.v1.AdminService/ListUsers") for other calls.
 	Action string `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
 	// What was acted on, e.g. a call id.
-	Target  string            `protobuf:"bytes,8,opt,name=target,proto3" json:"target,omitempty"`
+	Target string `protobuf:"bytes,8,opt,name=target,proto3" json:"target,omitempty"`
+	// Facts of the entry, e.g. "result": "ok", or the error reason of a
+	// refusal ("STALE_VERSION") or the gRPC code of a refused call.
 	Details map[string]string `protobuf:"bytes,9,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// SHA-256 (hex) of the previous entry and of this one, over the canonical
-	// encoding documented in backend/audit/encoding.go.
-	PrevHash      string `protobuf:"bytes,10,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	// SHA-256 (hex) of the previous entry, over the canonical encoding
+	// documented in backend/audit/encoding.go; empty for the first.
+	PrevHash string `protobuf:"bytes,10,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	// SHA-256 (hex) of this entry, chained to prev_hash.
 	Hash          string `protobuf:"bytes,11,opt,name=hash,proto3" json:"hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -155,17 +164,22 @@ func (x *AuditEvent) GetHash() string {
 	return ""
 }
 
+// ListAuditEventsRequest filters the trail; unset fields do not filter.
 type ListAuditEventsRequest struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	UserId    string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	UserLogin string                 `protobuf:"bytes,2,opt,name=user_login,json=userLogin,proto3" json:"user_login,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Entries of this account id.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Entries of this login (also failed logins).
+	UserLogin string `protobuf:"bytes,2,opt,name=user_login,json=userLogin,proto3" json:"user_login,omitempty"`
 	// Exact action, or a prefix when it ends with "." or "/" ("auth.").
 	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
-	// since <= time < until; either may be unset.
+	// Entries at or after this time.
 	Since *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=since,proto3" json:"since,omitempty"`
+	// Entries before this time; after since when both are set.
 	Until *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=until,proto3" json:"until,omitempty"`
-	// Default 100, at most 1000.
-	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Entries per page: 0 means 100, at most 1000.
+	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first page.
 	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -250,10 +264,13 @@ func (x *ListAuditEventsRequest) GetPageToken() string {
 	return ""
 }
 
+// ListAuditEventsResponse is one page of entries, newest first.
 type ListAuditEventsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*AuditEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entries of the page.
+	Events []*AuditEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// Token for the next (older) page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -302,6 +319,7 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// VerifyAuditChainRequest has no fields: the whole chain is walked.
 type VerifyAuditChainRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -338,15 +356,20 @@ func (*VerifyAuditChainRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_audit_proto_rawDescGZIP(), []int{3}
 }
 
+// VerifyAuditChainResponse is the result of the walk.
 type VerifyAuditChainResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Ok    bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// True when every link and the signed head check out.
+	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
 	// Entries checked, from first_seq to last_seq.
-	Entries  int64 `protobuf:"varint,2,opt,name=entries,proto3" json:"entries,omitempty"`
+	Entries int64 `protobuf:"varint,2,opt,name=entries,proto3" json:"entries,omitempty"`
+	// First entry checked.
 	FirstSeq int64 `protobuf:"varint,3,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
-	LastSeq  int64 `protobuf:"varint,4,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
-	// First bad entry (0 when ok) and why.
-	BadSeq int64  `protobuf:"varint,5,opt,name=bad_seq,json=badSeq,proto3" json:"bad_seq,omitempty"`
+	// Last entry checked.
+	LastSeq int64 `protobuf:"varint,4,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	// First bad entry (0 when ok).
+	BadSeq int64 `protobuf:"varint,5,opt,name=bad_seq,json=badSeq,proto3" json:"bad_seq,omitempty"`
+	// Why bad_seq is bad (edited, deleted, reordered…); empty when ok.
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Set when older entries were purged (retention of connection logs): the
 	// signed checkpoint the walk started from.
@@ -446,11 +469,15 @@ func (x *VerifyAuditChainResponse) GetKeyFingerprint() string {
 // AuditCheckpoint stands for a purged prefix of the chain.
 type AuditCheckpoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Last purged entry and its hash.
-	Seq           int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Hash          string                 `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
-	PurgedBefore  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=purged_before,json=purgedBefore,proto3" json:"purged_before,omitempty"`
-	Purged        int64                  `protobuf:"varint,4,opt,name=purged,proto3" json:"purged,omitempty"`
+	// Last purged entry.
+	Seq int64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Hash of the last purged entry, which the next entry links to.
+	Hash string `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Entries older than this were purged.
+	PurgedBefore *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=purged_before,json=purgedBefore,proto3" json:"purged_before,omitempty"`
+	// How many entries were purged.
+	Purged int64 `protobuf:"varint,4,opt,name=purged,proto3" json:"purged,omitempty"`
+	// When the purge ran.
 	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

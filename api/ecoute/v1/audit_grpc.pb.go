@@ -28,7 +28,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // AuditService reads the hash-chained audit trail (R10). The dpo reads and
-// verifies it; the admin reads it.
+// verifies it; the admin reads it. Reading and verifying are themselves
+// recorded.
 type AuditServiceClient interface {
 	// ListAuditEvents lists entries, newest first, one page at a time.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
@@ -69,7 +70,8 @@ func (c *auditServiceClient) VerifyAuditChain(ctx context.Context, in *VerifyAud
 // for forward compatibility.
 //
 // AuditService reads the hash-chained audit trail (R10). The dpo reads and
-// verifies it; the admin reads it.
+// verifies it; the admin reads it. Reading and verifying are themselves
+// recorded.
 type AuditServiceServer interface {
 	// ListAuditEvents lists entries, newest first, one page at a time.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)

@@ -22,10 +22,13 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// LoginRequest names the account and proves it.
 type LoginRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Login         string                 `protobuf:"bytes,1,opt,name=login,proto3" json:"login,omitempty"`
-	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's login; required.
+	Login string `protobuf:"bytes,1,opt,name=login,proto3" json:"login,omitempty"`
+	// The account's password.
+	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -74,13 +77,19 @@ func (x *LoginRequest) GetPassword() string {
 	return ""
 }
 
+// LoginResponse opens a session.
 type LoginResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Opaque bearer token; send it as "authorization: Bearer <token>".
-	Token                  string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
-	ExpiresAt              *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	Principal              *Principal             `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
-	PasswordChangeRequired bool                   `protobuf:"varint,4,opt,name=password_change_required,json=passwordChangeRequired,proto3" json:"password_change_required,omitempty"`
+	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// When the session ends at the latest (12 hours; 30 minutes idle end it
+	// sooner).
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// Who logged in and what the role may call and see.
+	Principal *Principal `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
+	// True when the password is one-time or expired: only ChangePassword,
+	// WhoAmI and Logout work until it is changed.
+	PasswordChangeRequired bool `protobuf:"varint,4,opt,name=password_change_required,json=passwordChangeRequired,proto3" json:"password_change_required,omitempty"`
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -143,6 +152,7 @@ func (x *LoginResponse) GetPasswordChangeRequired() bool {
 	return false
 }
 
+// LogoutRequest has no fields: the session is the caller's.
 type LogoutRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -179,6 +189,7 @@ func (*LogoutRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_auth_proto_rawDescGZIP(), []int{2}
 }
 
+// LogoutResponse has no fields.
 type LogoutResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -215,6 +226,7 @@ func (*LogoutResponse) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_auth_proto_rawDescGZIP(), []int{3}
 }
 
+// WhoAmIRequest has no fields.
 type WhoAmIRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -251,9 +263,11 @@ func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_auth_proto_rawDescGZIP(), []int{4}
 }
 
+// WhoAmIResponse describes the caller.
 type WhoAmIResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller, with the methods and fields of the role.
+	Principal     *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -295,12 +309,15 @@ func (x *WhoAmIResponse) GetPrincipal() *Principal {
 	return nil
 }
 
-// ChangePasswordRequest is refused with InvalidArgument and a reason the
+// ChangePasswordRequest is refused with INVALID_ARGUMENT and a reason the
 // user can act on ("new_password: too short: 12 characters at least").
 type ChangePasswordRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OldPassword   string                 `protobuf:"bytes,1,opt,name=old_password,json=oldPassword,proto3" json:"old_password,omitempty"`
-	NewPassword   string                 `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The current password.
+	OldPassword string `protobuf:"bytes,1,opt,name=old_password,json=oldPassword,proto3" json:"old_password,omitempty"`
+	// The new password: 12 characters at least, hard to guess, without the
+	// login or the name, not one of the last 5.
+	NewPassword   string `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,8 +369,10 @@ func (x *ChangePasswordRequest) GetNewPassword() string {
 // ChangePasswordResponse carries a new session: changing the password
 // revokes every session of the user, the one used for the change included.
 type ChangePasswordResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new session's bearer token.
+	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// When the new session ends at the latest.
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -30,11 +30,23 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // AuthService opens and closes sessions. Login is the only method that works
-// without a bearer token.
+// without a bearer token; every other method of every service wants the
+// metadata "authorization: Bearer <token>" and answers UNAUTHENTICATED
+// (reason UNAUTHENTICATED or SESSION_EXPIRED) without a valid one.
 type AuthServiceClient interface {
+	// Login checks a login and password and opens a session. Refusals:
+	// UNAUTHENTICATED with reason BAD_CREDENTIALS; PERMISSION_DENIED with
+	// ACCOUNT_LOCKED (after 5 failures, for 15 minutes) or ACCOUNT_DISABLED.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
+	// Logout ends the caller's session.
 	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*LogoutResponse, error)
+	// WhoAmI describes the caller: role, allowed methods, visible fields.
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error)
+	// ChangePassword replaces the caller's password and answers a new
+	// session: every session of the user ends, the one used for the change
+	// included. Refusals: INVALID_ARGUMENT with reason OLD_PASSWORD_WRONG
+	// (field old_password) or PASSWORD_REFUSED (field new_password, the
+	// description says which rule).
 	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error)
 }
 
@@ -91,11 +103,23 @@ func (c *authServiceClient) ChangePassword(ctx context.Context, in *ChangePasswo
 // for forward compatibility.
 //
 // AuthService opens and closes sessions. Login is the only method that works
-// without a bearer token.
+// without a bearer token; every other method of every service wants the
+// metadata "authorization: Bearer <token>" and answers UNAUTHENTICATED
+// (reason UNAUTHENTICATED or SESSION_EXPIRED) without a valid one.
 type AuthServiceServer interface {
+	// Login checks a login and password and opens a session. Refusals:
+	// UNAUTHENTICATED with reason BAD_CREDENTIALS; PERMISSION_DENIED with
+	// ACCOUNT_LOCKED (after 5 failures, for 15 minutes) or ACCOUNT_DISABLED.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
+	// Logout ends the caller's session.
 	Logout(context.Context, *LogoutRequest) (*LogoutResponse, error)
+	// WhoAmI describes the caller: role, allowed methods, visible fields.
 	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error)
+	// ChangePassword replaces the caller's password and answers a new
+	// session: every session of the user ends, the one used for the change
+	// included. Refusals: INVALID_ARGUMENT with reason OLD_PASSWORD_WRONG
+	// (field old_password) or PASSWORD_REFUSED (field new_password, the
+	// description says which rule).
 	ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }

@@ -23,12 +23,17 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// EvaluatedFilter narrows a listing to calls with or without a submitted
+// evaluation.
 type EvaluatedFilter int32
 
 const (
+	// No filter.
 	EvaluatedFilter_EVALUATED_FILTER_UNSPECIFIED EvaluatedFilter = 0
-	EvaluatedFilter_EVALUATED_FILTER_YES         EvaluatedFilter = 1
-	EvaluatedFilter_EVALUATED_FILTER_NO          EvaluatedFilter = 2
+	// Only calls that have a submitted evaluation.
+	EvaluatedFilter_EVALUATED_FILTER_YES EvaluatedFilter = 1
+	// Only calls that have none.
+	EvaluatedFilter_EVALUATED_FILTER_NO EvaluatedFilter = 2
 )
 
 // Enum value maps for EvaluatedFilter.
@@ -72,20 +77,32 @@ func (EvaluatedFilter) EnumDescriptor() ([]byte, []int) {
 	return file_ecoute_v1_call_proto_rawDescGZIP(), []int{0}
 }
 
+// CallFilter narrows a listing; unset fields do not filter, and all set
+// fields must match. Filtering on a field the role may not see is refused
+// (PERMISSION_DENIED, reason FIELD_FORBIDDEN).
 type CallFilter struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	StartedAfter  *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=started_after,json=startedAfter,proto3" json:"started_after,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Calls that started at or after this time.
+	StartedAfter *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=started_after,json=startedAfter,proto3" json:"started_after,omitempty"`
+	// Calls that started before this time.
 	StartedBefore *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_before,json=startedBefore,proto3" json:"started_before,omitempty"`
-	TeamIds       []string               `protobuf:"bytes,3,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
-	AgentIds      []string               `protobuf:"bytes,4,rep,name=agent_ids,json=agentIds,proto3" json:"agent_ids,omitempty"`
-	CampaignIds   []string               `protobuf:"bytes,5,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
-	Evaluated     EvaluatedFilter        `protobuf:"varint,6,opt,name=evaluated,proto3,enum=ecoute.v1.EvaluatedFilter" json:"evaluated,omitempty"`
-	MinDuration   *durationpb.Duration   `protobuf:"bytes,7,opt,name=min_duration,json=minDuration,proto3" json:"min_duration,omitempty"`
-	MaxDuration   *durationpb.Duration   `protobuf:"bytes,8,opt,name=max_duration,json=maxDuration,proto3" json:"max_duration,omitempty"`
-	// Total score range in percent (0–100), both ends included, over the
-	// call's evaluation once submitted; a call without a scored evaluation
-	// does not match. Needs a role that may read evaluations.
-	MinScore      *float64 `protobuf:"fixed64,9,opt,name=min_score,json=minScore,proto3,oneof" json:"min_score,omitempty"`
+	// Calls of any of these teams.
+	TeamIds []string `protobuf:"bytes,3,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
+	// Calls of any of these agents.
+	AgentIds []string `protobuf:"bytes,4,rep,name=agent_ids,json=agentIds,proto3" json:"agent_ids,omitempty"`
+	// Calls of any of these campaigns.
+	CampaignIds []string `protobuf:"bytes,5,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
+	// With or without a submitted evaluation.
+	Evaluated EvaluatedFilter `protobuf:"varint,6,opt,name=evaluated,proto3,enum=ecoute.v1.EvaluatedFilter" json:"evaluated,omitempty"`
+	// Calls at least this long.
+	MinDuration *durationpb.Duration `protobuf:"bytes,7,opt,name=min_duration,json=minDuration,proto3" json:"min_duration,omitempty"`
+	// Calls at most this long.
+	MaxDuration *durationpb.Duration `protobuf:"bytes,8,opt,name=max_duration,json=maxDuration,proto3" json:"max_duration,omitempty"`
+	// Lowest total score in percent (0–100), included, over the call's
+	// evaluation once submitted; a call without a scored evaluation does not
+	// match. Needs a role that may read evaluations.
+	MinScore *float64 `protobuf:"fixed64,9,opt,name=min_score,json=minScore,proto3,oneof" json:"min_score,omitempty"`
+	// Highest total score in percent (0–100), included; see min_score.
 	MaxScore      *float64 `protobuf:"fixed64,10,opt,name=max_score,json=maxScore,proto3,oneof" json:"max_score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -191,14 +208,21 @@ func (x *CallFilter) GetMaxScore() float64 {
 	return 0
 }
 
+// ListCallsRequest asks for one page of calls.
 type ListCallsRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Filter *CallFilter            `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	// "started_at" (default, newest first with "started_at desc"), "duration",
-	// "agent_name"; append " desc" to reverse.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to list; unset lists every call the caller may see.
+	Filter *CallFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The sort: a field among "started_at", "duration", "agent_name",
+	// optionally followed by " desc" (or " asc") for descending order.
+	// Empty means "started_at desc", newest first. "started_at" alone sorts
+	// oldest first. Ties are broken by call id. Sorting by agent_name needs a
+	// role that may see agent names.
 	OrderBy string `protobuf:"bytes,2,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
-	// At most 500; 0 means 50.
-	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Calls per page: at most 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same filter and
+	// order_by; empty for the first page.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -262,17 +286,23 @@ func (x *ListCallsRequest) GetPageToken() string {
 	return ""
 }
 
+// ListCallsResponse is one page of calls.
 type ListCallsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	TotalSize     int64                  `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The calls of the page, in the requested order.
+	Calls []*Call `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many calls match the filter, over all pages.
+	TotalSize int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	// On the first page only (no page_token), whatever the filter: the
 	// agents, teams and campaigns that have calls the caller may see, sorted
 	// by name, so the console can complete names in its filter prompt without
 	// a directory service. Empty for a kind whose names the role may not see.
-	Agents        []*FilterChoice `protobuf:"bytes,4,rep,name=agents,proto3" json:"agents,omitempty"`
-	Teams         []*FilterChoice `protobuf:"bytes,5,rep,name=teams,proto3" json:"teams,omitempty"`
+	Agents []*FilterChoice `protobuf:"bytes,4,rep,name=agents,proto3" json:"agents,omitempty"`
+	// The teams, like agents.
+	Teams []*FilterChoice `protobuf:"bytes,5,rep,name=teams,proto3" json:"teams,omitempty"`
+	// The campaigns, like agents.
 	Campaigns     []*FilterChoice `protobuf:"bytes,6,rep,name=campaigns,proto3" json:"campaigns,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -352,9 +382,11 @@ func (x *ListCallsResponse) GetCampaigns() []*FilterChoice {
 
 // FilterChoice is one value a CallFilter id list can take.
 type FilterChoice struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id to put in the filter.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The name to show.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -403,25 +435,41 @@ func (x *FilterChoice) GetName() string {
 	return ""
 }
 
+// Call is one recorded call, with only the fields the role may see.
 type Call struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	CallId     string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
-	StartedAt  *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	Duration   *durationpb.Duration   `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
-	AgentId    string                 `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	AgentName  string                 `protobuf:"bytes,5,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	TeamId     string                 `protobuf:"bytes,6,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	TeamName   string                 `protobuf:"bytes,7,opt,name=team_name,json=teamName,proto3" json:"team_name,omitempty"`
-	CampaignId string                 `protobuf:"bytes,8,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
-	Direction  string                 `protobuf:"bytes,9,opt,name=direction,proto3" json:"direction,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id of the call (hex).
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// When the recording started.
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// Length of the recording.
+	Duration *durationpb.Duration `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// The agent who took the call.
+	AgentId string `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// The agent's name (detached a year after collection at the latest).
+	AgentName string `protobuf:"bytes,5,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	// The agent's team.
+	TeamId string `protobuf:"bytes,6,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The team's name.
+	TeamName string `protobuf:"bytes,7,opt,name=team_name,json=teamName,proto3" json:"team_name,omitempty"`
+	// The client's service the call belongs to.
+	CampaignId string `protobuf:"bytes,8,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// "inbound" or "outbound".
+	Direction string `protobuf:"bytes,9,opt,name=direction,proto3" json:"direction,omitempty"`
 	// Only the sub-fields the role may see.
-	Customer      *Customer              `protobuf:"bytes,10,opt,name=customer,proto3" json:"customer,omitempty"`
-	Consent       *Consent               `protobuf:"bytes,11,opt,name=consent,proto3" json:"consent,omitempty"`
+	Customer *Customer `protobuf:"bytes,10,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The caller's answer to the recording notice.
+	Consent *Consent `protobuf:"bytes,11,opt,name=consent,proto3" json:"consent,omitempty"`
+	// When the recording is deleted (retention.recordings after started_at,
+	// R4). Unset when unknown.
 	RetainedUntil *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=retained_until,json=retainedUntil,proto3" json:"retained_until,omitempty"`
-	Evaluated     bool                   `protobuf:"varint,13,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
+	// True when the call has a submitted evaluation.
+	Evaluated bool `protobuf:"varint,13,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
 	// Codec, sample rate and size; maintenance sees this.
-	Audio         *AudioInfo             `protobuf:"bytes,14,opt,name=audio,proto3" json:"audio,omitempty"`
-	CampaignName  string                 `protobuf:"bytes,15,opt,name=campaign_name,json=campaignName,proto3" json:"campaign_name,omitempty"`
+	Audio *AudioInfo `protobuf:"bytes,14,opt,name=audio,proto3" json:"audio,omitempty"`
+	// The campaign's name.
+	CampaignName string `protobuf:"bytes,15,opt,name=campaign_name,json=campaignName,proto3" json:"campaign_name,omitempty"`
+	// When the recording ended.
 	EndedAt       *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -569,9 +617,11 @@ func (x *Call) GetEndedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// GetCallRequest names a call.
 type GetCallRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call's id; required.
+	CallId        string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -613,9 +663,11 @@ func (x *GetCallRequest) GetCallId() string {
 	return ""
 }
 
+// GetCallResponse is the call.
 type GetCallResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Call          *Call                  `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call, filtered for the role.
+	Call          *Call `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -657,11 +709,14 @@ func (x *GetCallResponse) GetCall() *Call {
 	return nil
 }
 
+// StreamAudioRequest asks for a byte range of a call's MP3.
 type StreamAudioRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	CallId string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
-	Offset int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
-	// 0 means to the end.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call's id; required.
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// First byte to send; 0 is the start. At most the total size.
+	Offset int64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	// How many bytes to send; 0 means to the end.
 	Length        int64 `protobuf:"varint,3,opt,name=length,proto3" json:"length,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -718,12 +773,17 @@ func (x *StreamAudioRequest) GetLength() int64 {
 	return 0
 }
 
+// AudioChunk is one piece of the audio, at most 32 KiB, in order.
 type AudioChunk struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Offset        int64                  `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
-	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
-	TotalSize     int64                  `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
-	Codec         string                 `protobuf:"bytes,4,opt,name=codec,proto3" json:"codec,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position of data in the stored file.
+	Offset int64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// The bytes.
+	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	// Size of the whole file in bytes; set on the first chunk only.
+	TotalSize int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	// "mp3"; set on the first chunk only.
+	Codec         string `protobuf:"bytes,4,opt,name=codec,proto3" json:"codec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -786,9 +846,11 @@ func (x *AudioChunk) GetCodec() string {
 	return ""
 }
 
+// GetWaveformRequest names a call.
 type GetWaveformRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call's id; required.
+	CallId        string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -830,17 +892,24 @@ func (x *GetWaveformRequest) GetCallId() string {
 	return ""
 }
 
+// GetWaveformResponse is what a player needs to draw and seek.
 type GetWaveformResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One peak per bucket, 0..255 of full scale.
-	Peaks  []byte               `protobuf:"bytes,1,opt,name=peaks,proto3" json:"peaks,omitempty"`
+	Peaks []byte `protobuf:"bytes,1,opt,name=peaks,proto3" json:"peaks,omitempty"`
+	// The length of audio each peak stands for.
 	Bucket *durationpb.Duration `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
 	// Byte offset of each MP3 frame in the stored file, in order.
-	FrameOffsets    []int64 `protobuf:"varint,3,rep,packed,name=frame_offsets,json=frameOffsets,proto3" json:"frame_offsets,omitempty"`
-	SamplesPerFrame int32   `protobuf:"varint,4,opt,name=samples_per_frame,json=samplesPerFrame,proto3" json:"samples_per_frame,omitempty"`
-	SampleRate      int32   `protobuf:"varint,5,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	FrameOffsets []int64 `protobuf:"varint,3,rep,packed,name=frame_offsets,json=frameOffsets,proto3" json:"frame_offsets,omitempty"`
+	// Samples in one MP3 frame (576 or 1152).
+	SamplesPerFrame int32 `protobuf:"varint,4,opt,name=samples_per_frame,json=samplesPerFrame,proto3" json:"samples_per_frame,omitempty"`
+	// Samples per second.
+	SampleRate int32 `protobuf:"varint,5,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	// Size of the stored MP3 in bytes: what StreamAudio sends from offset 0
+	// to the end.
+	TotalSize     int64 `protobuf:"varint,6,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetWaveformResponse) Reset() {
@@ -904,6 +973,13 @@ func (x *GetWaveformResponse) GetSamplesPerFrame() int32 {
 func (x *GetWaveformResponse) GetSampleRate() int32 {
 	if x != nil {
 		return x.SampleRate
+	}
+	return 0
+}
+
+func (x *GetWaveformResponse) GetTotalSize() int64 {
+	if x != nil {
+		return x.TotalSize
 	}
 	return 0
 }
@@ -984,14 +1060,16 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12\x14\n" +
 	"\x05codec\x18\x04 \x01(\tR\x05codec\"-\n" +
 	"\x12GetWaveformRequest\x12\x17\n" +
-	"\acall_id\x18\x01 \x01(\tR\x06callId\"\xd0\x01\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\"\xef\x01\n" +
 	"\x13GetWaveformResponse\x12\x14\n" +
 	"\x05peaks\x18\x01 \x01(\fR\x05peaks\x121\n" +
 	"\x06bucket\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06bucket\x12#\n" +
 	"\rframe_offsets\x18\x03 \x03(\x03R\fframeOffsets\x12*\n" +
 	"\x11samples_per_frame\x18\x04 \x01(\x05R\x0fsamplesPerFrame\x12\x1f\n" +
 	"\vsample_rate\x18\x05 \x01(\x05R\n" +
-	"sampleRate*f\n" +
+	"sampleRate\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x06 \x01(\x03R\ttotalSize*f\n" +
 	"\x0fEvaluatedFilter\x12 \n" +
 	"\x1cEVALUATED_FILTER_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14EVALUATED_FILTER_YES\x10\x01\x12\x17\n" +

@@ -30,16 +30,23 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // CallService reads the sampled calls. Pending (not yet sampled) recordings
-// are never returned.
+// are never returned. What each role receives of a call is filtered by the
+// role table: a field the role may not see is left unset.
 type CallServiceClient interface {
+	// ListCalls lists the calls the caller may see, one page at a time.
 	ListCalls(ctx context.Context, in *ListCallsRequest, opts ...grpc.CallOption) (*ListCallsResponse, error)
+	// GetCall returns one call; a call outside the caller's reach is
+	// NOT_FOUND.
 	GetCall(ctx context.Context, in *GetCallRequest, opts ...grpc.CallOption) (*GetCallResponse, error)
-	// StreamAudio sends the stored MP3 bytes from an offset, in chunks. The
-	// first chunk carries the total size and the codec.
+	// StreamAudio sends the stored MP3 bytes from an offset, in chunks of
+	// 32 KiB. The first chunk carries the total size and the codec. An offset
+	// beyond the end is OUT_OF_RANGE.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(ctx context.Context, in *StreamAudioRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AudioChunk], error)
 	// GetWaveform returns what playback needs and was computed at ingestion:
-	// peaks for drawing and the byte offset of every MP3 frame for seeking.
+	// peaks for drawing, the byte offset of every MP3 frame for seeking, and
+	// the audio's total size, so a player needs no other call before
+	// streaming.
 	GetWaveform(ctx context.Context, in *GetWaveformRequest, opts ...grpc.CallOption) (*GetWaveformResponse, error)
 }
 
@@ -105,16 +112,23 @@ func (c *callServiceClient) GetWaveform(ctx context.Context, in *GetWaveformRequ
 // for forward compatibility.
 //
 // CallService reads the sampled calls. Pending (not yet sampled) recordings
-// are never returned.
+// are never returned. What each role receives of a call is filtered by the
+// role table: a field the role may not see is left unset.
 type CallServiceServer interface {
+	// ListCalls lists the calls the caller may see, one page at a time.
 	ListCalls(context.Context, *ListCallsRequest) (*ListCallsResponse, error)
+	// GetCall returns one call; a call outside the caller's reach is
+	// NOT_FOUND.
 	GetCall(context.Context, *GetCallRequest) (*GetCallResponse, error)
-	// StreamAudio sends the stored MP3 bytes from an offset, in chunks. The
-	// first chunk carries the total size and the codec.
+	// StreamAudio sends the stored MP3 bytes from an offset, in chunks of
+	// 32 KiB. The first chunk carries the total size and the codec. An offset
+	// beyond the end is OUT_OF_RANGE.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(*StreamAudioRequest, grpc.ServerStreamingServer[AudioChunk]) error
 	// GetWaveform returns what playback needs and was computed at ingestion:
-	// peaks for drawing and the byte offset of every MP3 frame for seeking.
+	// peaks for drawing, the byte offset of every MP3 frame for seeking, and
+	// the audio's total size, so a player needs no other call before
+	// streaming.
 	GetWaveform(context.Context, *GetWaveformRequest) (*GetWaveformResponse, error)
 	mustEmbedUnimplementedCallServiceServer()
 }

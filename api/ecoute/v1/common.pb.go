@@ -27,16 +27,20 @@ const (
 // builds its screens, columns and key hints from allowed_methods and
 // visible_fields; it never guesses them from the role name.
 type Principal struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// One of supervisor, trainer, agent, hr, client, maintenance, dpo, admin.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id of the account ("u-…").
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Name to show, "First Last" unless set otherwise.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// One of supervisor, trainer, agent, hr, client, maintenance, dpo, admin,
+	// telephony.
 	Role string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
 	// Full gRPC method names, e.g. "/ecoute.v1.CallService/ListCalls".
 	AllowedMethods []string `protobuf:"bytes,4,rep,name=allowed_methods,json=allowedMethods,proto3" json:"allowed_methods,omitempty"`
 	// Field paths the role may receive, e.g. "call.agent_name".
 	VisibleFields []string `protobuf:"bytes,5,rep,name=visible_fields,json=visibleFields,proto3" json:"visible_fields,omitempty"`
-	Login         string   `protobuf:"bytes,6,opt,name=login,proto3" json:"login,omitempty"`
+	// The login used to log in.
+	Login string `protobuf:"bytes,6,opt,name=login,proto3" json:"login,omitempty"`
 	// Teams a supervisor or trainer is linked to.
 	TeamIds []string `protobuf:"bytes,7,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
 	// The agent id an agent account is linked to.
@@ -134,11 +138,15 @@ func (x *Principal) GetAgentId() string {
 // Customer identity. Only the sub-fields the role may see are sent; a
 // supervisor gets the phone number with every digit but the last two masked.
 type Customer struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Name           string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	PhoneE164      string                 `protobuf:"bytes,2,opt,name=phone_e164,json=phoneE164,proto3" json:"phone_e164,omitempty"`
-	Address        string                 `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
-	CustomerNumber string                 `protobuf:"bytes,4,opt,name=customer_number,json=customerNumber,proto3" json:"customer_number,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Full name as the telephony side knows it.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Phone number in E.164 form ("+33612345678"), or masked ("••••••••78").
+	PhoneE164 string `protobuf:"bytes,2,opt,name=phone_e164,json=phoneE164,proto3" json:"phone_e164,omitempty"`
+	// Postal address, free text.
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// The client's own customer reference.
+	CustomerNumber string `protobuf:"bytes,4,opt,name=customer_number,json=customerNumber,proto3" json:"customer_number,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -204,10 +212,14 @@ func (x *Customer) GetCustomerNumber() string {
 // Consent is the caller's answer to the recording notice (R3). It is always
 // requested before the recording starts.
 type Consent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
-	AnsweredAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
-	Accepted      bool                   `protobuf:"varint,3,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the notice was played; not after the call's started_at.
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	// When the caller answered; unset when the caller stayed silent (silence
+	// is consent: refusing takes a key press).
+	AnsweredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	// False when the caller refused: such a call is never stored.
+	Accepted      bool `protobuf:"varint,3,opt,name=accepted,proto3" json:"accepted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,14 +277,19 @@ func (x *Consent) GetAccepted() bool {
 
 // AgentActivity holds the activity figures of R5 for one call.
 type AgentActivity struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	RingTime       *durationpb.Duration   `protobuf:"bytes,1,opt,name=ring_time,json=ringTime,proto3" json:"ring_time,omitempty"`
-	TalkTime       *durationpb.Duration   `protobuf:"bytes,2,opt,name=talk_time,json=talkTime,proto3" json:"talk_time,omitempty"`
-	BackOfficeTime *durationpb.Duration   `protobuf:"bytes,3,opt,name=back_office_time,json=backOfficeTime,proto3" json:"back_office_time,omitempty"`
-	ActivityType   string                 `protobuf:"bytes,4,opt,name=activity_type,json=activityType,proto3" json:"activity_type,omitempty"`
-	Lost           bool                   `protobuf:"varint,5,opt,name=lost,proto3" json:"lost,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Time the call rang before the agent took it.
+	RingTime *durationpb.Duration `protobuf:"bytes,1,opt,name=ring_time,json=ringTime,proto3" json:"ring_time,omitempty"`
+	// Time spent talking.
+	TalkTime *durationpb.Duration `protobuf:"bytes,2,opt,name=talk_time,json=talkTime,proto3" json:"talk_time,omitempty"`
+	// Time spent on the call's follow-up after hanging up.
+	BackOfficeTime *durationpb.Duration `protobuf:"bytes,3,opt,name=back_office_time,json=backOfficeTime,proto3" json:"back_office_time,omitempty"`
+	// The telephony side's activity code, free text.
+	ActivityType string `protobuf:"bytes,4,opt,name=activity_type,json=activityType,proto3" json:"activity_type,omitempty"`
+	// True when the caller hung up before an agent answered.
+	Lost          bool `protobuf:"varint,5,opt,name=lost,proto3" json:"lost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AgentActivity) Reset() {
@@ -342,15 +359,23 @@ func (x *AgentActivity) GetLost() bool {
 
 // AudioInfo is the technical metadata of a stored recording.
 type AudioInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Codec         string                 `protobuf:"bytes,1,opt,name=codec,proto3" json:"codec,omitempty"`
-	SampleRate    int32                  `protobuf:"varint,2,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
-	Channels      int32                  `protobuf:"varint,3,opt,name=channels,proto3" json:"channels,omitempty"`
-	BitrateKbps   int32                  `protobuf:"varint,4,opt,name=bitrate_kbps,json=bitrateKbps,proto3" json:"bitrate_kbps,omitempty"`
-	SizeBytes     int64                  `protobuf:"varint,5,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
-	Duration      *durationpb.Duration   `protobuf:"bytes,6,opt,name=duration,proto3" json:"duration,omitempty"`
-	FrameCount    int32                  `protobuf:"varint,7,opt,name=frame_count,json=frameCount,proto3" json:"frame_count,omitempty"`
-	StorageState  string                 `protobuf:"bytes,8,opt,name=storage_state,json=storageState,proto3" json:"storage_state,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Always "mp3" for now.
+	Codec string `protobuf:"bytes,1,opt,name=codec,proto3" json:"codec,omitempty"`
+	// Samples per second, e.g. 16000.
+	SampleRate int32 `protobuf:"varint,2,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	// 1 (mono) or 2.
+	Channels int32 `protobuf:"varint,3,opt,name=channels,proto3" json:"channels,omitempty"`
+	// Bit rate of the MP3 frames, in kbit/s.
+	BitrateKbps int32 `protobuf:"varint,4,opt,name=bitrate_kbps,json=bitrateKbps,proto3" json:"bitrate_kbps,omitempty"`
+	// Size of the stored MP3 in bytes (what StreamAudio sends in total).
+	SizeBytes int64 `protobuf:"varint,5,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Length of the audio.
+	Duration *durationpb.Duration `protobuf:"bytes,6,opt,name=duration,proto3" json:"duration,omitempty"`
+	// Number of MP3 frames.
+	FrameCount int32 `protobuf:"varint,7,opt,name=frame_count,json=frameCount,proto3" json:"frame_count,omitempty"`
+	// Where the audio is kept: "file" for the encrypted file store.
+	StorageState  string `protobuf:"bytes,8,opt,name=storage_state,json=storageState,proto3" json:"storage_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -22,9 +22,11 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AnswerType is how a criterion is answered.
 type AnswerType int32
 
 const (
+	// Never sent.
 	AnswerType_ANSWER_TYPE_UNSPECIFIED AnswerType = 0
 	// yes, no (and na when allowed).
 	AnswerType_ANSWER_TYPE_YES_NO AnswerType = 1
@@ -77,15 +79,22 @@ func (AnswerType) EnumDescriptor() ([]byte, []int) {
 	return file_ecoute_v1_evaluation_proto_rawDescGZIP(), []int{0}
 }
 
+// EvaluationStatus is where an evaluation is in its life.
 type EvaluationStatus int32
 
 const (
-	EvaluationStatus_EVALUATION_STATUS_UNSPECIFIED  EvaluationStatus = 0
-	EvaluationStatus_EVALUATION_STATUS_DRAFT        EvaluationStatus = 1
-	EvaluationStatus_EVALUATION_STATUS_SUBMITTED    EvaluationStatus = 2
+	// Never sent; in a filter, not allowed.
+	EvaluationStatus_EVALUATION_STATUS_UNSPECIFIED EvaluationStatus = 0
+	// Being written by its supervisor; only supervisors see drafts.
+	EvaluationStatus_EVALUATION_STATUS_DRAFT EvaluationStatus = 1
+	// Submitted; the agent may acknowledge or dispute it.
+	EvaluationStatus_EVALUATION_STATUS_SUBMITTED EvaluationStatus = 2
+	// The agent has read it.
 	EvaluationStatus_EVALUATION_STATUS_ACKNOWLEDGED EvaluationStatus = 3
-	EvaluationStatus_EVALUATION_STATUS_DISPUTED     EvaluationStatus = 4
-	EvaluationStatus_EVALUATION_STATUS_RESOLVED     EvaluationStatus = 5
+	// The agent contests it; a supervisor resolves it.
+	EvaluationStatus_EVALUATION_STATUS_DISPUTED EvaluationStatus = 4
+	// The dispute was settled (kept or revised).
+	EvaluationStatus_EVALUATION_STATUS_RESOLVED EvaluationStatus = 5
 )
 
 // Enum value maps for EvaluationStatus.
@@ -135,12 +144,16 @@ func (EvaluationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ecoute_v1_evaluation_proto_rawDescGZIP(), []int{1}
 }
 
+// Resolution is how a dispute was settled.
 type Resolution int32
 
 const (
+	// Not resolved.
 	Resolution_RESOLUTION_UNSPECIFIED Resolution = 0
-	Resolution_RESOLUTION_KEPT        Resolution = 1
-	Resolution_RESOLUTION_REVISED     Resolution = 2
+	// The evaluation stands as it was.
+	Resolution_RESOLUTION_KEPT Resolution = 1
+	// The evaluation was revised with new answers.
+	Resolution_RESOLUTION_REVISED Resolution = 2
 )
 
 // Enum value maps for Resolution.
@@ -184,17 +197,24 @@ func (Resolution) EnumDescriptor() ([]byte, []int) {
 	return file_ecoute_v1_evaluation_proto_rawDescGZIP(), []int{2}
 }
 
+// Grid is one version of an evaluation grid: sections of weighted criteria.
 type Grid struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	GridId      string                 `protobuf:"bytes,1,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
-	Version     int32                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id, e.g. "inbound-service".
+	GridId string `protobuf:"bytes,1,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
+	// Version, from 1; set by the server.
+	Version int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Name to show.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// What the grid is for, free text.
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// "inbound", "outbound", or empty for any call.
-	Direction string         `protobuf:"bytes,5,opt,name=direction,proto3" json:"direction,omitempty"`
-	Sections  []*GridSection `protobuf:"bytes,6,rep,name=sections,proto3" json:"sections,omitempty"`
+	Direction string `protobuf:"bytes,5,opt,name=direction,proto3" json:"direction,omitempty"`
+	// The sections, in order.
+	Sections []*GridSection `protobuf:"bytes,6,rep,name=sections,proto3" json:"sections,omitempty"`
 	// An evaluation uses this version: editing it makes a new one.
-	Used          bool                   `protobuf:"varint,7,opt,name=used,proto3" json:"used,omitempty"`
+	Used bool `protobuf:"varint,7,opt,name=used,proto3" json:"used,omitempty"`
+	// When this version was made.
 	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -286,12 +306,17 @@ func (x *Grid) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// GridSection groups criteria; its score is the weighted mean of theirs.
 type GridSection struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SectionId     string                 `protobuf:"bytes,1,opt,name=section_id,json=sectionId,proto3" json:"section_id,omitempty"`
-	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	Weight        float64                `protobuf:"fixed64,3,opt,name=weight,proto3" json:"weight,omitempty"`
-	Criteria      []*Criterion           `protobuf:"bytes,4,rep,name=criteria,proto3" json:"criteria,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id, unique in the grid.
+	SectionId string `protobuf:"bytes,1,opt,name=section_id,json=sectionId,proto3" json:"section_id,omitempty"`
+	// Title to show.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// Weight of the section in the total.
+	Weight float64 `protobuf:"fixed64,3,opt,name=weight,proto3" json:"weight,omitempty"`
+	// The criteria, in order.
+	Criteria      []*Criterion `protobuf:"bytes,4,rep,name=criteria,proto3" json:"criteria,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -354,21 +379,29 @@ func (x *GridSection) GetCriteria() []*Criterion {
 	return nil
 }
 
+// Criterion is one question of a grid.
 type Criterion struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	CriterionId string                 `protobuf:"bytes,1,opt,name=criterion_id,json=criterionId,proto3" json:"criterion_id,omitempty"`
-	Label       string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	Help        string                 `protobuf:"bytes,3,opt,name=help,proto3" json:"help,omitempty"`
-	Type        AnswerType             `protobuf:"varint,4,opt,name=type,proto3,enum=ecoute.v1.AnswerType" json:"type,omitempty"`
-	Weight      float64                `protobuf:"fixed64,5,opt,name=weight,proto3" json:"weight,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id, unique in the grid.
+	CriterionId string `protobuf:"bytes,1,opt,name=criterion_id,json=criterionId,proto3" json:"criterion_id,omitempty"`
+	// The question.
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// Guidance for the evaluator.
+	Help string `protobuf:"bytes,3,opt,name=help,proto3" json:"help,omitempty"`
+	// How it is answered.
+	Type AnswerType `protobuf:"varint,4,opt,name=type,proto3,enum=ecoute.v1.AnswerType" json:"type,omitempty"`
+	// Weight in its section.
+	Weight float64 `protobuf:"fixed64,5,opt,name=weight,proto3" json:"weight,omitempty"`
 	// Failing it sets the total to 0 and flags the evaluation.
 	Critical bool `protobuf:"varint,6,opt,name=critical,proto3" json:"critical,omitempty"`
 	// "na" may be answered; the criterion then leaves the denominator.
-	AllowNa           bool      `protobuf:"varint,7,opt,name=allow_na,json=allowNa,proto3" json:"allow_na,omitempty"`
-	CommentWhenFailed bool      `protobuf:"varint,8,opt,name=comment_when_failed,json=commentWhenFailed,proto3" json:"comment_when_failed,omitempty"`
-	Choices           []*Choice `protobuf:"bytes,9,rep,name=choices,proto3" json:"choices,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	AllowNa bool `protobuf:"varint,7,opt,name=allow_na,json=allowNa,proto3" json:"allow_na,omitempty"`
+	// A failed answer needs a comment.
+	CommentWhenFailed bool `protobuf:"varint,8,opt,name=comment_when_failed,json=commentWhenFailed,proto3" json:"comment_when_failed,omitempty"`
+	// For ANSWER_TYPE_CHOICE: the choices, in order.
+	Choices       []*Choice `protobuf:"bytes,9,rep,name=choices,proto3" json:"choices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Criterion) Reset() {
@@ -464,11 +497,15 @@ func (x *Criterion) GetChoices() []*Choice {
 	return nil
 }
 
+// Choice is one answer of a choice criterion.
 type Choice struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChoiceId      string                 `protobuf:"bytes,1,opt,name=choice_id,json=choiceId,proto3" json:"choice_id,omitempty"`
-	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	Points        float64                `protobuf:"fixed64,3,opt,name=points,proto3" json:"points,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id, unique in the criterion; the answer's value.
+	ChoiceId string `protobuf:"bytes,1,opt,name=choice_id,json=choiceId,proto3" json:"choice_id,omitempty"`
+	// Text to show.
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// Points it earns; 0 counts as failed.
+	Points        float64 `protobuf:"fixed64,3,opt,name=points,proto3" json:"points,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,10 +564,13 @@ func (x *Choice) GetPoints() float64 {
 // Answer to one criterion. value: "yes", "no", "na", "1".."5" or a choice id;
 // empty while not answered.
 type Answer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CriterionId   string                 `protobuf:"bytes,1,opt,name=criterion_id,json=criterionId,proto3" json:"criterion_id,omitempty"`
-	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
-	Comment       string                 `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The criterion answered.
+	CriterionId string `protobuf:"bytes,1,opt,name=criterion_id,json=criterionId,proto3" json:"criterion_id,omitempty"`
+	// The answer; empty while not answered.
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// The evaluator's comment on it, at most 4000 bytes.
+	Comment       string `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -586,11 +626,15 @@ func (x *Answer) GetComment() string {
 	return ""
 }
 
+// SectionScore is one section's score.
 type SectionScore struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SectionId     string                 `protobuf:"bytes,1,opt,name=section_id,json=sectionId,proto3" json:"section_id,omitempty"`
-	Score         float64                `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
-	HasScore      bool                   `protobuf:"varint,3,opt,name=has_score,json=hasScore,proto3" json:"has_score,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The section.
+	SectionId string `protobuf:"bytes,1,opt,name=section_id,json=sectionId,proto3" json:"section_id,omitempty"`
+	// Percentage, one decimal.
+	Score float64 `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
+	// False while nothing countable in the section is answered.
+	HasScore      bool `protobuf:"varint,3,opt,name=has_score,json=hasScore,proto3" json:"has_score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -650,16 +694,24 @@ func (x *SectionScore) GetHasScore() bool {
 // one decimal.
 type Score struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Total float64                `protobuf:"fixed64,1,opt,name=total,proto3" json:"total,omitempty"`
+	// Total in percent; 0 when a critical criterion failed.
+	Total float64 `protobuf:"fixed64,1,opt,name=total,proto3" json:"total,omitempty"`
 	// False while nothing countable is answered.
-	HasTotal         bool            `protobuf:"varint,2,opt,name=has_total,json=hasTotal,proto3" json:"has_total,omitempty"`
-	CriticalFailed   bool            `protobuf:"varint,3,opt,name=critical_failed,json=criticalFailed,proto3" json:"critical_failed,omitempty"`
-	CriticalCriteria []string        `protobuf:"bytes,4,rep,name=critical_criteria,json=criticalCriteria,proto3" json:"critical_criteria,omitempty"`
-	Sections         []*SectionScore `protobuf:"bytes,5,rep,name=sections,proto3" json:"sections,omitempty"`
-	Answered         int32           `protobuf:"varint,6,opt,name=answered,proto3" json:"answered,omitempty"`
-	Criteria         int32           `protobuf:"varint,7,opt,name=criteria,proto3" json:"criteria,omitempty"`
-	Complete         bool            `protobuf:"varint,8,opt,name=complete,proto3" json:"complete,omitempty"`
-	Failed           []string        `protobuf:"bytes,9,rep,name=failed,proto3" json:"failed,omitempty"`
+	HasTotal bool `protobuf:"varint,2,opt,name=has_total,json=hasTotal,proto3" json:"has_total,omitempty"`
+	// True when a critical criterion failed.
+	CriticalFailed bool `protobuf:"varint,3,opt,name=critical_failed,json=criticalFailed,proto3" json:"critical_failed,omitempty"`
+	// The critical criteria that failed.
+	CriticalCriteria []string `protobuf:"bytes,4,rep,name=critical_criteria,json=criticalCriteria,proto3" json:"critical_criteria,omitempty"`
+	// Per-section scores, in grid order.
+	Sections []*SectionScore `protobuf:"bytes,5,rep,name=sections,proto3" json:"sections,omitempty"`
+	// Criteria answered.
+	Answered int32 `protobuf:"varint,6,opt,name=answered,proto3" json:"answered,omitempty"`
+	// Criteria in the grid.
+	Criteria int32 `protobuf:"varint,7,opt,name=criteria,proto3" json:"criteria,omitempty"`
+	// True when every criterion is answered.
+	Complete bool `protobuf:"varint,8,opt,name=complete,proto3" json:"complete,omitempty"`
+	// The criteria answered as failed.
+	Failed []string `protobuf:"bytes,9,rep,name=failed,proto3" json:"failed,omitempty"`
 	// Failed criteria that need a comment and have none.
 	MissingComments []string `protobuf:"bytes,10,rep,name=missing_comments,json=missingComments,proto3" json:"missing_comments,omitempty"`
 	unknownFields   protoimpl.UnknownFields
@@ -774,9 +826,11 @@ type CommentHit struct {
 	// health, ethnic_origin, religion, political_opinion,
 	// philosophical_belief, trade_union, sex_life or insult.
 	Category string `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
-	// Byte offsets in the UTF-8 comment.
-	Start         int32  `protobuf:"varint,3,opt,name=start,proto3" json:"start,omitempty"`
-	End           int32  `protobuf:"varint,4,opt,name=end,proto3" json:"end,omitempty"`
+	// Byte offset in the UTF-8 comment where the term starts.
+	Start int32 `protobuf:"varint,3,opt,name=start,proto3" json:"start,omitempty"`
+	// Byte offset where it ends (excluded).
+	End int32 `protobuf:"varint,4,opt,name=end,proto3" json:"end,omitempty"`
+	// The flagged text as written.
 	Text          string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -847,40 +901,68 @@ func (x *CommentHit) GetText() string {
 	return ""
 }
 
+// Evaluation is one call's evaluation, with only the fields the role may
+// see.
 type Evaluation struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId  string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	CallId        string                 `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
-	GridId        string                 `protobuf:"bytes,3,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
-	GridVersion   int32                  `protobuf:"varint,4,opt,name=grid_version,json=gridVersion,proto3" json:"grid_version,omitempty"`
-	GridName      string                 `protobuf:"bytes,5,opt,name=grid_name,json=gridName,proto3" json:"grid_name,omitempty"`
-	AgentId       string                 `protobuf:"bytes,6,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	AgentName     string                 `protobuf:"bytes,7,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	TeamId        string                 `protobuf:"bytes,8,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	EvaluatorId   string                 `protobuf:"bytes,9,opt,name=evaluator_id,json=evaluatorId,proto3" json:"evaluator_id,omitempty"`
-	EvaluatorName string                 `protobuf:"bytes,10,opt,name=evaluator_name,json=evaluatorName,proto3" json:"evaluator_name,omitempty"`
-	Status        EvaluationStatus       `protobuf:"varint,11,opt,name=status,proto3,enum=ecoute.v1.EvaluationStatus" json:"status,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id (hex).
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// The call evaluated.
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// The grid used.
+	GridId string `protobuf:"bytes,3,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
+	// The grid version used.
+	GridVersion int32 `protobuf:"varint,4,opt,name=grid_version,json=gridVersion,proto3" json:"grid_version,omitempty"`
+	// The grid's name.
+	GridName string `protobuf:"bytes,5,opt,name=grid_name,json=gridName,proto3" json:"grid_name,omitempty"`
+	// The evaluated agent.
+	AgentId string `protobuf:"bytes,6,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// The agent's name.
+	AgentName string `protobuf:"bytes,7,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	// The agent's team.
+	TeamId string `protobuf:"bytes,8,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The supervisor who evaluates.
+	EvaluatorId string `protobuf:"bytes,9,opt,name=evaluator_id,json=evaluatorId,proto3" json:"evaluator_id,omitempty"`
+	// The supervisor's name.
+	EvaluatorName string `protobuf:"bytes,10,opt,name=evaluator_name,json=evaluatorName,proto3" json:"evaluator_name,omitempty"`
+	// Where it is in its life.
+	Status EvaluationStatus `protobuf:"varint,11,opt,name=status,proto3,enum=ecoute.v1.EvaluationStatus" json:"status,omitempty"`
 	// Optimistic concurrency: every save increments it.
 	Version int64 `protobuf:"varint,12,opt,name=version,proto3" json:"version,omitempty"`
 	// Absent for roles that read scores only (hr).
-	Answers        []*Answer              `protobuf:"bytes,13,rep,name=answers,proto3" json:"answers,omitempty"`
-	Comment        string                 `protobuf:"bytes,14,opt,name=comment,proto3" json:"comment,omitempty"`
-	Score          *Score                 `protobuf:"bytes,15,opt,name=score,proto3" json:"score,omitempty"`
-	Hits           []*CommentHit          `protobuf:"bytes,16,rep,name=hits,proto3" json:"hits,omitempty"`
-	OverrideReason string                 `protobuf:"bytes,17,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
-	CallStartedAt  *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=call_started_at,json=callStartedAt,proto3" json:"call_started_at,omitempty"`
-	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt      *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	SubmittedAt    *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
+	Answers []*Answer `protobuf:"bytes,13,rep,name=answers,proto3" json:"answers,omitempty"`
+	// The overall comment.
+	Comment string `protobuf:"bytes,14,opt,name=comment,proto3" json:"comment,omitempty"`
+	// The score, computed from the answers.
+	Score *Score `protobuf:"bytes,15,opt,name=score,proto3" json:"score,omitempty"`
+	// Terms of the comments the R13 check flags.
+	Hits []*CommentHit `protobuf:"bytes,16,rep,name=hits,proto3" json:"hits,omitempty"`
+	// Why it was submitted despite flagged terms.
+	OverrideReason string `protobuf:"bytes,17,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
+	// When the call started.
+	CallStartedAt *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=call_started_at,json=callStartedAt,proto3" json:"call_started_at,omitempty"`
+	// When the draft was started.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When it last changed.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// When it was submitted.
+	SubmittedAt *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
 	// created_at + 1 year: deleted then (R4, R12).
-	RetainedUntil    *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=retained_until,json=retainedUntil,proto3" json:"retained_until,omitempty"`
-	AcknowledgedAt   *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=acknowledged_at,json=acknowledgedAt,proto3" json:"acknowledged_at,omitempty"`
-	DisputedAt       *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=disputed_at,json=disputedAt,proto3" json:"disputed_at,omitempty"`
-	AgentComment     string                 `protobuf:"bytes,25,opt,name=agent_comment,json=agentComment,proto3" json:"agent_comment,omitempty"`
-	ResolvedAt       *timestamppb.Timestamp `protobuf:"bytes,26,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
-	Resolution       Resolution             `protobuf:"varint,27,opt,name=resolution,proto3,enum=ecoute.v1.Resolution" json:"resolution,omitempty"`
-	ResolutionReason string                 `protobuf:"bytes,28,opt,name=resolution_reason,json=resolutionReason,proto3" json:"resolution_reason,omitempty"`
-	ResolvedByName   string                 `protobuf:"bytes,29,opt,name=resolved_by_name,json=resolvedByName,proto3" json:"resolved_by_name,omitempty"`
+	RetainedUntil *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=retained_until,json=retainedUntil,proto3" json:"retained_until,omitempty"`
+	// When the agent acknowledged it.
+	AcknowledgedAt *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=acknowledged_at,json=acknowledgedAt,proto3" json:"acknowledged_at,omitempty"`
+	// When the agent disputed it.
+	DisputedAt *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=disputed_at,json=disputedAt,proto3" json:"disputed_at,omitempty"`
+	// The agent's comment on acknowledging or disputing.
+	AgentComment string `protobuf:"bytes,25,opt,name=agent_comment,json=agentComment,proto3" json:"agent_comment,omitempty"`
+	// When the dispute was resolved.
+	ResolvedAt *timestamppb.Timestamp `protobuf:"bytes,26,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	// How the dispute was resolved.
+	Resolution Resolution `protobuf:"varint,27,opt,name=resolution,proto3,enum=ecoute.v1.Resolution" json:"resolution,omitempty"`
+	// Why, as the supervisor wrote it.
+	ResolutionReason string `protobuf:"bytes,28,opt,name=resolution_reason,json=resolutionReason,proto3" json:"resolution_reason,omitempty"`
+	// Who resolved it.
+	ResolvedByName string `protobuf:"bytes,29,opt,name=resolved_by_name,json=resolvedByName,proto3" json:"resolved_by_name,omitempty"`
 	// Until when the agent may acknowledge or dispute (submitted_at + 30 days).
 	RespondUntil  *timestamppb.Timestamp `protobuf:"bytes,30,opt,name=respond_until,json=respondUntil,proto3" json:"respond_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1127,6 +1209,7 @@ func (x *Evaluation) GetRespondUntil() *timestamppb.Timestamp {
 	return nil
 }
 
+// ListGridsRequest has no fields: every grid is listed.
 type ListGridsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1163,9 +1246,11 @@ func (*ListGridsRequest) Descriptor() ([]byte, []int) {
 	return file_ecoute_v1_evaluation_proto_rawDescGZIP(), []int{9}
 }
 
+// ListGridsResponse is the latest version of every grid, by name.
 type ListGridsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Grids         []*Grid                `protobuf:"bytes,1,rep,name=grids,proto3" json:"grids,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The grids.
+	Grids         []*Grid `protobuf:"bytes,1,rep,name=grids,proto3" json:"grids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1207,10 +1292,13 @@ func (x *ListGridsResponse) GetGrids() []*Grid {
 	return nil
 }
 
+// GetGridRequest names a grid version.
 type GetGridRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	GridId        string                 `protobuf:"bytes,1,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
-	Version       int32                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The grid's id; required.
+	GridId string `protobuf:"bytes,1,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
+	// The version; 0 means the latest.
+	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1259,9 +1347,11 @@ func (x *GetGridRequest) GetVersion() int32 {
 	return 0
 }
 
+// GetGridResponse is the grid version.
 type GetGridResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Grid          *Grid                  `protobuf:"bytes,1,opt,name=grid,proto3" json:"grid,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The grid.
+	Grid          *Grid `protobuf:"bytes,1,opt,name=grid,proto3" json:"grid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1303,11 +1393,15 @@ func (x *GetGridResponse) GetGrid() *Grid {
 	return nil
 }
 
+// SaveGridRequest carries a grid, as a message or as YAML.
 type SaveGridRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Either grid or yaml (the form `ecouted grid import` reads).
-	Grid          *Grid  `protobuf:"bytes,1,opt,name=grid,proto3" json:"grid,omitempty"`
-	Yaml          string `protobuf:"bytes,2,opt,name=yaml,proto3" json:"yaml,omitempty"`
+	Grid *Grid `protobuf:"bytes,1,opt,name=grid,proto3" json:"grid,omitempty"`
+	// The YAML form; problems name their line.
+	Yaml string `protobuf:"bytes,2,opt,name=yaml,proto3" json:"yaml,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1356,9 +1450,18 @@ func (x *SaveGridRequest) GetYaml() string {
 	return ""
 }
 
+func (x *SaveGridRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// SaveGridResponse is the stored version.
 type SaveGridResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Grid  *Grid                  `protobuf:"bytes,1,opt,name=grid,proto3" json:"grid,omitempty"`
+	// The grid as stored.
+	Grid *Grid `protobuf:"bytes,1,opt,name=grid,proto3" json:"grid,omitempty"`
 	// True when the save made a new version because the previous one was used.
 	NewVersion    bool `protobuf:"varint,2,opt,name=new_version,json=newVersion,proto3" json:"new_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1409,13 +1512,15 @@ func (x *SaveGridResponse) GetNewVersion() bool {
 	return false
 }
 
+// StartEvaluationRequest names the call to evaluate.
 type StartEvaluationRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	CallId string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call; required.
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// Optional: by default the latest grid made for the call's direction.
 	GridId string `protobuf:"bytes,2,opt,name=grid_id,json=gridId,proto3" json:"grid_id,omitempty"`
-	// Names this write; a repeat with the same id is answered without applying it again.
-	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1471,10 +1576,13 @@ func (x *StartEvaluationRequest) GetRequestId() string {
 	return ""
 }
 
+// StartEvaluationResponse is the call's evaluation and its grid.
 type StartEvaluationResponse struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
-	Grid       *Grid                  `protobuf:"bytes,2,opt,name=grid,proto3" json:"grid,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft, or the existing evaluation.
+	Evaluation *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	// The grid version it uses.
+	Grid *Grid `protobuf:"bytes,2,opt,name=grid,proto3" json:"grid,omitempty"`
 	// True when the call already had an evaluation, which is returned.
 	Existing      bool `protobuf:"varint,3,opt,name=existing,proto3" json:"existing,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1532,15 +1640,19 @@ func (x *StartEvaluationResponse) GetExisting() bool {
 	return false
 }
 
+// SaveEvaluationRequest replaces a draft's answers and comment.
 type SaveEvaluationRequest struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId    string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	ExpectedVersion int64                  `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft; required.
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// The version the client last read.
+	ExpectedVersion int64 `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	// The full set of answers (replaces the saved ones).
 	Answers []*Answer `protobuf:"bytes,3,rep,name=answers,proto3" json:"answers,omitempty"`
-	Comment string    `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
-	// Names this write; a repeat with the same id is answered without applying it again.
-	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The overall comment, at most 4000 bytes.
+	Comment string `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1610,9 +1722,11 @@ func (x *SaveEvaluationRequest) GetRequestId() string {
 	return ""
 }
 
+// SaveEvaluationResponse is the saved draft.
 type SaveEvaluationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft, with its new version.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1654,13 +1768,17 @@ func (x *SaveEvaluationResponse) GetEvaluation() *Evaluation {
 	return nil
 }
 
+// SubmitEvaluationRequest closes a draft.
 type SubmitEvaluationRequest struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId    string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	ExpectedVersion int64                  `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
-	OverrideReason  string                 `protobuf:"bytes,3,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
-	// Names this write; a repeat with the same id is answered without applying it again.
-	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft; required.
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// The version the client last read.
+	ExpectedVersion int64 `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	// Required when comments contain flagged terms (R13); at most 4000 bytes.
+	OverrideReason string `protobuf:"bytes,3,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1723,9 +1841,11 @@ func (x *SubmitEvaluationRequest) GetRequestId() string {
 	return ""
 }
 
+// SubmitEvaluationResponse is the submitted evaluation.
 type SubmitEvaluationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation, submitted.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1767,10 +1887,13 @@ func (x *SubmitEvaluationResponse) GetEvaluation() *Evaluation {
 	return nil
 }
 
+// ListEvaluationsRequest filters the evaluations; unset fields do not
+// filter.
 type ListEvaluationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional filters.
-	CallId   string             `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// Only the evaluation of this call.
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// Only evaluations in one of these statuses.
 	Statuses []EvaluationStatus `protobuf:"varint,2,rep,packed,name=statuses,proto3,enum=ecoute.v1.EvaluationStatus" json:"statuses,omitempty"`
 	// At most 500; 0 means 100.
 	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -1829,9 +1952,11 @@ func (x *ListEvaluationsRequest) GetPageSize() int32 {
 	return 0
 }
 
+// ListEvaluationsResponse is the evaluations, newest call first.
 type ListEvaluationsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluations   []*Evaluation          `protobuf:"bytes,1,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluations.
+	Evaluations   []*Evaluation `protobuf:"bytes,1,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1873,9 +1998,11 @@ func (x *ListEvaluationsResponse) GetEvaluations() []*Evaluation {
 	return nil
 }
 
+// GetEvaluationRequest names an evaluation.
 type GetEvaluationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId  string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation; required.
+	EvaluationId  string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1917,10 +2044,13 @@ func (x *GetEvaluationRequest) GetEvaluationId() string {
 	return ""
 }
 
+// GetEvaluationResponse is the evaluation and its grid.
 type GetEvaluationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
-	Grid          *Grid                  `protobuf:"bytes,2,opt,name=grid,proto3" json:"grid,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation.
+	Evaluation *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	// The grid version it uses.
+	Grid          *Grid `protobuf:"bytes,2,opt,name=grid,proto3" json:"grid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1969,12 +2099,15 @@ func (x *GetEvaluationResponse) GetGrid() *Grid {
 	return nil
 }
 
+// AcknowledgeEvaluationRequest: the agent has read the evaluation.
 type AcknowledgeEvaluationRequest struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	Comment      string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
-	// Names this write; a repeat with the same id is answered without applying it again.
-	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation; required.
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// Optional comment, at most 4000 bytes.
+	Comment string `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2030,9 +2163,11 @@ func (x *AcknowledgeEvaluationRequest) GetRequestId() string {
 	return ""
 }
 
+// AcknowledgeEvaluationResponse is the acknowledged evaluation.
 type AcknowledgeEvaluationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2074,12 +2209,15 @@ func (x *AcknowledgeEvaluationResponse) GetEvaluation() *Evaluation {
 	return nil
 }
 
+// DisputeEvaluationRequest: the agent contests the evaluation.
 type DisputeEvaluationRequest struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	Comment      string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
-	// Names this write; a repeat with the same id is answered without applying it again.
-	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation; required.
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// What is contested; required, at most 4000 bytes.
+	Comment string `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2135,9 +2273,11 @@ func (x *DisputeEvaluationRequest) GetRequestId() string {
 	return ""
 }
 
+// DisputeEvaluationResponse is the disputed evaluation.
 type DisputeEvaluationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2179,16 +2319,21 @@ func (x *DisputeEvaluationResponse) GetEvaluation() *Evaluation {
 	return nil
 }
 
+// ResolveDisputeRequest settles a dispute.
 type ResolveDisputeRequest struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	EvaluationId string                 `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
-	Resolution   Resolution             `protobuf:"varint,2,opt,name=resolution,proto3,enum=ecoute.v1.Resolution" json:"resolution,omitempty"`
-	Reason       string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	// For RESOLUTION_REVISED: the revised answers and comment.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The disputed evaluation; required.
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// Kept or revised; required.
+	Resolution Resolution `protobuf:"varint,2,opt,name=resolution,proto3,enum=ecoute.v1.Resolution" json:"resolution,omitempty"`
+	// Why; required, at most 4000 bytes.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For RESOLUTION_REVISED: the revised answers (every criterion).
 	Answers []*Answer `protobuf:"bytes,4,rep,name=answers,proto3" json:"answers,omitempty"`
-	Comment string    `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
-	// Names this write; a repeat with the same id is answered without applying it again.
-	RequestId     string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// For RESOLUTION_REVISED: the revised overall comment.
+	Comment string `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2265,9 +2410,11 @@ func (x *ResolveDisputeRequest) GetRequestId() string {
 	return ""
 }
 
+// ResolveDisputeResponse is the resolved evaluation.
 type ResolveDisputeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluation    *Evaluation            `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2309,9 +2456,11 @@ func (x *ResolveDisputeResponse) GetEvaluation() *Evaluation {
 	return nil
 }
 
+// CheckCommentRequest carries a text to check.
 type CheckCommentRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The text, at most 4000 bytes.
+	Text          string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2353,9 +2502,11 @@ func (x *CheckCommentRequest) GetText() string {
 	return ""
 }
 
+// CheckCommentResponse lists the flagged terms.
 type CheckCommentResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Hits          []*CommentHit          `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Flagged terms; empty when the text is clean.
+	Hits          []*CommentHit `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2508,10 +2659,12 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\agrid_id\x18\x01 \x01(\tR\x06gridId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\"6\n" +
 	"\x0fGetGridResponse\x12#\n" +
-	"\x04grid\x18\x01 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\"J\n" +
+	"\x04grid\x18\x01 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\"i\n" +
 	"\x0fSaveGridRequest\x12#\n" +
 	"\x04grid\x18\x01 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\x12\x12\n" +
-	"\x04yaml\x18\x02 \x01(\tR\x04yaml\"X\n" +
+	"\x04yaml\x18\x02 \x01(\tR\x04yaml\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"X\n" +
 	"\x10SaveGridResponse\x12#\n" +
 	"\x04grid\x18\x01 \x01(\v2\x0f.ecoute.v1.GridR\x04grid\x12\x1f\n" +
 	"\vnew_version\x18\x02 \x01(\bR\n" +
@@ -2520,7 +2673,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x17\n" +
 	"\agrid_id\x18\x02 \x01(\tR\x06gridId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x0f \x01(\tR\trequestId\"\x91\x01\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x91\x01\n" +
 	"\x17StartEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
@@ -2533,7 +2686,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\aanswers\x18\x03 \x03(\v2\x11.ecoute.v1.AnswerR\aanswers\x12\x18\n" +
 	"\acomment\x18\x04 \x01(\tR\acomment\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x0f \x01(\tR\trequestId\"O\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"O\n" +
 	"\x16SaveEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
@@ -2543,7 +2696,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\x10expected_version\x18\x02 \x01(\x03R\x0fexpectedVersion\x12'\n" +
 	"\x0foverride_reason\x18\x03 \x01(\tR\x0eoverrideReason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x0f \x01(\tR\trequestId\"Q\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"Q\n" +
 	"\x18SubmitEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
@@ -2565,7 +2718,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12\x18\n" +
 	"\acomment\x18\x02 \x01(\tR\acomment\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x0f \x01(\tR\trequestId\"V\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"V\n" +
 	"\x1dAcknowledgeEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
@@ -2574,7 +2727,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12\x18\n" +
 	"\acomment\x18\x02 \x01(\tR\acomment\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x0f \x01(\tR\trequestId\"R\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"R\n" +
 	"\x19DisputeEvaluationResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
@@ -2588,7 +2741,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\aanswers\x18\x04 \x03(\v2\x11.ecoute.v1.AnswerR\aanswers\x12\x18\n" +
 	"\acomment\x18\x05 \x01(\tR\acomment\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x0f \x01(\tR\trequestId\"O\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"O\n" +
 	"\x16ResolveDisputeResponse\x125\n" +
 	"\n" +
 	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +

@@ -40,29 +40,53 @@ const (
 // EvaluationService manages evaluation grids and the evaluations filled with
 // them (R12, R13). An evaluation is kept one year after its creation
 // (retained_until), then deleted by the retention purge.
+//
+// The life of an evaluation (backend/lifecycle): a supervisor starts a
+// draft, saves it any number of times and submits it; the evaluated agent
+// then acknowledges or disputes it, once, within 30 days; a supervisor
+// resolves a dispute (kept or revised). Any other action is refused with
+// FAILED_PRECONDITION, reason ALREADY_SUBMITTED (saving or submitting an
+// evaluation that left the draft state) or WRONG_STATUS, with metadata
+// "status" and "action".
+//
+// Writes carry a request_id: a string the client chooses (a random UUID,
+// say; at most 128 bytes), unique per request. The same user sending the
+// same method with the same request_id within 24 hours gets the first
+// call's outcome (the evaluation as it now is), and the change is not
+// applied again, even if the first reply was lost after the change was
+// committed: a submit whose reply was lost can be sent again safely. An empty request_id turns this
+// off. Reusing an id for a different request is refused (INVALID_ARGUMENT,
+// reason REQUEST_ID_REUSED).
 type EvaluationServiceClient interface {
 	// ListGrids returns the latest version of every grid.
 	ListGrids(ctx context.Context, in *ListGridsRequest, opts ...grpc.CallOption) (*ListGridsResponse, error)
 	// GetGrid returns one version of a grid (the latest when version is 0).
 	GetGrid(ctx context.Context, in *GetGridRequest, opts ...grpc.CallOption) (*GetGridResponse, error)
 	// SaveGrid creates a grid or edits it. Editing a grid that an evaluation
-	// already uses creates a new version; evaluations keep theirs.
+	// already uses creates a new version; evaluations keep theirs. Problems
+	// come back as INVALID_ARGUMENT with one field violation each.
 	SaveGrid(ctx context.Context, in *SaveGridRequest, opts ...grpc.CallOption) (*SaveGridResponse, error)
 	// StartEvaluation opens the evaluation of a call: a new draft, or the
 	// call's existing evaluation (one per call).
 	StartEvaluation(ctx context.Context, in *StartEvaluationRequest, opts ...grpc.CallOption) (*StartEvaluationResponse, error)
 	// SaveEvaluation saves a draft. expected_version must be the version the
-	// client last read; otherwise the call fails with ABORTED and the current
-	// version (in the message and an ErrorInfo detail, metadata
-	// "current_version").
+	// client last read; otherwise the call fails with ABORTED, reason
+	// STALE_VERSION, and the current version (in the message and in the
+	// ErrorInfo metadata "current_version").
 	SaveEvaluation(ctx context.Context, in *SaveEvaluationRequest, opts ...grpc.CallOption) (*SaveEvaluationResponse, error)
-	// SubmitEvaluation closes a complete draft. Comments with sensitive terms
-	// (R13) need an override_reason, which is recorded and audited.
+	// SubmitEvaluation closes a complete draft. Refusals: EVALUATION_INCOMPLETE,
+	// COMMENT_REQUIRED (failed criteria without comment), and, when comments
+	// contain sensitive terms (R13), OVERRIDE_REASON_REQUIRED: give an
+	// override_reason, which is recorded and audited.
 	SubmitEvaluation(ctx context.Context, in *SubmitEvaluationRequest, opts ...grpc.CallOption) (*SubmitEvaluationResponse, error)
+	// ListEvaluations lists the evaluations the caller may read, newest call
+	// first. Drafts are their supervisors' only; hr reads every submitted
+	// evaluation's scores, not its comments.
 	ListEvaluations(ctx context.Context, in *ListEvaluationsRequest, opts ...grpc.CallOption) (*ListEvaluationsResponse, error)
+	// GetEvaluation returns one evaluation with the grid version it uses.
 	GetEvaluation(ctx context.Context, in *GetEvaluationRequest, opts ...grpc.CallOption) (*GetEvaluationResponse, error)
 	// AcknowledgeEvaluation: the evaluated agent has read it (within 30 days
-	// of submission).
+	// of submission; after that RESPOND_WINDOW_CLOSED).
 	AcknowledgeEvaluation(ctx context.Context, in *AcknowledgeEvaluationRequest, opts ...grpc.CallOption) (*AcknowledgeEvaluationResponse, error)
 	// DisputeEvaluation: the evaluated agent contests it, with a comment
 	// (within 30 days of submission).
@@ -209,29 +233,53 @@ func (c *evaluationServiceClient) CheckComment(ctx context.Context, in *CheckCom
 // EvaluationService manages evaluation grids and the evaluations filled with
 // them (R12, R13). An evaluation is kept one year after its creation
 // (retained_until), then deleted by the retention purge.
+//
+// The life of an evaluation (backend/lifecycle): a supervisor starts a
+// draft, saves it any number of times and submits it; the evaluated agent
+// then acknowledges or disputes it, once, within 30 days; a supervisor
+// resolves a dispute (kept or revised). Any other action is refused with
+// FAILED_PRECONDITION, reason ALREADY_SUBMITTED (saving or submitting an
+// evaluation that left the draft state) or WRONG_STATUS, with metadata
+// "status" and "action".
+//
+// Writes carry a request_id: a string the client chooses (a random UUID,
+// say; at most 128 bytes), unique per request. The same user sending the
+// same method with the same request_id within 24 hours gets the first
+// call's outcome (the evaluation as it now is), and the change is not
+// applied again, even if the first reply was lost after the change was
+// committed: a submit whose reply was lost can be sent again safely. An empty request_id turns this
+// off. Reusing an id for a different request is refused (INVALID_ARGUMENT,
+// reason REQUEST_ID_REUSED).
 type EvaluationServiceServer interface {
 	// ListGrids returns the latest version of every grid.
 	ListGrids(context.Context, *ListGridsRequest) (*ListGridsResponse, error)
 	// GetGrid returns one version of a grid (the latest when version is 0).
 	GetGrid(context.Context, *GetGridRequest) (*GetGridResponse, error)
 	// SaveGrid creates a grid or edits it. Editing a grid that an evaluation
-	// already uses creates a new version; evaluations keep theirs.
+	// already uses creates a new version; evaluations keep theirs. Problems
+	// come back as INVALID_ARGUMENT with one field violation each.
 	SaveGrid(context.Context, *SaveGridRequest) (*SaveGridResponse, error)
 	// StartEvaluation opens the evaluation of a call: a new draft, or the
 	// call's existing evaluation (one per call).
 	StartEvaluation(context.Context, *StartEvaluationRequest) (*StartEvaluationResponse, error)
 	// SaveEvaluation saves a draft. expected_version must be the version the
-	// client last read; otherwise the call fails with ABORTED and the current
-	// version (in the message and an ErrorInfo detail, metadata
-	// "current_version").
+	// client last read; otherwise the call fails with ABORTED, reason
+	// STALE_VERSION, and the current version (in the message and in the
+	// ErrorInfo metadata "current_version").
 	SaveEvaluation(context.Context, *SaveEvaluationRequest) (*SaveEvaluationResponse, error)
-	// SubmitEvaluation closes a complete draft. Comments with sensitive terms
-	// (R13) need an override_reason, which is recorded and audited.
+	// SubmitEvaluation closes a complete draft. Refusals: EVALUATION_INCOMPLETE,
+	// COMMENT_REQUIRED (failed criteria without comment), and, when comments
+	// contain sensitive terms (R13), OVERRIDE_REASON_REQUIRED: give an
+	// override_reason, which is recorded and audited.
 	SubmitEvaluation(context.Context, *SubmitEvaluationRequest) (*SubmitEvaluationResponse, error)
+	// ListEvaluations lists the evaluations the caller may read, newest call
+	// first. Drafts are their supervisors' only; hr reads every submitted
+	// evaluation's scores, not its comments.
 	ListEvaluations(context.Context, *ListEvaluationsRequest) (*ListEvaluationsResponse, error)
+	// GetEvaluation returns one evaluation with the grid version it uses.
 	GetEvaluation(context.Context, *GetEvaluationRequest) (*GetEvaluationResponse, error)
 	// AcknowledgeEvaluation: the evaluated agent has read it (within 30 days
-	// of submission).
+	// of submission; after that RESPOND_WINDOW_CLOSED).
 	AcknowledgeEvaluation(context.Context, *AcknowledgeEvaluationRequest) (*AcknowledgeEvaluationResponse, error)
 	// DisputeEvaluation: the evaluated agent contests it, with a comment
 	// (within 30 days of submission).

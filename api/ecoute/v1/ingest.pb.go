@@ -22,19 +22,31 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RecordingMetadata describes one call; every field is required unless
+// said otherwise.
 type RecordingMetadata struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Telephony call id; re-uploading the same id is idempotent.
-	ExternalId string                 `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
-	StartedAt  *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	EndedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
-	AgentId    string                 `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	TeamId     string                 `protobuf:"bytes,5,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	CampaignId string                 `protobuf:"bytes,6,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// Telephony call id; re-uploading the same id is idempotent: the call
+	// stored first is returned and nothing new is stored.
+	ExternalId string `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// When the recording started; must fall inside a recording period of the
+	// team (R6).
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// When the recording ended; after started_at.
+	EndedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
+	// A known agent id.
+	AgentId string `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// A known team id.
+	TeamId string `protobuf:"bytes,5,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// A known campaign id.
+	CampaignId string `protobuf:"bytes,6,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	// "inbound" or "outbound".
-	Direction     string         `protobuf:"bytes,7,opt,name=direction,proto3" json:"direction,omitempty"`
-	Customer      *Customer      `protobuf:"bytes,8,opt,name=customer,proto3" json:"customer,omitempty"`
-	Consent       *Consent       `protobuf:"bytes,9,opt,name=consent,proto3" json:"consent,omitempty"`
+	Direction string `protobuf:"bytes,7,opt,name=direction,proto3" json:"direction,omitempty"`
+	// The customer; optional, phone_e164 in E.164 form when given.
+	Customer *Customer `protobuf:"bytes,8,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The caller's answer to the recording notice (R3); required.
+	Consent *Consent `protobuf:"bytes,9,opt,name=consent,proto3" json:"consent,omitempty"`
+	// The agent's activity figures (R5); optional.
 	Activity      *AgentActivity `protobuf:"bytes,10,opt,name=activity,proto3" json:"activity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -140,8 +152,12 @@ func (x *RecordingMetadata) GetActivity() *AgentActivity {
 	return nil
 }
 
+// UploadRecordingRequest is one message of the upload stream: the metadata
+// first, then audio chunks.
 type UploadRecordingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which part of the upload this message carries.
+	//
 	// Types that are valid to be assigned to Part:
 	//
 	//	*UploadRecordingRequest_Metadata
@@ -211,10 +227,14 @@ type isUploadRecordingRequest_Part interface {
 }
 
 type UploadRecordingRequest_Metadata struct {
+	// The first message, and only the first.
 	Metadata *RecordingMetadata `protobuf:"bytes,1,opt,name=metadata,proto3,oneof"`
 }
 
 type UploadRecordingRequest_Audio struct {
+	// The next piece of the audio file: an MP3 (MPEG-1, or MPEG-2 at 16 or
+	// 24 kHz, stored as is) or, when the server has a transcoder, an MP3 at
+	// another rate or a WAV (PCM, G.711), converted to 16 kHz mono 32 kbps.
 	Audio []byte `protobuf:"bytes,2,opt,name=audio,proto3,oneof"`
 }
 
@@ -222,9 +242,11 @@ func (*UploadRecordingRequest_Metadata) isUploadRecordingRequest_Part() {}
 
 func (*UploadRecordingRequest_Audio) isUploadRecordingRequest_Part() {}
 
+// UploadRecordingResponse names the stored call.
 type UploadRecordingResponse struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	CallId string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the call, new or already known.
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// True when external_id was already known and nothing new was stored.
 	Duplicate     bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -26,11 +26,18 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// IngestService receives recordings from the telephony side.
+// IngestService receives recordings from the telephony side (the telephony
+// role).
 type IngestServiceClient interface {
-	// UploadRecording takes one metadata message, then audio chunks. An
-	// opted-out call is refused with FAILED_PRECONDITION before any audio byte
-	// is stored.
+	// UploadRecording takes one metadata message, then the audio in chunks
+	// (64 KiB to 1 MiB each: a message is at most 4 MiB; a recording at most
+	// 256 MiB). The call is acknowledged only once its audio and row are
+	// durably stored. Refusals store nothing: an opted-out call fails with
+	// FAILED_PRECONDITION (reason OPTED_OUT) before any audio byte is stored;
+	// a call outside its team's recording periods with FAILED_PRECONDITION
+	// (OUTSIDE_RECORDING_PERIOD); bad metadata with INVALID_ARGUMENT naming
+	// the field ("metadata.agent_id"); unusable audio with INVALID_ARGUMENT
+	// (AUDIO_FORMAT_REFUSED). Re-uploading a known external_id is idempotent.
 	UploadRecording(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadRecordingRequest, UploadRecordingResponse], error)
 }
 
@@ -59,11 +66,18 @@ type IngestService_UploadRecordingClient = grpc.ClientStreamingClient[UploadReco
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
 //
-// IngestService receives recordings from the telephony side.
+// IngestService receives recordings from the telephony side (the telephony
+// role).
 type IngestServiceServer interface {
-	// UploadRecording takes one metadata message, then audio chunks. An
-	// opted-out call is refused with FAILED_PRECONDITION before any audio byte
-	// is stored.
+	// UploadRecording takes one metadata message, then the audio in chunks
+	// (64 KiB to 1 MiB each: a message is at most 4 MiB; a recording at most
+	// 256 MiB). The call is acknowledged only once its audio and row are
+	// durably stored. Refusals store nothing: an opted-out call fails with
+	// FAILED_PRECONDITION (reason OPTED_OUT) before any audio byte is stored;
+	// a call outside its team's recording periods with FAILED_PRECONDITION
+	// (OUTSIDE_RECORDING_PERIOD); bad metadata with INVALID_ARGUMENT naming
+	// the field ("metadata.agent_id"); unusable audio with INVALID_ARGUMENT
+	// (AUDIO_FORMAT_REFUSED). Re-uploading a known external_id is idempotent.
 	UploadRecording(grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]) error
 	mustEmbedUnimplementedIngestServiceServer()
 }

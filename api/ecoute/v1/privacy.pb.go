@@ -22,8 +22,11 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ExportSubjectRequest names the person and the key to encrypt to.
 type ExportSubjectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// The person; one of the two is required.
+	//
 	// Types that are valid to be assigned to Subject:
 	//
 	//	*ExportSubjectRequest_AgentId
@@ -102,10 +105,12 @@ type isExportSubjectRequest_Subject interface {
 }
 
 type ExportSubjectRequest_AgentId struct {
+	// An agent id.
 	AgentId string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3,oneof"`
 }
 
 type ExportSubjectRequest_CustomerPhoneE164 struct {
+	// A customer's phone number in E.164 form ("+33612345678").
 	CustomerPhoneE164 string `protobuf:"bytes,2,opt,name=customer_phone_e164,json=customerPhoneE164,proto3,oneof"`
 }
 
@@ -115,8 +120,9 @@ func (*ExportSubjectRequest_CustomerPhoneE164) isExportSubjectRequest_Subject() 
 
 // ExportSubjectResponse is one chunk of the encrypted archive, in order.
 type ExportSubjectResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes of the archive (at most 64 KiB).
+	Data          []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -158,9 +164,11 @@ func (x *ExportSubjectResponse) GetData() []byte {
 	return nil
 }
 
+// EraseSubjectRequest names the customer who objected.
 type EraseSubjectRequest struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	CustomerPhoneE164 string                 `protobuf:"bytes,1,opt,name=customer_phone_e164,json=customerPhoneE164,proto3" json:"customer_phone_e164,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer's phone number in E.164 form; required.
+	CustomerPhoneE164 string `protobuf:"bytes,1,opt,name=customer_phone_e164,json=customerPhoneE164,proto3" json:"customer_phone_e164,omitempty"`
 	// Why (e.g. the reference of the objection letter); kept in the audit trail.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -211,9 +219,11 @@ func (x *EraseSubjectRequest) GetReason() string {
 	return ""
 }
 
+// EraseSubjectResponse says what was deleted.
 type EraseSubjectResponse struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	RecordingsDeleted int64                  `protobuf:"varint,1,opt,name=recordings_deleted,json=recordingsDeleted,proto3" json:"recordings_deleted,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Recordings deleted (row and audio file).
+	RecordingsDeleted int64 `protobuf:"varint,1,opt,name=recordings_deleted,json=recordingsDeleted,proto3" json:"recordings_deleted,omitempty"`
 	// Rows of other tables tied to those recordings (evaluations…).
 	RelatedRowsDeleted int64 `protobuf:"varint,2,opt,name=related_rows_deleted,json=relatedRowsDeleted,proto3" json:"related_rows_deleted,omitempty"`
 	unknownFields      protoimpl.UnknownFields
@@ -264,6 +274,7 @@ func (x *EraseSubjectResponse) GetRelatedRowsDeleted() int64 {
 	return 0
 }
 
+// ListAuthorizedPersonsRequest asks for the register of R8.
 type ListAuthorizedPersonsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// When set (dpo only), the register comes back as a CSV file encrypted
@@ -311,10 +322,13 @@ func (x *ListAuthorizedPersonsRequest) GetRecipient() string {
 	return ""
 }
 
+// ListAuthorizedPersonsResponse is the register, in clear or encrypted.
 type ListAuthorizedPersonsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Persons       []*AuthorizedPerson    `protobuf:"bytes,1,rep,name=persons,proto3" json:"persons,omitempty"`
-	EncryptedCsv  []byte                 `protobuf:"bytes,2,opt,name=encrypted_csv,json=encryptedCsv,proto3" json:"encrypted_csv,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every account, when no recipient was given.
+	Persons []*AuthorizedPerson `protobuf:"bytes,1,rep,name=persons,proto3" json:"persons,omitempty"`
+	// The register as CSV encrypted with age, when a recipient was given.
+	EncryptedCsv  []byte `protobuf:"bytes,2,opt,name=encrypted_csv,json=encryptedCsv,proto3" json:"encrypted_csv,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -365,21 +379,31 @@ func (x *ListAuthorizedPersonsResponse) GetEncryptedCsv() []byte {
 
 // AuthorizedPerson is one named account and what its role grants.
 type AuthorizedPerson struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Login       string                 `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
-	DisplayName string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	Role        string                 `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
-	Disabled    bool                   `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	TeamIds     []string               `protobuf:"bytes,6,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
-	AgentId     string                 `protobuf:"bytes,7,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's id.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The account's login.
+	Login string `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
+	// The person's name.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The account's role.
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// True when the account may not log in.
+	Disabled bool `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// Teams of a supervisor or trainer.
+	TeamIds []string `protobuf:"bytes,6,rep,name=team_ids,json=teamIds,proto3" json:"team_ids,omitempty"`
+	// Agent id of an agent account.
+	AgentId string `protobuf:"bytes,7,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// When the account was created.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// Which calls the role reaches ("own teams", "all, technical only"…).
-	CallsScope     string   `protobuf:"bytes,9,opt,name=calls_scope,json=callsScope,proto3" json:"calls_scope,omitempty"`
+	CallsScope string `protobuf:"bytes,9,opt,name=calls_scope,json=callsScope,proto3" json:"calls_scope,omitempty"`
+	// Full gRPC methods the role may call.
 	AllowedMethods []string `protobuf:"bytes,10,rep,name=allowed_methods,json=allowedMethods,proto3" json:"allowed_methods,omitempty"`
-	VisibleFields  []string `protobuf:"bytes,11,rep,name=visible_fields,json=visibleFields,proto3" json:"visible_fields,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Field paths the role may receive.
+	VisibleFields []string `protobuf:"bytes,11,rep,name=visible_fields,json=visibleFields,proto3" json:"visible_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AuthorizedPerson) Reset() {

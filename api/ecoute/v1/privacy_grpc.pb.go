@@ -29,15 +29,17 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // PrivacyService answers the rights of the people concerned (R7, R8, R9).
-// Every call is audited.
+// The dpo calls it (the admin may list the authorized persons). Every call
+// is audited.
 type PrivacyServiceClient interface {
 	// ExportSubject streams an age-encrypted tar archive of everything held
 	// about one person: call metadata (JSON), audio, evaluations, and for an
 	// agent the linked account and its audit entries. Only the holder of the
 	// recipient's identity can read it; no plaintext copy is written anywhere.
+	// The archive comes in chunks of 64 KiB. NOT_FOUND when nothing is held.
 	ExportSubject(ctx context.Context, in *ExportSubjectRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportSubjectResponse], error)
 	// EraseSubject deletes a customer's recordings (rows and audio) after an
-	// objection.
+	// objection. Erasing again erases nothing more.
 	EraseSubject(ctx context.Context, in *EraseSubjectRequest, opts ...grpc.CallOption) (*EraseSubjectResponse, error)
 	// ListAuthorizedPersons is the nominative list of who may access what.
 	ListAuthorizedPersons(ctx context.Context, in *ListAuthorizedPersonsRequest, opts ...grpc.CallOption) (*ListAuthorizedPersonsResponse, error)
@@ -95,15 +97,17 @@ func (c *privacyServiceClient) ListAuthorizedPersons(ctx context.Context, in *Li
 // for forward compatibility.
 //
 // PrivacyService answers the rights of the people concerned (R7, R8, R9).
-// Every call is audited.
+// The dpo calls it (the admin may list the authorized persons). Every call
+// is audited.
 type PrivacyServiceServer interface {
 	// ExportSubject streams an age-encrypted tar archive of everything held
 	// about one person: call metadata (JSON), audio, evaluations, and for an
 	// agent the linked account and its audit entries. Only the holder of the
 	// recipient's identity can read it; no plaintext copy is written anywhere.
+	// The archive comes in chunks of 64 KiB. NOT_FOUND when nothing is held.
 	ExportSubject(*ExportSubjectRequest, grpc.ServerStreamingServer[ExportSubjectResponse]) error
 	// EraseSubject deletes a customer's recordings (rows and audio) after an
-	// objection.
+	// objection. Erasing again erases nothing more.
 	EraseSubject(context.Context, *EraseSubjectRequest) (*EraseSubjectResponse, error)
 	// ListAuthorizedPersons is the nominative list of who may access what.
 	ListAuthorizedPersons(context.Context, *ListAuthorizedPersonsRequest) (*ListAuthorizedPersonsResponse, error)

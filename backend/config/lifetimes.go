@@ -1,0 +1,40 @@
+package config
+
+import "time"
+
+// Every "kept until" instant shown to users and every cutoff of the
+// retention purge is computed here, from the periods of this package, so
+// that each retention period is stated once: ingestion, the demo, the
+// purge and the answers' retained_until fields all call these.
+
+// RecordingKeptUntil is when the recording of a call that started at start
+// is deleted: start + retention.recordings (R4). In UTC, so that a calendar
+// period is the same instant whatever the server's zone.
+func (c Config) RecordingKeptUntil(start time.Time) time.Time { return c.Recordings.After(start.UTC()) }
+
+// RecordingCutoff is the start before which a recording has outlived its
+// retention as of now. Agent names must also leave recordings a year after
+// collection (R4): a recording lives at most 6 months, so deleting it at
+// the recording cutoff detaches the name long before; taking the later
+// cutoff keeps that true even if the limits ever changed.
+func (c Config) RecordingCutoff(now time.Time) time.Time {
+	cutoff := c.Recordings.Before(now.UTC())
+	if names := AgentNamesOnRecording.Before(now.UTC()); names.After(cutoff) {
+		cutoff = names
+	}
+	return cutoff
+}
+
+// ConnectionLogCutoff is the time before which sessions, login records
+// and audit entries are deleted as of now (R4, R10).
+func (c Config) ConnectionLogCutoff(now time.Time) time.Time {
+	return c.ConnectionLogs.Before(now.UTC())
+}
+
+// EvaluationKeptUntil is when an evaluation created at created is deleted
+// (R4, R12).
+func EvaluationKeptUntil(created time.Time) time.Time { return Evaluations.After(created.UTC()) }
+
+// RequestCutoff is the time before which the server forgets a client's
+// request ids (RequestIDs): a write sent again later is applied again.
+func RequestCutoff(now time.Time) time.Time { return RequestIDs.Before(now.UTC()) }

@@ -1,0 +1,350 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"io"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/ecoute/ecoute/backend/audio"
+	"github.com/ecoute/ecoute/backend/audit"
+	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/store"
+	"github.com/ecoute/ecoute/internal/mp3frame"
+)
+
+// MaxUploadBytes bounds one recording: about 18 hours at 32 kbps. The upload
+// streams to an encrypted temporary file, so this is a sanity bound, not
+// memory.
+const MaxUploadBytes = 256 << 20
+
+// Recording is the metadata of a call to store (ecoute.v1.RecordingMetadata
+// as plain values; zero values are "not given").
+type Recording struct {
+	ExternalID         string
+	StartedAt, EndedAt time.Time
+	AgentID, TeamID    string
+	CampaignID         string
+	Direction          string
+	Customer           Customer
+	// Consent is required (nil: not given).
+	Consent  *Consent
+	Activity Activity
+}
+
+// Customer is who called or was called.
+type Customer struct{ Name, PhoneE164, Address, Number string }
+
+// Consent is the caller's answer to the recording notice (R3).
+type Consent struct {
+	RequestedAt, AnsweredAt time.Time
+	Accepted                bool
+}
+
+// Activity holds the figures of R5.
+type Activity struct {
+	RingTime, TalkTime, BackOfficeTime time.Duration
+	Type                               string
+	Lost                               bool
+}
+
+// Stored is the outcome of an accepted upload.
+type Stored struct {
+	CallID    string
+	Duplicate bool // external_id already known: nothing new stored
+	Converted bool // the audio went through the transcoder
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// AudioKey is where a call's recording lives in the blob store.
+func AudioKey(callID string) string { return "calls/" + callID[:2] + "/" + callID + ".mp3" }
+
+// Ingest checks md (nil: no metadata was sent), then stores the audio read
+// from r with its row. An opted-out call is refused before r is read at
+// all (R3). The audio goes straight to an encrypted temporary file; the
+// call is acknowledged (nil error) only once that file is synced and
+// renamed into place and the row committed; every refusal leaves no row
+// and no file. Each outcome is recorded (ingest.accepted, .duplicate,
+// .refused, .refused.optout); a refusal names no call, and an opted-out
+// caller leaves only a count. IngestService.UploadRecording and `ecouted
+// ingest` both come here. r's errors that are typed (domain.Error) are
+// returned as they are.
+func (b *Backend) Ingest(ctx context.Context, c Caller, md *Recording, r io.Reader) (Stored, error) {
+	res, err := b.ingest(ctx, md, r)
+	action, e := audit.ActionIngestAccepted, entry{target: res.CallID}
+	switch {
+	case domain.Is(err, domain.ReasonOptedOut):
+		action = audit.ActionIngestOptOut
+	case err != nil:
+		action, e = audit.ActionIngestRefused, entry{}
+	case res.Duplicate:
+		action = audit.ActionIngestDup
+	case res.Converted:
+		e.details = map[string]string{"converted": "true"}
+	}
+	return res, b.record(ctx, c, action, e, err)
+}
+
+func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Stored, error) {
+	if md == nil {
+		return Stored{}, domain.Invalid("metadata", "the first message must be the metadata")
+	}
+	if md.Consent == nil {
+		return Stored{}, domain.Invalid("metadata.consent", "is required (R3)")
+	}
+	if !md.Consent.Accepted {
+		day := b.Clock.Now()
+		if !md.StartedAt.IsZero() {
+			day = md.StartedAt
+		}
+		if err := b.Store.AddOptOut(ctx, day, 1); err != nil {
+			return Stored{}, domain.Internal("count opt-out", err)
+		}
+		return Stored{}, domain.New(domain.ReasonOptedOut, "the caller opted out of recording: nothing is stored (R3)")
+	}
+	call, err := b.validate(ctx, md)
+	if err != nil {
+		return Stored{}, err
+	}
+	if id, err := b.Store.CallIDByExternalID(ctx, md.ExternalID); err == nil {
+		return Stored{CallID: id, Duplicate: true}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Stored{}, domain.Internal("look up external id", err)
+	}
+
+	key := AudioKey(call.ID)
+	raw, err := b.Blobs.Create(key)
+	if err != nil {
+		return Stored{}, domain.Internal("create audio", err)
+	}
+	defer raw.Discard()
+	n, err := io.Copy(raw, io.LimitReader(r, MaxUploadBytes+1))
+	if err != nil {
+		return Stored{}, received(err)
+	}
+	if n > MaxUploadBytes {
+		return Stored{}, domain.New(domain.ReasonAudioTooLarge, "audio: more than %d bytes", MaxUploadBytes).
+			With(domain.MetaMaxBytes, strconv.Itoa(MaxUploadBytes))
+	}
+	if n == 0 {
+		return Stored{}, domain.InvalidAs(domain.ReasonAudioFormatRefused, "audio", "no audio received")
+	}
+	if err := raw.Close(); err != nil {
+		return Stored{}, domain.Internal("store audio", err)
+	}
+	final, an, converted, err := b.canonical(ctx, key, raw)
+	if err != nil {
+		return Stored{}, err
+	}
+	if final != raw {
+		defer final.Discard()
+	}
+	ix := an.Index
+	call.Audio = store.Audio{Key: key, Size: final.Size(), Codec: "mp3", SampleRate: ix.SampleRate,
+		Channels: ix.Channels, BitrateKbps: ix.BitrateKbps, FrameCount: len(ix.Offsets),
+		SamplesPerFrame: ix.SamplesPerFrame, Duration: ix.Duration()}
+	wf := store.Waveform{Peaks: an.Peaks, Bucket: audio.Bucket, FrameOffsets: ix.Offsets,
+		SamplesPerFrame: ix.SamplesPerFrame, SampleRate: ix.SampleRate}
+
+	// From here on the upload is complete and checked: finish storing it even
+	// if the client goes away (a retry is then answered as a duplicate).
+	ctx = context.WithoutCancel(ctx)
+	if err := final.Commit(ctx); err != nil {
+		return Stored{}, domain.Internal("store audio", err)
+	}
+	err = b.Store.InsertCalls(ctx, []store.NewCall{{Call: call, Waveform: wf}})
+	if err != nil {
+		// The row is the commit point: without it the file must go.
+		if derr := b.Blobs.Delete(ctx, key); derr != nil {
+			b.Log.Error("remove orphan audio", "key", key, "err", derr)
+		}
+		if errors.Is(err, store.ErrDuplicate) {
+			if id, lerr := b.Store.CallIDByExternalID(ctx, md.ExternalID); lerr == nil {
+				return Stored{CallID: id, Duplicate: true}, nil
+			}
+		}
+		return Stored{}, domain.Internal("store call", err)
+	}
+	if err := b.Store.SyncCommitted(ctx); err != nil {
+		// The row stays (the audio is whole): a retry is answered as a
+		// duplicate once the disk recovers.
+		return Stored{}, domain.Internal("sync database", err)
+	}
+	b.Log.Info("recording stored", "call", call.ID, "external_id", call.ExternalID, "bytes", n,
+		"converted", converted, "duration", call.Audio.Duration)
+	return Stored{CallID: call.ID, Converted: converted}, nil
+}
+
+// received is the error of reading the audio: the reader's own typed
+// refusals and the end of the caller's context keep their reason.
+func received(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return domain.New(domain.ReasonCancelled, "the upload was cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return domain.New(domain.ReasonDeadlineExceeded, "the upload's deadline passed")
+	}
+	return failure("receive audio", err)
+}
+
+func refused(format string, a ...any) error {
+	return domain.InvalidAs(domain.ReasonAudioFormatRefused, "audio", format, a...)
+}
+
+// canonical checks the sealed upload and returns the blob to keep (raw, or a
+// converted copy) with its frame index and peaks.
+func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, audio.Analysis, bool, error) {
+	r, err := raw.Open()
+	if err != nil {
+		return nil, audio.Analysis{}, false, domain.Internal("read back audio", err)
+	}
+	defer r.Close()
+	head := make([]byte, 12)
+	k, _ := r.ReadAt(head, 0)
+	if audio.IsWAV(head[:k]) {
+		if b.Transcoder == nil {
+			return nil, audio.Analysis{}, false, refused("WAV is not stored as is and no transcoder is configured; %s", audio.Accepted(false))
+		}
+		w, err := audio.ParseWAV(r, r.Size())
+		if err != nil {
+			return nil, audio.Analysis{}, false, refused("%v", err)
+		}
+		pcm := w.MonoPCM(r)
+		defer pcm.Close()
+		return b.convert(ctx, key, func(out io.Writer) error { return b.Transcoder.FromPCM(ctx, pcm, w.SampleRate, out) })
+	}
+	an, err := audio.AnalyzeAt(r, r.Size())
+	if err == nil {
+		return raw, an, false, nil
+	}
+	if !errors.Is(err, audio.ErrProfile) {
+		return nil, audio.Analysis{}, false, refused("%v", err)
+	}
+	if b.Transcoder == nil {
+		h := an.Index.Header()
+		if ix, serr := mp3frame.Scan(io.NewSectionReader(r, 0, r.Size())); serr == nil {
+			h = ix.Header()
+		}
+		return nil, audio.Analysis{}, false, refused("%s at %d Hz is not stored as is and no transcoder is configured; %s",
+			mp3frame.VersionName(h.Version), h.SampleRate, audio.Accepted(false))
+	}
+	return b.convert(ctx, key, func(out io.Writer) error {
+		return b.Transcoder.FromMP3(ctx, io.NewSectionReader(r, 0, r.Size()), out)
+	})
+}
+
+// convert writes the transcoder's output to a new sealed blob and checks it
+// as if it had been uploaded.
+func (b *Backend) convert(ctx context.Context, key string, run func(io.Writer) error) (blobs.Pending, audio.Analysis, bool, error) {
+	p, err := b.Blobs.Create(key)
+	if err != nil {
+		return nil, audio.Analysis{}, false, domain.Internal("create converted audio", err)
+	}
+	fail := func(e error) (blobs.Pending, audio.Analysis, bool, error) {
+		p.Discard()
+		return nil, audio.Analysis{}, false, e
+	}
+	if err := run(p); err != nil {
+		if ctx.Err() != nil {
+			return fail(received(ctx.Err()))
+		}
+		return fail(refused("conversion failed: %v", err))
+	}
+	if err := p.Close(); err != nil {
+		return fail(domain.Internal("store converted audio", err))
+	}
+	r, err := p.Open()
+	if err != nil {
+		return fail(domain.Internal("read back converted audio", err))
+	}
+	defer r.Close()
+	an, err := audio.AnalyzeAt(r, r.Size())
+	if err != nil {
+		return fail(refused("the converted audio is not usable: %v", err))
+	}
+	return p, an, true, nil
+}
+
+// validate checks the metadata and builds the pending call row.
+func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, error) {
+	bad := func(field, format string, a ...any) (store.Call, error) {
+		return store.Call{}, domain.Invalid("metadata."+field, format, a...)
+	}
+	switch {
+	case md.ExternalID == "":
+		return bad("external_id", "is required")
+	case md.StartedAt.IsZero():
+		return bad("started_at", "is required")
+	case md.EndedAt.IsZero():
+		return bad("ended_at", "is required")
+	case !md.EndedAt.After(md.StartedAt):
+		return bad("ended_at", "must be after started_at")
+	}
+	con := md.Consent
+	if con.RequestedAt.IsZero() {
+		return bad("consent.requested_at", "is required")
+	}
+	if con.RequestedAt.After(md.StartedAt) {
+		return bad("consent.requested_at", "must not be after started_at (consent precedes recording)")
+	}
+	// Silence is consent (the caller refuses with a key press, R3), so an
+	// accepted call may have no answer time; one given must precede the
+	// recording.
+	if ans := con.AnsweredAt; !ans.IsZero() {
+		if ans.After(md.StartedAt) {
+			return bad("consent.answered_at", "must not be after started_at (consent precedes recording)")
+		}
+		if ans.Before(con.RequestedAt) {
+			return bad("consent.answered_at", "must not be before requested_at")
+		}
+	}
+	switch md.Direction {
+	case "inbound", "outbound":
+	default:
+		return bad("direction", "must be \"inbound\" or \"outbound\", not %q", md.Direction)
+	}
+	if p := md.Customer.PhoneE164; p != "" && !e164.MatchString(p) {
+		return bad("customer.phone_e164", "%q is not E.164 (+ then up to 15 digits)", p)
+	}
+	if _, err := b.Store.AgentByID(ctx, md.AgentID); err != nil {
+		return store.Call{}, lookupErr(err, "metadata.agent_id", md.AgentID)
+	}
+	if _, err := b.Store.TeamByID(ctx, md.TeamID); err != nil {
+		return store.Call{}, lookupErr(err, "metadata.team_id", md.TeamID)
+	}
+	// R6: a team may be recorded only during the periods it was told of.
+	if ok, err := b.Store.RecordingAllowed(ctx, md.TeamID, md.StartedAt); err != nil {
+		return store.Call{}, domain.Internal("check recording periods", err)
+	} else if !ok {
+		return store.Call{}, domain.New(domain.ReasonOutsideRecordingPeriod,
+			"metadata.started_at: outside every recording period declared for team %s (R6)", md.TeamID).
+			With(domain.MetaTeamID, md.TeamID)
+	}
+	if _, err := b.Store.CampaignByID(ctx, md.CampaignID); err != nil {
+		return store.Call{}, lookupErr(err, "metadata.campaign_id", md.CampaignID)
+	}
+	cu, act := md.Customer, md.Activity
+	return store.Call{
+		ID: NewID(), ExternalID: md.ExternalID, StartedAt: md.StartedAt, EndedAt: md.EndedAt,
+		AgentID: md.AgentID, TeamID: md.TeamID, CampaignID: md.CampaignID, Direction: md.Direction,
+		CustomerName: cu.Name, CustomerPhone: cu.PhoneE164, CustomerAddress: cu.Address, CustomerNumber: cu.Number,
+		ConsentRequestedAt: con.RequestedAt, ConsentAnsweredAt: con.AnsweredAt, ConsentAccepted: true,
+		RingTime: act.RingTime, TalkTime: act.TalkTime, BackOfficeTime: act.BackOfficeTime, ActivityType: act.Type,
+		Lost: act.Lost, State: store.StatePending, RetainedUntil: b.Settings.RecordingKeptUntil(md.StartedAt),
+		CreatedAt: b.Clock.Now(),
+	}, nil
+}
+
+func lookupErr(err error, field, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		if id == "" {
+			return domain.Invalid(field, "is required")
+		}
+		return domain.Invalid(field, "unknown %q", id)
+	}
+	return domain.Internal("look up "+field, err)
+}
