@@ -112,6 +112,9 @@ func (s *callScreen) openTrack() tea.Cmd {
 			return fail(err)
 		}
 		if size <= 0 {
+			size = wf.GetTotalSize()
+		}
+		if size <= 0 { // a server older than total_size
 			if size, err = b.AudioSize(ctx, callID); err != nil {
 				return fail(err)
 			}

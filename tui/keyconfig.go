@@ -14,7 +14,7 @@ import (
 // Key overrides come from the config file as "screen.action: [keys]", e.g.
 //
 //	keys:
-//	  calls.filter: ["/", "f"]
+//	  calls.filter: ["/", "F"]
 //	  player.toggle: ["space", "p"]
 //
 // The action names are the KeyMap fields, lower-cased: they are read from

@@ -31,7 +31,7 @@ theme: high-contrast        # %s
 pin_file: ~/.config/ecoute/known_servers
 silent: false               # true: never open the sound device
 keys:                       # the actions are listed below
-  calls.filter: ["/", "f"]
+  calls.filter: ["/", "F"]
   player.toggle: ["space", "p"]
 `
 

@@ -27,13 +27,13 @@ func TestLoadConfigFromXDG(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("server: q.example.com:7443\ntheme: high-contrast\npin_file: ~/pins\nsilent: true\nkeys:\n  calls.filter: [\"/\", \"f\"]\n")
+	write("server: q.example.com:7443\ntheme: high-contrast\npin_file: ~/pins\nsilent: true\nkeys:\n  calls.filter: [\"/\", \"F\"]\n")
 	cfg, err = loadConfig("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Server != "q.example.com:7443" || cfg.Theme != "high-contrast" || !cfg.Silent ||
-		cfg.PinFile != filepath.Join(dir, "pins") || !slices.Equal(cfg.Keys["calls.filter"], []string{"/", "f"}) {
+		cfg.PinFile != filepath.Join(dir, "pins") || !slices.Equal(cfg.Keys["calls.filter"], []string{"/", "F"}) {
 		t.Errorf("config = %+v", cfg)
 	}
 	for _, bad := range []struct{ text, want string }{
