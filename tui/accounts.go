@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -36,26 +35,26 @@ type accountsScreen struct {
 }
 
 func newAccountsScreen(c *Common) *accountsScreen {
-	s := &accountsScreen{c: c, id: c.NextSeq(), keys: newCallsKeys()}
+	s := &accountsScreen{c: c, id: c.NextSeq(), keys: newCallsKeys(c.printer())}
 	c.KeyOverrides.apply("calls", &s.keys)
 	type acc = *ecoutev1.Account
-	s.list = newList([]listColumn[acc]{
-		{title: colLogin, drop: 3, cell: acc.GetLogin},
-		{title: colName, cell: acc.GetDisplayName},
-		{title: colRole, width: 11, cell: acc.GetRole},
-		{title: colLinked, drop: 2, cell: func(a acc) string {
+	s.list = newList(c, []listColumn[acc]{
+		{title: c.T(colLogin), drop: 3, cell: acc.GetLogin},
+		{title: c.T(colName), cell: acc.GetDisplayName},
+		{title: c.T(colRole), width: 11, cell: acc.GetRole},
+		{title: c.T(colLinked), drop: 2, cell: func(a acc) string {
 			if a.GetAgentId() != "" {
 				return a.GetAgentId()
 			}
 			return strings.Join(a.GetTeamIds(), ", ")
 		}},
-		{title: colState, drop: 1, cell: accountState},
+		{title: c.T(colState), drop: 1, cell: c.accountState},
 	}, accountsEmpty, 0)
 	return s
 }
 
 func (s *accountsScreen) ID() int       { return s.id }
-func (s *accountsScreen) Title() string { return accountsTitle }
+func (s *accountsScreen) Title() string { return s.c.T(accountsTitle) }
 
 func (s *accountsScreen) SetSize(w, h int) {
 	s.width = w
@@ -77,7 +76,7 @@ func (s *accountsScreen) load() tea.Cmd {
 func (s *accountsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case accountsMsg:
-		if s.list.failedOn(msg.err, s.c.ServerAddr) {
+		if s.list.failedOn(msg.err, s.c) {
 			return nil
 		}
 		s.list.setRows(msg.accounts)
@@ -98,19 +97,19 @@ func (s *accountsScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 // accountState says in words what stops or limits an account.
-func accountState(a *ecoutev1.Account) string {
+func (c *Common) accountState(a *ecoutev1.Account) string {
 	var st []string
 	if a.GetDisabled() {
-		st = append(st, accountDisabled)
+		st = append(st, c.T(accountDisabled))
 	}
 	if a.GetPasswordChangeRequired() {
-		st = append(st, accountMustChange)
+		st = append(st, c.T(accountMustChange))
 	}
 	if a.GetLockedUntil() != nil {
-		st = append(st, accountLocked)
+		st = append(st, c.T(accountLocked))
 	}
 	if len(st) == 0 {
-		return accountActive
+		return c.T(accountActive)
 	}
 	return strings.Join(st, ", ")
 }
@@ -119,13 +118,13 @@ func (s *accountsScreen) View() string {
 	st := s.c.Styles
 	count := ""
 	if !s.list.loading || len(s.list.rows) > 0 {
-		count = fmt.Sprintf(accountsCount, len(s.list.rows))
+		count = s.c.T(accountsCount, len(s.list.rows))
 	}
 	return st.Muted.Render(ansi.Truncate(count, s.width, "…")) + "\n" + s.list.view(st, "")
 }
 
 func (s *accountsScreen) Keys() []Group {
 	k := s.keys
-	return []Group{{Title: accountsTitle, Keys: []Binding{k.Down, k.Up, k.PageDown, k.PageUp, k.Top, k.Bottom,
+	return []Group{{Title: s.c.T(accountsTitle), Keys: []Binding{k.Down, k.Up, k.PageDown, k.PageUp, k.Top, k.Bottom,
 		k.Reload, auditBinding(s.c)}}}
 }

@@ -78,7 +78,7 @@ func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr
 		Ctx:        ctx,
 		Theme:      theme,
 		Styles:     themes.New(theme, true),
-		Keys:       newGlobalKeys(),
+		Keys:       newGlobalKeys(english),
 		Backend:    b,
 		Engine:     eng,
 		ServerAddr: addr,
@@ -138,7 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 	if d, err := OpenDrafts(opts.DraftDir, nil); err == nil {
 		a.c.Drafts = d
 	} else {
-		a.status = StatusMsg{Text: fmt.Sprintf(warnNoDrafts, err), Level: LevelWarn}
+		a.status = StatusMsg{Text: a.c.T(warnNoDrafts, err), Level: LevelWarn}
 	}
 	err = a.run(ctx, opts.Input, opts.Output, append(opts.programOptions(), opts.ProgramOptions...))
 	// Close the session on the way out; the screen is gone, so this is
@@ -484,7 +484,7 @@ func (a *App) sessionEnded() tea.Cmd {
 	a.c.Principal = nil
 	a.showAll = false
 	ls := newLoginScreen(a.c, login, "")
-	ls.err = errSessionExpired
+	ls.err = a.c.T(errSessionExpired)
 	return a.replace(ls)
 }
 
@@ -532,12 +532,12 @@ func (a *App) banner() string {
 	if !a.bannerShown() {
 		return ""
 	}
-	text := bannerRetrying
+	text := a.c.T(bannerRetrying)
 	if left := a.c.Conn.NextRetry.Sub(a.c.now()); !a.c.Conn.NextRetry.IsZero() && left > 0 {
-		text = fmt.Sprintf(bannerLost, int((left+time.Second-1)/time.Second))
+		text = a.c.T(bannerLost, int((left+time.Second-1)/time.Second))
 	}
 	if n := a.c.Conn.Waiting; n > 0 {
-		text += fmt.Sprintf(bannerPending, n)
+		text += a.c.T(bannerPending, n)
 	}
 	text = ansi.Truncate(" "+text, a.c.Width, "…")
 	return a.c.Styles.Banner.Render(text + strings.Repeat(" ", max(0, a.c.Width-lipgloss.Width(text))))
@@ -619,7 +619,7 @@ func (a *App) hintLine(w int) string {
 func (a *App) backBinding() Binding {
 	b := a.c.Keys.Back
 	if len(a.stack) == 1 {
-		b.SetHelp(b.Help().Key, keyQuit)
+		b.SetHelp(b.Help().Key, a.c.T(keyQuit))
 	}
 	return b
 }
@@ -628,7 +628,7 @@ func (a *App) backBinding() Binding {
 // global ones, and the full texts the status bar had to shorten.
 func (a *App) helpGroups() []Group {
 	groups := slices.Clone(a.top().Keys())
-	return append(groups, Group{Title: helpGlobal, Keys: []Binding{a.c.Keys.Help, a.backBinding(), a.c.Keys.Quit}})
+	return append(groups, Group{Title: a.c.T(helpGlobal), Keys: []Binding{a.c.Keys.Help, a.backBinding(), a.c.Keys.Quit}})
 }
 
 func (a *App) helpView(w, h int) string {
@@ -636,16 +636,16 @@ func (a *App) helpView(w, h int) string {
 	// The box's border and the title take 4 rows.
 	room := h - 4
 	body := packColumns(st, a.helpGroups(), w-6, room)
-	lines := []string{st.Title.Render(helpTitle + " — " + a.top().Title()), "", body}
+	lines := []string{st.Title.Render(a.c.T(helpTitle) + " — " + a.top().Title()), "", body}
 	// The closing lines go when the keys need the room (80×24): the
 	// status bar shows the audio output, and the hint line says ? again.
 	left := room - lipgloss.Height(body)
 	if a.c.Engine != nil && left >= 4 {
-		lines = append(lines, "", st.Label.Render(fmt.Sprintf(helpAudioFmt, ""))+st.Value.Render(a.audioText()))
+		lines = append(lines, "", st.Label.Render(a.c.T(helpAudioFmt, ""))+st.Value.Render(a.audioText()))
 		left -= 2
 	}
 	if left >= 2 {
-		lines = append(lines, "", st.Muted.Render(helpClose))
+		lines = append(lines, "", st.Muted.Render(a.c.T(helpClose)))
 	}
 	content := lipgloss.JoinVertical(lipgloss.Left, lines...)
 	content = lipgloss.NewStyle().MaxWidth(max(10, w-4)).Render(content)
@@ -790,18 +790,18 @@ func (a *App) statusBar() string {
 	type segment struct{ full, short string }
 	var segs []segment
 	if a.local {
-		segs = append(segs, segment{full: st.StatusValue.Render(" " + statusLocal)})
+		segs = append(segs, segment{full: st.StatusValue.Render(" " + a.c.T(statusLocal))})
 	} else {
 		var conn string
 		switch a.c.Conn.State {
 		case client.ConnUp:
-			conn = st.StatusOk.Render(statusConnOK)
+			conn = st.StatusOk.Render(a.c.T(statusConnOK))
 		case client.ConnRetrying:
-			conn = st.StatusWarn.Render(statusConnRetry)
+			conn = st.StatusWarn.Render(a.c.T(statusConnRetry))
 		case client.ConnDown:
-			conn = st.StatusError.Render(statusConnDown)
+			conn = st.StatusError.Render(a.c.T(statusConnDown))
 		}
-		addr := st.StatusKey.Render(statusServer+" ") + st.StatusValue.Render(a.c.ServerAddr)
+		addr := st.StatusKey.Render(a.c.T(statusServer)+" ") + st.StatusValue.Render(a.c.ServerAddr)
 		full, short := st.StatusBar.Render(" ")+addr, st.StatusBar.Render(" ")+conn
 		if conn != "" {
 			full += st.StatusBar.Render(" ") + conn
@@ -815,9 +815,9 @@ func (a *App) statusBar() string {
 				who = p.GetLogin()
 			}
 			v := st.StatusValue.Render(fmt.Sprintf("%s (%s)", who, p.GetRole()))
-			segs = append(segs, segment{full: st.StatusKey.Render(statusUser+" ") + v, short: v})
+			segs = append(segs, segment{full: st.StatusKey.Render(a.c.T(statusUser)+" ") + v, short: v})
 		} else {
-			segs = append(segs, segment{full: st.StatusKey.Render(statusNotLogged)})
+			segs = append(segs, segment{full: st.StatusKey.Render(a.c.T(statusNotLogged))})
 		}
 	}
 	if a.c.Engine != nil {
@@ -825,7 +825,7 @@ func (a *App) statusBar() string {
 		if a.c.Engine.Output() != player.OutputSpeaker {
 			style = st.StatusWarn
 		}
-		key := st.StatusKey.Render(statusAudio + " ")
+		key := st.StatusKey.Render(a.c.T(statusAudio) + " ")
 		segs = append(segs, segment{full: key + style.Render(a.audioText()), short: key + style.Render(string(a.c.Engine.Output()))})
 	}
 	msg := ""
@@ -888,9 +888,9 @@ func (a *App) draftOffer() tea.Cmd {
 			}
 		}
 		if len(calls) == 0 {
-			return draftOfferMsg{text: fmt.Sprintf(draftsWaiting, len(ds))}
+			return draftOfferMsg{text: a.c.T(draftsWaiting, len(ds))}
 		}
-		return draftOfferMsg{text: fmt.Sprintf(draftsWaitingCalls, len(ds), strings.Join(calls, ", "))}
+		return draftOfferMsg{text: a.c.T(draftsWaitingCalls, len(ds), strings.Join(calls, ", "))}
 	})
 }
 

@@ -2,7 +2,7 @@ package tui
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -38,9 +38,9 @@ type (
 // auditBinding is the call list's key to the audit trail, disabled with
 // the reason for a role that may not read it.
 func auditBinding(c *Common) Binding {
-	b := bind(false, "A", keyAudit, "A")
+	b := bind(false, "A", c.T(keyAudit), "A")
 	if !c.May(methodListAudit) {
-		b.disable(fmt.Sprintf(reasonNoAudit, c.role()))
+		b.disable(c.T(reasonNoAudit, c.role()))
 	}
 	return b
 }
@@ -53,22 +53,24 @@ type auditScreen struct {
 	list   *list[*ecoutev1.AuditEvent]
 	result string // the last verification, as a sentence
 	resOK  bool
-	width  int
-	height int
+	// verifying: the verification is on its way.
+	verifying bool
+	width     int
+	height    int
 }
 
 func newAuditScreen(c *Common) *auditScreen {
-	s := &auditScreen{c: c, keys: newCallsKeys(), id: c.NextSeq(), verify: bind(true, "v", keyVerifyAudit, "v")}
+	s := &auditScreen{c: c, keys: newCallsKeys(c.printer()), id: c.NextSeq(), verify: bind(true, "v", c.T(keyVerifyAudit), "v")}
 	c.KeyOverrides.apply("calls", &s.keys)
 	if !c.May(methodVerifyAudit) {
-		s.verify.disable(fmt.Sprintf(reasonNoAudit, c.role()))
+		s.verify.disable(c.T(reasonNoAudit, c.role()))
 	}
-	s.list = newList(auditColumns(c), auditEmpty, callsPrefetch)
+	s.list = newList(c, auditColumns(c), auditEmpty, callsPrefetch)
 	return s
 }
 
 func (s *auditScreen) ID() int       { return s.id }
-func (s *auditScreen) Title() string { return auditTitle }
+func (s *auditScreen) Title() string { return s.c.T(auditTitle) }
 
 func (s *auditScreen) Init() tea.Cmd { return s.fetch("") }
 
@@ -82,7 +84,7 @@ func (s *auditScreen) fetch(token string) tea.Cmd {
 }
 
 func (s *auditScreen) runVerify() tea.Cmd {
-	s.result = auditVerifying
+	s.result, s.verifying = s.c.T(auditVerifying), true
 	b := s.c.Backend
 	return s.c.request(s.id, "verify", func(ctx context.Context) (tea.Msg, error) {
 		resp, err := b.VerifyAuditChain(ctx)
@@ -106,20 +108,21 @@ func (s *auditScreen) more() tea.Cmd {
 func (s *auditScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case auditPageMsg:
-		if s.list.failedOn(msg.err, s.c.ServerAddr) {
+		if s.list.failedOn(msg.err, s.c) {
 			return nil
 		}
 		s.list.add(msg.resp.GetEvents(), msg.resp.GetNextPageToken())
 		return s.more()
 	case auditVerifyMsg:
+		s.verifying = false
 		r := msg.resp
 		switch {
 		case msg.err != nil:
-			s.result, s.resOK = explain(msg.err, s.c.ServerAddr), false
+			s.result, s.resOK = s.c.explain(msg.err), false
 		case r.GetOk():
-			s.result, s.resOK = fmt.Sprintf(auditChainOK, r.GetEntries(), r.GetFirstSeq(), r.GetLastSeq(), r.GetKeyFingerprint()), true
+			s.result, s.resOK = s.c.T(auditChainOK, r.GetEntries(), seqText(r.GetFirstSeq()), seqText(r.GetLastSeq()), r.GetKeyFingerprint()), true
 		default:
-			s.result, s.resOK = fmt.Sprintf(auditChainBad, r.GetBadSeq(), r.GetReason()), false
+			s.result, s.resOK = s.c.T(auditChainBad, seqText(r.GetBadSeq()), r.GetReason()), false
 		}
 		return nil
 	case tea.KeyPressMsg:
@@ -140,20 +143,23 @@ func (s *auditScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// seqText writes an entry's number as an identifier, never grouped.
+func seqText(n int64) string { return strconv.FormatInt(n, 10) }
+
 func auditColumns(c *Common) []listColumn[*ecoutev1.AuditEvent] {
 	type ev = *ecoutev1.AuditEvent
 	return []listColumn[ev]{
-		{title: colSeq, width: 7, drop: 3, right: true, cell: func(e ev) string { return fmt.Sprint(e.GetSeq()) }},
-		{title: colTime, width: 19, cell: func(e ev) string {
+		{title: colSeq, width: 7, drop: 3, right: true, cell: func(e ev) string { return seqText(e.GetSeq()) }},
+		{title: c.T(colTime), width: 19, cell: func(e ev) string {
 			if !sent(e.GetTime()) {
 				return ""
 			}
 			return e.GetTime().AsTime().In(c.loc()).Format(time.DateTime)
 		}},
-		{title: colLogin, drop: 1, cell: func(e ev) string { return e.GetUserLogin() }},
-		{title: colRole, width: 11, drop: 4, cell: func(e ev) string { return e.GetRole() }},
-		{title: colAction, cell: func(e ev) string { return e.GetAction() }},
-		{title: colTarget, drop: 2, cell: func(e ev) string { return e.GetTarget() }},
+		{title: c.T(colLogin), drop: 1, cell: func(e ev) string { return e.GetUserLogin() }},
+		{title: c.T(colRole), width: 11, drop: 4, cell: func(e ev) string { return e.GetRole() }},
+		{title: c.T(colAction), cell: func(e ev) string { return e.GetAction() }},
+		{title: c.T(colTarget), drop: 2, cell: func(e ev) string { return e.GetTarget() }},
 	}
 }
 
@@ -162,10 +168,10 @@ func (s *auditScreen) View() string {
 	var line string
 	switch {
 	case s.result == "":
-		line = st.Muted.Render(auditVerifyHint)
+		line = st.Muted.Render(s.c.T(auditVerifyHint))
 	case s.resOK:
 		line = st.Ok.Render("✓ " + s.result)
-	case s.result == auditVerifying:
+	case s.verifying:
 		line = st.Subtle.Render(s.result)
 	default:
 		line = st.Error.Render("✗ " + s.result)
@@ -176,7 +182,7 @@ func (s *auditScreen) View() string {
 		if !s.list.done {
 			more = "+"
 		}
-		foot = fmt.Sprintf(auditPosition, s.list.cursor+1, n, more)
+		foot = s.c.T(auditPosition, s.list.cursor+1, n, more)
 	}
 	return ansi.Truncate(line, s.width, "…") + "\n" + s.list.view(st, foot)
 }
@@ -184,7 +190,7 @@ func (s *auditScreen) View() string {
 func (s *auditScreen) Keys() []Group {
 	k := s.keys
 	return []Group{
-		{Title: helpGroupAudit, Keys: []Binding{s.verify, k.Reload}},
-		{Title: helpGroupMove, Keys: []Binding{k.Down, k.Up, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		{Title: s.c.T(helpGroupAudit), Keys: []Binding{s.verify, k.Reload}},
+		{Title: s.c.T(helpGroupMove), Keys: []Binding{k.Down, k.Up, k.PageUp, k.PageDown, k.Top, k.Bottom}},
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -64,12 +63,12 @@ const (
 )
 
 func newCallScreen(c *Common, callID string) *callScreen {
-	s := &callScreen{c: c, id: c.NextSeq(), callID: callID, player: newPlayerWidget(c), keys: newCallKeys()}
+	s := &callScreen{c: c, id: c.NextSeq(), callID: callID, player: newPlayerWidget(c), keys: newCallKeys(c.printer())}
 	c.KeyOverrides.apply("player", &s.player.keys)
 	c.KeyOverrides.apply("call", &s.keys)
 	if !c.May(methodStreamAudio) {
-		s.player.keys.disableTransport(fmt.Sprintf(reasonNoListen, c.role()))
-		s.keys.SeekNote.disable(fmt.Sprintf(reasonNoListen, c.role()))
+		s.player.keys.disableTransport(c.T(reasonNoListen, c.role()))
+		s.keys.SeekNote.disable(c.T(reasonNoListen, c.role()))
 	}
 	return s
 }
@@ -78,13 +77,13 @@ func (s *callScreen) ID() int { return s.id }
 
 func (s *callScreen) Title() string {
 	if s.call == nil {
-		return fmt.Sprintf(callTitle, s.callID)
+		return s.c.T(callTitle, s.callID)
 	}
 	parts := []string{fmtTime(s.call.GetStartedAt(), s.c.loc())}
 	if n := s.call.GetAgentName(); n != "" && s.c.Sees("call.agent_name") {
 		parts = append(parts, n)
 	}
-	return fmt.Sprintf(callTitle, strings.Join(parts, " — "))
+	return s.c.T(callTitle, strings.Join(parts, " — "))
 }
 
 func (s *callScreen) Restyle() { s.player.Restyle() }
@@ -160,19 +159,19 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case callLoadedMsg:
 		if msg.err != nil {
-			s.err = explain(msg.err, s.c.ServerAddr)
-			s.player.Fail(callNoAudio)
+			s.err = s.c.explain(msg.err)
+			s.player.Fail(s.c.T(callNoAudio))
 			return nil
 		}
 		s.call = msg.call
 		if !s.c.May(methodStreamAudio) {
-			s.player.Fail(fmt.Sprintf(callMayNotListen, s.c.Principal.GetRole()))
+			s.player.Fail(s.c.T(callMayNotListen, s.c.Principal.GetRole()))
 			return nil
 		}
 		return s.openTrack()
 	case trackOpenedMsg:
 		if msg.err != nil {
-			s.player.Fail(fmt.Sprintf(playerErrFmt, explain(msg.err, s.c.ServerAddr)))
+			s.player.Fail(s.c.T(playerErrFmt, s.c.explain(msg.err)))
 			return nil
 		}
 		cmd := s.player.Attach(msg.track)
@@ -220,30 +219,30 @@ func (s *callScreen) fields() []field {
 	c := s.call
 	yesNo := func(b bool) string {
 		if b {
-			return valueYes
+			return s.c.T(valueYes)
 		}
-		return valueNo
+		return s.c.T(valueNo)
 	}
 	fs := []field{
-		{lblStarted, "call.started_at", fmtTime(c.GetStartedAt(), s.c.loc())},
-		{lblEnded, "call.ended_at", fmtTime(c.GetEndedAt(), s.c.loc())},
-		{lblDuration, "call.duration", fmtDurationPB(c.GetDuration())},
-		{lblAgent, "call.agent_name", c.GetAgentName()},
-		{lblTeam, "call.team_name", c.GetTeamName()},
-		{lblCampaign, "call.campaign_name", c.GetCampaignName()},
-		{lblDirection, "call.direction", directionText(c.GetDirection())},
-		{lblCustomerName, "call.customer.name", c.GetCustomer().GetName()},
-		{lblCustomerPhone, "call.customer.phone_e164", c.GetCustomer().GetPhoneE164()},
-		{lblCustomerNumber, "call.customer.customer_number", c.GetCustomer().GetCustomerNumber()},
-		{lblCustomerAddress, "call.customer.address", c.GetCustomer().GetAddress()},
-		{lblRetainedUntil, "call.retained_until", fmtTime(c.GetRetainedUntil(), s.c.loc())},
+		{s.c.T(lblStarted), "call.started_at", fmtTime(c.GetStartedAt(), s.c.loc())},
+		{s.c.T(lblEnded), "call.ended_at", fmtTime(c.GetEndedAt(), s.c.loc())},
+		{s.c.T(lblDuration), "call.duration", fmtDurationPB(c.GetDuration())},
+		{s.c.T(lblAgent), "call.agent_name", c.GetAgentName()},
+		{s.c.T(lblTeam), "call.team_name", c.GetTeamName()},
+		{s.c.T(lblCampaign), "call.campaign_name", c.GetCampaignName()},
+		{s.c.T(lblDirection), "call.direction", s.c.directionText(c.GetDirection())},
+		{s.c.T(lblCustomerName), "call.customer.name", c.GetCustomer().GetName()},
+		{s.c.T(lblCustomerPhone), "call.customer.phone_e164", c.GetCustomer().GetPhoneE164()},
+		{s.c.T(lblCustomerNumber), "call.customer.customer_number", c.GetCustomer().GetCustomerNumber()},
+		{s.c.T(lblCustomerAddress), "call.customer.address", c.GetCustomer().GetAddress()},
+		{s.c.T(lblRetainedUntil), "call.retained_until", fmtTime(c.GetRetainedUntil(), s.c.loc())},
 	}
 	if c.GetConsent() != nil {
-		fs = append(fs, field{lblConsent, "call.consent", consentText(c.GetConsent(), s.c.loc())})
+		fs = append(fs, field{s.c.T(lblConsent), "call.consent", s.c.consentText(c.GetConsent())})
 	}
-	fs = append(fs, field{lblEvaluated, "call.evaluated", yesNo(c.GetEvaluated())})
+	fs = append(fs, field{s.c.T(lblEvaluated), "call.evaluated", yesNo(c.GetEvaluated())})
 	if a := c.GetAudio(); a != nil && a.GetCodec() != "" {
-		fs = append(fs, field{lblAudio, "call.audio", fmt.Sprintf(audioFmt, a.GetCodec(), a.GetSampleRate(), a.GetBitrateKbps(), a.GetSizeBytes())})
+		fs = append(fs, field{s.c.T(lblAudio), "call.audio", s.c.T(audioFmt, a.GetCodec(), a.GetSampleRate(), a.GetBitrateKbps(), a.GetSizeBytes())})
 	}
 	out := fs[:0]
 	for _, f := range fs {
@@ -254,23 +253,23 @@ func (s *callScreen) fields() []field {
 	return out
 }
 
-func directionText(d string) string {
+func (c *Common) directionText(d string) string {
 	switch d {
 	case "inbound":
-		return dirInbound
+		return c.T(dirInbound)
 	case "outbound":
-		return dirOutbound
+		return c.T(dirOutbound)
 	}
 	return d
 }
 
-func consentText(c *ecoutev1.Consent, loc *time.Location) string {
-	ans := consentRefused
-	if c.GetAccepted() {
-		ans = consentAccepted
+func (c *Common) consentText(cs *ecoutev1.Consent) string {
+	ans := c.T(consentRefused)
+	if cs.GetAccepted() {
+		ans = c.T(consentAccepted)
 	}
-	if t := fmtTime(c.GetAnsweredAt(), loc); t != "" {
-		return ans + " " + fmt.Sprintf(consentAtFmt, t)
+	if t := fmtTime(cs.GetAnsweredAt(), c.loc()); t != "" {
+		return ans + " " + c.T(consentAtFmt, t)
 	}
 	return ans
 }
@@ -282,11 +281,11 @@ func (s *callScreen) View() string {
 	case s.err != "":
 		lines = append(lines, st.Error.Render(s.err))
 	case s.call == nil:
-		lines = append(lines, st.Subtle.Render(callLoading))
+		lines = append(lines, st.Subtle.Render(s.c.T(callLoading)))
 	default:
 		lines = append(lines, s.fieldLines()...)
 	}
-	lines = append(lines, "", s.paneHeading(panePlayer, paneTitlePlayer))
+	lines = append(lines, "", s.paneHeading(panePlayer, s.c.T(paneTitlePlayer)))
 	s.waveY = -1
 	if !s.wave.empty() {
 		// +1: the top padding.
@@ -294,9 +293,9 @@ func (s *callScreen) View() string {
 		lines = append(lines, s.wave.view(newWaveStyles(st), s.player.pos), st.Muted.Render(s.wave.timeRuler()), "")
 	}
 	lines = append(lines, strings.Split(s.player.View(), "\n")...)
-	title := paneTitleNotes
+	title := s.c.T(paneTitleNotes)
 	if s.notes.state == "" && len(s.notes.notes) > 0 {
-		title = fmt.Sprintf(paneNotesCount, len(s.notes.notes))
+		title = s.c.T(paneNotesCount, len(s.notes.notes))
 	}
 	lines = append(lines, "", s.paneHeading(paneNotes, title))
 	// The notes take the rows left inside the padding.
@@ -353,8 +352,8 @@ func (s *callScreen) Keys() []Group {
 			pl.Keys[i].Hint = false
 		}
 	}
-	panes := Group{Title: helpGroupPanes, Keys: []Binding{k.SeekNote, k.NoteUp, k.NoteDown, k.NextPane, k.PrevPane}}
-	return []Group{pl, {Title: helpGroupEval, Keys: []Binding{evaluateBinding(s.c)}}, panes}
+	panes := Group{Title: s.c.T(helpGroupPanes), Keys: []Binding{k.SeekNote, k.NoteUp, k.NoteDown, k.NextPane, k.PrevPane}}
+	return []Group{pl, {Title: s.c.T(helpGroupEval), Keys: []Binding{evaluateBinding(s.c)}}, panes}
 }
 
 // localScreen is the one-screen player of `ecoute play FILE`.

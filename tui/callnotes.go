@@ -103,11 +103,11 @@ type notesPane struct {
 func (s *callScreen) fetchNotes() tea.Cmd {
 	n := &s.notes
 	if !s.c.May(methodListEvaluations) {
-		n.state = fmt.Sprintf(notesNotAllowed, s.c.role())
+		n.state = s.c.T(notesNotAllowed, s.c.role())
 		return nil
 	}
 	if n.notes == nil {
-		n.state = notesLoading
+		n.state = s.c.T(notesLoading)
 	}
 	callID, b := s.callID, s.c.Backend
 	return s.c.request(s.id, "notes", func(ctx context.Context) (tea.Msg, error) {
@@ -123,7 +123,7 @@ func (s *callScreen) fetchNotes() tea.Cmd {
 func (s *callScreen) notesLoaded(msg notesLoadedMsg) {
 	n := &s.notes
 	if msg.err != nil {
-		n.err = explain(msg.err, s.c.ServerAddr)
+		n.err = s.c.explain(msg.err)
 		if n.notes == nil {
 			n.state = ""
 		}
@@ -158,13 +158,13 @@ func (s *callScreen) notesView(rows, width int) []string {
 	st, n := s.c.Styles, &s.notes
 	var out []string
 	if n.err != "" {
-		out = append(out, st.Error.Render(ansi.Truncate(fmt.Sprintf(notesErrFmt, n.err), width, "…")))
+		out = append(out, st.Error.Render(ansi.Truncate(s.c.T(notesErrFmt, n.err), width, "…")))
 	}
 	switch {
 	case n.state != "":
 		return append(out, st.Subtle.Render(ansi.Truncate(n.state, width, "…")))
 	case len(n.notes) == 0 && n.err == "":
-		return append(out, st.Subtle.Render(notesEmpty))
+		return append(out, st.Subtle.Render(s.c.T(notesEmpty)))
 	}
 	rows = max(1, rows-len(out))
 	first := max(0, min(n.cursor-rows+1, len(n.notes)-rows))

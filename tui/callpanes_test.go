@@ -74,7 +74,7 @@ func TestCallPanesTabCyclesFocus(t *testing.T) {
 	marked := func() string {
 		out := ansi.Strip(s.View())
 		switch {
-		case strings.Contains(out, paneFocusMark+paneTitlePlayer):
+		case strings.Contains(out, paneFocusMark+english.T(paneTitlePlayer)):
 			return "player"
 		case strings.Contains(out, paneFocusMark+"Notes"):
 			return "notes"
@@ -107,7 +107,7 @@ func TestCallPanesTabCyclesFocus(t *testing.T) {
 			descs = append(descs, b.Help().Desc)
 		}
 	}
-	for _, d := range []string{keyNextPane, keyPrevPane, keySeekNote} {
+	for _, d := range []string{english.T(keyNextPane), english.T(keyPrevPane), english.T(keySeekNote)} {
 		if !strings.Contains(strings.Join(descs, "|"), d) {
 			t.Errorf("help lacks %q: %v", d, descs)
 		}
@@ -185,7 +185,7 @@ func TestCallNotesLateReplyDropped(t *testing.T) {
 	if len(s.notes.notes) != 0 {
 		t.Fatalf("the newest reply was not taken: %v", s.notes.notes)
 	}
-	if !strings.Contains(ansi.Strip(s.View()), notesEmpty) {
+	if !strings.Contains(ansi.Strip(s.View()), english.T(notesEmpty)) {
 		t.Errorf("an empty list does not say so:\n%s", ansi.Strip(s.View()))
 	}
 	svc.mu.Lock()

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 const (
@@ -36,7 +36,7 @@ type callsPageMsg struct {
 // column is one column of the call list. field is the visible_fields path
 // that decides whether the role sees it at all.
 type column struct {
-	title string
+	title i18n.Key
 	field string
 	width int // 0: share what is left
 	// drop orders the columns given up on a narrow terminal: the
@@ -75,7 +75,7 @@ func allColumns() []column {
 // sortKey is one order the list can be sorted in.
 type sortKey struct {
 	field string // order_by field
-	label string
+	label i18n.Key
 	desc  bool   // the natural direction
 	needs string // visible field needed, if any
 }
@@ -111,37 +111,37 @@ type callsScreen struct {
 }
 
 func newCallsScreen(c *Common) *callsScreen {
-	s := &callsScreen{c: c, id: c.NextSeq(), keys: newCallsKeys(), dir: directory{}, desc: true}
+	s := &callsScreen{c: c, id: c.NextSeq(), keys: newCallsKeys(c.printer()), dir: directory{}, desc: true}
 	c.KeyOverrides.apply("calls", &s.keys)
 	s.input = textinput.New()
 	s.input.Prompt = filterPrompt
-	s.input.Placeholder = filterPlaceholder
+	s.input.Placeholder = c.T(filterPlaceholder)
 	s.input.CharLimit = 256
 	s.input.SetStyles(c.Styles.TextInput)
 	if !c.May(methodListCalls) {
-		why := fmt.Sprintf(reasonNoList, c.role())
+		why := c.T(reasonNoList, c.role())
 		for _, b := range []*Binding{&s.keys.Reload, &s.keys.Filter, &s.keys.Sort, &s.keys.Reverse} {
 			b.disable(why)
 		}
 	}
 	if !c.May(methodGetCall) {
-		s.keys.Open.disable(fmt.Sprintf(reasonNoOpen, c.role()))
+		s.keys.Open.disable(c.T(reasonNoOpen, c.role()))
 	}
 	var lcols []listColumn[*ecoutev1.Call]
 	for _, col := range allColumns() {
 		if c.Sees(col.field) {
 			s.cols = append(s.cols, col)
 			cell := col.cell
-			lcols = append(lcols, listColumn[*ecoutev1.Call]{title: col.title, width: col.width, drop: col.drop, right: col.right,
+			lcols = append(lcols, listColumn[*ecoutev1.Call]{title: c.T(col.title), width: col.width, drop: col.drop, right: col.right,
 				cell: func(call *ecoutev1.Call) string { return cell(call, c.loc()) }})
 		}
 	}
-	s.list = newList(lcols, callsEmpty, callsPrefetch)
+	s.list = newList(c, lcols, callsEmpty, callsPrefetch)
 	return s
 }
 
 func (s *callsScreen) ID() int       { return s.id }
-func (s *callsScreen) Title() string { return callsTitle }
+func (s *callsScreen) Title() string { return s.c.T(callsTitle) }
 
 // Typing is true while the filter prompt is open: q and ? are text then.
 func (s *callsScreen) Typing() bool { return s.filtering }
@@ -201,7 +201,7 @@ func (s *callsScreen) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case on(msg, s.keys.Apply):
 		text := strings.TrimSpace(s.input.Value())
-		f, err := parseFilter(text, s.dir, s.c.loc(), sees)
+		f, err := parseFilter(s.c.printer(), text, s.dir, s.c.loc(), sees)
 		if err != nil {
 			s.filterErr, s.candidates = err.Error(), nil
 			return nil
@@ -294,7 +294,7 @@ func (s *callsScreen) open() tea.Cmd {
 func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case callsPageMsg:
-		if s.list.failedOn(msg.err, s.c.ServerAddr) {
+		if s.list.failedOn(msg.err, s.c) {
 			return nil
 		}
 		s.list.add(msg.resp.GetCalls(), msg.resp.GetNextPageToken())
@@ -371,7 +371,7 @@ func (s *callsScreen) sortByHeader(x int) tea.Cmd {
 }
 
 // sortLabel is the sort a column stands for ("" when none).
-func (c column) sortLabel() string {
+func (c column) sortLabel() i18n.Key {
 	switch c.title {
 	case colDate:
 		return sortDate
@@ -386,10 +386,10 @@ func (c column) sortLabel() string {
 func (s *callsScreen) View() string {
 	st := s.c.Styles
 	if !s.c.May(methodListCalls) {
-		return st.Subtle.Render(fmt.Sprintf(callsNotAllowed, s.c.Principal.GetRole()))
+		return st.Subtle.Render(s.c.T(callsNotAllowed, s.c.Principal.GetRole()))
 	}
 	if len(s.cols) == 0 {
-		return st.Subtle.Render(callsNoColumns)
+		return st.Subtle.Render(s.c.T(callsNoColumns))
 	}
 	lines := s.filterLines()
 	return strings.Join(append(lines, s.list.view(st, s.footer())), "\n")
@@ -405,30 +405,30 @@ func (s *callsScreen) filterLines() []string {
 		case s.filterErr != "":
 			second = st.Error.Render("✗ " + s.filterErr)
 		case len(s.candidates) > 0:
-			second = st.Subtle.Render(filterCandidates + strings.Join(s.candidates, "  "))
+			second = st.Subtle.Render(s.c.T(filterCandidates) + strings.Join(s.candidates, "  "))
 		default:
-			second = st.Muted.Render(filterHint)
+			second = st.Muted.Render(s.c.T(filterHint))
 		}
 		return []string{s.input.View(), ansi.Truncate(second, s.width, "…")}
 	}
-	f := st.Muted.Render(filterNone)
+	f := st.Muted.Render(s.c.T(filterNone))
 	if s.filterText != "" {
-		f = st.Label.Render(filterLabel+" ") + st.Value.Render(s.filterText)
+		f = st.Label.Render(s.c.T(filterLabel)+" ") + st.Value.Render(s.filterText)
 	}
 	arrow := sortAsc
 	if s.desc {
 		arrow = sortDesc
 	}
-	sort := st.Label.Render(sortLabel+" ") + st.Value.Render(sortKeys[s.sortIdx].label+" "+arrow)
+	sort := st.Label.Render(s.c.T(sortLabel)+" ") + st.Value.Render(s.c.T(sortKeys[s.sortIdx].label)+" "+arrow)
 	return []string{ansi.Truncate(sort+"   "+f, s.width, "…")}
 }
 
 func (s *callsScreen) footer() string {
 	switch {
 	case len(s.list.rows) > 0:
-		return fmt.Sprintf(callsPosition, s.list.cursor+1, len(s.list.rows), s.total)
+		return s.c.T(callsPosition, s.list.cursor+1, len(s.list.rows), s.total)
 	case s.list.done:
-		return fmt.Sprintf(callsTotal, s.total)
+		return s.c.T(callsTotal, s.total)
 	}
 	return ""
 }
@@ -436,11 +436,11 @@ func (s *callsScreen) footer() string {
 func (s *callsScreen) Keys() []Group {
 	k := s.keys
 	if s.filtering {
-		return []Group{{Title: helpGroupFilter, Keys: []Binding{k.Apply, k.Complete, k.Cancel}}}
+		return []Group{{Title: s.c.T(helpGroupFilter), Keys: []Binding{k.Apply, k.Complete, k.Cancel}}}
 	}
 	return []Group{
-		{Title: helpGroupCalls, Keys: []Binding{k.Open, k.Filter, k.Sort, k.Reverse, k.Reload, evaluationsBinding(s.c), auditBinding(s.c)}},
-		{Title: helpGroupMove, Keys: []Binding{k.Down, k.Up, k.PageUp, k.PageDown, k.Top, k.Bottom}},
-		{Title: helpGroupFilter, Keys: helpOnly(k.Apply, k.Complete, k.Cancel)},
+		{Title: s.c.T(helpGroupCalls), Keys: []Binding{k.Open, k.Filter, k.Sort, k.Reverse, k.Reload, evaluationsBinding(s.c), auditBinding(s.c)}},
+		{Title: s.c.T(helpGroupMove), Keys: []Binding{k.Down, k.Up, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		{Title: s.c.T(helpGroupFilter), Keys: helpOnly(k.Apply, k.Complete, k.Cancel)},
 	}
 }

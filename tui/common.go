@@ -16,6 +16,7 @@ import (
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/internal/clock"
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/player"
 	"github.com/ecoute/ecoute/themes"
 )
@@ -53,6 +54,9 @@ type Common struct {
 	KeyOverrides KeyOverrides
 	// Clock reads the time for countdowns; nil is the real one.
 	Clock clock.Clock
+	// Tr writes the console's messages in the user's language; nil is
+	// English.
+	Tr *i18n.Printer
 
 	// tick makes timers; nil is tea.Tick (tests fire them at once).
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
@@ -61,6 +65,19 @@ type Common struct {
 	reqs     requests
 	inflight atomic.Int64 // addressed requests not answered yet
 }
+
+// T is the message k in the user's language, formatted with args.
+func (c *Common) T(k i18n.Key, args ...any) string { return c.printer().T(k, args...) }
+
+// printer is the user's language's printer (English when none is set).
+func (c *Common) printer() *i18n.Printer {
+	if c.Tr == nil {
+		return english
+	}
+	return c.Tr
+}
+
+var english = i18n.New(i18n.English)
 
 // timer is tea.Tick, or the tests' instant one.
 func (c *Common) timer(d time.Duration, f func(time.Time) tea.Msg) tea.Cmd {

@@ -109,7 +109,7 @@ func TestKeyOverrides(t *testing.T) {
 		t.Errorf("player toggle keys = %v", cs.player.keys.Toggle.Keys())
 	}
 	// A disabled binding stays disabled when rebound.
-	if cs.player.keys.Slower.Enabled() != newPlayerKeys().Slower.Enabled() {
+	if cs.player.keys.Slower.Enabled() != newPlayerKeys(english).Slower.Enabled() {
 		t.Error("rebinding changed whether a binding is enabled")
 	}
 	// Every screen's keys can be rebound: the evaluation, its list and the
@@ -217,16 +217,16 @@ func TestDraftOfferedAfterLogin(t *testing.T) {
 }
 
 func TestScoreFilter(t *testing.T) {
-	f, err := parseFilter("score:60..85.5", directory{}, time.UTC, seesAll)
+	f, err := parseFilter(english, "score:60..85.5", directory{}, time.UTC, seesAll)
 	if err != nil || f.GetMinScore() != 60 || f.GetMaxScore() != 85.5 {
 		t.Fatalf("score:60..85.5 = %v, %v", f, err)
 	}
-	f, err = parseFilter("score:80..", directory{}, time.UTC, seesAll)
+	f, err = parseFilter(english, "score:80..", directory{}, time.UTC, seesAll)
 	if err != nil || f.MinScore == nil || f.MaxScore != nil {
 		t.Fatalf("score:80.. = %v, %v", f, err)
 	}
 	for _, bad := range []string{"score:80", "score:..", "score:90..10", "score:..120", "score:abc.."} {
-		if _, err := parseFilter(bad, directory{}, time.UTC, seesAll); err == nil || !strings.Contains(err.Error(), "percentage range") {
+		if _, err := parseFilter(english, bad, directory{}, time.UTC, seesAll); err == nil || !strings.Contains(err.Error(), "percentage range") {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
@@ -235,7 +235,7 @@ func TestScoreFilter(t *testing.T) {
 	c := testCommon(t, b, allFields...)
 	c.Principal.AllowedMethods = []string{methodListCalls, methodGetCall}
 	s := newCallsScreen(c)
-	if _, err := parseFilter("score:50..", s.dir, time.UTC, s.sees); err == nil || !strings.Contains(err.Error(), "may not filter by score") {
+	if _, err := parseFilter(english, "score:50..", s.dir, time.UTC, s.sees); err == nil || !strings.Contains(err.Error(), "may not filter by score") {
 		t.Errorf("score filter for a role without evaluations: %v", err)
 	}
 	if comp := complete("sc", s.dir, s.sees); comp.text != "sc" {

@@ -115,7 +115,7 @@ type evalScreen struct {
 }
 
 func newEvalScreen(c *Common, m OpenEvaluationMsg) *evalScreen {
-	s := &evalScreen{c: c, id: c.NextSeq(), keys: newEvalKeys(), callID: m.CallID, evalID: m.EvaluationID,
+	s := &evalScreen{c: c, id: c.NextSeq(), keys: newEvalKeys(c.printer()), callID: m.CallID, evalID: m.EvaluationID,
 		player: m.Player, loading: true}
 	c.KeyOverrides.apply("evaluation", &s.keys)
 	s.input = textinput.New()
@@ -136,9 +136,9 @@ func (s *evalScreen) Restyle() {
 
 func (s *evalScreen) Title() string {
 	if s.form == nil {
-		return evalTitleLoading
+		return s.c.T(evalTitleLoading)
 	}
-	return fmt.Sprintf(evalTitle, s.form.Grid().GetName())
+	return s.c.T(evalTitle, s.form.Grid().GetName())
 }
 
 // Typing: a text field or the confirmation has the keys.
@@ -206,7 +206,7 @@ func (s *evalScreen) Update(msg tea.Msg) tea.Cmd {
 		return s.resumeDraft(msg)
 	case evalDraftWrittenMsg:
 		if msg.err != nil {
-			s.saveErr = fmt.Sprintf(evalDraftErr, msg.err)
+			s.saveErr = s.c.T(evalDraftErr, msg.err)
 		}
 		return nil
 	case evalSaveTickMsg:
@@ -248,11 +248,11 @@ func (s *evalScreen) explain(err error) string {
 	var invalid *client.ErrInvalid
 	switch {
 	case errors.Is(err, errNoEvaluation):
-		return evalNone
+		return s.c.T(evalNone)
 	case errors.As(err, &refused), errors.As(err, &invalid):
 		return client.ServerMessage(err)
 	}
-	return explain(err, s.c.ServerAddr)
+	return s.c.explain(err)
 }
 
 func (s *evalScreen) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -277,16 +277,16 @@ func (s *evalScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	case on(msg, k.Down):
 		s.form.Move(1)
 	case on(msg, k.Acknowledge):
-		return s.startEdit(editAck, "", evalAckPrompt)
+		return s.startEdit(editAck, "", s.c.T(evalAckPrompt))
 	case on(msg, k.Dispute):
-		return s.startEdit(editDispute, "", evalDisputePrompt)
+		return s.startEdit(editDispute, "", s.c.T(evalDisputePrompt))
 	case on(msg, k.Resolve):
-		return s.startEdit(editResolve, "", evalResolvePrompt)
+		return s.startEdit(editResolve, "", s.c.T(evalResolvePrompt))
 	case on(msg, k.Revise):
 		s.revising, s.readOnly = true, false
-		return cmdOf(StatusMsg{Text: evalRevising, Level: LevelInfo})
+		return cmdOf(StatusMsg{Text: s.c.T(evalRevising), Level: LevelInfo})
 	case s.revising && on(msg, k.Submit):
-		return s.startEdit(editRevise, "", evalRevisePrompt)
+		return s.startEdit(editRevise, "", s.c.T(evalRevisePrompt))
 	case s.readOnly:
 		if on(msg, k.Answer, k.NA, k.Comment, k.Note, k.Submit) {
 			return cmdOf(StatusMsg{Text: s.readOnlyReason(), Level: LevelWarn})
@@ -298,13 +298,13 @@ func (s *evalScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	case on(msg, k.NA):
 		return s.answered(s.form.AnswerNA())
 	case on(msg, k.Comment):
-		return s.startEdit(editComment, s.form.Text(), evalCommentPrompt)
+		return s.startEdit(editComment, s.form.Text(), s.c.T(evalCommentPrompt))
 	case on(msg, k.Note):
 		text := s.form.Text()
 		if text != "" && !strings.HasSuffix(text, " ") {
 			text += " "
 		}
-		return s.startEdit(editComment, text+s.pin(), evalCommentPrompt)
+		return s.startEdit(editComment, text+s.pin(), s.c.T(evalCommentPrompt))
 	case on(msg, k.Submit):
 		s.confirm = true
 		return nil
@@ -317,7 +317,7 @@ func (s *evalScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 func (s *evalScreen) answered(err error) tea.Cmd {
 	switch {
 	case errors.Is(err, evalform.ErrNoNA):
-		return cmdOf(StatusMsg{Text: evalNoNA, Level: LevelWarn})
+		return cmdOf(StatusMsg{Text: s.c.T(evalNoNA), Level: LevelWarn})
 	case err != nil:
 		return nil
 	}
@@ -326,9 +326,9 @@ func (s *evalScreen) answered(err error) tea.Cmd {
 
 func (s *evalScreen) readOnlyReason() string {
 	if !s.c.May(methodSaveEvaluation) {
-		return fmt.Sprintf(evalReadOnlyRole, s.c.role())
+		return s.c.T(evalReadOnlyRole, s.c.role())
 	}
-	return evalReadOnlyStatus
+	return s.c.T(evalReadOnlyStatus)
 }
 
 // pin is "[mm:ss] " at the player's position.
@@ -382,7 +382,7 @@ func (s *evalScreen) confirmKey(msg tea.KeyPressMsg) tea.Cmd {
 	case on(msg, s.keys.Confirm):
 		s.confirm = false
 		if len(s.ev.GetHits()) > 0 {
-			return s.startEdit(editOverride, "", evalOverridePrompt)
+			return s.startEdit(editOverride, "", s.c.T(evalOverridePrompt))
 		}
 		return s.submit("")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -73,7 +72,7 @@ func (s *evalScreen) resumeDraft(msg evalDraftMsg) tea.Cmd {
 		return nil
 	}
 	s.form.Restore(msg.draft)
-	return tea.Batch(s.changed(), cmdOf(StatusMsg{Text: evalDraftResumed, Level: LevelWarn}))
+	return tea.Batch(s.changed(), cmdOf(StatusMsg{Text: s.c.T(evalDraftResumed), Level: LevelWarn}))
 }
 
 func (s *evalScreen) edit() client.EvaluationEdit {
@@ -122,10 +121,10 @@ func (s *evalScreen) Close() tea.Cmd {
 	if s.form == nil || !s.form.Dirty() || s.readOnly || s.revising || s.ev == nil {
 		return nil
 	}
-	drafts, b, e, edit, ctx := s.c.Drafts, s.c.Backend, s.edit(), s.form.Edit(), s.c.Ctx
+	drafts, b, e, edit, ctx, c := s.c.Drafts, s.c.Backend, s.edit(), s.form.Edit(), s.c.Ctx, s.c
 	return func() tea.Msg {
 		if _, err := b.SaveEvaluation(ctx, e); err != nil {
-			return StatusMsg{Text: fmt.Sprintf(evalCloseNotSaved, explain(err, "")), Level: LevelWarn}
+			return StatusMsg{Text: c.T(evalCloseNotSaved, c.explain(err)), Level: LevelWarn}
 		}
 		if drafts != nil {
 			_ = drafts.DropUpTo(e.EvaluationID, edit)
@@ -154,33 +153,33 @@ func (s *evalScreen) finishEdit(mode int, text string) tea.Cmd {
 		return s.changed()
 	case editOverride:
 		if text == "" {
-			return cmdOf(StatusMsg{Text: evalOverrideNeeded, Level: LevelWarn})
+			return cmdOf(StatusMsg{Text: s.c.T(evalOverrideNeeded), Level: LevelWarn})
 		}
 		return s.submit(text)
 	case editAck:
-		return s.act(evalAcknowledged, func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
+		return s.act(s.c.T(evalAcknowledged), func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
 			return b.AcknowledgeEvaluation(ctx, id, text)
 		})
 	case editDispute:
 		if text == "" {
-			return cmdOf(StatusMsg{Text: evalDisputeNeeded, Level: LevelWarn})
+			return cmdOf(StatusMsg{Text: s.c.T(evalDisputeNeeded), Level: LevelWarn})
 		}
-		return s.act(evalDisputed, func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
+		return s.act(s.c.T(evalDisputed), func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
 			return b.DisputeEvaluation(ctx, id, text)
 		})
 	case editRevise:
 		if text == "" {
-			return cmdOf(StatusMsg{Text: evalResolveNeeded, Level: LevelWarn})
+			return cmdOf(StatusMsg{Text: s.c.T(evalResolveNeeded), Level: LevelWarn})
 		}
 		r := client.Resolution{EvaluationID: id, Revised: true, Reason: text, Answers: s.form.Answers(), Comment: s.form.Comment()}
-		return s.act(evalRevised, func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
+		return s.act(s.c.T(evalRevised), func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
 			return b.ResolveDispute(ctx, r)
 		})
 	case editResolve:
 		if text == "" {
-			return cmdOf(StatusMsg{Text: evalResolveNeeded, Level: LevelWarn})
+			return cmdOf(StatusMsg{Text: s.c.T(evalResolveNeeded), Level: LevelWarn})
 		}
-		return s.act(evalResolved, func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
+		return s.act(s.c.T(evalResolved), func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
 			return b.ResolveDispute(ctx, client.Resolution{EvaluationID: id, Reason: text})
 		})
 	}
@@ -192,7 +191,7 @@ func (s *evalScreen) finishEdit(mode int, text string) tea.Cmd {
 // lost on the way is asked again and applied once.
 func (s *evalScreen) submit(reason string) tea.Cmd {
 	e, dirty, edit, drafts := s.edit(), s.form.Dirty(), s.form.Edit(), s.c.Drafts
-	return s.act(evalSubmitted, func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
+	return s.act(s.c.T(evalSubmitted), func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error) {
 		ver := e.Version
 		if dirty {
 			ev, err := b.SaveEvaluation(ctx, e)

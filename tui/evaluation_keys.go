@@ -1,6 +1,6 @@
 package tui
 
-import "fmt"
+import "github.com/ecoute/ecoute/internal/i18n"
 
 // EvalKeys are the evaluation screen's keys. Answers are typed by the
 // number shown next to each option, as on a paper grid; the player's
@@ -21,21 +21,21 @@ type EvalKeys struct {
 	Cancel      Binding
 }
 
-func newEvalKeys() EvalKeys {
+func newEvalKeys(tr *i18n.Printer) EvalKeys {
 	return EvalKeys{
-		Up:          bind(false, "↑/k", keyEvalUp, "up", "k"),
-		Down:        bind(false, "↓/j", keyEvalDown, "down", "j"),
-		Answer:      bind(true, "1-5", keyEvalAnswer, "1", "2", "3", "4", "5"),
-		NA:          bind(false, ".", keyEvalNA, "."),
-		Comment:     bind(true, "c", keyEvalComment, "c"),
-		Note:        bind(true, "n", keyEvalNote, "n", "ctrl+n"),
-		Submit:      bind(true, "s", keyEvalSubmit, "s"),
-		Acknowledge: bind(true, "a", keyEvalAck, "a"),
-		Dispute:     bind(true, "d", keyEvalDispute, "d"),
-		Resolve:     bind(true, "r", keyEvalResolve, "r"),
-		Revise:      bind(true, "R", keyEvalRevise, "R"),
-		Confirm:     bind(false, "enter", keyEvalConfirm, "enter"),
-		Cancel:      bind(false, "esc", keyEvalCancel, "esc"),
+		Up:          bind(false, "↑/k", tr.T(keyEvalUp), "up", "k"),
+		Down:        bind(false, "↓/j", tr.T(keyEvalDown), "down", "j"),
+		Answer:      bind(true, "1-5", tr.T(keyEvalAnswer), "1", "2", "3", "4", "5"),
+		NA:          bind(false, ".", tr.T(keyEvalNA), "."),
+		Comment:     bind(true, "c", tr.T(keyEvalComment), "c"),
+		Note:        bind(true, "n", tr.T(keyEvalNote), "n", "ctrl+n"),
+		Submit:      bind(true, "s", tr.T(keyEvalSubmit), "s"),
+		Acknowledge: bind(true, "a", tr.T(keyEvalAck), "a"),
+		Dispute:     bind(true, "d", tr.T(keyEvalDispute), "d"),
+		Resolve:     bind(true, "r", tr.T(keyEvalResolve), "r"),
+		Revise:      bind(true, "R", tr.T(keyEvalRevise), "R"),
+		Confirm:     bind(false, "enter", tr.T(keyEvalConfirm), "enter"),
+		Cancel:      bind(false, "esc", tr.T(keyEvalCancel), "esc"),
 	}
 }
 
@@ -48,30 +48,30 @@ type EvalListKeys struct {
 	Reload   Binding
 }
 
-func newEvalListKeys() EvalListKeys {
+func newEvalListKeys(tr *i18n.Printer) EvalListKeys {
 	return EvalListKeys{
-		Up:       bind(false, "↑/k", keyEvalUp, "up", "k"),
-		Down:     bind(false, "↓/j", keyEvalDown, "down", "j"),
-		Open:     bind(true, "enter", keyEvalOpen, "enter"),
-		Disputes: bind(true, "d", keyEvalDisputes, "d"),
-		Reload:   bind(true, "r", keyEvalReload, "r"),
+		Up:       bind(false, "↑/k", tr.T(keyEvalUp), "up", "k"),
+		Down:     bind(false, "↓/j", tr.T(keyEvalDown), "down", "j"),
+		Open:     bind(true, "enter", tr.T(keyEvalOpen), "enter"),
+		Disputes: bind(true, "d", tr.T(keyEvalDisputes), "d"),
+		Reload:   bind(true, "r", tr.T(keyEvalReload), "r"),
 	}
 }
 
 // evaluateBinding is the call screen's key to its evaluation.
 func evaluateBinding(c *Common) Binding {
-	b := bind(true, "e", keyEvaluate, "e")
+	b := bind(true, "e", c.T(keyEvaluate), "e")
 	if !c.May(methodStartEvaluation) && !c.May(methodListEvaluations) {
-		b.disable(fmt.Sprintf(evalReadOnlyRole, c.role()))
+		b.disable(c.T(evalReadOnlyRole, c.role()))
 	}
 	return b
 }
 
 // evaluationsBinding is the call list's key to the evaluation list.
 func evaluationsBinding(c *Common) Binding {
-	b := bind(true, "v", keyEvaluations, "v")
+	b := bind(true, "v", c.T(keyEvaluations), "v")
 	if !c.May(methodListEvaluations) {
-		b.disable(fmt.Sprintf(evalReadOnlyRole, c.role()))
+		b.disable(c.T(evalReadOnlyRole, c.role()))
 	}
 	return b
 }

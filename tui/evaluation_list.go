@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -31,19 +30,19 @@ type evalListScreen struct {
 }
 
 func newEvalListScreen(c *Common) *evalListScreen {
-	s := &evalListScreen{c: c, id: c.NextSeq(), keys: newEvalListKeys(), moves: newCallsKeys()}
+	s := &evalListScreen{c: c, id: c.NextSeq(), keys: newEvalListKeys(c.printer()), moves: newCallsKeys(c.printer())}
 	c.KeyOverrides.apply("evaluations", &s.keys)
 	c.KeyOverrides.apply("calls", &s.moves)
 	// The list's own up and down are the evaluation list's keys.
 	s.moves.Up, s.moves.Down = s.keys.Up, s.keys.Down
 	type ev = *ecoutev1.Evaluation
-	s.list = newList([]listColumn[ev]{
-		{title: evalColCall, width: 16, cell: func(e ev) string { return fmtTime(e.GetCallStartedAt(), c.loc()) }},
-		{title: evalColAgent, drop: 2, cell: ev.GetAgentName},
-		{title: evalColStatus, width: 12, cell: func(e ev) string { return statusText(e.GetStatus()) }},
-		{title: evalColTotal, width: 9, right: true, cell: func(e ev) string { return totalShort(e.GetScore()) }},
-		{title: evalColKept, width: 10, drop: 1, cell: func(e ev) string { return fmtDay(e.GetRetainedUntil(), c.loc()) }},
-		{title: evalColGrid, drop: 3, cell: ev.GetGridName},
+	s.list = newList(c, []listColumn[ev]{
+		{title: c.T(evalColCall), width: 16, cell: func(e ev) string { return fmtTime(e.GetCallStartedAt(), c.loc()) }},
+		{title: c.T(evalColAgent), drop: 2, cell: ev.GetAgentName},
+		{title: c.T(evalColStatus), width: 12, cell: func(e ev) string { return c.statusText(e.GetStatus()) }},
+		{title: c.T(evalColTotal), width: 9, right: true, cell: func(e ev) string { return c.totalShort(e.GetScore()) }},
+		{title: c.T(evalColKept), width: 10, drop: 1, cell: func(e ev) string { return fmtDay(e.GetRetainedUntil(), c.loc()) }},
+		{title: c.T(evalColGrid), drop: 3, cell: ev.GetGridName},
 	}, evalListEmpty, 0)
 	return s
 }
@@ -52,9 +51,9 @@ func (s *evalListScreen) ID() int { return s.id }
 
 func (s *evalListScreen) Title() string {
 	if s.disputes {
-		return evalListDisputesTitle
+		return s.c.T(evalListDisputesTitle)
 	}
-	return evalListTitle
+	return s.c.T(evalListTitle)
 }
 
 func (s *evalListScreen) SetSize(w, h int) { s.list.setSize(w, h) }
@@ -82,7 +81,7 @@ func (s *evalListScreen) open() tea.Cmd {
 func (s *evalListScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case evalListMsg:
-		if s.list.failedOn(msg.err, s.c.ServerAddr) {
+		if s.list.failedOn(msg.err, s.c) {
 			return nil
 		}
 		s.list.setRows(msg.list)
@@ -112,7 +111,7 @@ func (s *evalListScreen) Update(msg tea.Msg) tea.Cmd {
 func (s *evalListScreen) View() string {
 	foot := ""
 	if !s.list.loading || len(s.list.rows) > 0 {
-		foot = fmt.Sprintf(evalListCount, len(s.list.rows))
+		foot = s.c.T(evalListCount, len(s.list.rows))
 	}
 	return s.list.view(s.c.Styles, foot)
 }
@@ -121,8 +120,8 @@ func (s *evalListScreen) Keys() []Group {
 	k := s.keys
 	d := k.Disputes
 	if !s.c.May(methodResolveDispute) {
-		d.disable(fmt.Sprintf(evalReadOnlyRole, s.c.role()))
+		d.disable(s.c.T(evalReadOnlyRole, s.c.role()))
 	}
 	m := s.moves
-	return []Group{{Title: helpGroupEvalList, Keys: []Binding{k.Up, k.Down, m.PageUp, m.PageDown, k.Open, d, k.Reload}}}
+	return []Group{{Title: s.c.T(helpGroupEvalList), Keys: []Binding{k.Up, k.Down, m.PageUp, m.PageDown, k.Open, d, k.Reload}}}
 }

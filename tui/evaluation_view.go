@@ -8,46 +8,50 @@ import (
 	"charm.land/lipgloss/v2"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/tui/evalform"
 )
 
 // The evaluation screen's drawing: header, grid, options, flagged spans.
 
 // statusText is an evaluation status in words.
-func statusText(st ecoutev1.EvaluationStatus) string {
+func (c *Common) statusText(st ecoutev1.EvaluationStatus) string {
 	switch st {
 	case ecoutev1.EvaluationStatus_EVALUATION_STATUS_DRAFT:
-		return evalStatusDraft
+		return c.T(evalStatusDraft)
 	case ecoutev1.EvaluationStatus_EVALUATION_STATUS_SUBMITTED:
-		return evalStatusSubmitted
+		return c.T(evalStatusSubmitted)
 	case ecoutev1.EvaluationStatus_EVALUATION_STATUS_ACKNOWLEDGED:
-		return evalStatusAcknowledged
+		return c.T(evalStatusAcknowledged)
 	case ecoutev1.EvaluationStatus_EVALUATION_STATUS_DISPUTED:
-		return evalStatusDisputed
+		return c.T(evalStatusDisputed)
 	case ecoutev1.EvaluationStatus_EVALUATION_STATUS_RESOLVED:
-		return evalStatusResolved
+		return c.T(evalStatusResolved)
 	}
 	return ""
 }
 
-func categoryText(c string) string {
-	if t, ok := evalCategories[c]; ok {
-		return t
+// categoryText is an R13 category in words (the server's code when the
+// catalogue lacks it).
+func (c *Common) categoryText(cat string) string {
+	k := i18n.Key("category." + cat)
+	if i18n.Has(c.printer().Lang(), k) {
+		return c.T(k)
 	}
-	return c
+	return cat
 }
 
 // totalText is "87.5 %", the critical flag in words, or "—".
-func totalText(sc *ecoutev1.Score) string { return total(sc, evalCriticalMark) }
+func (c *Common) totalText(sc *ecoutev1.Score) string { return c.total(sc, c.T(evalCriticalMark)) }
 
 // totalShort is totalText for a table cell: "0.0 % ⚠".
-func totalShort(sc *ecoutev1.Score) string { return total(sc, "⚠") }
+func (c *Common) totalShort(sc *ecoutev1.Score) string { return c.total(sc, "⚠") }
 
-func total(sc *ecoutev1.Score, critical string) string {
+func (c *Common) total(sc *ecoutev1.Score, critical string) string {
 	if sc == nil || !sc.GetHasTotal() {
 		return "—"
 	}
-	t := strconv.FormatFloat(sc.GetTotal(), 'f', 1, 64) + " %"
+	t := c.printer().Percent(sc.GetTotal())
 	if sc.GetCriticalFailed() {
 		t += " " + critical
 	}
@@ -60,7 +64,7 @@ func (s *evalScreen) View() string {
 	case s.err != "":
 		return lipgloss.NewStyle().Padding(1, 1).Render(st.Error.Render(s.err))
 	case s.loading || s.ev == nil:
-		return lipgloss.NewStyle().Padding(1, 1).Render(st.Subtle.Render(evalLoading))
+		return lipgloss.NewStyle().Padding(1, 1).Render(st.Subtle.Render(s.c.T(evalLoading)))
 	}
 	head := s.header()
 	body, curLine, curEnd := s.body()
@@ -91,9 +95,9 @@ func (s *evalScreen) View() string {
 
 func (s *evalScreen) confirmText() string {
 	sc := s.ev.GetScore()
-	t := fmt.Sprintf(evalConfirmFmt, totalText(sc), sc.GetAnswered(), sc.GetCriteria())
+	t := s.c.T(evalConfirmFmt, s.c.totalText(sc), sc.GetAnswered(), sc.GetCriteria())
 	if n := len(s.ev.GetHits()); n > 0 {
-		t += " " + fmt.Sprintf(evalConfirmHits, n)
+		t += " " + s.c.T(evalConfirmHits, n)
 	}
 	return t
 }
@@ -105,33 +109,33 @@ func (s *evalScreen) header() []string {
 	switch {
 	case s.readOnly:
 	case s.revising:
-		save = st.Warn.Render(evalRevisingHeader)
+		save = st.Warn.Render(s.c.T(evalRevisingHeader))
 	case s.saveErr != "":
-		save = st.Error.Render(evalNotSaved + ": " + s.saveErr)
+		save = st.Error.Render(s.c.T(evalNotSaved) + ": " + s.saveErr)
 	case s.saving || s.form.Dirty():
-		save = st.Warn.Render(evalSaving)
+		save = st.Warn.Render(s.c.T(evalSaving))
 	default:
-		save = st.Ok.Render(fmt.Sprintf(evalSavedFmt, s.savedAt.In(s.c.loc()).Format("15:04:05")))
+		save = st.Ok.Render(s.c.T(evalSavedFmt, s.savedAt.In(s.c.loc()).Format("15:04:05")))
 	}
-	total := totalText(ev.GetScore())
+	total := s.c.totalText(ev.GetScore())
 	if ev.GetScore().GetCriticalFailed() {
 		total = st.Error.Render(total)
 	} else {
 		total = st.Value.Render(total)
 	}
-	l1 := fmt.Sprintf("%s %s · %s %s · %s %s", st.Label.Render(evalLblStatus), statusText(ev.GetStatus()),
-		st.Label.Render(evalLblTotal), total, st.Label.Render(evalLblKept), fmtTime(ev.GetRetainedUntil(), s.c.loc()))
-	l2 := fmt.Sprintf("%s %s v%d · %s %s", st.Label.Render(evalLblGrid), s.form.Grid().GetName(), s.form.Grid().GetVersion(),
-		st.Label.Render(evalLblAgent), ev.GetAgentName())
+	l1 := fmt.Sprintf("%s %s · %s %s · %s %s", st.Label.Render(s.c.T(evalLblStatus)), s.c.statusText(ev.GetStatus()),
+		st.Label.Render(s.c.T(evalLblTotal)), total, st.Label.Render(s.c.T(evalLblKept)), fmtTime(ev.GetRetainedUntil(), s.c.loc()))
+	l2 := fmt.Sprintf("%s %s v%d · %s %s", st.Label.Render(s.c.T(evalLblGrid)), s.form.Grid().GetName(), s.form.Grid().GetVersion(),
+		st.Label.Render(s.c.T(evalLblAgent)), ev.GetAgentName())
 	out := []string{l1, l2}
 	if save != "" {
 		out = append(out, save)
 	}
 	if ac := ev.GetAgentComment(); ac != "" {
-		out = append(out, st.Label.Render(evalLblAgentComment)+" "+ac)
+		out = append(out, st.Label.Render(s.c.T(evalLblAgentComment))+" "+ac)
 	}
 	if rr := ev.GetResolutionReason(); rr != "" {
-		out = append(out, st.Label.Render(evalLblResolution)+" "+rr)
+		out = append(out, st.Label.Render(s.c.T(evalLblResolution))+" "+rr)
 	}
 	return append(out, "")
 }
@@ -168,7 +172,7 @@ func (s *evalScreen) body() (out []string, curLine, curEnd int) {
 			if i == cur {
 				curLine = len(out)
 			}
-			out = append(out, marker+st.Label.Render(evalLblComment)+" "+s.renderComment(s.form.Comment(), hits[""]))
+			out = append(out, marker+st.Label.Render(s.c.T(evalLblComment))+" "+s.renderComment(s.form.Comment(), hits[""]))
 			out = append(out, s.hitLines(hits[""])...)
 			if i == cur {
 				curEnd = len(out) - 1
@@ -178,10 +182,10 @@ func (s *evalScreen) body() (out []string, curLine, curEnd int) {
 		c := r.Criterion
 		flags := ""
 		if c.GetCritical() {
-			flags += " " + st.Error.Render(evalCriticalFlag)
+			flags += " " + st.Error.Render(s.c.T(evalCriticalFlag))
 		}
 		if c.GetCommentWhenFailed() {
-			flags += " " + st.Muted.Render(evalCommentFlag)
+			flags += " " + st.Muted.Render(s.c.T(evalCommentFlag))
 		}
 		label := c.GetLabel()
 		line := marker + label + flags
@@ -222,7 +226,7 @@ func (s *evalScreen) widget(c *ecoutev1.Criterion) string {
 		if i < len(keys) {
 			key = keys[i]
 		}
-		label := optionLabel(o)
+		label := s.c.optionLabel(o)
 		if scale && key == o.Label {
 			label = "" // "3" needs no label beside the key 3
 		}
@@ -233,18 +237,18 @@ func (s *evalScreen) widget(c *ecoutev1.Criterion) string {
 		if k := s.keys.NA.Keys(); len(k) > 0 {
 			na = k[0]
 		}
-		opt(na, evalNA, evalform.ValueNA)
+		opt(na, s.c.T(evalNA), evalform.ValueNA)
 	}
 	return strings.Join(opts, " ")
 }
 
 // optionLabel is an option in words.
-func optionLabel(o evalform.Option) string {
+func (c *Common) optionLabel(o evalform.Option) string {
 	switch o.Value {
 	case evalform.ValueYes:
-		return evalYes
+		return c.T(evalYes)
 	case evalform.ValueNo:
-		return evalNo
+		return c.T(evalNo)
 	}
 	return o.Label
 }
@@ -272,7 +276,7 @@ func (s *evalScreen) renderComment(text string, hits []*ecoutev1.CommentHit) str
 func (s *evalScreen) hitLines(hits []*ecoutev1.CommentHit) []string {
 	var out []string
 	for _, h := range hits {
-		out = append(out, "      "+s.c.Styles.Warn.Render(fmt.Sprintf(evalHitFmt, h.GetText(), categoryText(h.GetCategory()))))
+		out = append(out, "      "+s.c.Styles.Warn.Render(s.c.T(evalHitFmt, h.GetText(), s.c.categoryText(h.GetCategory()))))
 	}
 	return out
 }
@@ -294,24 +298,24 @@ func (s *evalScreen) Keys() []Group {
 	for i := range agent {
 		switch {
 		case !s.c.May(methodAcknowledgeEval):
-			agent[i].disable(fmt.Sprintf(evalReadOnlyRole, s.c.role()))
+			agent[i].disable(s.c.T(evalReadOnlyRole, s.c.role()))
 		case status != ecoutev1.EvaluationStatus_EVALUATION_STATUS_SUBMITTED:
-			agent[i].disable(evalNotSubmitted)
+			agent[i].disable(s.c.T(evalNotSubmitted))
 		}
 	}
 	resolve := []Binding{k.Resolve, k.Revise}
 	for i := range resolve {
 		switch {
 		case !s.c.May(methodResolveDispute):
-			resolve[i].disable(fmt.Sprintf(evalReadOnlyRole, s.c.role()))
+			resolve[i].disable(s.c.T(evalReadOnlyRole, s.c.role()))
 		case status != ecoutev1.EvaluationStatus_EVALUATION_STATUS_DISPUTED:
-			resolve[i].disable(evalNotDisputed)
+			resolve[i].disable(s.c.T(evalNotDisputed))
 		}
 	}
-	groups := []Group{{Title: helpGroupEval, Keys: append(append(edit, agent...), resolve...)}}
+	groups := []Group{{Title: s.c.T(helpGroupEval), Keys: append(append(edit, agent...), resolve...)}}
 	if s.player != nil {
 		p := s.player.keys
-		groups = append(groups, Group{Title: helpGroupEvalPlayer, Keys: []Binding{p.Toggle, p.Back5, p.Fwd5}})
+		groups = append(groups, Group{Title: s.c.T(helpGroupEvalPlayer), Keys: []Binding{p.Toggle, p.Back5, p.Fwd5}})
 	}
 	return groups
 }

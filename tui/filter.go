@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 // The filter prompt's language: space-separated key:value tokens, values
@@ -152,30 +153,30 @@ func tokenize(text string) []string {
 // parseFilter turns the prompt into a CallFilter. sees says whether the
 // role may see a field; errors are sentences for the user, naming the
 // token at fault.
-func parseFilter(text string, dir directory, loc *time.Location, sees func(string) bool) (*ecoutev1.CallFilter, error) {
+func parseFilter(tr *i18n.Printer, text string, dir directory, loc *time.Location, sees func(string) bool) (*ecoutev1.CallFilter, error) {
 	f := &ecoutev1.CallFilter{}
 	var to time.Time
 	for _, tok := range tokenize(text) {
 		k, v, ok := strings.Cut(tok, ":")
 		k = strings.ToLower(k)
 		if !ok {
-			return nil, fmt.Errorf(filterErrNoKey, tok, tok)
+			return nil, errors.New(tr.T(filterErrNoKey, tok, tok))
 		}
 		field, known := filterField[k]
 		if !known {
-			return nil, fmt.Errorf(filterErrUnknownKey, k, strings.Join(filterKeys, ": "))
+			return nil, errors.New(tr.T(filterErrUnknownKey, k, strings.Join(filterKeys, ": ")))
 		}
 		if !sees(field) {
-			return nil, fmt.Errorf(filterErrNotAllowed, k)
+			return nil, errors.New(tr.T(filterErrNotAllowed, k))
 		}
 		if v == "" {
-			return nil, fmt.Errorf(filterErrEmpty, k)
+			return nil, errors.New(tr.T(filterErrEmpty, k))
 		}
 		switch k {
 		case fkAgent, fkTeam, fkCampaign:
 			ids := dir.ids(k, v)
 			if len(ids) == 0 {
-				return nil, fmt.Errorf(filterErrNoName, k, v)
+				return nil, errors.New(tr.T(filterErrNoName, k, v))
 			}
 			switch k {
 			case fkAgent:
@@ -188,7 +189,7 @@ func parseFilter(text string, dir directory, loc *time.Location, sees func(strin
 		case fkFrom, fkTo:
 			d, err := time.ParseInLocation(time.DateOnly, v, loc)
 			if err != nil {
-				return nil, fmt.Errorf(filterErrDate, k, v)
+				return nil, errors.New(tr.T(filterErrDate, k, v))
 			}
 			if k == fkFrom {
 				f.StartedAfter = timestamppb.New(d)
@@ -204,18 +205,18 @@ func parseFilter(text string, dir directory, loc *time.Location, sees func(strin
 			case "no", "n", "false":
 				f.Evaluated = ecoutev1.EvaluatedFilter_EVALUATED_FILTER_NO
 			default:
-				return nil, fmt.Errorf(filterErrYesNo, v)
+				return nil, errors.New(tr.T(filterErrYesNo, v))
 			}
 		case fkScore:
 			lo, hi, err := parseScoreRange(v)
 			if err != nil {
-				return nil, fmt.Errorf(filterErrScore, v)
+				return nil, errors.New(tr.T(filterErrScore, v))
 			}
 			f.MinScore, f.MaxScore = lo, hi
 		case fkMin, fkMax:
 			d, err := parseFilterDuration(v)
 			if err != nil {
-				return nil, fmt.Errorf(filterErrDuration, k, v)
+				return nil, errors.New(tr.T(filterErrDuration, k, v))
 			}
 			if k == fkMin {
 				f.MinDuration = durationpb.New(d)
@@ -225,10 +226,10 @@ func parseFilter(text string, dir directory, loc *time.Location, sees func(strin
 		}
 	}
 	if f.StartedAfter != nil && f.StartedBefore != nil && !f.StartedAfter.AsTime().Before(f.StartedBefore.AsTime()) {
-		return nil, fmt.Errorf(filterErrDateOrder, f.StartedAfter.AsTime().In(loc).Format(time.DateOnly), to.Format(time.DateOnly))
+		return nil, errors.New(tr.T(filterErrDateOrder, f.StartedAfter.AsTime().In(loc).Format(time.DateOnly), to.Format(time.DateOnly)))
 	}
 	if f.MinDuration != nil && f.MaxDuration != nil && f.MinDuration.AsDuration() > f.MaxDuration.AsDuration() {
-		return nil, errors.New(filterErrDurationOrder)
+		return nil, errors.New(tr.T(filterErrDurationOrder))
 	}
 	return f, nil
 }

@@ -27,7 +27,7 @@ func seesAll(string) bool { return true }
 func TestParseFilter(t *testing.T) {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	dir := testDir()
-	f, err := parseFilter(`agent:girard team:banque campaign:azur from:2026-11-01 to:2026-11-20 evaluated:no min:1m max:5:30`, dir, paris, seesAll)
+	f, err := parseFilter(english, `agent:girard team:banque campaign:azur from:2026-11-01 to:2026-11-20 evaluated:no min:1m max:5:30`, dir, paris, seesAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestParseFilter(t *testing.T) {
 	if f.GetEvaluated() != ecoutev1.EvaluatedFilter_EVALUATED_FILTER_NO || f.GetMinDuration().AsDuration() != time.Minute || f.GetMaxDuration().AsDuration() != 5*time.Minute+30*time.Second {
 		t.Errorf("evaluated %v min %v max %v", f.GetEvaluated(), f.GetMinDuration().AsDuration(), f.GetMaxDuration().AsDuration())
 	}
-	exact, err := parseFilter(`agent:"marie girard"`, dir, time.UTC, seesAll)
+	exact, err := parseFilter(english, `agent:"marie girard"`, dir, time.UTC, seesAll)
 	if err != nil || !slices.Equal(exact.GetAgentIds(), []string{"a1"}) {
 		t.Errorf("quoted exact name: %v, %v", exact.GetAgentIds(), err)
 	}
@@ -64,12 +64,12 @@ func TestParseFilter(t *testing.T) {
 		{"agent:", "needs a value"},
 	}
 	for _, tc := range bad {
-		if _, err := parseFilter(tc.text, dir, time.UTC, seesAll); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("parseFilter(%q) = %v, want an error with %q", tc.text, err, tc.want)
+		if _, err := parseFilter(english, tc.text, dir, time.UTC, seesAll); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseFilter(english, %q) = %v, want an error with %q", tc.text, err, tc.want)
 		}
 	}
 	noAgents := func(f string) bool { return f != "call.agent_id" }
-	if _, err := parseFilter("agent:Girard", dir, time.UTC, noAgents); err == nil || !strings.Contains(err.Error(), "may not filter by agent") {
+	if _, err := parseFilter(english, "agent:Girard", dir, time.UTC, noAgents); err == nil || !strings.Contains(err.Error(), "may not filter by agent") {
 		t.Errorf("a role that may not see agents filtered by agent: %v", err)
 	}
 }
@@ -172,15 +172,15 @@ func TestColumnsDropByPriority(t *testing.T) {
 		s.SetSize(w, 10)
 		return strings.Split(ansi.Strip(s.View()), "\n")[1]
 	}
-	if h := header(120); !strings.Contains(h, colCampaign) || !strings.Contains(h, colTeam) {
+	if h := header(120); !strings.Contains(h, english.T(colCampaign)) || !strings.Contains(h, english.T(colTeam)) {
 		t.Errorf("120 columns: %q", h)
 	}
 	h := header(70)
-	if strings.Contains(h, colCampaign) || !strings.Contains(h, colTeam) || !strings.Contains(h, colAgent) {
+	if strings.Contains(h, english.T(colCampaign)) || !strings.Contains(h, english.T(colTeam)) || !strings.Contains(h, english.T(colAgent)) {
 		t.Errorf("70 columns: %q, want campaign dropped first", h)
 	}
 	h = header(40)
-	if strings.Contains(h, colTeam) || strings.Contains(h, colEvaluated) || !strings.Contains(h, colDate) || !strings.Contains(h, colAgent) {
+	if strings.Contains(h, english.T(colTeam)) || strings.Contains(h, english.T(colEvaluated)) || !strings.Contains(h, english.T(colDate)) || !strings.Contains(h, english.T(colAgent)) {
 		t.Errorf("40 columns: %q", h)
 	}
 	for _, w := range []int{120, 70, 40, 24} {

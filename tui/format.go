@@ -60,21 +60,21 @@ func fmtClock(d time.Duration) string {
 }
 
 // explain turns an error of the gateway into a sentence for the user.
-func explain(err error, addr string) string {
+func (c *Common) explain(err error) string {
 	var forbidden *client.ErrForbidden
 	switch {
 	case errors.Is(err, client.ErrUnreachable):
-		return fmt.Sprintf(errUnreachable, addr)
+		return c.T(errUnreachable, c.ServerAddr)
 	case errors.Is(err, client.ErrTimeout):
-		return errTimeout
+		return c.T(errTimeout)
 	case errors.Is(err, client.ErrSessionEnded):
-		return errSessionExpired
+		return c.T(errSessionExpired)
 	case errors.As(err, &forbidden):
-		return fmt.Sprintf(errPermission, forbidden.Message)
+		return c.T(errPermission, forbidden.Message)
 	case errors.Is(err, client.ErrNotFound):
-		return errNotFound
+		return c.T(errNotFound)
 	case errors.Is(err, client.ErrUnsupported):
-		return errUnsupported
+		return c.T(errUnsupported)
 	}
 	return client.ServerMessage(err)
 }

@@ -47,46 +47,46 @@ type goldenScreen struct {
 func keyMsg(s string) tea.KeyPressMsg { return press(s) }
 
 var goldenScreens = []goldenScreen{
-	{name: "login", wait: loginLabelPassword, want: []string{loginHeading, "not logged in"}},
+	{name: "login", wait: english.T(loginLabelPassword), want: []string{english.T(loginHeading), "not logged in"}},
 	{name: "calls", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		for range 3 {
 			tm.Send(keyMsg("down"))
 		}
-	}, want: []string{colDate, "2026-11-23 11:05", "call 4 of 120 loaded, 120 in all", "ana (supervisor)"}},
+	}, want: []string{english.T(colDate), "2026-11-23 11:05", "call 4 of 120 loaded, 120 in all", "ana (supervisor)"}},
 	{name: "filter", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("/"))
 		for _, r := range "agent:Ag" {
 			tm.Send(keyMsg(string(r)))
 		}
 		tm.Send(keyMsg("tab"))
-	}, want: []string{"agent:\"Agent ", filterCandidates}},
+	}, want: []string{"agent:\"Agent ", english.T(filterCandidates)}},
 	{name: "help", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("?"))
-	}, want: []string{helpTitle, keyOpen, keyFilter, helpGlobal}},
+	}, want: []string{english.T(helpTitle), english.T(keyOpen), english.T(keyFilter), english.T(helpGlobal)}},
 	{name: "call", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
-	}, want: []string{"0:00 / 4:05", lblAgent, "Agent 1", "┃", lblRetainedUntil}, absent: []string{callLoading}},
+	}, want: []string{"0:00 / 4:05", english.T(lblAgent), "Agent 1", "┃", english.T(lblRetainedUntil)}, absent: []string{english.T(callLoading)}},
 	{name: "evaluation", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
 		wait("0:00 / 4:05")
 		tm.Send(keyMsg("e"))
-	}, want: []string{"Greeting", "Tone", "Kept until 2027-11-23"}, absent: []string{evalLoading}},
+	}, want: []string{"Greeting", "Tone", "Kept until 2027-11-23"}, absent: []string{english.T(evalLoading)}},
 	{name: "evaluations", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("v"))
-	}, want: []string{evalListTitle, "2026-11-23 09:15", "2027-11-23", "2 evaluation(s)"}, absent: []string{"1970", listLoading}},
+	}, want: []string{english.T(evalListTitle), "2026-11-23 09:15", "2027-11-23", "2 evaluations"}, absent: []string{"1970", english.T(listLoading)}},
 	{name: "play", local: true, wait: "0:00 / 4:05", want: []string{"01-facture.mp3", "local file"}},
-	{name: "password", login: true, mustChange: true, wait: passwordTitle, want: []string{passwordTitle, "ana (supervisor)"}},
+	{name: "password", login: true, mustChange: true, wait: english.T(passwordTitle), want: []string{english.T(passwordTitle), "ana (supervisor)"}},
 	{name: "accounts", login: true, role: "admin", methods: []string{methodListUsers}, accounts: true, wait: "accounts",
-		want: []string{accountsTitle, "Claire Dubois", "team-banque"}},
+		want: []string{english.T(accountsTitle), "Claire Dubois", "team-banque"}},
 	{name: "home", login: true, role: "client", methods: []string{"/ecoute.v1.AuthService/WhoAmI"}, wait: "statistics only",
-		want: []string{homeTitle, "(client)"}},
+		want: []string{english.T(homeTitle), "(client)"}},
 	{name: "audit", login: true, audit: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("A"))
-		wait(auditVerifyHint)
+		wait(english.T(auditVerifyHint))
 		tm.Send(keyMsg("v"))
-	}, want: []string{"chain intact", auditTitle, "call-450"}},
+	}, want: []string{"chain intact", english.T(auditTitle), "call-450"}},
 }
 
 // TestGolden photographs every screen at 80×24 and 120×40 in the dark and

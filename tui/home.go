@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"fmt"
-
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -37,10 +35,10 @@ func (s *roleHomeScreen) ID() int                { return s.id }
 func (s *roleHomeScreen) Init() tea.Cmd          { return nil }
 func (s *roleHomeScreen) Update(tea.Msg) tea.Cmd { return nil }
 func (s *roleHomeScreen) SetSize(w, _ int)       { s.width = w }
-func (s *roleHomeScreen) Title() string          { return homeTitle }
+func (s *roleHomeScreen) Title() string          { return s.c.T(homeTitle) }
 func (s *roleHomeScreen) Keys() []Group          { return nil }
 func (s *roleHomeScreen) View() string {
-	text := fmt.Sprintf(homeNothingYet, s.c.Principal.GetRole())
+	text := s.c.T(homeNothingYet, s.c.Principal.GetRole())
 	if s.width > 0 {
 		text = ansi.Wordwrap(text, s.width, "")
 	}

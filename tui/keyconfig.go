@@ -27,13 +27,13 @@ type KeyOverrides map[string][]string
 // keyMaps are the declared key maps by prefix, built fresh.
 func keyMaps() map[string]any {
 	return map[string]any{
-		"global":      newGlobalKeys(),
-		"login":       newLoginKeys(),
-		"calls":       newCallsKeys(),
-		"player":      newPlayerKeys(),
-		"call":        newCallKeys(),
-		"evaluation":  newEvalKeys(),
-		"evaluations": newEvalListKeys(),
+		"global":      newGlobalKeys(english),
+		"login":       newLoginKeys(english),
+		"calls":       newCallsKeys(english),
+		"player":      newPlayerKeys(english),
+		"call":        newCallKeys(english),
+		"evaluation":  newEvalKeys(english),
+		"evaluations": newEvalListKeys(english),
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 // Every key is declared once, here, with its help text. The help overlay
@@ -106,11 +108,11 @@ type GlobalKeys struct {
 	Help Binding
 }
 
-func newGlobalKeys() GlobalKeys {
+func newGlobalKeys(tr *i18n.Printer) GlobalKeys {
 	return GlobalKeys{
-		Quit: bind(false, "ctrl+c", keyQuit, "ctrl+c"),
-		Back: bind(true, "q/esc", keyBack, "q", "esc"),
-		Help: bind(true, "?", keyHelp, "?"),
+		Quit: bind(false, "ctrl+c", tr.T(keyQuit), "ctrl+c"),
+		Back: bind(true, "q/esc", tr.T(keyBack), "q", "esc"),
+		Help: bind(true, "?", tr.T(keyHelp), "?"),
 	}
 }
 
@@ -122,12 +124,12 @@ type LoginKeys struct {
 	Quit   Binding
 }
 
-func newLoginKeys() LoginKeys {
+func newLoginKeys(tr *i18n.Printer) LoginKeys {
 	return LoginKeys{
-		Next:   bind(true, "tab", keyNextField, "tab", "down"),
-		Prev:   bind(false, "shift+tab", keyPrevField, "shift+tab", "up"),
-		Submit: bind(true, "enter", keySubmit, "enter"),
-		Quit:   bind(true, "esc", keyQuit, "esc", "ctrl+c"),
+		Next:   bind(true, "tab", tr.T(keyNextField), "tab", "down"),
+		Prev:   bind(false, "shift+tab", tr.T(keyPrevField), "shift+tab", "up"),
+		Submit: bind(true, "enter", tr.T(keySubmit), "enter"),
+		Quit:   bind(true, "esc", tr.T(keyQuit), "esc", "ctrl+c"),
 	}
 }
 
@@ -150,22 +152,22 @@ type CallsKeys struct {
 	Cancel   Binding
 }
 
-func newCallsKeys() CallsKeys {
+func newCallsKeys(tr *i18n.Printer) CallsKeys {
 	return CallsKeys{
-		Up:       bind(true, "↑/k", keyUp, "up", "k"),
-		Down:     bind(true, "↓/j", keyDown, "down", "j"),
-		PageUp:   bind(false, "pgup", keyPageUp, "pgup", "b"),
-		PageDown: bind(false, "pgdn", keyPageDown, "pgdown", "f"),
-		Top:      bind(false, "g/home", keyTop, "home", "g"),
-		Bottom:   bind(false, "G/end", keyBottom, "end", "G"),
-		Open:     bind(true, "enter", keyOpen, "enter"),
-		Reload:   bind(false, "r", keyReload, "r"),
-		Filter:   bind(true, "/", keyFilter, "/"),
-		Sort:     bind(true, "s", keySort, "s"),
-		Reverse:  bind(false, "S", keyReverse, "S"),
-		Apply:    bind(true, "enter", keyApplyFilter, "enter"),
-		Complete: bind(true, "tab", keyComplete, "tab"),
-		Cancel:   bind(true, "esc", keyCancelFilter, "esc"),
+		Up:       bind(true, "↑/k", tr.T(keyUp), "up", "k"),
+		Down:     bind(true, "↓/j", tr.T(keyDown), "down", "j"),
+		PageUp:   bind(false, "pgup", tr.T(keyPageUp), "pgup", "b"),
+		PageDown: bind(false, "pgdn", tr.T(keyPageDown), "pgdown", "f"),
+		Top:      bind(false, "g/home", tr.T(keyTop), "home", "g"),
+		Bottom:   bind(false, "G/end", tr.T(keyBottom), "end", "G"),
+		Open:     bind(true, "enter", tr.T(keyOpen), "enter"),
+		Reload:   bind(false, "r", tr.T(keyReload), "r"),
+		Filter:   bind(true, "/", tr.T(keyFilter), "/"),
+		Sort:     bind(true, "s", tr.T(keySort), "s"),
+		Reverse:  bind(false, "S", tr.T(keyReverse), "S"),
+		Apply:    bind(true, "enter", tr.T(keyApplyFilter), "enter"),
+		Complete: bind(true, "tab", tr.T(keyComplete), "tab"),
+		Cancel:   bind(true, "esc", tr.T(keyCancelFilter), "esc"),
 	}
 }
 
@@ -178,13 +180,13 @@ type CallKeys struct {
 	SeekNote Binding
 }
 
-func newCallKeys() CallKeys {
+func newCallKeys(tr *i18n.Printer) CallKeys {
 	return CallKeys{
-		NextPane: bind(true, "tab", keyNextPane, "tab"),
-		PrevPane: bind(false, "shift+tab", keyPrevPane, "shift+tab"),
-		NoteUp:   bind(false, "↑/k", keyNoteUp, "up", "k"),
-		NoteDown: bind(false, "↓/j", keyNoteDown, "down", "j"),
-		SeekNote: bind(false, "enter", keySeekNote, "enter"),
+		NextPane: bind(true, "tab", tr.T(keyNextPane), "tab"),
+		PrevPane: bind(false, "shift+tab", tr.T(keyPrevPane), "shift+tab"),
+		NoteUp:   bind(false, "↑/k", tr.T(keyNoteUp), "up", "k"),
+		NoteDown: bind(false, "↓/j", tr.T(keyNoteDown), "down", "j"),
+		SeekNote: bind(false, "enter", tr.T(keySeekNote), "enter"),
 	}
 }
 
@@ -206,22 +208,22 @@ type PlayerKeys struct {
 	PrevGap Binding
 }
 
-func newPlayerKeys() PlayerKeys {
+func newPlayerKeys(tr *i18n.Printer) PlayerKeys {
 	k := PlayerKeys{
-		Toggle:  bind(true, "space", keyPlayPause, "space"),
-		Back5:   bind(true, "←/h", keyBack5, "left", "h"),
-		Fwd5:    bind(true, "→/l", keyFwd5, "right", "l"),
-		Back30:  bind(false, "shift+←/H", keyBack30, "shift+left", "H"),
-		Fwd30:   bind(false, "shift+→/L", keyFwd30, "shift+right", "L"),
-		Restart: bind(false, "0", keyRestart, "0", "home"),
-		Slower:  bind(false, "[", keySlower, "["),
-		Faster:  bind(false, "]", keyFaster, "]"),
-		VolUp:   bind(false, "+", keyVolUp, "+", "="),
-		VolDown: bind(false, "-", keyVolDown, "-"),
-		Mute:    bind(false, "m", keyMute, "m"),
-		Loop:    bind(false, "a", keyLoop, "a"),
-		NextGap: bind(false, "}", keyNextGap, "}"),
-		PrevGap: bind(false, "{", keyPrevGap, "{"),
+		Toggle:  bind(true, "space", tr.T(keyPlayPause), "space"),
+		Back5:   bind(true, "←/h", tr.T(keyBack5), "left", "h"),
+		Fwd5:    bind(true, "→/l", tr.T(keyFwd5), "right", "l"),
+		Back30:  bind(false, "shift+←/H", tr.T(keyBack30), "shift+left", "H"),
+		Fwd30:   bind(false, "shift+→/L", tr.T(keyFwd30), "shift+right", "L"),
+		Restart: bind(false, "0", tr.T(keyRestart), "0", "home"),
+		Slower:  bind(false, "[", tr.T(keySlower), "["),
+		Faster:  bind(false, "]", tr.T(keyFaster), "]"),
+		VolUp:   bind(false, "+", tr.T(keyVolUp), "+", "="),
+		VolDown: bind(false, "-", tr.T(keyVolDown), "-"),
+		Mute:    bind(false, "m", tr.T(keyMute), "m"),
+		Loop:    bind(false, "a", tr.T(keyLoop), "a"),
+		NextGap: bind(false, "}", tr.T(keyNextGap), "}"),
+		PrevGap: bind(false, "{", tr.T(keyPrevGap), "{"),
 	}
 	return k
 }
@@ -242,8 +244,8 @@ func (k *PlayerKeys) disableControls(reason string) {
 	}
 }
 
-func (k PlayerKeys) group() Group {
-	return Group{Title: helpGroupPlayer, Keys: []Binding{
+func (k PlayerKeys) group(tr *i18n.Printer) Group {
+	return Group{Title: tr.T(helpGroupPlayer), Keys: []Binding{
 		k.Toggle, k.Back5, k.Fwd5, k.Back30, k.Fwd30, k.Restart,
 		k.Slower, k.Faster, k.VolUp, k.VolDown, k.Mute, k.Loop, k.PrevGap, k.NextGap,
 	}}

@@ -26,7 +26,7 @@ func TestDisabledKeysSayWhy(t *testing.T) {
 
 	out := ansi.Strip(a.render())
 	hintLine := strings.Split(out, "\n")[38]
-	if strings.Contains(hintLine, keyOpen) || !strings.Contains(hintLine, keyFilter) {
+	if strings.Contains(hintLine, english.T(keyOpen)) || !strings.Contains(hintLine, english.T(keyFilter)) {
 		t.Errorf("hint line %q: want filter, not open", hintLine)
 	}
 	_, cmd := a.Update(press("enter"))
@@ -44,7 +44,7 @@ func TestDisabledKeysSayWhy(t *testing.T) {
 
 	a.Update(press("?"))
 	out = ansi.Strip(a.render())
-	for _, want := range []string{"open call — your role (client) may not open calls", keyFilter, keySort} {
+	for _, want := range []string{"open call — your role (client) may not open calls", english.T(keyFilter), english.T(keySort)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q:\n%s", want, out)
 		}
@@ -62,10 +62,10 @@ func TestPlayerKeysDisabledForRole(t *testing.T) {
 	var found, speed bool
 	for _, g := range cs.Keys() {
 		for _, b := range g.Keys {
-			if b.Help().Desc == keyPlayPause {
+			if b.Help().Desc == english.T(keyPlayPause) {
 				found = b.Reason == "your role (client) may not listen to calls" && !b.Enabled()
 			}
-			if b.Help().Desc == keyFaster {
+			if b.Help().Desc == english.T(keyFaster) {
 				speed = b.Reason == "your role (client) may not listen to calls" && !b.Enabled()
 			}
 		}

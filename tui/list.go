@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/themes"
 )
 
@@ -47,15 +48,16 @@ type list[T any] struct {
 	// this many rows of the last one loaded; 0 loads no further pages.
 	prefetch int
 
-	empty string // shown when there are no rows
+	empty       string // shown when there are no rows
+	loadingText string // shown while the first page comes
 }
 
 // minFlex is the narrowest a shared-width column may get before columns
 // are dropped.
 const minFlex = 10
 
-func newList[T any](cols []listColumn[T], empty string, prefetch int) *list[T] {
-	return &list[T]{cols: cols, empty: empty, prefetch: prefetch}
+func newList[T any](c *Common, cols []listColumn[T], empty i18n.Key, prefetch int) *list[T] {
+	return &list[T]{cols: cols, empty: c.T(empty), loadingText: c.T(listLoading), prefetch: prefetch}
 }
 
 // reset forgets the rows (a new filter, order or reload).
@@ -85,11 +87,11 @@ func (l *list[T]) failed(why string) { l.loading, l.err = false, why }
 
 // failedOn records err, if any, as the reason the page did not come, and
 // says whether it did fail.
-func (l *list[T]) failedOn(err error, addr string) bool {
+func (l *list[T]) failedOn(err error, c *Common) bool {
 	if err == nil {
 		return false
 	}
-	l.failed(explain(err, addr))
+	l.failed(c.explain(err))
 	return true
 }
 
@@ -373,7 +375,7 @@ func (l *list[T]) view(st themes.Styles, footer string) string {
 		switch {
 		case l.err != "":
 		case l.loading:
-			lines = append(lines, st.Subtle.Render(listLoading))
+			lines = append(lines, st.Subtle.Render(l.loadingText))
 		default:
 			lines = append(lines, st.Subtle.Render(l.empty))
 		}
@@ -384,7 +386,7 @@ func (l *list[T]) view(st themes.Styles, footer string) string {
 	}
 	out := st.Subtle.Render(footer)
 	if l.loading && len(l.rows) > 0 {
-		out += st.Subtle.Render("  " + listLoading)
+		out += st.Subtle.Render("  " + l.loadingText)
 	}
 	if l.err != "" {
 		out += "  " + st.Error.Render(l.err)

@@ -35,7 +35,7 @@ type loginScreen struct {
 }
 
 func newLoginScreen(c *Common, login, password string) *loginScreen {
-	s := &loginScreen{c: c, id: c.NextSeq(), keys: newLoginKeys()}
+	s := &loginScreen{c: c, id: c.NextSeq(), keys: newLoginKeys(c.printer())}
 	c.KeyOverrides.apply("login", &s.keys)
 	for i := range s.inputs {
 		ti := textinput.New()
@@ -43,8 +43,8 @@ func newLoginScreen(c *Common, login, password string) *loginScreen {
 		ti.CharLimit = 128
 		s.inputs[i] = ti
 	}
-	s.inputs[0].Placeholder = loginPlaceholderLogin
-	s.inputs[1].Placeholder = loginPlaceholderPassword
+	s.inputs[0].Placeholder = c.T(loginPlaceholderLogin)
+	s.inputs[1].Placeholder = c.T(loginPlaceholderPassword)
 	s.inputs[1].EchoMode = textinput.EchoPassword
 	s.inputs[1].EchoCharacter = '•'
 	s.inputs[0].SetValue(login)
@@ -55,7 +55,7 @@ func newLoginScreen(c *Common, login, password string) *loginScreen {
 }
 
 func (s *loginScreen) ID() int       { return s.id }
-func (s *loginScreen) Title() string { return loginTitle }
+func (s *loginScreen) Title() string { return s.c.T(loginTitle) }
 
 func (s *loginScreen) Typing() bool { return true }
 
@@ -102,10 +102,10 @@ func (s *loginScreen) submit() tea.Cmd {
 	password := s.inputs[1].Value()
 	switch {
 	case login == "":
-		s.err = loginErrEmptyLogin
+		s.err = s.c.T(loginErrEmptyLogin)
 		return s.setFocus(0)
 	case password == "":
-		s.err = loginErrEmptyPassword
+		s.err = s.c.T(loginErrEmptyPassword)
 		return s.setFocus(1)
 	}
 	s.busy, s.err = true, ""
@@ -152,12 +152,12 @@ func (s *loginScreen) explainLogin(err error) string {
 	var refused *client.ErrRefused
 	switch {
 	case errors.As(err, &bad):
-		return loginErrWrong
+		return s.c.T(loginErrWrong)
 	case errors.As(err, &forbidden), errors.As(err, &refused):
 		// Locked or expired accounts: the server's sentence says which.
 		return client.ServerMessage(err)
 	}
-	return explain(err, s.c.ServerAddr)
+	return s.c.explain(err)
 }
 
 func (s *loginScreen) View() string {
@@ -168,13 +168,13 @@ func (s *loginScreen) View() string {
 		}
 		return st.Label.Render(text)
 	}
-	lw := max(lipgloss.Width(loginLabelLogin), lipgloss.Width(loginLabelPassword)) + 1
+	lw := max(lipgloss.Width(s.c.T(loginLabelLogin)), lipgloss.Width(s.c.T(loginLabelPassword))) + 1
 	row := func(i int, text string) string {
 		return lipgloss.JoinHorizontal(lipgloss.Top,
 			lipgloss.NewStyle().Width(lw).Render(label(i, text)), " ", s.inputs[i].View())
 	}
 	lines := []string{
-		st.Title.Render(loginHeading),
+		st.Title.Render(s.c.T(loginHeading)),
 		st.Subtle.Render(s.c.ServerAddr),
 		"",
 	}
@@ -183,11 +183,11 @@ func (s *loginScreen) View() string {
 		lines = append(lines, st.Warn.Width(textWidth).Render(s.notice), "")
 	}
 	lines = append(lines,
-		row(0, loginLabelLogin),
-		row(1, loginLabelPassword),
+		row(0, s.c.T(loginLabelLogin)),
+		row(1, s.c.T(loginLabelPassword)),
 		"",
 	)
-	return formBox(st, s.width, s.height, textWidth, lines, s.busy, s.err, loginBusy, loginHint)
+	return formBox(st, s.width, s.height, textWidth, lines, s.busy, s.err, s.c.T(loginBusy), s.c.T(loginHint))
 }
 
 // formBox ends a form (login, password) with its state line — busy, the
@@ -206,5 +206,5 @@ func formBox(st themes.Styles, width, height, textWidth int, lines []string, bus
 }
 
 func (s *loginScreen) Keys() []Group {
-	return []Group{{Title: helpGroupLogin, Keys: []Binding{s.keys.Submit, s.keys.Next, s.keys.Prev, s.keys.Quit}}}
+	return []Group{{Title: s.c.T(helpGroupLogin), Keys: []Binding{s.keys.Submit, s.keys.Next, s.keys.Prev, s.keys.Quit}}}
 }

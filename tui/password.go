@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"charm.land/bubbles/v2/textinput"
@@ -42,9 +41,9 @@ type passwordScreen struct {
 }
 
 func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen {
-	s := &passwordScreen{c: c, id: c.NextSeq(), login: login, keys: newLoginKeys()}
+	s := &passwordScreen{c: c, id: c.NextSeq(), login: login, keys: newLoginKeys(c.printer())}
 	c.KeyOverrides.apply("login", &s.keys)
-	s.keys.Submit.SetHelp("enter", keyChangePassword)
+	s.keys.Submit.SetHelp("enter", c.T(keyChangePassword))
 	for i := range s.inputs {
 		ti := textinput.New()
 		ti.Prompt = ""
@@ -58,7 +57,7 @@ func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen
 }
 
 func (s *passwordScreen) ID() int       { return s.id }
-func (s *passwordScreen) Title() string { return passwordTitle }
+func (s *passwordScreen) Title() string { return s.c.T(passwordTitle) }
 func (s *passwordScreen) Typing() bool  { return true }
 
 func (s *passwordScreen) Restyle() {
@@ -85,13 +84,13 @@ func (s *passwordScreen) submit() tea.Cmd {
 	cur, next, again := s.inputs[0].Value(), s.inputs[1].Value(), s.inputs[2].Value()
 	switch {
 	case cur == "":
-		s.err = passwordErrCurrent
+		s.err = s.c.T(passwordErrCurrent)
 		return s.setFocus(0)
 	case next == "":
-		s.err = passwordErrEmpty
+		s.err = s.c.T(passwordErrEmpty)
 		return s.setFocus(1)
 	case next != again:
-		s.err = passwordErrMismatch
+		s.err = s.c.T(passwordErrMismatch)
 		s.inputs[2].SetValue("")
 		return s.setFocus(2)
 	}
@@ -114,7 +113,7 @@ func (s *passwordScreen) Update(msg tea.Msg) tea.Cmd {
 		s.busy = false
 		if msg.err != nil {
 			var oldBad bool
-			s.err, oldBad = explainPasswordRefusal(msg.err, s.c.ServerAddr)
+			s.err, oldBad = s.c.explainPasswordRefusal(msg.err)
 			if oldBad {
 				return s.setFocus(0)
 			}
@@ -126,7 +125,7 @@ func (s *passwordScreen) Update(msg tea.Msg) tea.Cmd {
 		// replaces the one the change retired.
 		resp := &ecoutev1.LoginResponse{Token: msg.resp.GetToken(), ExpiresAt: msg.resp.GetExpiresAt(),
 			Principal: s.login.GetPrincipal()}
-		return tea.Batch(cmdOf(loggedInMsg{resp: resp}), cmdOf(StatusMsg{Text: passwordChanged}))
+		return tea.Batch(cmdOf(loggedInMsg{resp: resp}), cmdOf(StatusMsg{Text: s.c.T(passwordChanged)}))
 	case tea.KeyPressMsg:
 		if s.busy {
 			return nil
@@ -151,15 +150,15 @@ func (s *passwordScreen) Update(msg tea.Msg) tea.Cmd {
 // explainPasswordRefusal turns a refused change into a sentence for the
 // screen, from the field the server named; oldBad says the current
 // password was the one refused.
-func explainPasswordRefusal(err error, addr string) (text string, oldBad bool) {
+func (c *Common) explainPasswordRefusal(err error) (text string, oldBad bool) {
 	var invalid *client.ErrInvalid
 	if !errors.As(err, &invalid) {
-		return explain(err, addr), false
+		return c.explain(err), false
 	}
 	if invalid.Field == "old_password" {
-		return passwordErrOld, true
+		return c.T(passwordErrOld), true
 	}
-	return fmt.Sprintf(passwordRefused, fieldDescription(invalid, "new_password")), false
+	return c.T(passwordRefused, fieldDescription(invalid, "new_password")), false
 }
 
 // fieldDescription is what the server said is wrong with field, without
@@ -175,13 +174,13 @@ func fieldDescription(e *client.ErrInvalid, field string) string {
 
 func (s *passwordScreen) View() string {
 	st := s.c.Styles
-	labels := []string{passwordLabelCurrent, passwordLabelNew, passwordLabelAgain}
+	labels := []string{s.c.T(passwordLabelCurrent), s.c.T(passwordLabelNew), s.c.T(passwordLabelAgain)}
 	lw := 0
 	for _, l := range labels {
 		lw = max(lw, lipgloss.Width(l))
 	}
 	textWidth := min(72, max(20, s.width-6))
-	lines := []string{st.Title.Render(passwordHeading), st.Warn.Width(textWidth).Render(passwordWhy), ""}
+	lines := []string{st.Title.Render(s.c.T(passwordHeading)), st.Warn.Width(textWidth).Render(s.c.T(passwordWhy)), ""}
 	for i, l := range labels {
 		style := st.Label
 		if s.focus == i {
@@ -190,12 +189,12 @@ func (s *passwordScreen) View() string {
 		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top,
 			lipgloss.NewStyle().Width(lw+1).Render(style.Render(l)), " ", s.inputs[i].View()))
 	}
-	lines = append(lines, "", st.Muted.Width(textWidth).Render(passwordRules), "")
-	return formBox(st, s.width, s.height, textWidth, lines, s.busy, s.err, passwordBusy, passwordHint)
+	lines = append(lines, "", st.Muted.Width(textWidth).Render(s.c.T(passwordRules)), "")
+	return formBox(st, s.width, s.height, textWidth, lines, s.busy, s.err, s.c.T(passwordBusy), s.c.T(passwordHint))
 }
 
 func (s *passwordScreen) Keys() []Group {
-	return []Group{{Title: helpGroupPassword, Keys: []Binding{s.keys.Submit, s.keys.Next, s.keys.Prev, s.keys.Quit}}}
+	return []Group{{Title: s.c.T(helpGroupPassword), Keys: []Binding{s.keys.Submit, s.keys.Next, s.keys.Prev, s.keys.Quit}}}
 }
 
 // periodsMsg carries the caller's recording periods.
@@ -248,16 +247,16 @@ func periodsLine(c *Common, resp *ecoutev1.MyRecordingPeriodsResponse) string {
 		return when(p.GetStartsAt()) + " → " + when(end)
 	}
 	t := teams[0]
-	cur, next := periodsNone, periodsNone
+	cur, next := c.T(periodsNone), c.T(periodsNone)
 	if t.GetCurrent() != nil {
 		cur = span(t.GetCurrent())
 	}
 	if t.GetNext() != nil {
 		next = span(t.GetNext())
 	}
-	line := fmt.Sprintf(periodsFmt, t.GetTeamName(), cur, next)
+	line := c.T(periodsFmt, t.GetTeamName(), cur, next)
 	if len(teams) > 1 {
-		line += fmt.Sprintf(periodsMore, len(teams)-1)
+		line += c.T(periodsMore, len(teams)-1)
 	}
 	return line
 }

@@ -54,7 +54,7 @@ func TestPasswordScreenWhenRequired(t *testing.T) {
 	s.Update(press("tab"))
 	typeText(s, "nouvelle phrasX")
 	s.Update(press("enter"))
-	if out := ansi.Strip(s.View()); !strings.Contains(out, passwordErrMismatch) || len(b.changes) != 0 {
+	if out := ansi.Strip(s.View()); !strings.Contains(out, english.T(passwordErrMismatch)) || len(b.changes) != 0 {
 		t.Fatalf("mismatch not caught locally (%d calls):\n%s", len(b.changes), out)
 	}
 

@@ -84,7 +84,7 @@ type playerWidget struct {
 }
 
 func newPlayerWidget(c *Common) *playerWidget {
-	w := &playerWidget{c: c, keys: newPlayerKeys(), loopFrom: -1}
+	w := &playerWidget{c: c, keys: newPlayerKeys(c.printer()), loopFrom: -1}
 	w.Restyle()
 	return w
 }
@@ -117,7 +117,7 @@ func (w *playerWidget) Attach(tr player.Track) tea.Cmd {
 	w.ctl, _ = tr.(player.Controls)
 	w.cs, w.loopFrom, w.note = ctlState{speed: 1}, -1, ""
 	if w.ctl == nil {
-		w.keys.disableControls(reasonNoControls)
+		w.keys.disableControls(w.c.T(reasonNoControls))
 		return w.waitEvent()
 	}
 	// Sync with what the track was opened with (ecoute play --speed).
@@ -241,7 +241,7 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 			return tea.Batch(cmds...), true
 		case player.EventError:
 			w.playing = false
-			w.err = fmt.Sprintf(playerErrFmt, msg.ev.Err)
+			w.err = w.c.T(playerErrFmt, msg.ev.Err)
 		}
 		w.pos = msg.ev.Position
 		return tea.Batch(cmds...), true
@@ -270,7 +270,7 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		w.cs, w.pos, w.note = msg.st, msg.pos, ""
 		if msg.noJump {
-			w.note = playerNoGapText
+			w.note = w.c.T(playerNoGapText)
 		}
 		return nil, true
 	case tea.KeyPressMsg:
@@ -338,18 +338,18 @@ func (w *playerWidget) View() string {
 	st := w.c.Styles
 	switch w.state {
 	case playerLoading:
-		return st.Subtle.Render(playerLoadingText)
+		return st.Subtle.Render(w.c.T(playerLoadingText))
 	case playerFailed:
 		return st.Error.Render(w.err)
 	}
 	var icon, label string
 	switch {
 	case w.state == playerEnded:
-		icon, label = "■", playerEndedText
+		icon, label = "■", w.c.T(playerEndedText)
 	case w.playing:
-		icon, label = "▶", playerPlayingText
+		icon, label = "▶", w.c.T(playerPlayingText)
 	default:
-		icon, label = "⏸", playerPausedText
+		icon, label = "⏸", w.c.T(playerPausedText)
 	}
 	frac := 0.0
 	if w.dur > 0 {
@@ -371,19 +371,19 @@ func (w *playerWidget) View() string {
 	return strings.Join(lines, "\n")
 }
 
-func (w *playerWidget) group() Group { return w.keys.group() }
+func (w *playerWidget) group() Group { return w.keys.group(w.c.printer()) }
 
 // controlsLine shows speed, volume, mute and the loop.
 func (w *playerWidget) controlsLine() string {
-	parts := []string{fmt.Sprintf(playerSpeedFmt, w.cs.speed), fmt.Sprintf(playerVolumeFmt, w.cs.volDB)}
+	parts := []string{w.c.T(playerSpeedFmt, w.cs.speed), w.c.T(playerVolumeFmt, w.cs.volDB)}
 	if w.cs.muted {
-		parts = append(parts, playerMutedText)
+		parts = append(parts, w.c.T(playerMutedText))
 	}
 	switch {
 	case w.cs.loopOn:
-		parts = append(parts, fmt.Sprintf(playerLoopFmt, fmtClock(w.cs.loopA), fmtClock(w.cs.loopB)))
+		parts = append(parts, w.c.T(playerLoopFmt, fmtClock(w.cs.loopA), fmtClock(w.cs.loopB)))
 	case w.loopFrom >= 0:
-		parts = append(parts, fmt.Sprintf(playerLoopAFmt, fmtClock(w.loopFrom)))
+		parts = append(parts, w.c.T(playerLoopAFmt, fmtClock(w.loopFrom)))
 	}
 	return strings.Join(parts, "  ")
 }

@@ -84,7 +84,7 @@ func TestPlayerWidgetControls(t *testing.T) {
 		t.Fatalf("speed %v volume %v muted %v", tr.Speed(), tr.Volume(), tr.Muted())
 	}
 	view := w.View()
-	for _, want := range []string{"1.25×", "-6 dB", playerMutedText} {
+	for _, want := range []string{"1.25×", "-6 dB", english.T(playerMutedText)} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}
@@ -113,7 +113,7 @@ func TestPlayerWidgetControls(t *testing.T) {
 	if len(tr.jumps) != 2 || !tr.jumps[0] || tr.jumps[1] {
 		t.Fatalf("jumps %v", tr.jumps)
 	}
-	if !strings.Contains(w.View(), playerNoGapText) {
+	if !strings.Contains(w.View(), english.T(playerNoGapText)) {
 		t.Errorf("no-gap note not shown:\n%s", w.View())
 	}
 	// shift+→ seeks 30 s.
@@ -130,7 +130,7 @@ func TestPlayerWidgetWithoutControls(t *testing.T) {
 	c := testCommon(t, &fakeBackend{n: 1}, allFields...)
 	w := newPlayerWidget(c)
 	w.Attach(newFakeTrack())
-	if r := disabledReason([]Group{w.group()}, press("]")); !strings.Contains(r, reasonNoControls) {
+	if r := disabledReason([]Group{w.group()}, press("]")); !strings.Contains(r, english.T(reasonNoControls)) {
 		t.Fatalf("] reason %q", r)
 	}
 }

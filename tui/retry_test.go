@@ -43,7 +43,7 @@ func TestConnectionBanner(t *testing.T) {
 		t.Fatal("the App stopped listening to the connection")
 	}
 	out := ansi.Strip(a.render())
-	for _, want := range []string{"connection lost — retrying in 2s", "(1 request(s) waiting)", statusConnRetry} {
+	for _, want := range []string{"connection lost — retrying in 2s", "(1 request waiting)", english.T(statusConnRetry)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
@@ -62,14 +62,14 @@ func TestConnectionBanner(t *testing.T) {
 	// Several failures: unreachable.
 	b.events <- client.ConnEvent{State: client.ConnDown, Waiting: 1, NextRetry: clk.Now().Add(8 * time.Second), Failures: 4}
 	a.Update(a.waitConn()())
-	if out := ansi.Strip(a.render()); !strings.Contains(out, statusConnDown) {
+	if out := ansi.Strip(a.render()); !strings.Contains(out, english.T(statusConnDown)) {
 		t.Errorf("after 4 failures:\n%s", out)
 	}
 	// Back: the banner goes.
 	b.events <- client.ConnEvent{State: client.ConnUp}
 	a.Update(a.waitConn()())
 	out = ansi.Strip(a.render())
-	if a.bannerShown() || strings.Contains(out, "connection lost") || !strings.Contains(out, statusConnOK) {
+	if a.bannerShown() || strings.Contains(out, "connection lost") || !strings.Contains(out, english.T(statusConnOK)) {
 		t.Errorf("after reconnect:\n%s", out)
 	}
 	if lines := strings.Count(out, "\n") + 1; lines != 30 {

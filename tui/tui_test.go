@@ -253,7 +253,7 @@ func testCommon(t *testing.T, b Backend, visible ...string) *Common {
 	th, _ := themes.Lookup("dark")
 	return &Common{
 		Ctx: context.Background(), Width: 100, Height: 30,
-		Theme: th, Styles: themes.New(th, true), Keys: newGlobalKeys(),
+		Theme: th, Styles: themes.New(th, true), Keys: newGlobalKeys(english),
 		Backend: b, Engine: &fakeEngine{}, ServerAddr: "localhost:7443",
 		Principal: &ecoutev1.Principal{Login: "ana", Role: "supervisor", VisibleFields: visible},
 		Loc:       time.UTC,
@@ -381,12 +381,12 @@ func TestColumnsFollowVisibleFields(t *testing.T) {
 	s.Update(answer(s.Init()))
 	out := ansi.Strip(s.View())
 	header := strings.Split(out, "\n")[1] // below the filter line
-	for _, want := range []string{colDate, colDuration, colTeam, colEvaluated} {
+	for _, want := range []string{english.T(colDate), english.T(colDuration), english.T(colTeam), english.T(colEvaluated)} {
 		if !strings.Contains(header, want) {
 			t.Errorf("header %q lacks %q", header, want)
 		}
 	}
-	for _, hidden := range []string{colAgent, colCampaign} {
+	for _, hidden := range []string{english.T(colAgent), english.T(colCampaign)} {
 		if strings.Contains(header, hidden) {
 			t.Errorf("header %q shows hidden column %q", header, hidden)
 		}
@@ -395,7 +395,7 @@ func TestColumnsFollowVisibleFields(t *testing.T) {
 		t.Errorf("hidden values rendered:\n%s", out)
 	}
 	// The freed width goes to the columns left: the team column is wide.
-	if !strings.Contains(header, colTeam+strings.Repeat(" ", 20)) {
+	if !strings.Contains(header, english.T(colTeam)+strings.Repeat(" ", 20)) {
 		t.Errorf("team column did not take the free width: %q", header)
 	}
 }
@@ -513,7 +513,7 @@ func TestLoginErrorKeepsTypedLogin(t *testing.T) {
 		t.Errorf("login field = %q after error, want the typed login", s.inputs[0].Value())
 	}
 	out := ansi.Strip(s.View())
-	if !strings.Contains(out, loginErrWrong) {
+	if !strings.Contains(out, english.T(loginErrWrong)) {
 		t.Errorf("error not shown:\n%s", out)
 	}
 	if strings.Contains(out, "secret") {
@@ -556,7 +556,7 @@ func TestLoginThenCalls(t *testing.T) {
 	}
 	// Help overlay lists the screen's keys, then closes.
 	a.Update(press("?"))
-	if out := ansi.Strip(a.render()); !strings.Contains(out, keyOpen) || !strings.Contains(out, keyReload) {
+	if out := ansi.Strip(a.render()); !strings.Contains(out, english.T(keyOpen)) || !strings.Contains(out, english.T(keyReload)) {
 		t.Errorf("help overlay:\n%s", out)
 	}
 	a.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
@@ -579,7 +579,7 @@ func TestExpiredSessionReturnsToLogin(t *testing.T) {
 	if !ok {
 		t.Fatalf("top screen is %T, want the login screen", a.top())
 	}
-	if ls.inputs[0].Value() != "ana" || ls.err != errSessionExpired || c.Principal != nil {
+	if ls.inputs[0].Value() != "ana" || ls.err != english.T(errSessionExpired) || c.Principal != nil {
 		t.Errorf("login %q, err %q, principal %v", ls.inputs[0].Value(), ls.err, c.Principal)
 	}
 }
