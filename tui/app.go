@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/player"
 	"github.com/ecoute/ecoute/themes"
 )
@@ -56,6 +57,8 @@ type Options struct {
 	// ProgramOptions are passed to tea.NewProgram after the ones above
 	// (SSH: tea.WithEnvironment, tea.WithColorProfile, tea.WithWindowSize).
 	ProgramOptions []tea.ProgramOption
+	// Lang is the console's language; "" is English.
+	Lang i18n.Lang
 }
 
 // App is the console's only tea.Model.
@@ -79,6 +82,7 @@ func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr
 		Theme:      theme,
 		Styles:     themes.New(theme, true),
 		Keys:       newGlobalKeys(english),
+		Tr:         english,
 		Backend:    b,
 		Engine:     eng,
 		ServerAddr: addr,
@@ -86,6 +90,16 @@ func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr
 	a := &App{c: c, help: help.New()}
 	a.help.Styles = c.Styles.Help
 	return a
+}
+
+// setLang chooses the console's language; call it before the screens are
+// made (their key help is written in it).
+func (a *App) setLang(l i18n.Lang) {
+	if l == "" {
+		l = i18n.English
+	}
+	a.c.Tr = i18n.New(l)
+	a.c.Keys = newGlobalKeys(a.c.Tr)
 }
 
 // InFlight is the number of addressed requests not answered yet; tests
@@ -128,6 +142,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := newApp(ctx, opts.Client, opts.Engine, theme, addr)
+	a.setLang(opts.Lang)
 	a.c.KeyOverrides = opts.Keys
 	a.c.KeyOverrides.apply("global", &a.c.Keys)
 	ls := newLoginScreen(a.c, opts.Login, opts.Password)
@@ -772,11 +787,26 @@ func interleave(blocks []string, sep string) []string {
 
 // audioText is where sound goes, and why when it is not the speaker.
 func (a *App) audioText() string {
+	kind := string(a.c.Engine.Output())
 	out := a.c.Engine.OutputReason()
 	if out == "" {
-		out = string(a.c.Engine.Output())
+		return a.outputText()
+	}
+	// The engine says "silent: why"; the kind is ours to translate, the
+	// why comes from the sound system.
+	if rest, ok := strings.CutPrefix(out, kind+": "); ok {
+		return a.c.T("fmt.labelled", a.outputText(), rest)
 	}
 	return out
+}
+
+// outputText is where sound goes (speaker, silent) in the user's language.
+func (a *App) outputText() string {
+	kind := string(a.c.Engine.Output())
+	if k := i18n.Key("output." + kind); i18n.Has(a.c.printer().Lang(), k) {
+		return a.c.T(k)
+	}
+	return kind
 }
 
 // statusBar shows, left to right: the connection, the user and role, the
@@ -814,7 +844,7 @@ func (a *App) statusBar() string {
 			if who == "" {
 				who = p.GetLogin()
 			}
-			v := st.StatusValue.Render(fmt.Sprintf("%s (%s)", who, p.GetRole()))
+			v := st.StatusValue.Render(fmt.Sprintf("%s (%s)", who, a.c.roleText(p.GetRole())))
 			segs = append(segs, segment{full: st.StatusKey.Render(a.c.T(statusUser)+" ") + v, short: v})
 		} else {
 			segs = append(segs, segment{full: st.StatusKey.Render(a.c.T(statusNotLogged))})
@@ -826,7 +856,7 @@ func (a *App) statusBar() string {
 			style = st.StatusWarn
 		}
 		key := st.StatusKey.Render(a.c.T(statusAudio) + " ")
-		segs = append(segs, segment{full: key + style.Render(a.audioText()), short: key + style.Render(string(a.c.Engine.Output()))})
+		segs = append(segs, segment{full: key + style.Render(a.audioText()), short: key + style.Render(a.outputText())})
 	}
 	msg := ""
 	if a.status.Text != "" {

@@ -38,7 +38,7 @@ type (
 // auditBinding is the call list's key to the audit trail, disabled with
 // the reason for a role that may not read it.
 func auditBinding(c *Common) Binding {
-	b := bind(false, "A", c.T(keyAudit), "A")
+	b := bind(c.printer(), false, "A", c.T(keyAudit), "A")
 	if !c.May(methodListAudit) {
 		b.disable(c.T(reasonNoAudit, c.role()))
 	}
@@ -60,7 +60,7 @@ type auditScreen struct {
 }
 
 func newAuditScreen(c *Common) *auditScreen {
-	s := &auditScreen{c: c, keys: newCallsKeys(c.printer()), id: c.NextSeq(), verify: bind(true, "v", c.T(keyVerifyAudit), "v")}
+	s := &auditScreen{c: c, keys: newCallsKeys(c.printer()), id: c.NextSeq(), verify: bind(c.printer(), true, "v", c.T(keyVerifyAudit), "v")}
 	c.KeyOverrides.apply("calls", &s.keys)
 	if !c.May(methodVerifyAudit) {
 		s.verify.disable(c.T(reasonNoAudit, c.role()))
@@ -157,7 +157,7 @@ func auditColumns(c *Common) []listColumn[*ecoutev1.AuditEvent] {
 			return e.GetTime().AsTime().In(c.loc()).Format(time.DateTime)
 		}},
 		{title: c.T(colLogin), drop: 1, cell: func(e ev) string { return e.GetUserLogin() }},
-		{title: c.T(colRole), width: 11, drop: 4, cell: func(e ev) string { return e.GetRole() }},
+		{title: c.T(colRole), width: 11, drop: 4, cell: func(e ev) string { return c.roleText(e.GetRole()) }},
 		{title: c.T(colAction), cell: func(e ev) string { return e.GetAction() }},
 		{title: c.T(colTarget), drop: 2, cell: func(e ev) string { return e.GetTarget() }},
 	}

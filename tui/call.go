@@ -165,7 +165,7 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		s.call = msg.call
 		if !s.c.May(methodStreamAudio) {
-			s.player.Fail(s.c.T(callMayNotListen, s.c.Principal.GetRole()))
+			s.player.Fail(s.c.T(callMayNotListen, s.c.role()))
 			return nil
 		}
 		return s.openTrack()

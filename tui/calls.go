@@ -386,7 +386,7 @@ func (c column) sortLabel() i18n.Key {
 func (s *callsScreen) View() string {
 	st := s.c.Styles
 	if !s.c.May(methodListCalls) {
-		return st.Subtle.Render(s.c.T(callsNotAllowed, s.c.Principal.GetRole()))
+		return st.Subtle.Render(s.c.T(callsNotAllowed, s.c.role()))
 	}
 	if len(s.cols) == 0 {
 		return st.Subtle.Render(s.c.T(callsNoColumns))

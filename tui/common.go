@@ -122,7 +122,17 @@ func (c *Common) May(method string) bool {
 }
 
 // role is the principal's role, for the sentences that name it.
-func (c *Common) role() string { return c.Principal.GetRole() }
+func (c *Common) role() string { return c.roleText(c.Principal.GetRole()) }
+
+// roleText is a role's name in the user's language (the server's code when
+// the catalogue lacks it).
+func (c *Common) roleText(role string) string {
+	k := i18n.Key("role." + role)
+	if role != "" && i18n.Has(c.printer().Lang(), k) {
+		return c.T(k)
+	}
+	return role
+}
 
 // The methods whose availability changes what the console shows.
 const (

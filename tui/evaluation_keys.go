@@ -23,19 +23,19 @@ type EvalKeys struct {
 
 func newEvalKeys(tr *i18n.Printer) EvalKeys {
 	return EvalKeys{
-		Up:          bind(false, "↑/k", tr.T(keyEvalUp), "up", "k"),
-		Down:        bind(false, "↓/j", tr.T(keyEvalDown), "down", "j"),
-		Answer:      bind(true, "1-5", tr.T(keyEvalAnswer), "1", "2", "3", "4", "5"),
-		NA:          bind(false, ".", tr.T(keyEvalNA), "."),
-		Comment:     bind(true, "c", tr.T(keyEvalComment), "c"),
-		Note:        bind(true, "n", tr.T(keyEvalNote), "n", "ctrl+n"),
-		Submit:      bind(true, "s", tr.T(keyEvalSubmit), "s"),
-		Acknowledge: bind(true, "a", tr.T(keyEvalAck), "a"),
-		Dispute:     bind(true, "d", tr.T(keyEvalDispute), "d"),
-		Resolve:     bind(true, "r", tr.T(keyEvalResolve), "r"),
-		Revise:      bind(true, "R", tr.T(keyEvalRevise), "R"),
-		Confirm:     bind(false, "enter", tr.T(keyEvalConfirm), "enter"),
-		Cancel:      bind(false, "esc", tr.T(keyEvalCancel), "esc"),
+		Up:          bind(tr, false, "↑/k", tr.T(keyEvalUp), "up", "k"),
+		Down:        bind(tr, false, "↓/j", tr.T(keyEvalDown), "down", "j"),
+		Answer:      bind(tr, true, "1-5", tr.T(keyEvalAnswer), "1", "2", "3", "4", "5"),
+		NA:          bind(tr, false, ".", tr.T(keyEvalNA), "."),
+		Comment:     bind(tr, true, "c", tr.T(keyEvalComment), "c"),
+		Note:        bind(tr, true, "n", tr.T(keyEvalNote), "n", "ctrl+n"),
+		Submit:      bind(tr, true, "s", tr.T(keyEvalSubmit), "s"),
+		Acknowledge: bind(tr, true, "a", tr.T(keyEvalAck), "a"),
+		Dispute:     bind(tr, true, "d", tr.T(keyEvalDispute), "d"),
+		Resolve:     bind(tr, true, "r", tr.T(keyEvalResolve), "r"),
+		Revise:      bind(tr, true, "R", tr.T(keyEvalRevise), "R"),
+		Confirm:     bind(tr, false, "enter", tr.T(keyEvalConfirm), "enter"),
+		Cancel:      bind(tr, false, "esc", tr.T(keyEvalCancel), "esc"),
 	}
 }
 
@@ -50,17 +50,17 @@ type EvalListKeys struct {
 
 func newEvalListKeys(tr *i18n.Printer) EvalListKeys {
 	return EvalListKeys{
-		Up:       bind(false, "↑/k", tr.T(keyEvalUp), "up", "k"),
-		Down:     bind(false, "↓/j", tr.T(keyEvalDown), "down", "j"),
-		Open:     bind(true, "enter", tr.T(keyEvalOpen), "enter"),
-		Disputes: bind(true, "d", tr.T(keyEvalDisputes), "d"),
-		Reload:   bind(true, "r", tr.T(keyEvalReload), "r"),
+		Up:       bind(tr, false, "↑/k", tr.T(keyEvalUp), "up", "k"),
+		Down:     bind(tr, false, "↓/j", tr.T(keyEvalDown), "down", "j"),
+		Open:     bind(tr, true, "enter", tr.T(keyEvalOpen), "enter"),
+		Disputes: bind(tr, true, "d", tr.T(keyEvalDisputes), "d"),
+		Reload:   bind(tr, true, "r", tr.T(keyEvalReload), "r"),
 	}
 }
 
 // evaluateBinding is the call screen's key to its evaluation.
 func evaluateBinding(c *Common) Binding {
-	b := bind(true, "e", c.T(keyEvaluate), "e")
+	b := bind(c.printer(), true, "e", c.T(keyEvaluate), "e")
 	if !c.May(methodStartEvaluation) && !c.May(methodListEvaluations) {
 		b.disable(c.T(evalReadOnlyRole, c.role()))
 	}
@@ -69,7 +69,7 @@ func evaluateBinding(c *Common) Binding {
 
 // evaluationsBinding is the call list's key to the evaluation list.
 func evaluationsBinding(c *Common) Binding {
-	b := bind(true, "v", c.T(keyEvaluations), "v")
+	b := bind(c.printer(), true, "v", c.T(keyEvaluations), "v")
 	if !c.May(methodListEvaluations) {
 		b.disable(c.T(evalReadOnlyRole, c.role()))
 	}

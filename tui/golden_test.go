@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/themes"
 )
 
@@ -35,59 +36,81 @@ type goldenScreen struct {
 	methods  []string
 	accounts bool
 	steps    func(tm *teatest.TestModel, wait func(string))
-	wait     string
+	wait     func(tr) string
 	// want are texts the screen must show, whatever the golden says, so
 	// a wrong golden accepted with -update still fails.
-	want []string
+	want func(tr) []string
 	// absent are texts the settled screen must not show (a loading
 	// placeholder, a date the server did not send).
-	absent []string
+	absent func(tr) []string
 }
 
 func keyMsg(s string) tea.KeyPressMsg { return press(s) }
 
+// tr writes the texts a golden waits for and checks in its language.
+type tr = *i18n.Printer
+
 var goldenScreens = []goldenScreen{
-	{name: "login", wait: english.T(loginLabelPassword), want: []string{english.T(loginHeading), "not logged in"}},
-	{name: "calls", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	{name: "login", wait: func(p tr) string { return p.T(loginLabelPassword) },
+		want: func(p tr) []string { return []string{p.T(loginHeading), p.T(statusNotLogged)} }},
+	{name: "calls", login: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		for range 3 {
 			tm.Send(keyMsg("down"))
 		}
-	}, want: []string{english.T(colDate), "2026-11-23 11:05", "call 4 of 120 loaded, 120 in all", "ana (supervisor)"}},
-	{name: "filter", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	}, want: func(p tr) []string {
+		return []string{p.T(colDate), "2026-11-23 11:05", p.T(callsPosition, 4, 120, 120), "ana (" + p.T("role.supervisor") + ")"}
+	}},
+	{name: "filter", login: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("/"))
 		for _, r := range "agent:Ag" {
 			tm.Send(keyMsg(string(r)))
 		}
 		tm.Send(keyMsg("tab"))
-	}, want: []string{"agent:\"Agent ", english.T(filterCandidates)}},
-	{name: "help", login: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	}, want: func(p tr) []string { return []string{"agent:\"Agent ", p.T(filterCandidates)} }},
+	{name: "help", login: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("?"))
-	}, want: []string{english.T(helpTitle), english.T(keyOpen), english.T(keyFilter), english.T(helpGlobal)}},
-	{name: "call", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	}, want: func(p tr) []string { return []string{p.T(helpTitle), p.T(keyOpen), p.T(keyFilter), p.T(helpGlobal)} }},
+	{name: "call", login: true, evals: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
-	}, want: []string{"0:00 / 4:05", english.T(lblAgent), "Agent 1", "┃", english.T(lblRetainedUntil)}, absent: []string{english.T(callLoading)}},
-	{name: "evaluation", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	}, want: func(p tr) []string {
+		return []string{"0:00 / 4:05", p.T(lblAgent), "Agent 1", "┃", p.T(lblRetainedUntil)}
+	}, absent: func(p tr) []string { return []string{p.T(callLoading)} }},
+	{name: "evaluation", login: true, evals: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("down"))
 		tm.Send(keyMsg("enter"))
 		wait("0:00 / 4:05")
 		tm.Send(keyMsg("e"))
-	}, want: []string{"Greeting", "Tone", "Kept until 2027-11-23"}, absent: []string{english.T(evalLoading)}},
-	{name: "evaluations", login: true, evals: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	}, want: func(p tr) []string { return []string{"Greeting", "Tone", p.T(evalLblKept) + " 2027-11-23"} },
+		absent: func(p tr) []string { return []string{p.T(evalLoading)} }},
+	{name: "evaluations", login: true, evals: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("v"))
-	}, want: []string{english.T(evalListTitle), "2026-11-23 09:15", "2027-11-23", "2 evaluations"}, absent: []string{"1970", english.T(listLoading)}},
-	{name: "play", local: true, wait: "0:00 / 4:05", want: []string{"01-facture.mp3", "local file"}},
-	{name: "password", login: true, mustChange: true, wait: english.T(passwordTitle), want: []string{english.T(passwordTitle), "ana (supervisor)"}},
-	{name: "accounts", login: true, role: "admin", methods: []string{methodListUsers}, accounts: true, wait: "accounts",
-		want: []string{english.T(accountsTitle), "Claire Dubois", "team-banque"}},
-	{name: "home", login: true, role: "client", methods: []string{"/ecoute.v1.AuthService/WhoAmI"}, wait: "statistics only",
-		want: []string{english.T(homeTitle), "(client)"}},
-	{name: "audit", login: true, audit: true, wait: "in all", steps: func(tm *teatest.TestModel, wait func(string)) {
+	}, want: func(p tr) []string {
+		return []string{p.T(evalListTitle), "2026-11-23 09:15", "2027-11-23", p.T(evalListCount, 2)}
+	}, absent: func(p tr) []string { return []string{"1970", p.T(listLoading)} }},
+	{name: "play", local: true, wait: func(tr) string { return "0:00 / 4:05" },
+		want: func(p tr) []string { return []string{"01-facture.mp3", p.T(statusLocal)} }},
+	{name: "password", login: true, mustChange: true, wait: func(p tr) string { return p.T(passwordTitle) },
+		want: func(p tr) []string { return []string{p.T(passwordTitle), "ana (" + p.T("role.supervisor") + ")"} }},
+	{name: "accounts", login: true, role: "admin", methods: []string{methodListUsers}, accounts: true,
+		wait: func(p tr) string { return "Claire Dubois" },
+		want: func(p tr) []string {
+			return []string{p.T(accountsTitle), "Claire Dubois", "team-banque", p.T(accountsCount, 4)}
+		}},
+	{name: "home", login: true, role: "client", methods: []string{"/ecoute.v1.AuthService/WhoAmI"},
+		wait: func(p tr) string { return p.T(homeTitle) },
+		want: func(p tr) []string { return []string{p.T(homeTitle), "(" + p.T("role.client") + ")"} }},
+	{name: "audit", login: true, audit: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("A"))
-		wait(english.T(auditVerifyHint))
+		wait("call-450")
 		tm.Send(keyMsg("v"))
-	}, want: []string{"chain intact", english.T(auditTitle), "call-450"}},
+	}, want: func(p tr) []string {
+		return []string{p.T(auditChainOK, 450, "1", "450", "ab12cd34"), p.T(auditTitle), "call-450"}
+	}},
 }
+
+// inAll waits for the call list's footer.
+func inAll(p tr) string { return p.T(callsPosition, 1, 120, 120) }
 
 // TestGolden photographs every screen at 80×24 and 120×40 in the dark and
 // high-contrast themes, running the real program on fixed data (a fake
@@ -96,20 +119,29 @@ var goldenScreens = []goldenScreen{
 // them; cat one in a terminal to see it).
 func TestGolden(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
+	type variant struct {
+		theme string
+		lang  i18n.Lang
+		dir   string
+	}
+	variants := []variant{{"dark", i18n.English, "dark"}, {"high-contrast", i18n.English, "high-contrast"}, {"dark", i18n.French, "fr"}}
 	for _, sc := range goldenScreens {
-		for _, theme := range []string{"dark", "high-contrast"} {
+		for _, v := range variants {
 			for _, size := range [][2]int{{80, 24}, {120, 40}} {
-				t.Run(fmt.Sprintf("%s/%s/%dx%d", sc.name, theme, size[0], size[1]), func(t *testing.T) {
-					screen := runGolden(t, sc, theme, size[0], size[1])
+				t.Run(fmt.Sprintf("%s/%s/%dx%d", sc.name, v.dir, size[0], size[1]), func(t *testing.T) {
+					p := i18n.New(v.lang)
+					screen := runGolden(t, sc, v.theme, p, size[0], size[1])
 					plain := ansi.Strip(screen)
-					for _, w := range sc.want {
+					for _, w := range sc.want(p) {
 						if !strings.Contains(plain, w) {
 							t.Errorf("screen lacks %q:\n%s", w, plain)
 						}
 					}
-					for _, a := range sc.absent {
-						if strings.Contains(plain, a) {
-							t.Errorf("settled screen shows %q:\n%s", a, plain)
+					if sc.absent != nil {
+						for _, a := range sc.absent(p) {
+							if strings.Contains(plain, a) {
+								t.Errorf("settled screen shows %q:\n%s", a, plain)
+							}
 						}
 					}
 					if lines := strings.Split(plain, "\n"); len(lines) != size[1] {
@@ -127,7 +159,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
+func runGolden(t *testing.T, sc goldenScreen, theme string, lang tr, w, h int) string {
 	t.Helper()
 	var b Backend = &fakeBackend{n: 120}
 	if sc.audit {
@@ -158,6 +190,12 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
 	if sc.local {
 		a = NewLocalApp(context.Background(), &fakeEngine{}, newFakeTrack(), "01-facture.mp3", th)
 	}
+	a.setLang(lang.Lang())
+	if !sc.local {
+		a.stack = []Screen{newLoginScreen(a.c, login, password)}
+	} else {
+		a.stack = []Screen{newLocalScreen(a.c, newFakeTrack(), "01-facture.mp3")}
+	}
 	a.c.Loc = time.UTC
 	// A blinking cursor would make the picture depend on timing.
 	a.c.Styles.TextInput.Cursor.Blink = false
@@ -166,13 +204,13 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, w, h int) string {
 	}
 	p := &probe{App: a}
 	tm := teatest.NewTestModel(t, p, teatest.WithInitialTermSize(w, h))
-	p.waitFor(t, tm, sc.wait)
+	p.waitFor(t, tm, sc.wait(lang))
 	if sc.steps != nil {
 		sc.steps(tm, func(text string) { p.waitFor(t, tm, text) })
 	}
 	// Let asynchronous answers (the call, its track) arrive, and every
 	// request be answered: the picture is of a settled screen.
-	for _, w := range sc.want {
+	for _, w := range sc.want(lang) {
 		p.waitFor(t, tm, w)
 	}
 	p.waitSettled(t, tm)

@@ -38,7 +38,7 @@ func (s *roleHomeScreen) SetSize(w, _ int)       { s.width = w }
 func (s *roleHomeScreen) Title() string          { return s.c.T(homeTitle) }
 func (s *roleHomeScreen) Keys() []Group          { return nil }
 func (s *roleHomeScreen) View() string {
-	text := s.c.T(homeNothingYet, s.c.Principal.GetRole())
+	text := s.c.T(homeNothingYet, s.c.role())
 	if s.width > 0 {
 		text = ansi.Wordwrap(text, s.width, "")
 	}

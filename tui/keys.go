@@ -2,6 +2,7 @@ package tui
 
 import (
 	"slices"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -33,8 +34,21 @@ type Group struct {
 	Keys  []Binding
 }
 
-func bind(hint bool, help, desc string, keys ...string) Binding {
-	return Binding{Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc)), Hint: hint}
+func bind(tr *i18n.Printer, hint bool, help, desc string, keys ...string) Binding {
+	return Binding{Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(keyLabel(tr, help), desc)), Hint: hint}
+}
+
+// keyLabel writes a key's help label in the user's language: the special
+// keys by their name on that keyboard ("entrée", "échap"), letters as they
+// are; "q/esc" is done part by part.
+func keyLabel(tr *i18n.Printer, help string) string {
+	parts := strings.Split(help, "/")
+	for i, p := range parts {
+		if k := i18n.Key("keyname." + p); i18n.Has(tr.Lang(), k) {
+			parts[i] = tr.T(k)
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // disable turns b off (key.Matches then ignores it) and records why.
@@ -110,9 +124,9 @@ type GlobalKeys struct {
 
 func newGlobalKeys(tr *i18n.Printer) GlobalKeys {
 	return GlobalKeys{
-		Quit: bind(false, "ctrl+c", tr.T(keyQuit), "ctrl+c"),
-		Back: bind(true, "q/esc", tr.T(keyBack), "q", "esc"),
-		Help: bind(true, "?", tr.T(keyHelp), "?"),
+		Quit: bind(tr, false, "ctrl+c", tr.T(keyQuit), "ctrl+c"),
+		Back: bind(tr, true, "q/esc", tr.T(keyBack), "q", "esc"),
+		Help: bind(tr, true, "?", tr.T(keyHelp), "?"),
 	}
 }
 
@@ -126,10 +140,10 @@ type LoginKeys struct {
 
 func newLoginKeys(tr *i18n.Printer) LoginKeys {
 	return LoginKeys{
-		Next:   bind(true, "tab", tr.T(keyNextField), "tab", "down"),
-		Prev:   bind(false, "shift+tab", tr.T(keyPrevField), "shift+tab", "up"),
-		Submit: bind(true, "enter", tr.T(keySubmit), "enter"),
-		Quit:   bind(true, "esc", tr.T(keyQuit), "esc", "ctrl+c"),
+		Next:   bind(tr, true, "tab", tr.T(keyNextField), "tab", "down"),
+		Prev:   bind(tr, false, "shift+tab", tr.T(keyPrevField), "shift+tab", "up"),
+		Submit: bind(tr, true, "enter", tr.T(keySubmit), "enter"),
+		Quit:   bind(tr, true, "esc", tr.T(keyQuit), "esc", "ctrl+c"),
 	}
 }
 
@@ -154,20 +168,20 @@ type CallsKeys struct {
 
 func newCallsKeys(tr *i18n.Printer) CallsKeys {
 	return CallsKeys{
-		Up:       bind(true, "↑/k", tr.T(keyUp), "up", "k"),
-		Down:     bind(true, "↓/j", tr.T(keyDown), "down", "j"),
-		PageUp:   bind(false, "pgup", tr.T(keyPageUp), "pgup", "b"),
-		PageDown: bind(false, "pgdn", tr.T(keyPageDown), "pgdown", "f"),
-		Top:      bind(false, "g/home", tr.T(keyTop), "home", "g"),
-		Bottom:   bind(false, "G/end", tr.T(keyBottom), "end", "G"),
-		Open:     bind(true, "enter", tr.T(keyOpen), "enter"),
-		Reload:   bind(false, "r", tr.T(keyReload), "r"),
-		Filter:   bind(true, "/", tr.T(keyFilter), "/"),
-		Sort:     bind(true, "s", tr.T(keySort), "s"),
-		Reverse:  bind(false, "S", tr.T(keyReverse), "S"),
-		Apply:    bind(true, "enter", tr.T(keyApplyFilter), "enter"),
-		Complete: bind(true, "tab", tr.T(keyComplete), "tab"),
-		Cancel:   bind(true, "esc", tr.T(keyCancelFilter), "esc"),
+		Up:       bind(tr, true, "↑/k", tr.T(keyUp), "up", "k"),
+		Down:     bind(tr, true, "↓/j", tr.T(keyDown), "down", "j"),
+		PageUp:   bind(tr, false, "pgup", tr.T(keyPageUp), "pgup", "b"),
+		PageDown: bind(tr, false, "pgdn", tr.T(keyPageDown), "pgdown", "f"),
+		Top:      bind(tr, false, "g/home", tr.T(keyTop), "home", "g"),
+		Bottom:   bind(tr, false, "G/end", tr.T(keyBottom), "end", "G"),
+		Open:     bind(tr, true, "enter", tr.T(keyOpen), "enter"),
+		Reload:   bind(tr, false, "r", tr.T(keyReload), "r"),
+		Filter:   bind(tr, true, "/", tr.T(keyFilter), "/"),
+		Sort:     bind(tr, true, "s", tr.T(keySort), "s"),
+		Reverse:  bind(tr, false, "S", tr.T(keyReverse), "S"),
+		Apply:    bind(tr, true, "enter", tr.T(keyApplyFilter), "enter"),
+		Complete: bind(tr, true, "tab", tr.T(keyComplete), "tab"),
+		Cancel:   bind(tr, true, "esc", tr.T(keyCancelFilter), "esc"),
 	}
 }
 
@@ -182,11 +196,11 @@ type CallKeys struct {
 
 func newCallKeys(tr *i18n.Printer) CallKeys {
 	return CallKeys{
-		NextPane: bind(true, "tab", tr.T(keyNextPane), "tab"),
-		PrevPane: bind(false, "shift+tab", tr.T(keyPrevPane), "shift+tab"),
-		NoteUp:   bind(false, "↑/k", tr.T(keyNoteUp), "up", "k"),
-		NoteDown: bind(false, "↓/j", tr.T(keyNoteDown), "down", "j"),
-		SeekNote: bind(false, "enter", tr.T(keySeekNote), "enter"),
+		NextPane: bind(tr, true, "tab", tr.T(keyNextPane), "tab"),
+		PrevPane: bind(tr, false, "shift+tab", tr.T(keyPrevPane), "shift+tab"),
+		NoteUp:   bind(tr, false, "↑/k", tr.T(keyNoteUp), "up", "k"),
+		NoteDown: bind(tr, false, "↓/j", tr.T(keyNoteDown), "down", "j"),
+		SeekNote: bind(tr, false, "enter", tr.T(keySeekNote), "enter"),
 	}
 }
 
@@ -210,20 +224,20 @@ type PlayerKeys struct {
 
 func newPlayerKeys(tr *i18n.Printer) PlayerKeys {
 	k := PlayerKeys{
-		Toggle:  bind(true, "space", tr.T(keyPlayPause), "space"),
-		Back5:   bind(true, "←/h", tr.T(keyBack5), "left", "h"),
-		Fwd5:    bind(true, "→/l", tr.T(keyFwd5), "right", "l"),
-		Back30:  bind(false, "shift+←/H", tr.T(keyBack30), "shift+left", "H"),
-		Fwd30:   bind(false, "shift+→/L", tr.T(keyFwd30), "shift+right", "L"),
-		Restart: bind(false, "0", tr.T(keyRestart), "0", "home"),
-		Slower:  bind(false, "[", tr.T(keySlower), "["),
-		Faster:  bind(false, "]", tr.T(keyFaster), "]"),
-		VolUp:   bind(false, "+", tr.T(keyVolUp), "+", "="),
-		VolDown: bind(false, "-", tr.T(keyVolDown), "-"),
-		Mute:    bind(false, "m", tr.T(keyMute), "m"),
-		Loop:    bind(false, "a", tr.T(keyLoop), "a"),
-		NextGap: bind(false, "}", tr.T(keyNextGap), "}"),
-		PrevGap: bind(false, "{", tr.T(keyPrevGap), "{"),
+		Toggle:  bind(tr, true, "space", tr.T(keyPlayPause), "space"),
+		Back5:   bind(tr, true, "←/h", tr.T(keyBack5), "left", "h"),
+		Fwd5:    bind(tr, true, "→/l", tr.T(keyFwd5), "right", "l"),
+		Back30:  bind(tr, false, "shift+←/H", tr.T(keyBack30), "shift+left", "H"),
+		Fwd30:   bind(tr, false, "shift+→/L", tr.T(keyFwd30), "shift+right", "L"),
+		Restart: bind(tr, false, "0", tr.T(keyRestart), "0", "home"),
+		Slower:  bind(tr, false, "[", tr.T(keySlower), "["),
+		Faster:  bind(tr, false, "]", tr.T(keyFaster), "]"),
+		VolUp:   bind(tr, false, "+", tr.T(keyVolUp), "+", "="),
+		VolDown: bind(tr, false, "-", tr.T(keyVolDown), "-"),
+		Mute:    bind(tr, false, "m", tr.T(keyMute), "m"),
+		Loop:    bind(tr, false, "a", tr.T(keyLoop), "a"),
+		NextGap: bind(tr, false, "}", tr.T(keyNextGap), "}"),
+		PrevGap: bind(tr, false, "{", tr.T(keyPrevGap), "{"),
 	}
 	return k
 }

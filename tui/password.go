@@ -43,7 +43,7 @@ type passwordScreen struct {
 func newPasswordScreen(c *Common, login *ecoutev1.LoginResponse) *passwordScreen {
 	s := &passwordScreen{c: c, id: c.NextSeq(), login: login, keys: newLoginKeys(c.printer())}
 	c.KeyOverrides.apply("login", &s.keys)
-	s.keys.Submit.SetHelp("enter", c.T(keyChangePassword))
+	s.keys.Submit.SetHelp(keyLabel(c.printer(), "enter"), c.T(keyChangePassword))
 	for i := range s.inputs {
 		ti := textinput.New()
 		ti.Prompt = ""
