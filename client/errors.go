@@ -39,8 +39,9 @@ var (
 // ErrForbidden is a refusal for the role or the account: the role may not
 // call the method, the account is locked or disabled.
 type ErrForbidden struct {
-	Reason  string
-	Message string
+	Reason   string
+	Message  string
+	Metadata map[string]string
 }
 
 func (e *ErrForbidden) Error() string { return "forbidden: " + e.Message }
@@ -67,6 +68,7 @@ type ErrInvalid struct {
 	Field      string
 	Message    string
 	Violations []FieldViolation
+	Metadata   map[string]string
 }
 
 func (e *ErrInvalid) Error() string { return "invalid: " + e.Message }
@@ -163,13 +165,13 @@ func typed(op string, err error) error {
 			out = fmt.Errorf("%w: %s", ErrSessionEnded, msg)
 		}
 	case codes.PermissionDenied:
-		out = &ErrForbidden{Reason: reason, Message: msg}
+		out = &ErrForbidden{Reason: reason, Message: msg, Metadata: meta}
 	case codes.NotFound:
 		out = fmt.Errorf("%w: %s", ErrNotFound, msg)
 	case codes.Unimplemented:
 		out = fmt.Errorf("%w: %s", ErrUnsupported, msg)
 	case codes.InvalidArgument, codes.OutOfRange:
-		e := &ErrInvalid{Reason: reason, Message: msg, Violations: violations}
+		e := &ErrInvalid{Reason: reason, Message: msg, Violations: violations, Metadata: meta}
 		if len(violations) > 0 {
 			e.Field = violations[0].Field
 		} else if f := meta["field"]; f != "" {
@@ -227,6 +229,29 @@ func details(st *status.Status) (*errdetails.ErrorInfo, []FieldViolation) {
 		}
 	}
 	return info, vs
+}
+
+// Details are the stable reason code of a gateway error and the arguments
+// the server gave with it (ErrorInfo metadata), for the console to write
+// the refusal in its own words and language.
+func Details(err error) (reason string, meta map[string]string) {
+	var (
+		f  *ErrForbidden
+		i  *ErrInvalid
+		r  *ErrRefused
+		st *ErrStale
+	)
+	switch {
+	case errors.As(err, &f):
+		return f.Reason, f.Metadata
+	case errors.As(err, &i):
+		return i.Reason, i.Metadata
+	case errors.As(err, &r):
+		return r.Reason, r.Metadata
+	case errors.As(err, &st):
+		return "STALE_VERSION", map[string]string{"current_version": strconv.FormatInt(st.Current, 10)}
+	}
+	return Reason(err), nil
 }
 
 // Reason is the stable reason code of a gateway error ("" when the server

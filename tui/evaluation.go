@@ -250,6 +250,9 @@ func (s *evalScreen) explain(err error) string {
 	case errors.Is(err, errNoEvaluation):
 		return s.c.T(evalNone)
 	case errors.As(err, &refused), errors.As(err, &invalid):
+		if text, ok := s.c.reasonText(err); ok {
+			return text
+		}
 		return client.ServerMessage(err)
 	}
 	return s.c.explain(err)

@@ -154,7 +154,10 @@ func (s *loginScreen) explainLogin(err error) string {
 	case errors.As(err, &bad):
 		return s.c.T(loginErrWrong)
 	case errors.As(err, &forbidden), errors.As(err, &refused):
-		// Locked or expired accounts: the server's sentence says which.
+		// Locked or disabled accounts: the reason says which.
+		if text, ok := s.c.reasonText(err); ok {
+			return text
+		}
 		return client.ServerMessage(err)
 	}
 	return s.c.explain(err)

@@ -13,6 +13,7 @@ import (
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 // pwBackend adds the identity calls to the call-list fake.
@@ -158,20 +159,28 @@ func collect(cmd tea.Cmd) []tea.Msg {
 
 // A locked account's refusal reaches the login screen in the server's words.
 func TestLockedLoginSaysWhy(t *testing.T) {
-	b := &fakeBackend{loginErr: fmt.Errorf("login: %w",
-		&client.ErrForbidden{Reason: "ACCOUNT_LOCKED", Message: "account locked after 5 failed logins, until 12:15 UTC"})}
-	c := testCommon(t, b)
-	c.Principal = nil
-	s := newLoginScreen(c, "", "")
-	s.SetSize(100, 27)
-	s.Init()
-	typeText(s, "lea")
-	s.Update(press("tab"))
-	typeText(s, "essai")
-	s.Update(answer(s.Update(press("enter"))))
-	out := ansi.Strip(s.View())
-	if !strings.Contains(out, "account locked after 5 failed logins, until 12:15 UTC") || strings.Contains(out, "rpc error") {
-		t.Errorf("lock not explained:\n%s", out)
+	for _, lang := range []i18n.Lang{i18n.English, i18n.French} {
+		b := &fakeBackend{loginErr: fmt.Errorf("login: %w",
+			&client.ErrForbidden{Reason: "ACCOUNT_LOCKED", Message: "account locked after 5 failed logins, until 12:15 UTC",
+				Metadata: map[string]string{"locked_until": "2026-11-29T12:15:00Z"}})}
+		c := testCommon(t, b)
+		c.Tr = i18n.New(lang)
+		c.Principal = nil
+		s := newLoginScreen(c, "", "")
+		s.SetSize(100, 27)
+		s.Init()
+		typeText(s, "lea")
+		s.Update(press("tab"))
+		typeText(s, "essai")
+		s.Update(answer(s.Update(press("enter"))))
+		out := ansi.Strip(s.View())
+		// From the reason and its argument, in the console's language and
+		// zone, never the server's English sentence.
+		want := map[i18n.Lang][]string{i18n.English: {"locked after repeated failed logins", "29 Nov 2026"},
+			i18n.French: {"verrouillé après des échecs de connexion répétés", "29 nov. 2026"}}[lang]
+		if !strings.Contains(out, want[0]) || !strings.Contains(out, want[1]) || strings.Contains(out, "5 failed logins") {
+			t.Errorf("%s: lock not explained in its words:\n%s", lang, out)
+		}
 	}
 }
 
