@@ -41,14 +41,18 @@ func (s *Directory) ListAgents(ctx context.Context, req *ecoutev1.ListAgentsRequ
 func (s *Directory) CreateAgent(ctx context.Context, req *ecoutev1.CreateAgentRequest) (*ecoutev1.CreateAgentResponse, error) {
 	return serve(ctx, req, func(c core.Caller) (store.Agent, error) {
 		return s.Core.CreateAgent(ctx, c, req.GetAgentId(), req.GetName(), req.GetTeamId())
-	}, func(a store.Agent) *ecoutev1.CreateAgentResponse { return &ecoutev1.CreateAgentResponse{Agent: AgentOf(a)} })
+	}, func(a store.Agent) *ecoutev1.CreateAgentResponse {
+		return &ecoutev1.CreateAgentResponse{Agent: AgentOf(a)}
+	})
 }
 
 // RenameAgent changes an agent's name.
 func (s *Directory) RenameAgent(ctx context.Context, req *ecoutev1.RenameAgentRequest) (*ecoutev1.RenameAgentResponse, error) {
 	return serve(ctx, req, func(c core.Caller) (store.Agent, error) {
 		return s.Core.RenameAgent(ctx, c, req.GetAgentId(), req.GetName())
-	}, func(a store.Agent) *ecoutev1.RenameAgentResponse { return &ecoutev1.RenameAgentResponse{Agent: AgentOf(a)} })
+	}, func(a store.Agent) *ecoutev1.RenameAgentResponse {
+		return &ecoutev1.RenameAgentResponse{Agent: AgentOf(a)}
+	})
 }
 
 // MoveAgent puts an agent in another team.
