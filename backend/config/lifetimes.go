@@ -43,6 +43,6 @@ func RequestCutoff(now time.Time) time.Time { return RequestIDs.Before(now.UTC()
 // evaluation of a call no longer justifies keeping the agent's name (R4:
 // names attached to recordings, 1 year from collection). The name of an
 // agent still working on a recorded position is their profile and stays;
-// an ended agent's name is erased once nothing collected at or after the
+// an ended agent's name is erased once nothing collected after the
 // cutoff names them.
 func AgentNameCutoff(now time.Time) time.Time { return AgentNamesOnRecording.Before(now.UTC()) }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ecoute/ecoute/backend/directory"
 	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/store"
@@ -32,9 +33,9 @@ const (
 
 // Kinds of directory entries, as errors and the import name them.
 const (
-	KindTeam     = "team"
-	KindAgent    = "agent"
-	KindCampaign = "campaign"
+	KindTeam     = directory.KindTeam
+	KindAgent    = directory.KindAgent
+	KindCampaign = directory.KindCampaign
 )
 
 // MaxNameLen bounds a directory name, in characters.

@@ -40,7 +40,7 @@ type Directory interface {
 	EndCampaign(ctx context.Context, id string, at time.Time) error
 	// EraseAgentNames replaces by a random pseudonym ("former agent
 	// 3fa09c1e") the name of every agent ended at or before now that no
-	// call and no evaluation of a call started at or after cutoff names
+	// call and no evaluation of a call started after cutoff names
 	// any more; it returns how many names it erased.
 	EraseAgentNames(ctx context.Context, cutoff, now time.Time) (int, error)
 	// DeleteForgottenAgents deletes the rows of ended agents whose name is
@@ -212,8 +212,8 @@ func (s *SQLite) EndCampaign(ctx context.Context, id string, at time.Time) error
 func (s *SQLite) EraseAgentNames(ctx context.Context, cutoff, now time.Time) (int, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE agents SET name = ? || lower(hex(randomblob(4))), name_erased_at = ?
 		WHERE ended_at > 0 AND ended_at <= ? AND name_erased_at = 0
-		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.agent_id = agents.id AND c.started_at >= ?)
-		AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.agent_id = agents.id AND e.call_started_at >= ?)`,
+		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.agent_id = agents.id AND c.started_at > ?)
+		AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.agent_id = agents.id AND e.call_started_at > ?)`,
 		FormerAgentPrefix, ms(now), ms(now), ms(cutoff), ms(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("erase agent names: %w", err)
