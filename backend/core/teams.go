@@ -34,13 +34,6 @@ func (b *Backend) ListTeams(ctx context.Context) ([]store.Team, error) {
 	return ts, nil
 }
 
-func required(field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return domain.Invalid(field, "is required")
-	}
-	return nil
-}
-
 // CreateTeam adds a team.
 func (b *Backend) CreateTeam(ctx context.Context, c Caller, id, name string) (store.Team, error) {
 	return once(ctx, b, c, "team.create", ActionTeamCreate,
