@@ -116,8 +116,12 @@ func TestFirstRealDeployment(t *testing.T) {
 	// the 10 agents has uploads/10 calls), so the supervisor has calls to
 	// see whatever the draw.
 	const agents = 10
-	rate := max(0.05, float64(agents)/float64(uploads))
-	rate = float64(int(rate*1000+0.999)) / 1000
+	minPerAgent := uploads / agents // every agent has at least this many calls
+	if minPerAgent < 1 {
+		t.Fatalf("ECOUTE_E2E_UPLOADS=%d: at least %d, one per agent", uploads, agents)
+	}
+	rate := max(0.05, 1/float64(minPerAgent))
+	rate = min(1, float64(int(rate*1000+0.999))/1000)
 	if err := os.WriteFile(filepath.Join(data, "ecouted.yaml"),
 		fmt.Appendf(nil, "sampling:\n  rate: %g\ningest:\n  transcoder: ffmpeg\n", rate), 0o600); err != nil {
 		t.Fatal(err)
@@ -276,8 +280,8 @@ func TestFirstRealDeployment(t *testing.T) {
 	}
 	received, _ := strconv.Atoi(m[1])
 	kept, _ := strconv.Atoi(m[2])
-	perAgent := float64(uploads) / agents * rate
-	if received != uploads || float64(kept) < float64(agents)*float64(int(perAgent)) || kept > uploads {
+	perAgent := float64(minPerAgent) * rate // ≥ 1: the quota's floor is kept whatever the draw
+	if received != uploads || kept < agents*int(perAgent) || kept > uploads {
 		t.Fatalf("sampled %d recordings, kept %d; want %d received and at least ⌊%.2f⌋ per agent", received, kept, uploads, perAgent)
 	}
 
