@@ -216,6 +216,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterPrivacyServiceServer(s, &service.Privacy{Core: a.core})
 	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
 	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
+	ecoutev1.RegisterDirectoryServiceServer(s, &service.Directory{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

@@ -62,6 +62,19 @@ func (a *App) openDataLife() error {
 	if err := d.retention.Register("evaluations", retention.PurgerFunc(a.store.DeleteExpiredEvaluations)); err != nil {
 		return err
 	}
+	// Ended agents' names go a year after the last recording that named
+	// them (R4); the rows nothing refers to any more go after them
+	// ("agent_names" runs before "agents": purgers run by name).
+	if err := d.retention.Register("agent_names", retention.PurgerFunc(func(ctx context.Context, now time.Time) (int, error) {
+		return a.store.EraseAgentNames(ctx, config.AgentNameCutoff(now), now)
+	})); err != nil {
+		return err
+	}
+	if err := d.retention.Register("agents", retention.PurgerFunc(func(ctx context.Context, _ time.Time) (int, error) {
+		return a.store.DeleteForgottenAgents(ctx)
+	})); err != nil {
+		return err
+	}
 	// Request ids are remembered a day (config.RequestIDs).
 	if err := d.retention.Register("requests", retention.PurgerFunc(func(ctx context.Context, now time.Time) (int, error) {
 		return a.store.DeleteRequests(ctx, config.RequestCutoff(now))

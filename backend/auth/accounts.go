@@ -105,11 +105,15 @@ func (s *Sessions) checkLinks(ctx context.Context, role string, teams []string, 
 		}
 	}
 	if agent != "" {
-		if _, err := s.Store.AgentByID(ctx, agent); err != nil {
+		a, err := s.Store.AgentByID(ctx, agent)
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fieldErr("agent_id", "no agent %q", agent)
 			}
 			return err
+		}
+		if !a.EndedAt.IsZero() {
+			return fieldErr("agent_id", "agent %q was ended: an ended agent gets no account", agent)
 		}
 	}
 	return nil

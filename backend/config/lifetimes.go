@@ -38,3 +38,11 @@ func EvaluationKeptUntil(created time.Time) time.Time { return Evaluations.After
 // RequestCutoff is the time before which the server forgets a client's
 // request ids (RequestIDs): a write sent again later is applied again.
 func RequestCutoff(now time.Time) time.Time { return RequestIDs.Before(now.UTC()) }
+
+// AgentNameCutoff is the collection time before which a recording or an
+// evaluation of a call no longer justifies keeping the agent's name (R4:
+// names attached to recordings, 1 year from collection). The name of an
+// agent still working on a recorded position is their profile and stays;
+// an ended agent's name is erased once nothing collected after the
+// cutoff names them.
+func AgentNameCutoff(now time.Time) time.Time { return AgentNamesOnRecording.Before(now.UTC()) }

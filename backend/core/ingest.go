@@ -310,11 +310,18 @@ func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, erro
 	if p := md.Customer.PhoneE164; p != "" && !e164.MatchString(p) {
 		return bad("customer.phone_e164", "%q is not E.164 (+ then up to 15 digits)", p)
 	}
-	if _, err := b.Store.AgentByID(ctx, md.AgentID); err != nil {
+	// The directory is the administrator's: an upload never adds to it
+	// (README, "Who adds agents"), and an ended entry takes no recording
+	// started after its end.
+	if a, err := b.Store.AgentByID(ctx, md.AgentID); err != nil {
 		return store.Call{}, lookupErr(err, "metadata.agent_id", md.AgentID)
+	} else if err := endedBefore(KindAgent, a.ID, a.EndedAt, md.StartedAt); err != nil {
+		return store.Call{}, err
 	}
-	if _, err := b.Store.TeamByID(ctx, md.TeamID); err != nil {
+	if t, err := b.Store.TeamByID(ctx, md.TeamID); err != nil {
 		return store.Call{}, lookupErr(err, "metadata.team_id", md.TeamID)
+	} else if err := endedBefore(KindTeam, t.ID, t.EndedAt, md.StartedAt); err != nil {
+		return store.Call{}, err
 	}
 	// R6: a team may be recorded only during the periods it was told of.
 	if ok, err := b.Store.RecordingAllowed(ctx, md.TeamID, md.StartedAt); err != nil {
@@ -324,8 +331,10 @@ func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, erro
 			"metadata.started_at: outside every recording period declared for team %s (R6)", md.TeamID).
 			With(domain.MetaTeamID, md.TeamID)
 	}
-	if _, err := b.Store.CampaignByID(ctx, md.CampaignID); err != nil {
+	if p, err := b.Store.CampaignByID(ctx, md.CampaignID); err != nil {
 		return store.Call{}, lookupErr(err, "metadata.campaign_id", md.CampaignID)
+	} else if err := endedBefore(KindCampaign, p.ID, p.EndedAt, md.StartedAt); err != nil {
+		return store.Call{}, err
 	}
 	cu, act := md.Customer, md.Activity
 	return store.Call{
@@ -344,7 +353,17 @@ func lookupErr(err error, field, id string) error {
 		if id == "" {
 			return domain.Invalid(field, "is required")
 		}
-		return domain.Invalid(field, "unknown %q", id)
+		return domain.Invalid(field, "unknown %q: uploads do not add to the directory; an administrator adds it first (ecouted directory import)", id)
 	}
 	return domain.Internal("look up "+field, err)
+}
+
+// endedBefore refuses a recording started at or after the end of the
+// directory entry that it names (a recording made before the end and
+// uploaded later is accepted).
+func endedBefore(kind, id string, ended, started time.Time) error {
+	if ended.IsZero() || started.Before(ended) {
+		return nil
+	}
+	return Ended(kind, id, ended)
 }

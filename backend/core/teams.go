@@ -34,22 +34,16 @@ func (b *Backend) ListTeams(ctx context.Context) ([]store.Team, error) {
 	return ts, nil
 }
 
-func required(field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return domain.Invalid(field, "is required")
-	}
-	return nil
-}
-
 // CreateTeam adds a team.
 func (b *Backend) CreateTeam(ctx context.Context, c Caller, id, name string) (store.Team, error) {
 	return once(ctx, b, c, "team.create", ActionTeamCreate,
 		func(ctx context.Context) (store.Team, entry, error) {
 			e := entry{target: id}
-			if err := required("team_id", id); err != nil {
+			if err := CheckID("team_id", id); err != nil {
 				return store.Team{}, e, err
 			}
-			if err := required("name", name); err != nil {
+			name, err := CheckName("name", name)
+			if err != nil {
 				return store.Team{}, e, err
 			}
 			t := store.Team{ID: id, Name: name, CreatedAt: b.Clock.Now()}
@@ -81,10 +75,12 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 			case !to.After(from):
 				return store.RecordingPeriod{}, e, domain.Invalid("ends_at", "must be after starts_at")
 			}
-			if _, err := b.Store.TeamByID(ctx, team); errors.Is(err, store.ErrNotFound) {
+			if t, err := b.Store.TeamByID(ctx, team); errors.Is(err, store.ErrNotFound) {
 				return store.RecordingPeriod{}, e, domain.NotFound("team_id: no team %q", team)
 			} else if err != nil {
 				return store.RecordingPeriod{}, e, domain.Internal("add recording period", err)
+			} else if !t.EndedAt.IsZero() {
+				return store.RecordingPeriod{}, e, Ended(KindTeam, team, t.EndedAt)
 			}
 			p := store.RecordingPeriod{ID: NewID(), TeamID: team, StartsAt: from.UTC(), EndsAt: to.UTC(), Note: note,
 				CreatedBy: c.User.Login, CreatedAt: b.Clock.Now()}

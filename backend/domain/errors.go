@@ -66,6 +66,10 @@ const (
 	// Plumbing.
 	ReasonAuditUnavailable Reason = "AUDIT_UNAVAILABLE"
 	ReasonRequestIDReused  Reason = "REQUEST_ID_REUSED"
+
+	// The directory (teams, agents, campaigns).
+	ReasonDirectoryEnded Reason = "DIRECTORY_ENDED"
+	ReasonDirectoryInUse Reason = "DIRECTORY_IN_USE"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -80,6 +84,7 @@ var Reasons = []Reason{
 	ReasonCommentRequired, ReasonOverrideReasonRequired, ReasonFlaggedTerms, ReasonRespondWindowClosed, ReasonNoGrid,
 	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
+	ReasonDirectoryEnded, ReasonDirectoryInUse,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.
@@ -99,6 +104,9 @@ const (
 	MetaTeamID         = "team_id"         // OUTSIDE_RECORDING_PERIOD
 	MetaMaxBytes       = "max_bytes"       // AUDIO_TOO_LARGE
 	MetaSize           = "size"            // OUT_OF_RANGE (audio size in bytes)
+	MetaEndedAt        = "ended_at"        // DIRECTORY_ENDED (RFC 3339, UTC)
+	MetaKind           = "kind"            // DIRECTORY_ENDED: team, agent or campaign
+	MetaAgents         = "agents"          // DIRECTORY_IN_USE (count)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

@@ -72,6 +72,18 @@ const (
 	MAddRecordingPeriod   = "/ecoute.v1.AdminService/AddRecordingPeriod"
 	MListRecordingPeriods = "/ecoute.v1.AdminService/ListRecordingPeriods"
 	MMyRecordingPeriods   = "/ecoute.v1.RecordingPeriodService/MyRecordingPeriods"
+
+	MListAgents     = "/ecoute.v1.DirectoryService/ListAgents"
+	MCreateAgent    = "/ecoute.v1.DirectoryService/CreateAgent"
+	MRenameAgent    = "/ecoute.v1.DirectoryService/RenameAgent"
+	MMoveAgent      = "/ecoute.v1.DirectoryService/MoveAgent"
+	MEndAgent       = "/ecoute.v1.DirectoryService/EndAgent"
+	MListCampaigns  = "/ecoute.v1.DirectoryService/ListCampaigns"
+	MCreateCampaign = "/ecoute.v1.DirectoryService/CreateCampaign"
+	MRenameCampaign = "/ecoute.v1.DirectoryService/RenameCampaign"
+	MEndCampaign    = "/ecoute.v1.DirectoryService/EndCampaign"
+	MRenameTeam     = "/ecoute.v1.DirectoryService/RenameTeam"
+	MEndTeam        = "/ecoute.v1.DirectoryService/EndTeam"
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -115,6 +127,14 @@ var (
 	adminRead  = []string{MListUsers, MListTeams, MListRecordingPeriods, MListSessions}
 	adminWrite = []string{MCreateUser, MSetUserDisabled, MSetUserTeams, MResetPassword, MRevokeSessions,
 		MCreateTeam, MAddRecordingPeriod}
+	// directoryRead lists the agents and campaigns (admin, dpo);
+	// directoryWrite changes the directory (admin). Supervisors and
+	// trainers list the agents of their own teams (core scopes it), to
+	// name whom they review; the client department never sees individual
+	// agents (R8).
+	directoryRead  = []string{MListAgents, MListCampaigns}
+	directoryWrite = []string{MCreateAgent, MRenameAgent, MMoveAgent, MEndAgent, MCreateCampaign, MRenameCampaign,
+		MEndCampaign, MRenameTeam, MEndTeam}
 	// recorded are told when they may be recorded (R6).
 	recorded = []string{MMyRecordingPeriods}
 	// auditRead reads and verifies the audit trail (dpo, admin).
@@ -178,13 +198,13 @@ func EvaluationScope(u domain.User) domain.EvalScope {
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	domain.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	domain.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}),
 		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:    RowsTrainees,
 	},
@@ -209,12 +229,12 @@ var Table = map[string]Rule{
 		Rows:    RowsAllTechnical,
 	},
 	domain.RoleDPO: {
-		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, auditRead, privacyDPO),
+		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, directoryRead, auditRead, privacyDPO),
 		Fields:  []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
 		Rows:    RowsNone,
 	},
 	domain.RoleAdmin: {
-		Methods: join(authMethods, adminRead, adminWrite, auditRead, []string{MListAuthorizedPersons}),
+		Methods: join(authMethods, adminRead, adminWrite, directoryRead, directoryWrite, auditRead, []string{MListAuthorizedPersons}),
 		Fields:  []string{FieldAudio},
 		Rows:    RowsNone,
 	},

@@ -72,6 +72,9 @@ var codeOf = map[domain.Reason]codes.Code{
 
 	domain.ReasonAuditUnavailable: codes.Internal,
 	domain.ReasonRequestIDReused:  codes.InvalidArgument,
+
+	domain.ReasonDirectoryEnded: codes.FailedPrecondition,
+	domain.ReasonDirectoryInUse: codes.FailedPrecondition,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

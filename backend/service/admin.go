@@ -30,7 +30,9 @@ func PeriodOf(p store.RecordingPeriod) *ecoutev1.RecordingPeriod {
 		Note: p.Note}
 }
 
-func teamOf(t store.Team) *ecoutev1.Team { return &ecoutev1.Team{TeamId: t.ID, Name: t.Name} }
+func teamOf(t store.Team) *ecoutev1.Team {
+	return &ecoutev1.Team{TeamId: t.ID, Name: t.Name, EndedAt: ts(t.EndedAt)}
+}
 
 func sessionOf(se store.UserSession) *ecoutev1.Session {
 	return &ecoutev1.Session{SessionId: se.TokenHash, UserId: se.UserID, Login: se.Login, SourceAddr: se.SourceAddr,

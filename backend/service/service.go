@@ -42,6 +42,15 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.PrivacyService/EraseSubject":             true,
 	"/ecoute.v1.PrivacyService/ListAuthorizedPersons":    true,
 	"/ecoute.v1.IngestService/UploadRecording":           true,
+	"/ecoute.v1.DirectoryService/CreateAgent":            true,
+	"/ecoute.v1.DirectoryService/RenameAgent":            true,
+	"/ecoute.v1.DirectoryService/MoveAgent":              true,
+	"/ecoute.v1.DirectoryService/EndAgent":               true,
+	"/ecoute.v1.DirectoryService/CreateCampaign":         true,
+	"/ecoute.v1.DirectoryService/RenameCampaign":         true,
+	"/ecoute.v1.DirectoryService/EndCampaign":            true,
+	"/ecoute.v1.DirectoryService/RenameTeam":             true,
+	"/ecoute.v1.DirectoryService/EndTeam":                true,
 }
 
 func peerAddr(ctx context.Context) string {

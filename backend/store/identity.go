@@ -208,21 +208,19 @@ func (s *SQLite) SetUserTeams(ctx context.Context, userID string, teamIDs []stri
 	})
 }
 
-// ListTeams implements Identity.
+// ListTeams implements Identity: every team, ended ones too, by id.
 func (s *SQLite) ListTeams(ctx context.Context) ([]Team, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM teams ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+teamCols+` FROM teams ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list teams: %w", err)
 	}
 	defer rows.Close()
 	var out []Team
 	for rows.Next() {
-		var t Team
-		var c int64
-		if err := rows.Scan(&t.ID, &t.Name, &c); err != nil {
+		t, err := scanTeam(rows)
+		if err != nil {
 			return nil, err
 		}
-		t.CreatedAt = fromMS(c)
 		out = append(out, t)
 	}
 	return out, rows.Err()

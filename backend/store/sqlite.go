@@ -325,20 +325,19 @@ func (s *SQLite) CreateTeam(ctx context.Context, t Team) error {
 
 // CreateAgent inserts an agent.
 func (s *SQLite) CreateAgent(ctx context.Context, a Agent) error {
-	return s.exec(ctx, "create agent "+a.ID, `INSERT INTO agents (id, name, team_id, created_at) VALUES (?,?,?,?)`,
+	return s.create(ctx, "create agent "+a.ID, a.ID, `INSERT INTO agents (id, name, team_id, created_at) VALUES (?,?,?,?)`,
 		a.ID, a.Name, a.TeamID, ms(a.CreatedAt))
 }
 
 // CreateCampaign inserts a campaign.
 func (s *SQLite) CreateCampaign(ctx context.Context, c Campaign) error {
-	return s.exec(ctx, "create campaign "+c.ID, `INSERT INTO campaigns (id, name, client_name, created_at) VALUES (?,?,?,?)`,
+	return s.create(ctx, "create campaign "+c.ID, c.ID, `INSERT INTO campaigns (id, name, client_name, created_at) VALUES (?,?,?,?)`,
 		c.ID, c.Name, c.ClientName, ms(c.CreatedAt))
 }
 
 // TeamByID finds a team.
 func (s *SQLite) TeamByID(ctx context.Context, id string) (Team, error) {
-	var t Team
-	err := s.db.QueryRowContext(ctx, `SELECT id, name FROM teams WHERE id = ?`, id).Scan(&t.ID, &t.Name)
+	t, err := scanTeam(s.db.QueryRowContext(ctx, `SELECT `+teamCols+` FROM teams WHERE id = ?`, id))
 	if err != nil {
 		return Team{}, notFound(err, "team "+id)
 	}
@@ -347,8 +346,7 @@ func (s *SQLite) TeamByID(ctx context.Context, id string) (Team, error) {
 
 // AgentByID finds an agent.
 func (s *SQLite) AgentByID(ctx context.Context, id string) (Agent, error) {
-	var a Agent
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, team_id FROM agents WHERE id = ?`, id).Scan(&a.ID, &a.Name, &a.TeamID)
+	a, err := scanAgent(s.db.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE id = ?`, id))
 	if err != nil {
 		return Agent{}, notFound(err, "agent "+id)
 	}
@@ -357,8 +355,7 @@ func (s *SQLite) AgentByID(ctx context.Context, id string) (Agent, error) {
 
 // CampaignByID finds a campaign.
 func (s *SQLite) CampaignByID(ctx context.Context, id string) (Campaign, error) {
-	var c Campaign
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, client_name FROM campaigns WHERE id = ?`, id).Scan(&c.ID, &c.Name, &c.ClientName)
+	c, err := scanCampaign(s.db.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
 	if err != nil {
 		return Campaign{}, notFound(err, "campaign "+id)
 	}

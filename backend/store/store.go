@@ -59,18 +59,30 @@ type Session struct {
 type Team struct {
 	ID, Name  string
 	CreatedAt time.Time
+	// EndedAt is when the team was ended (zero: active): it takes no new
+	// recordings and no new agents.
+	EndedAt time.Time
 }
 
 // Agent is a call-centre position holder whose calls are recorded.
 type Agent struct {
 	ID, Name, TeamID string
 	CreatedAt        time.Time
+	// EndedAt is when the agent left their recorded position (zero:
+	// active): no recording started after it is accepted.
+	EndedAt time.Time
+	// NameErasedAt is when Name was replaced by a pseudonym (R4); zero
+	// while the name is kept.
+	NameErasedAt time.Time
 }
 
 // Campaign is a client's service the calls belong to.
 type Campaign struct {
 	ID, Name, ClientName string
 	CreatedAt            time.Time
+	// EndedAt is when the campaign was ended (zero: active): no recording
+	// started after it is accepted.
+	EndedAt time.Time
 }
 
 // Audio is the technical description of a stored recording.
@@ -195,6 +207,7 @@ type Store interface {
 	CallFilterStore
 	EvaluationStore
 	RequestStore
+	Directory
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

@@ -107,7 +107,7 @@ func fixture(t *testing.T, s *SQLite, n int) time.Time {
 	must(s.CreateTeam(ctx, Team{ID: "t1", Name: "Un"}))
 	must(s.CreateTeam(ctx, Team{ID: "t2", Name: "Deux"}))
 	must(s.CreateCampaign(ctx, Campaign{ID: "c1", Name: "Camp", ClientName: "Client"}))
-	agents := []Agent{{"a1", "Zoé", "t1", time.Time{}}, {"a2", "Albert", "t1", time.Time{}}, {"a3", "Marc", "t2", time.Time{}}}
+	agents := []Agent{{ID: "a1", Name: "Zoé", TeamID: "t1"}, {ID: "a2", Name: "Albert", TeamID: "t1"}, {ID: "a3", Name: "Marc", TeamID: "t2"}}
 	var calls []NewCall
 	for _, a := range agents {
 		must(s.CreateAgent(ctx, a))

@@ -58,7 +58,9 @@ func cmdPurge(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("purge", "purge [--now RFC3339]\n\n"+
 		"Runs the retention purge (R4) as of now: recordings older than retention.recordings (file and\n"+
 		"row), sessions and audit entries older than retention.connection_logs, evaluations 1 year\n"+
-		"after creation, request ids after 24 hours; then returns the freed space to the file system.\n"+
+		"after creation, request ids after 24 hours, the names of ended agents once no recording or\n"+
+		"evaluation collected within the last year names them (then their rows, when nothing refers to\n"+
+		"them); then returns the freed space to the file system.\n"+
 		"serve runs it by itself every day after the sampling. Prints the counts per kind of data.", stderr)
 	nowS := fs.String("now", "", "the instant to purge as of, RFC 3339 (default: the system clock)")
 	if err := parse(fs, args); err != nil {

@@ -2,7 +2,8 @@
 //
 //	ecouted [--data DIR] <command> [flags]
 //
-// Commands: init, serve, seed-demo, user, team, period. The data directory defaults to
+// Commands: init, serve, seed-demo, user, team, agent, campaign, directory,
+// period, and more (see the usage). The data directory defaults to
 // $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted.
 package main
 
@@ -40,7 +41,11 @@ Commands:
   user add    create a named account (one-time password)
   user disable|enable|reset-password|list
               disable or re-enable an account, give it a one-time password, list accounts
-  team add    create a team
+  team add|rename|end|list          the teams
+  agent add|rename|move|end|list    the agents whose calls are recorded
+  campaign add|rename|end|list      the campaigns the calls belong to
+  directory import [--dry-run] FILE.csv
+              bring teams, agents and campaigns in line with a PBX or HR export
   period add  declare a recording period of a team (R6)
   audit verify|list   check the audit trail's hash chain / print entries
   export-subject      export what is held about a person, encrypted with age
@@ -111,7 +116,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "user":
 		return cmdUser(*data, rest, stdin, stdout, stderr)
 	case "team":
-		return cmdTeam(*data, rest, stderr)
+		return cmdTeam(*data, rest, stdout, stderr)
+	case "agent":
+		return cmdAgent(*data, rest, stdout, stderr)
+	case "campaign":
+		return cmdCampaign(*data, rest, stdout, stderr)
+	case "directory":
+		return cmdDirectory(*data, rest, stdout, stderr)
 	case "period":
 		return cmdPeriod(*data, rest, stderr)
 	case "ingest":
@@ -138,7 +149,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, period, ingest, sample, purge, config, grid; see --help)", cmd)
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, sample, purge, config, grid; see --help)", cmd)
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {

@@ -181,29 +181,6 @@ func orDash(s string) string {
 	return s
 }
 
-func cmdTeam(data string, args []string, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return errors.New(`unknown team command: use "ecouted team add --id ID --name NAME"`)
-	}
-	fs := newFlags("team add", "team add --id ID --name NAME\n\nCreates a team.", stderr)
-	id := fs.String("id", "", "team id, e.g. team-energie (required)")
-	name := fs.String("name", "", "team name (required)")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	app, err := open(ctx, data, nil, nil)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	if _, err := app.Core().CreateTeam(ctx, core.Local(), *id, *name); err != nil {
-		return fmt.Errorf("team add: %w", err)
-	}
-	fmt.Fprintf(stderr, "team %s created\n", *id)
-	return nil
-}
-
 // periodLayouts are the accepted --from/--to forms; a date alone is 00:00
 // UTC of that day. Day first or month first is never guessed (R14).
 var periodLayouts = []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"}

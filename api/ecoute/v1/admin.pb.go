@@ -1049,7 +1049,10 @@ type Team struct {
 	// Stable id, e.g. "team-energie".
 	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
 	// Name to show.
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// When the team was ended (DirectoryService.EndTeam); unset while
+	// active.
+	EndedAt       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1096,6 +1099,13 @@ func (x *Team) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *Team) GetEndedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndedAt
+	}
+	return nil
 }
 
 // ListTeamsRequest has no fields: every team is listed.
@@ -1842,10 +1852,11 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"2\n" +
 	"\x16RevokeSessionsResponse\x12\x18\n" +
-	"\arevoked\x18\x01 \x01(\x05R\arevoked\"3\n" +
+	"\arevoked\x18\x01 \x01(\x05R\arevoked\"j\n" +
 	"\x04Team\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x125\n" +
+	"\bended_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendedAt\"\x12\n" +
 	"\x10ListTeamsRequest\":\n" +
 	"\x11ListTeamsResponse\x12%\n" +
 	"\x05teams\x18\x01 \x03(\v2\x0f.ecoute.v1.TeamR\x05teams\"_\n" +
@@ -1958,47 +1969,48 @@ var file_ecoute_v1_admin_proto_depIdxs = []int32{
 	29, // 8: ecoute.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
 	29, // 9: ecoute.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
 	11, // 10: ecoute.v1.ListSessionsResponse.sessions:type_name -> ecoute.v1.Session
-	16, // 11: ecoute.v1.ListTeamsResponse.teams:type_name -> ecoute.v1.Team
-	16, // 12: ecoute.v1.CreateTeamResponse.team:type_name -> ecoute.v1.Team
-	29, // 13: ecoute.v1.RecordingPeriod.starts_at:type_name -> google.protobuf.Timestamp
-	29, // 14: ecoute.v1.RecordingPeriod.ends_at:type_name -> google.protobuf.Timestamp
-	29, // 15: ecoute.v1.AddRecordingPeriodRequest.starts_at:type_name -> google.protobuf.Timestamp
-	29, // 16: ecoute.v1.AddRecordingPeriodRequest.ends_at:type_name -> google.protobuf.Timestamp
-	21, // 17: ecoute.v1.AddRecordingPeriodResponse.period:type_name -> ecoute.v1.RecordingPeriod
-	29, // 18: ecoute.v1.ListRecordingPeriodsRequest.ending_after:type_name -> google.protobuf.Timestamp
-	21, // 19: ecoute.v1.ListRecordingPeriodsResponse.periods:type_name -> ecoute.v1.RecordingPeriod
-	21, // 20: ecoute.v1.TeamRecordingPeriods.current:type_name -> ecoute.v1.RecordingPeriod
-	21, // 21: ecoute.v1.TeamRecordingPeriods.next:type_name -> ecoute.v1.RecordingPeriod
-	27, // 22: ecoute.v1.MyRecordingPeriodsResponse.teams:type_name -> ecoute.v1.TeamRecordingPeriods
-	1,  // 23: ecoute.v1.AdminService.ListUsers:input_type -> ecoute.v1.ListUsersRequest
-	3,  // 24: ecoute.v1.AdminService.CreateUser:input_type -> ecoute.v1.CreateUserRequest
-	5,  // 25: ecoute.v1.AdminService.SetUserDisabled:input_type -> ecoute.v1.SetUserDisabledRequest
-	7,  // 26: ecoute.v1.AdminService.SetUserTeams:input_type -> ecoute.v1.SetUserTeamsRequest
-	9,  // 27: ecoute.v1.AdminService.ResetPassword:input_type -> ecoute.v1.ResetPasswordRequest
-	12, // 28: ecoute.v1.AdminService.ListSessions:input_type -> ecoute.v1.ListSessionsRequest
-	14, // 29: ecoute.v1.AdminService.RevokeSessions:input_type -> ecoute.v1.RevokeSessionsRequest
-	17, // 30: ecoute.v1.AdminService.ListTeams:input_type -> ecoute.v1.ListTeamsRequest
-	19, // 31: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
-	22, // 32: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
-	24, // 33: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
-	26, // 34: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
-	2,  // 35: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
-	4,  // 36: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
-	6,  // 37: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
-	8,  // 38: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
-	10, // 39: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
-	13, // 40: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
-	15, // 41: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
-	18, // 42: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
-	20, // 43: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
-	23, // 44: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
-	25, // 45: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
-	28, // 46: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
-	35, // [35:47] is the sub-list for method output_type
-	23, // [23:35] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	29, // 11: ecoute.v1.Team.ended_at:type_name -> google.protobuf.Timestamp
+	16, // 12: ecoute.v1.ListTeamsResponse.teams:type_name -> ecoute.v1.Team
+	16, // 13: ecoute.v1.CreateTeamResponse.team:type_name -> ecoute.v1.Team
+	29, // 14: ecoute.v1.RecordingPeriod.starts_at:type_name -> google.protobuf.Timestamp
+	29, // 15: ecoute.v1.RecordingPeriod.ends_at:type_name -> google.protobuf.Timestamp
+	29, // 16: ecoute.v1.AddRecordingPeriodRequest.starts_at:type_name -> google.protobuf.Timestamp
+	29, // 17: ecoute.v1.AddRecordingPeriodRequest.ends_at:type_name -> google.protobuf.Timestamp
+	21, // 18: ecoute.v1.AddRecordingPeriodResponse.period:type_name -> ecoute.v1.RecordingPeriod
+	29, // 19: ecoute.v1.ListRecordingPeriodsRequest.ending_after:type_name -> google.protobuf.Timestamp
+	21, // 20: ecoute.v1.ListRecordingPeriodsResponse.periods:type_name -> ecoute.v1.RecordingPeriod
+	21, // 21: ecoute.v1.TeamRecordingPeriods.current:type_name -> ecoute.v1.RecordingPeriod
+	21, // 22: ecoute.v1.TeamRecordingPeriods.next:type_name -> ecoute.v1.RecordingPeriod
+	27, // 23: ecoute.v1.MyRecordingPeriodsResponse.teams:type_name -> ecoute.v1.TeamRecordingPeriods
+	1,  // 24: ecoute.v1.AdminService.ListUsers:input_type -> ecoute.v1.ListUsersRequest
+	3,  // 25: ecoute.v1.AdminService.CreateUser:input_type -> ecoute.v1.CreateUserRequest
+	5,  // 26: ecoute.v1.AdminService.SetUserDisabled:input_type -> ecoute.v1.SetUserDisabledRequest
+	7,  // 27: ecoute.v1.AdminService.SetUserTeams:input_type -> ecoute.v1.SetUserTeamsRequest
+	9,  // 28: ecoute.v1.AdminService.ResetPassword:input_type -> ecoute.v1.ResetPasswordRequest
+	12, // 29: ecoute.v1.AdminService.ListSessions:input_type -> ecoute.v1.ListSessionsRequest
+	14, // 30: ecoute.v1.AdminService.RevokeSessions:input_type -> ecoute.v1.RevokeSessionsRequest
+	17, // 31: ecoute.v1.AdminService.ListTeams:input_type -> ecoute.v1.ListTeamsRequest
+	19, // 32: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
+	22, // 33: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
+	24, // 34: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
+	26, // 35: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
+	2,  // 36: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
+	4,  // 37: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
+	6,  // 38: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
+	8,  // 39: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
+	10, // 40: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
+	13, // 41: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
+	15, // 42: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
+	18, // 43: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
+	20, // 44: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
+	23, // 45: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
+	25, // 46: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
+	28, // 47: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
+	36, // [36:48] is the sub-list for method output_type
+	24, // [24:36] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_admin_proto_init() }

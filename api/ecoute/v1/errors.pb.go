@@ -172,6 +172,16 @@ const (
 	// (code INVALID_ARGUMENT, field "request_id"). Choose a new id per
 	// request; reuse one only to resend the very same request.
 	ErrorReason_ERROR_REASON_REQUEST_ID_REUSED ErrorReason = 61
+	// DIRECTORY_ENDED: the team, agent or campaign was ended, so it takes no
+	// new recording started after its end, no new member and no change (code
+	// FAILED_PRECONDITION). Metadata "ended_at": RFC 3339, UTC; "kind": team,
+	// agent or campaign. An ended agent's id is not reused: give a returning
+	// agent a new one.
+	ErrorReason_ERROR_REASON_DIRECTORY_ENDED ErrorReason = 70
+	// DIRECTORY_IN_USE: a team cannot be ended while it has active agents;
+	// end or move them first (code FAILED_PRECONDITION). Metadata "agents":
+	// how many.
+	ErrorReason_ERROR_REASON_DIRECTORY_IN_USE ErrorReason = 71
 )
 
 // Enum value maps for ErrorReason.
@@ -218,6 +228,8 @@ var (
 		53: "ERROR_REASON_AUDIO_TOO_LARGE",
 		60: "ERROR_REASON_AUDIT_UNAVAILABLE",
 		61: "ERROR_REASON_REQUEST_ID_REUSED",
+		70: "ERROR_REASON_DIRECTORY_ENDED",
+		71: "ERROR_REASON_DIRECTORY_IN_USE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":              0,
@@ -261,6 +273,8 @@ var (
 		"ERROR_REASON_AUDIO_TOO_LARGE":          53,
 		"ERROR_REASON_AUDIT_UNAVAILABLE":        60,
 		"ERROR_REASON_REQUEST_ID_REUSED":        61,
+		"ERROR_REASON_DIRECTORY_ENDED":          70,
+		"ERROR_REASON_DIRECTORY_IN_USE":         71,
 	}
 )
 
@@ -295,7 +309,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\x84\v\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xc9\v\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -338,7 +352,9 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"!ERROR_REASON_AUDIO_FORMAT_REFUSED\x104\x12 \n" +
 	"\x1cERROR_REASON_AUDIO_TOO_LARGE\x105\x12\"\n" +
 	"\x1eERROR_REASON_AUDIT_UNAVAILABLE\x10<\x12\"\n" +
-	"\x1eERROR_REASON_REQUEST_ID_REUSED\x10=B1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"\x1eERROR_REASON_REQUEST_ID_REUSED\x10=\x12 \n" +
+	"\x1cERROR_REASON_DIRECTORY_ENDED\x10F\x12!\n" +
+	"\x1dERROR_REASON_DIRECTORY_IN_USE\x10GB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_errors_proto_rawDescOnce sync.Once
