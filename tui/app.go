@@ -182,7 +182,7 @@ func (o Options) programOptions() []tea.ProgramOption {
 }
 
 // RunLocalPlayer plays one track full screen (ecoute play FILE).
-func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, title string) error {
+func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, title string, lang i18n.Lang) error {
 	theme, err := themes.Lookup("")
 	if err != nil {
 		return err
@@ -192,6 +192,8 @@ func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, ti
 		e = eng
 	}
 	a := NewLocalApp(ctx, e, tr, title, theme)
+	a.setLang(lang)
+	a.stack = []Screen{newLocalScreen(a.c, tr, title)}
 	return a.run(ctx, nil, nil, nil)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/themes"
 	"github.com/ecoute/ecoute/tui"
 )
@@ -22,6 +23,7 @@ type fileConfig struct {
 	Theme   string           `yaml:"theme"`
 	PinFile string           `yaml:"pin_file"`
 	Silent  bool             `yaml:"silent"`
+	Lang    string           `yaml:"lang"`
 	Keys    tui.KeyOverrides `yaml:"keys"`
 }
 
@@ -30,6 +32,7 @@ server: quality.example.com:7443
 theme: high-contrast        # %s
 pin_file: ~/.config/ecoute/known_servers
 silent: false               # true: never open the sound device
+lang: fr                    # en or fr (default: $LC_ALL, $LC_MESSAGES, $LANG)
 keys:                       # the actions are listed below
   calls.filter: ["/", "F"]
   player.toggle: ["space", "p"]
@@ -80,6 +83,11 @@ func loadConfig(path string) (fileConfig, error) {
 	if cfg.Theme != "" {
 		if _, err := themes.Lookup(cfg.Theme); err != nil {
 			return cfg, fmt.Errorf("config %s: theme: %w", path, err)
+		}
+	}
+	if cfg.Lang != "" {
+		if _, err := i18n.Parse(cfg.Lang); err != nil {
+			return cfg, fmt.Errorf("config %s: lang: %w", path, err)
 		}
 	}
 	if err := cfg.Keys.Validate(); err != nil {

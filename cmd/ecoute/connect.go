@@ -103,6 +103,7 @@ func runConnect(args []string) error {
 		eng := player.NewEngine(player.EngineOptions{ForceNull: *silent, Log: log})
 		defer eng.Close()
 		return tui.Run(ctx, tui.Options{
+			Lang:       langFor(cfg),
 			Client:     c,
 			Engine:     eng,
 			ServerAddr: c.Addr(),

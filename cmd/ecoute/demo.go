@@ -105,6 +105,7 @@ func runDemo(args []string) error {
 		eng := player.NewEngine(player.EngineOptions{ForceNull: *silent, Log: log})
 		defer eng.Close()
 		return tui.Run(ctx, tui.Options{
+			Lang:       langFor(cfg),
 			Client:     c,
 			Engine:     eng,
 			ServerAddr: "demo (" + c.Addr() + ")",

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 const mainUsage = `Écoute — quality-monitoring console for call centres.
@@ -24,7 +26,10 @@ usage:
                               print a shell completion script
   ecoute help [COMMAND]       show this help, or a command's
 
-Settings: %s (server, theme, pin_file, silent, keys);
+Every command takes --lang en|fr (default: the settings file's lang:, else
+$LC_ALL, $LC_MESSAGES or $LANG, else English).
+
+Settings: %s (server, theme, pin_file, silent, lang, keys);
 flags win over $ECOUTE_SERVER, which wins over the file. NO_COLOR=1 turns colours off.
 In the console, ? lists every key of the screen.
 
@@ -38,7 +43,17 @@ func main() {
 	}
 }
 
+// lang is the language chosen for this run (see lang.go).
+var lang = i18n.English
+
 func run(args []string) error {
+	flagLang, args := takeLang(args)
+	langFlagGiven = flagLang != ""
+	l, err := chooseLang(flagLang, "")
+	if err != nil {
+		return err
+	}
+	lang = l
 	if len(args) > 0 {
 		switch args[0] {
 		case "demo":
