@@ -32,11 +32,11 @@ func TestParseHeader(t *testing.T) {
 		wantErr string
 	}{
 		{"mpeg2 16k mono 32k", []byte{0xFF, 0xF3, 0x48, 0xC0},
-			Header{Version: MPEG2, Layer: 3, BitrateKbps: 32, SampleRate: 16000, Channels: 1, FrameSize: 144, SamplesPerFrame: 576}, ""},
+			Header{Version: MPEG2, Layer: 3, BitrateKbps: 32, SampleRate: 16000, Channels: 1, FrameSize: 144, SamplesPerFrame: 576, Mode: ModeMono}, ""},
 		{"mpeg1 44.1k stereo 128k padded", []byte{0xFF, 0xFB, 0x92, 0x00},
 			Header{Version: MPEG1, Layer: 3, BitrateKbps: 128, SampleRate: 44100, Channels: 2, Padding: true, FrameSize: 418, SamplesPerFrame: 1152}, ""},
 		{"mpeg2.5 8k mono 16k", []byte{0xFF, 0xE3, 0x28, 0xC0},
-			Header{Version: MPEG25, Layer: 3, BitrateKbps: 16, SampleRate: 8000, Channels: 1, FrameSize: 144, SamplesPerFrame: 576}, ""},
+			Header{Version: MPEG25, Layer: 3, BitrateKbps: 16, SampleRate: 8000, Channels: 1, FrameSize: 144, SamplesPerFrame: 576, Mode: ModeMono}, ""},
 		{"no sync", []byte{0x49, 0x44, 0x33, 0x04}, Header{}, "sync"},
 		{"layer II", []byte{0xFF, 0xFD, 0x90, 0x00}, Header{}, "layer II"},
 		{"free format", []byte{0xFF, 0xF3, 0x08, 0xC0}, Header{}, "free-format"},
@@ -97,10 +97,10 @@ func TestScanSynthetic(t *testing.T) {
 		{"id3v2 prefix", append(append([]byte{}, id3v2...), frames(3)...), 3, 20, "", 20 + 432},
 		{"id3v1 suffix", append(frames(2), id3v1...), 2, 0, "", 288 + 128},
 		{"ape suffix", append(frames(2), []byte("APETAGEX and the rest")...), 2, 0, "", 288 + 21},
-		{"truncated last frame", frames(3)[:400], 0, 0, "frame 2 at byte 288 is truncated", 0},
-		{"junk in the middle", append(append(frames(2), 0, 1, 2, 3), frames(1)...), 0, 0, "frame 2 at byte 288", 0},
+		{"truncated last frame", frames(3)[:400], 0, 0, "112 bytes at byte 288 left out: a frame cut short (112 of 144 bytes)", 0},
+		{"junk in the middle", append(append(frames(2), 0, 1, 2, 3), frames(1)...), 0, 0, "4 bytes at byte 288 left out", 0},
 		{"empty", nil, 0, 0, "no MPEG audio frame", 0},
-		{"data after id3v1", append(append(frames(1), id3v1...), 1), 0, 0, "after ID3v1", 0},
+		{"data after id3v1", append(append(frames(1), id3v1...), 1), 0, 0, "129 bytes at byte 144 left out", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,8 +129,8 @@ func TestScanSynthetic(t *testing.T) {
 func TestScanRejectsFormatChange(t *testing.T) {
 	mpeg1 := make([]byte, 418)
 	copy(mpeg1, []byte{0xFF, 0xFB, 0x92, 0x00})
-	_, err := Scan(bytes.NewReader(append(frames(1), mpeg1...)))
-	if err == nil || !strings.Contains(err.Error(), "changes mid-stream") {
+	_, err := Scan(bytes.NewReader(append(frames(2), mpeg1...)))
+	if err == nil || !strings.Contains(err.Error(), "frames of another format (MPEG-1 44100 Hz after MPEG-2 16000 Hz)") {
 		t.Fatalf("err = %v", err)
 	}
 }
