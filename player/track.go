@@ -69,8 +69,8 @@ type track struct {
 	balance    float64
 	partyMuted [2]bool
 	party      [2]float64
-	loopA     int64 // source samples; loopB > loopA means looping
-	loopB     int64
+	loopA      int64 // source samples; loopB > loopA means looping
+	loopB      int64
 
 	gapsOnce sync.Once
 	gaps     []Gap

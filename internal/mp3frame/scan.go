@@ -81,7 +81,9 @@ func (ix Index) FrameDuration() time.Duration { return frameTime(1, ix.SamplesPe
 func (ix Index) Duration() time.Duration { return ix.FrameTime(len(ix.Offsets)) }
 
 // FrameTime is the time at which frame i starts.
-func (ix Index) FrameTime(i int) time.Duration { return frameTime(i, ix.SamplesPerFrame, ix.SampleRate) }
+func (ix Index) FrameTime(i int) time.Duration {
+	return frameTime(i, ix.SamplesPerFrame, ix.SampleRate)
+}
 
 // MeanKbps is the mean bitrate of the audio frames, rounded: the bitrate of
 // a constant-bitrate file, the average of a variable one.
@@ -182,15 +184,15 @@ type scanner struct {
 	avail int
 	// junk: a run of bytes being left out, from junkAt; junkBuf keeps its
 	// first bytes, to recognise tags.
-	junkAt   int64
-	junkBuf  []byte
-	junkWhy  string
-	started  bool // a frame (audio or tag) was accepted
+	junkAt  int64
+	junkBuf []byte
+	junkWhy string
+	started bool // a frame (audio or tag) was accepted
 	// audioStart is where the stream's first frame should be (after a
 	// leading ID3v2 tag).
 	audioStart int64
-	other    map[string]int
-	otherErr error
+	other      map[string]int
+	otherErr   error
 }
 
 func (s *scanner) run() (Index, error) {
