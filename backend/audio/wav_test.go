@@ -100,16 +100,26 @@ func TestParseWAV(t *testing.T) {
 		data []byte
 		want string
 	}{
-		"truncated":  {good[:len(good)-100], "truncated"},
 		"not a WAV":  {[]byte("RIFX0000WAVE"), "not a RIFF/WAVE"},
-		"float":      {makeWAV(3, 8000, 1, 16, 0.1), "not accepted"},
 		"no data":    {good[:36], "no data chunk"},
-		"odd length": {append(append([]byte{}, good[:40]...), 3, 0, 0, 0, 1, 2, 3), "not whole samples"},
+		"odd length": {append(append([]byte{}, good[:40]...), 3, 0, 0, 0, 1, 2, 3), "holds no audio"},
 	} {
 		_, err := ParseWAV(bytes.NewReader(c.data), int64(len(c.data)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
+	}
+	// Cut short by a crash: what is there is kept, to the last whole
+	// sample, and Repair says so.
+	cut := good[:len(good)-101]
+	w, err = ParseWAV(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil || w.DataSize != 16000-104 || !strings.Contains(w.Repair, "cut short") {
+		t.Errorf("cut WAV: %+v, %v", w, err)
+	}
+	// An encoding Écoute does not convert is recognised, named, not known.
+	float := makeWAV(3, 8000, 1, 16, 0.1)
+	if w, err := ParseWAV(bytes.NewReader(float), int64(len(float))); err != nil || w.Known() || w.EncodingName() != "32-bit float" {
+		t.Errorf("float WAV: %+v, %v", w, err)
 	}
 }
 
@@ -146,7 +156,7 @@ func TestTranscodeToCanonical(t *testing.T) {
 				}
 				var out bytes.Buffer
 				pcm := info.MonoPCM(bytes.NewReader(w.data))
-				err = tc.FromPCM(ctx, pcm, info.SampleRate, &out)
+				err = tc.FromPCM(ctx, pcm, info.SampleRate, 1, &out)
 				pcm.Close()
 				if err != nil {
 					t.Fatalf("%s: %v", w.name, err)
@@ -155,11 +165,11 @@ func TestTranscodeToCanonical(t *testing.T) {
 			}
 			mp3in := encodeMP3(t, 8000)
 			var out bytes.Buffer
-			if err := tc.FromMP3(ctx, bytes.NewReader(mp3in), &out); err != nil {
+			if err := tc.FromMP3(ctx, bytes.NewReader(mp3in), false, &out); err != nil {
 				t.Fatal(err)
 			}
 			checkCanonical(t, "mp3 8k", out.Bytes(), 2)
-			if err := tc.FromMP3(ctx, strings.NewReader("this is not audio at all"), io.Discard); err == nil {
+			if err := tc.FromMP3(ctx, strings.NewReader("this is not audio at all"), false, io.Discard); err == nil {
 				t.Error("garbage converted without error")
 			}
 		})

@@ -375,7 +375,14 @@ func (i *Interceptor) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		case err == nil && w.resp.GetDuplicate():
 			i.record(ctx, Entry{Action: ActionIngestDup, Target: w.resp.GetCallId()})
 		case err == nil:
-			i.record(ctx, Entry{Action: ActionIngestAccepted, Target: w.resp.GetCallId()})
+			var d map[string]string
+			if w.resp.GetConverted() || w.resp.GetRepair() != "" {
+				d = map[string]string{"converted": strconv.FormatBool(w.resp.GetConverted())}
+				if r := w.resp.GetRepair(); r != "" {
+					d["repaired"] = r
+				}
+			}
+			i.record(ctx, Entry{Action: ActionIngestAccepted, Target: w.resp.GetCallId(), Details: d})
 		case w.optOut && status.Code(err) == codes.FailedPrecondition:
 			// Nothing about the call: neither id nor time nor numbers.
 			i.record(ctx, Entry{Action: ActionIngestOptOut})

@@ -21,10 +21,11 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// MaxUploadBytes bounds one recording: about 18 hours at 32 kbps. The upload
+// MaxUploadBytes bounds one recording: 12 hours of 16-bit stereo 8 kHz WAV
+// (1.4 GB) fit, as does any MP3 of 12 hours up to 256 kbps. The upload
 // streams to an encrypted temporary file, so this is a sanity bound, not
 // memory.
-const MaxUploadBytes = 256 << 20
+const MaxUploadBytes = 1536 << 20
 
 // DefaultRetentionMonths is how long a recording is kept (R4: 6 months).
 const DefaultRetentionMonths = 6
@@ -63,6 +64,9 @@ type Result struct {
 	CallID    string
 	Duplicate bool // external_id already known: nothing new stored
 	Converted bool // the audio went through the transcoder
+	// Repair says what of a damaged upload was left out or silenced to
+	// store the rest; empty when nothing was.
+	Repair string
 }
 
 // UploadRecording receives metadata, then audio, and hands both to Store.
@@ -78,7 +82,8 @@ func (s *Ingest) UploadRecording(stream grpc.ClientStreamingServer[ecoutev1.Uplo
 	if err != nil {
 		return err
 	}
-	return stream.SendAndClose(&ecoutev1.UploadRecordingResponse{CallId: res.CallID, Duplicate: res.Duplicate})
+	return stream.SendAndClose(&ecoutev1.UploadRecordingResponse{CallId: res.CallID, Duplicate: res.Duplicate,
+		Converted: res.Converted, Repair: res.Repair})
 }
 
 // uploadReader turns the audio messages that follow the metadata into a
@@ -159,7 +164,7 @@ func (s *Ingest) Ingest(ctx context.Context, md *ecoutev1.RecordingMetadata, r i
 	if err := raw.Close(); err != nil {
 		return Result{}, internal(s.Log, "store audio", err)
 	}
-	final, an, converted, err := s.canonical(ctx, key, raw)
+	final, an, oc, err := s.canonical(ctx, key, raw)
 	if err != nil {
 		return Result{}, err
 	}
@@ -168,9 +173,9 @@ func (s *Ingest) Ingest(ctx context.Context, md *ecoutev1.RecordingMetadata, r i
 	}
 	ix := an.Index
 	call.Audio = store.Audio{Key: key, Size: final.Size(), Codec: "mp3", SampleRate: ix.SampleRate,
-		Channels: ix.Channels, BitrateKbps: ix.BitrateKbps, FrameCount: len(ix.Offsets),
-		SamplesPerFrame: ix.SamplesPerFrame, Duration: ix.Duration()}
-	wf := store.Waveform{Peaks: an.Peaks, Bucket: audio.Bucket, FrameOffsets: ix.Offsets,
+		Channels: ix.Channels, BitrateKbps: ix.MeanKbps(), FrameCount: len(ix.Offsets),
+		SamplesPerFrame: ix.SamplesPerFrame, Duration: ix.Duration(), Repair: oc.repair}
+	wf := store.Waveform{Peaks: an.Peaks, ChannelPeaks: an.ChannelPeaks, Bucket: audio.Bucket, FrameOffsets: ix.Offsets,
 		SamplesPerFrame: ix.SamplesPerFrame, SampleRate: ix.SampleRate}
 
 	// From here on the upload is complete and checked: finish storing it even
@@ -197,63 +202,169 @@ func (s *Ingest) Ingest(ctx context.Context, md *ecoutev1.RecordingMetadata, r i
 		// duplicate once the disk recovers.
 		return Result{}, internal(s.Log, "sync database", err)
 	}
+	if oc.repair != "" {
+		s.Log.Warn("damaged recording repaired", "call", call.ID, "external_id", call.ExternalID, "repair", oc.repair)
+	}
 	s.Log.Info("recording stored", "call", call.ID, "external_id", call.ExternalID, "bytes", n,
-		"converted", converted, "duration", call.Audio.Duration)
-	return Result{CallID: call.ID, Converted: converted}, nil
+		"converted", oc.converted, "repaired", oc.repair != "", "duration", call.Audio.Duration)
+	return Result{CallID: call.ID, Converted: oc.converted, Repair: oc.repair}, nil
 }
 
-// canonical checks the sealed upload and returns the blob to keep (raw, or a
-// converted copy) with its frame index and peaks.
-func (s *Ingest) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, audio.Analysis, bool, error) {
+// outcome is what canonical did to an upload on its way to the store.
+type outcome struct {
+	converted bool
+	repair    string // what was left out or silenced; "" when nothing
+}
+
+// canonical checks the sealed upload and returns the blob to keep (raw, a
+// repaired copy or a converted one) with its frame index and peaks.
+func (s *Ingest) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, audio.Analysis, outcome, error) {
 	b, err := raw.Open()
 	if err != nil {
-		return nil, audio.Analysis{}, false, internal(s.Log, "read back audio", err)
+		return nil, audio.Analysis{}, outcome{}, internal(s.Log, "read back audio", err)
 	}
 	defer b.Close()
 	head := make([]byte, 12)
 	k, _ := b.ReadAt(head, 0)
 	if audio.IsWAV(head[:k]) {
+		return s.fromWAV(ctx, key, b)
+	}
+	ix, err := audio.Inspect(b, b.Size())
+	if err != nil {
+		var fe *mp3frame.FormatError
+		if errors.As(err, &fe) {
+			// MPEG audio this package does not index (free-format bitrate,
+			// Layer I or II): a transcoder may read it.
+			what := "MPEG audio with a " + fe.Error()
+			if errors.Is(fe, mp3frame.ErrLayer) {
+				what = "MPEG audio " + fe.Error()
+			}
+			if s.Transcoder == nil {
+				return nil, audio.Analysis{}, outcome{}, bad("audio: %s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s", what, audio.Accepted(false))
+			}
+			return s.convert(ctx, key, outcome{}, func(out io.Writer) error {
+				return s.Transcoder.FromMP3(ctx, io.NewSectionReader(b, 0, b.Size()), fe.Channels == 2, out)
+			})
+		}
+		return nil, audio.Analysis{}, outcome{}, bad("audio: %v", err)
+	}
+	var oc outcome
+	if ix.Repaired() {
+		oc.repair = ix.RepairSummary()
+	}
+	if perr := ix.Profile(); perr != nil {
 		if s.Transcoder == nil {
-			return nil, audio.Analysis{}, false, bad("audio: WAV is not stored as is and no transcoder is configured; %s", audio.Accepted(false))
+			return nil, audio.Analysis{}, outcome{}, bad("audio: %s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s",
+				describeMP3(ix), audio.Accepted(false))
 		}
-		w, err := audio.ParseWAV(b, b.Size())
+		// The transcoder gets what is valid of a damaged file.
+		return s.convert(ctx, key, oc, func(out io.Writer) error {
+			return s.Transcoder.FromMP3(ctx, ix.NewFrameReader(io.NewSectionReader(b, 0, b.Size())).Reader(), ix.Channels == 2, out)
+		})
+	}
+	if !ix.Repaired() {
+		an, err := audio.AnalyzeIndex(b, b.Size(), ix)
 		if err != nil {
-			return nil, audio.Analysis{}, false, bad("audio: %v", err)
+			return nil, audio.Analysis{}, outcome{}, bad("audio: %v", err)
 		}
-		pcm := w.MonoPCM(b)
-		defer pcm.Close()
-		return s.convert(ctx, key, func(out io.Writer) error { return s.Transcoder.FromPCM(ctx, pcm, w.SampleRate, out) })
+		return raw, an, oc, nil
 	}
-	an, err := audio.AnalyzeAt(b, b.Size())
-	if err == nil {
-		return raw, an, false, nil
+	// Damaged (junk, a cut frame, lost frames): keep what is valid.
+	p, err := s.Blobs.Create(key)
+	if err != nil {
+		return nil, audio.Analysis{}, outcome{}, internal(s.Log, "create repaired audio", err)
 	}
-	if !errors.Is(err, audio.ErrProfile) {
-		return nil, audio.Analysis{}, false, bad("audio: %v", err)
+	fail := func(e error) (blobs.Pending, audio.Analysis, outcome, error) {
+		p.Discard()
+		return nil, audio.Analysis{}, outcome{}, e
 	}
-	if s.Transcoder == nil {
-		h := an.Index.Header()
-		if ix, serr := mp3frame.Scan(io.NewSectionReader(b, 0, b.Size())); serr == nil {
-			h = ix.Header()
+	if err := audio.WriteRepaired(p, b, b.Size(), &ix); err != nil {
+		return fail(bad("audio: %v", err))
+	}
+	if err := p.Close(); err != nil {
+		return fail(internal(s.Log, "store repaired audio", err))
+	}
+	rb, err := p.Open()
+	if err != nil {
+		return fail(internal(s.Log, "read back repaired audio", err))
+	}
+	defer rb.Close()
+	an, err := audio.AnalyzeAt(rb, rb.Size())
+	if err != nil {
+		return fail(bad("audio: even repaired (%s), %v", oc.repair, err))
+	}
+	return p, an, oc, nil
+}
+
+// describeMP3 names an MP3's format for refusals.
+func describeMP3(ix mp3frame.Index) string {
+	ch := "mono"
+	if ix.Channels == 2 {
+		ch = "stereo"
+	}
+	if ix.IntensityLSF {
+		ch = "stereo with intensity stereo"
+	}
+	return fmt.Sprintf("%s at %d Hz (Layer III, %s)", mp3frame.VersionName(ix.Version), ix.SampleRate, ch)
+}
+
+// fromWAV converts a WAV upload (never stored as it is).
+func (s *Ingest) fromWAV(ctx context.Context, key string, b blobs.Blob) (blobs.Pending, audio.Analysis, outcome, error) {
+	w, err := audio.ParseWAV(b, b.Size())
+	if err != nil {
+		return nil, audio.Analysis{}, outcome{}, bad("audio: %v", err)
+	}
+	oc := outcome{repair: w.Repair}
+	switch {
+	case s.Transcoder == nil && w.Known():
+		help := "ffmpeg or lame would convert it"
+		if !w.Decodable() {
+			help = "ffmpeg would convert it (lame cannot decode " + w.EncodingName() + ")"
 		}
-		return nil, audio.Analysis{}, false, bad("audio: %s at %d Hz is not stored as is and no transcoder is configured; %s",
-			mp3frame.VersionName(h.Version), h.SampleRate, audio.Accepted(false))
+		return nil, audio.Analysis{}, outcome{}, bad("audio: %s is not stored as it is and no transcoder is configured: %s (ingest.transcoder); %s",
+			w.Describe(), help, audio.Accepted(false))
+	case s.Transcoder == nil:
+		return nil, audio.Analysis{}, outcome{}, bad("audio: %s is not stored as it is and is not a WAV encoding Écoute converts (%s); %s",
+			w.Describe(), audio.WAVFormats, audio.Accepted(false))
+	case !s.Transcoder.ReadsWAV(w):
+		return nil, audio.Analysis{}, outcome{}, bad("audio: %s cannot be converted by lame, the configured transcoder: lame is given raw samples, which Écoute decodes only from PCM and G.711 WAV; set ingest.transcoder: ffmpeg to convert it",
+			w.Describe())
 	}
-	return s.convert(ctx, key, func(out io.Writer) error {
-		return s.Transcoder.FromMP3(ctx, io.NewSectionReader(b, 0, b.Size()), out)
+	stereo := w.Channels == 2
+	if stereo {
+		// A mono recording written on two channels is not two parties.
+		dual, err := w.DualMono(b)
+		if err != nil {
+			return nil, audio.Analysis{}, outcome{}, internal(s.Log, "read WAV", err)
+		}
+		stereo = !dual
+	}
+	channels := 1
+	if stereo {
+		channels = 2
+	}
+	if s.Transcoder.Kind == "ffmpeg" {
+		return s.convert(ctx, key, oc, func(out io.Writer) error {
+			return s.Transcoder.FromWAV(ctx, w.NormalizedWAV(b), stereo, out)
+		})
+	}
+	pcm := w.PCM(b, channels)
+	defer pcm.Close()
+	return s.convert(ctx, key, oc, func(out io.Writer) error {
+		return s.Transcoder.FromPCM(ctx, pcm, w.SampleRate, channels, out)
 	})
 }
 
 // convert writes the transcoder's output to a new sealed blob and checks it
 // as if it had been uploaded.
-func (s *Ingest) convert(ctx context.Context, key string, run func(io.Writer) error) (blobs.Pending, audio.Analysis, bool, error) {
+func (s *Ingest) convert(ctx context.Context, key string, oc outcome, run func(io.Writer) error) (blobs.Pending, audio.Analysis, outcome, error) {
 	p, err := s.Blobs.Create(key)
 	if err != nil {
-		return nil, audio.Analysis{}, false, internal(s.Log, "create converted audio", err)
+		return nil, audio.Analysis{}, outcome{}, internal(s.Log, "create converted audio", err)
 	}
-	fail := func(e error) (blobs.Pending, audio.Analysis, bool, error) {
+	fail := func(e error) (blobs.Pending, audio.Analysis, outcome, error) {
 		p.Discard()
-		return nil, audio.Analysis{}, false, e
+		return nil, audio.Analysis{}, outcome{}, e
 	}
 	if err := run(p); err != nil {
 		if ctx.Err() != nil {
@@ -273,7 +384,8 @@ func (s *Ingest) convert(ctx context.Context, key string, run func(io.Writer) er
 	if err != nil {
 		return fail(bad("audio: the converted audio is not usable: %v", err))
 	}
-	return p, an, true, nil
+	oc.converted = true
+	return p, an, oc, nil
 }
 
 // validate checks the metadata and builds the pending call row.

@@ -87,9 +87,12 @@ func printResult(w io.Writer, name string, res service.Result) {
 	case res.Duplicate:
 		fmt.Fprintf(w, "%s: already stored as call %s (nothing new stored)\n", name, res.CallID)
 	case res.Converted:
-		fmt.Fprintf(w, "%s: stored as call %s (converted to 16 kHz mono 32 kbps)\n", name, res.CallID)
+		fmt.Fprintf(w, "%s: stored as call %s (converted to 16 kHz MP3)\n", name, res.CallID)
 	default:
 		fmt.Fprintf(w, "%s: stored as call %s\n", name, res.CallID)
+	}
+	if res.Repair != "" {
+		fmt.Fprintf(w, "%s: damaged, repaired: %s\n", name, res.Repair)
 	}
 }
 
@@ -128,6 +131,9 @@ func ingestOne(ctx context.Context, ing *service.Ingest, trail audit.Appender, m
 		e.Target, e.Details = res.CallID, map[string]string{"result": "duplicate"}
 	default:
 		e.Target, e.Details = res.CallID, map[string]string{"result": "stored", "converted": fmt.Sprint(res.Converted)}
+		if res.Repair != "" {
+			e.Details["repaired"] = res.Repair
+		}
 	}
 	if aerr := trail.Append(ctx, e); aerr != nil {
 		return res, errors.Join(err, fmt.Errorf("audit trail: %w", aerr))

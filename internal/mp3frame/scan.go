@@ -160,7 +160,11 @@ func Scan(r io.Reader) (Index, error) {
 
 // FormatError is why a stream holds no Layer III frame this package
 // indexes, when it holds something else that is MPEG audio.
-type FormatError struct{ Err error }
+type FormatError struct {
+	Err error
+	// Channels of the first such frame.
+	Channels int
+}
 
 func (e *FormatError) Error() string { return e.Err.Error() }
 func (e *FormatError) Unwrap() error { return e.Err }
@@ -193,6 +197,7 @@ type scanner struct {
 	audioStart int64
 	other      map[string]int
 	otherErr   error
+	otherCh    int
 }
 
 func (s *scanner) run() (Index, error) {
@@ -213,7 +218,7 @@ func (s *scanner) run() (Index, error) {
 		}
 		h, herr := ParseHeader(hdr)
 		if herr != nil {
-			s.noteOther(herr, s.off == s.audioStart)
+			s.noteOther(herr, hdr, s.off == s.audioStart)
 			s.junk(1, "not an MPEG audio frame")
 			continue
 		}
@@ -244,7 +249,7 @@ func (s *scanner) run() (Index, error) {
 	s.endJunk()
 	if len(s.ix.Offsets) == 0 {
 		if s.otherErr != nil {
-			return Index{}, &FormatError{Err: s.otherErr}
+			return Index{}, &FormatError{Err: s.otherErr, Channels: s.otherCh}
 		}
 		if s.ix.Tag != nil {
 			return Index{}, errors.New("no audio: the file holds only a LAME/Xing tag frame")
@@ -348,7 +353,9 @@ func (s *scanner) accept(h Header, frame []byte) {
 	switch {
 	case err != nil:
 		s.silence(n, off, err.Error())
-	case si.MainDataBegin > s.avail:
+	case si.MainDataBegin > s.avail && si.Part23Bits > 0:
+		// (An empty frame decodes to silence whatever its reservoir: a
+		// frame this scan silenced once is not damage when scanned again.)
 		s.silence(n, off, fmt.Sprintf("its bit reservoir (%d bytes back) is lost", si.MainDataBegin))
 	}
 	// What a decoder holds after this frame: its reservoir and its own
@@ -466,14 +473,18 @@ func isTagStart(p []byte) bool {
 
 // noteOther remembers MPEG audio this package does not index, to name it
 // if the stream holds nothing else.
-func (s *scanner) noteOther(err error, atStart bool) {
+func (s *scanner) noteOther(err error, hdr []byte, atStart bool) {
 	if !errors.Is(err, ErrFreeFormat) && !errors.Is(err, ErrLayer) {
 		return
+	}
+	ch := 2
+	if hdr[3]>>6 == ModeMono {
+		ch = 1
 	}
 	if atStart {
 		// What the file starts with names it better than what junk
 		// further on happens to look like.
-		s.otherErr = err
+		s.otherErr, s.otherCh = err, ch
 		return
 	}
 	if s.other == nil {
@@ -481,7 +492,7 @@ func (s *scanner) noteOther(err error, atStart bool) {
 	}
 	s.other[err.Error()]++
 	if s.other[err.Error()] >= 2 && s.otherErr == nil {
-		s.otherErr = err
+		s.otherErr, s.otherCh = err, ch
 	}
 }
 

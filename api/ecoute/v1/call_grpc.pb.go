@@ -39,7 +39,9 @@ type CallServiceClient interface {
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(ctx context.Context, in *StreamAudioRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AudioChunk], error)
 	// GetWaveform returns what playback needs and was computed at ingestion:
-	// peaks for drawing and the byte offset of every MP3 frame for seeking.
+	// peaks for drawing, at the resolution asked for, and the byte offsets of
+	// the MP3 frames for seeking, a page at a time. A reply stays well under
+	// a megabyte whatever the length of the recording.
 	GetWaveform(ctx context.Context, in *GetWaveformRequest, opts ...grpc.CallOption) (*GetWaveformResponse, error)
 }
 
@@ -114,7 +116,9 @@ type CallServiceServer interface {
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(*StreamAudioRequest, grpc.ServerStreamingServer[AudioChunk]) error
 	// GetWaveform returns what playback needs and was computed at ingestion:
-	// peaks for drawing and the byte offset of every MP3 frame for seeking.
+	// peaks for drawing, at the resolution asked for, and the byte offsets of
+	// the MP3 frames for seeking, a page at a time. A reply stays well under
+	// a megabyte whatever the length of the recording.
 	GetWaveform(context.Context, *GetWaveformRequest) (*GetWaveformResponse, error)
 	mustEmbedUnimplementedCallServiceServer()
 }
