@@ -207,9 +207,13 @@ func (c *Client) GetCall(ctx context.Context, callID string) (*ecoutev1.Call, er
 	return resp.GetCall(), nil
 }
 
-// GetWaveform returns a call's peaks and frame index.
+// GetWaveform returns what a call screen needs up front: the whole call's
+// peaks at a screen's resolution (DisplayBuckets, per party when there are
+// two), the format, and the first page of the frame index (PlaybackInfo
+// fetches the rest when playback gets there).
 func (c *Client) GetWaveform(ctx context.Context, callID string) (*ecoutev1.GetWaveformResponse, error) {
-	resp, err := c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID})
+	buckets, frames := int32(DisplayBuckets), int32(indexPage)
+	resp, err := c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID, Buckets: &buckets, FrameCount: &frames})
 	if err != nil {
 		return nil, fmt.Errorf("get waveform %s: %w", callID, err)
 	}

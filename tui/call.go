@@ -118,15 +118,7 @@ func (s *callScreen) openTrack() tea.Cmd {
 				return fail(err)
 			}
 		}
-		info := player.Info{
-			Size:            size,
-			FrameOffsets:    wf.GetFrameOffsets(),
-			SampleRate:      int(wf.GetSampleRate()),
-			SamplesPerFrame: int(wf.GetSamplesPerFrame()),
-			Peaks:           wf.GetPeaks(),
-			PeakBucket:      wf.GetBucket().AsDuration(),
-		}
-		tr, err := eng.Open(b.AudioSource(callID, size), info)
+		tr, err := eng.Open(b.AudioSource(callID, size), b.PlaybackInfo(callID, wf, size))
 		if err != nil {
 			return fail(fmt.Errorf("open audio: %w", err))
 		}
@@ -186,13 +178,13 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		cmd := s.player.Attach(msg.track)
 		if wf := msg.wave; wf != nil {
-			s.wave.set(wf.GetPeaks(), wf.GetBucket().AsDuration(), msg.track.Duration())
+			s.wave.set(wf.GetPeaks(), wf.GetChannelPeaks(), wf.GetBucket().AsDuration(), msg.track.Duration())
 		}
 		return cmd
 	case tea.MouseClickMsg:
 		// A click on the waveform seeks there.
 		m := msg.Mouse()
-		if m.Button == tea.MouseLeft && s.waveY >= 0 && m.Y == s.waveY && !s.wave.empty() &&
+		if m.Button == tea.MouseLeft && s.waveY >= 0 && m.Y >= s.waveY && m.Y < s.waveY+s.wave.rows() && !s.wave.empty() &&
 			s.player.track != nil && s.player.keys.Toggle.Enabled() {
 			return s.player.seekTo(s.wave.at(m.X - waveX))
 		}
@@ -300,7 +292,8 @@ func (s *callScreen) View() string {
 	if !s.wave.empty() {
 		// +1: the top padding.
 		s.waveY = len(lines) + 1
-		lines = append(lines, s.wave.view(newWaveStyles(st), s.player.pos), st.Muted.Render(s.wave.timeRuler()), "")
+		lines = append(lines, strings.Split(s.wave.view(newWaveStyles(st), s.player.pos), "\n")...)
+		lines = append(lines, st.Muted.Render(s.wave.timeRuler()), "")
 	}
 	lines = append(lines, strings.Split(s.player.View(), "\n")...)
 	title := paneTitleNotes

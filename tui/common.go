@@ -25,6 +25,9 @@ type Backend interface {
 	ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (*ecoutev1.ListCallsResponse, error)
 	GetCall(ctx context.Context, callID string) (*ecoutev1.Call, error)
 	GetWaveform(ctx context.Context, callID string) (*ecoutev1.GetWaveformResponse, error)
+	// PlaybackInfo turns GetWaveform's answer into what the player needs
+	// (the rest of a long call's frame index comes page by page).
+	PlaybackInfo(callID string, wf *ecoutev1.GetWaveformResponse, size int64) player.Info
 	AudioSize(ctx context.Context, callID string) (int64, error)
 	AudioSource(callID string, size int64) player.Source
 }

@@ -178,13 +178,47 @@ func TestWaveformResampleKeepsPeaks(t *testing.T) {
 	var w waveform
 	peaks := make([]byte, 1000)
 	peaks[500] = 255 // one loud word
-	w.set(peaks, 10*time.Millisecond, 0)
+	w.set(peaks, nil, 10*time.Millisecond, 0)
 	w.SetWidth(20)
-	if len(w.cols) != 20 || w.dur != 10*time.Second {
-		t.Fatalf("%d columns, duration %v", len(w.cols), w.dur)
+	if w.rows() != 1 || len(w.cols[0]) != 20 || w.dur != 10*time.Second {
+		t.Fatalf("%d rows, %d columns, duration %v", w.rows(), len(w.cols[0]), w.dur)
 	}
-	if w.cols[10] != '█' || strings.Count(string(w.cols), "█") != 1 || w.cols[0] != ' ' {
-		t.Errorf("resampled %q", string(w.cols))
+	if w.cols[0][10] != '█' || strings.Count(string(w.cols[0]), "█") != 1 || w.cols[0][0] != ' ' {
+		t.Errorf("resampled %q", string(w.cols[0]))
+	}
+}
+
+// A two-party recording draws one numbered line per party, each with its
+// own peaks, and a click on either line seeks the same way.
+func TestWaveformTwoParties(t *testing.T) {
+	var w waveform
+	left, right := make([]byte, 1000), make([]byte, 1000)
+	left[100] = 255  // party 1 speaks early
+	right[900] = 255 // party 2 late
+	both := make([]byte, 1000)
+	for i := range both {
+		both[i] = max(left[i], right[i])
+	}
+	w.set(both, [][]byte{left, right}, 10*time.Millisecond, 0)
+	w.SetWidth(22)
+	if w.rows() != 2 {
+		t.Fatalf("%d rows, want one per party", w.rows())
+	}
+	lines := strings.Split(ansi.Strip(w.view(waveStyles{}, 0)), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "1 ") || !strings.HasPrefix(lines[1], "2 ") {
+		t.Fatalf("lines %q", lines)
+	}
+	// Columns after the label: party 1's burst near the start, party 2's
+	// near the end, each on its own line only.
+	l0, l1 := []rune(lines[0]), []rune(lines[1])
+	if !strings.Contains(string(l0[2:8]), "█") || strings.Contains(string(l1[2:8]), "█") {
+		t.Errorf("party 1's burst: %q / %q", lines[0], lines[1])
+	}
+	if !strings.Contains(string(l1[len(l1)-6:]), "█") || strings.Contains(string(l0[len(l0)-6:]), "█") {
+		t.Errorf("party 2's burst: %q / %q", lines[0], lines[1])
+	}
+	if got := w.at(2 + 10); got != 5*time.Second {
+		t.Errorf("click on the middle column = %v, want 5s", got)
 	}
 }
 

@@ -204,24 +204,33 @@ type PlayerKeys struct {
 	Loop    Binding
 	NextGap Binding
 	PrevGap Binding
+	// The parties of a two-party recording (one per channel).
+	Party1   Binding
+	Party2   Binding
+	Balance1 Binding
+	Balance2 Binding
 }
 
 func newPlayerKeys() PlayerKeys {
 	k := PlayerKeys{
-		Toggle:  bind(true, "space", keyPlayPause, "space"),
-		Back5:   bind(true, "←/h", keyBack5, "left", "h"),
-		Fwd5:    bind(true, "→/l", keyFwd5, "right", "l"),
-		Back30:  bind(false, "shift+←/H", keyBack30, "shift+left", "H"),
-		Fwd30:   bind(false, "shift+→/L", keyFwd30, "shift+right", "L"),
-		Restart: bind(false, "0", keyRestart, "0", "home"),
-		Slower:  bind(false, "[", keySlower, "["),
-		Faster:  bind(false, "]", keyFaster, "]"),
-		VolUp:   bind(false, "+", keyVolUp, "+", "="),
-		VolDown: bind(false, "-", keyVolDown, "-"),
-		Mute:    bind(false, "m", keyMute, "m"),
-		Loop:    bind(false, "a", keyLoop, "a"),
-		NextGap: bind(false, "}", keyNextGap, "}"),
-		PrevGap: bind(false, "{", keyPrevGap, "{"),
+		Toggle:   bind(true, "space", keyPlayPause, "space"),
+		Back5:    bind(true, "←/h", keyBack5, "left", "h"),
+		Fwd5:     bind(true, "→/l", keyFwd5, "right", "l"),
+		Back30:   bind(false, "shift+←/H", keyBack30, "shift+left", "H"),
+		Fwd30:    bind(false, "shift+→/L", keyFwd30, "shift+right", "L"),
+		Restart:  bind(false, "0", keyRestart, "0", "home"),
+		Slower:   bind(false, "[", keySlower, "["),
+		Faster:   bind(false, "]", keyFaster, "]"),
+		VolUp:    bind(false, "+", keyVolUp, "+", "="),
+		VolDown:  bind(false, "-", keyVolDown, "-"),
+		Mute:     bind(false, "m", keyMute, "m"),
+		Loop:     bind(false, "a", keyLoop, "a"),
+		NextGap:  bind(false, "}", keyNextGap, "}"),
+		PrevGap:  bind(false, "{", keyPrevGap, "{"),
+		Party1:   bind(false, "1", keyParty1, "1"),
+		Party2:   bind(false, "2", keyParty2, "2"),
+		Balance1: bind(false, "<", keyBalance1, "<"),
+		Balance2: bind(false, ">", keyBalance2, ">"),
 	}
 	return k
 }
@@ -240,11 +249,37 @@ func (k *PlayerKeys) disableControls(reason string) {
 	for _, b := range []*Binding{&k.Slower, &k.Faster, &k.VolUp, &k.VolDown, &k.Mute, &k.Loop, &k.NextGap, &k.PrevGap} {
 		b.disable(reason)
 	}
+	k.disableParties(reason)
+}
+
+// parties are the two-party keys.
+func (k *PlayerKeys) parties() []*Binding {
+	return []*Binding{&k.Party1, &k.Party2, &k.Balance1, &k.Balance2}
+}
+
+// disableParties turns off the two-party keys (a one-party recording).
+func (k *PlayerKeys) disableParties(reason string) {
+	for _, b := range k.parties() {
+		b.disable(reason)
+	}
+}
+
+// enableParties turns the two-party keys back on, unless the role may not
+// listen at all.
+func (k *PlayerKeys) enableParties() {
+	if !k.Toggle.Enabled() {
+		return
+	}
+	for _, b := range k.parties() {
+		b.Reason = ""
+		b.SetEnabled(true)
+	}
 }
 
 func (k PlayerKeys) group() Group {
 	return Group{Title: helpGroupPlayer, Keys: []Binding{
 		k.Toggle, k.Back5, k.Fwd5, k.Back30, k.Fwd30, k.Restart,
 		k.Slower, k.Faster, k.VolUp, k.VolDown, k.Mute, k.Loop, k.PrevGap, k.NextGap,
+		k.Party1, k.Party2, k.Balance1, k.Balance2,
 	}}
 }

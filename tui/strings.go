@@ -221,6 +221,17 @@ const (
 	reasonNoControls = "not available for this recording"
 )
 
+// Two-party recordings (one party per channel): balance and mute each.
+const (
+	keyParty1      = "mute or unmute party 1 (left)"
+	keyParty2      = "mute or unmute party 2 (right)"
+	keyBalance1    = "balance toward party 1"
+	keyBalance2    = "balance toward party 2"
+	playerPartyFmt = "%d: %s"
+	playerPartyOff = "muted"
+	reasonOneParty = "the recording has one channel: the parties are not apart"
+)
+
 // Change-password screen (tui/password.go) and the recording-period line.
 const (
 	passwordTitle          = "Change password"

@@ -116,6 +116,12 @@ func (f *fakeBackend) GetWaveform(context.Context, string) (*ecoutev1.GetWavefor
 		FrameOffsets: []int64{0, 100}, SampleRate: 16000, SamplesPerFrame: 576}, nil
 }
 
+func (f *fakeBackend) PlaybackInfo(_ string, wf *ecoutev1.GetWaveformResponse, size int64) player.Info {
+	return player.Info{Size: size, FrameOffsets: wf.GetFrameOffsets(), SampleRate: int(wf.GetSampleRate()),
+		SamplesPerFrame: int(wf.GetSamplesPerFrame()), Channels: int(wf.GetChannels()), Peaks: wf.GetPeaks(),
+		PeakBucket: wf.GetBucket().AsDuration()}
+}
+
 func (f *fakeBackend) AudioSize(context.Context, string) (int64, error) { return 200, nil }
 
 func (f *fakeBackend) AudioSource(string, int64) player.Source { return nil }

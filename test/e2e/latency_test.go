@@ -69,10 +69,7 @@ func openTrack(tb testing.TB, c *client.Client, eng *player.Engine, call *ecoute
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tr, err := eng.Open(c.AudioSource(call.GetCallId(), size), player.Info{
-		Size: size, FrameOffsets: wf.GetFrameOffsets(),
-		SampleRate: int(wf.GetSampleRate()), SamplesPerFrame: int(wf.GetSamplesPerFrame()),
-	})
+	tr, err := eng.Open(c.AudioSource(call.GetCallId(), size), c.PlaybackInfo(call.GetCallId(), wf, size))
 	if err != nil {
 		tb.Fatal(err)
 	}
