@@ -21,8 +21,15 @@ import (
 // not decoded again: twelve hours of a muted line cost seconds, not
 // minutes.
 func PeaksOf(r io.Reader, ix *mp3frame.Index, bucketSamples int) (mix []byte, ch [2][]byte, err error) {
+	mix, ch, _, err = peaksOf(r, ix, bucketSamples, memoFrames)
+	return mix, ch, err
+}
+
+// peaksOf is PeaksOf remembering at most memo frames; it also says how many
+// frames it really decoded.
+func peaksOf(r io.Reader, ix *mp3frame.Index, bucketSamples, memo int) (mix []byte, ch [2][]byte, decoded int, err error) {
 	if bucketSamples <= 0 {
-		return nil, ch, errors.New("bucket must hold at least one sample")
+		return nil, ch, 0, errors.New("bucket must hold at least one sample")
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -31,7 +38,7 @@ func PeaksOf(r io.Reader, ix *mp3frame.Index, bucketSamples int) (mix []byte, ch
 	}()
 	fr := ix.NewFrameReader(r)
 	fr.ClearEmphasis = true
-	d := &frameDecoder{pcmSize: ix.SamplesPerFrame * 4, cache: map[uint64][]byte{}}
+	d := &frameDecoder{pcmSize: ix.SamplesPerFrame * 4, cache: map[uint64][]byte{}, memo: memo}
 	d.seed = maphash.MakeSeed()
 	b := bucketer{per: bucketSamples}
 	for {
@@ -40,19 +47,19 @@ func PeaksOf(r io.Reader, ix *mp3frame.Index, bucketSamples int) (mix []byte, ch
 			break
 		}
 		if err != nil {
-			return nil, ch, fmt.Errorf("decode MP3: %w", err)
+			return nil, ch, d.decoded, fmt.Errorf("decode MP3: %w", err)
 		}
 		pcm, err := d.decode(frame)
 		if err != nil {
-			return nil, ch, fmt.Errorf("decode MP3: frame %d at byte %d: %w", n, ix.Offsets[n], err)
+			return nil, ch, d.decoded, fmt.Errorf("decode MP3: frame %d at byte %d: %w", n, ix.Offsets[n], err)
 		}
 		b.add(pcm)
 	}
 	b.flush()
 	if len(b.mix) == 0 {
-		return nil, ch, errors.New("decode MP3: no audio")
+		return nil, ch, d.decoded, errors.New("decode MP3: no audio")
 	}
-	return b.mix, [2][]byte{b.ch[0], b.ch[1]}, nil
+	return b.mix, [2][]byte{b.ch[0], b.ch[1]}, d.decoded, nil
 }
 
 // bucketer keeps the peaks of 16-bit little-endian stereo samples.
@@ -98,7 +105,7 @@ func abs16(v int16) int {
 
 // memoFrames bounds the remembered frames (pcmSize bytes each: 2.3 KiB at
 // 16 kHz, 4.6 KiB at 44.1 kHz): a few MiB.
-const memoFrames = 2048
+const memoFrames = 4096
 
 // historyFrames is how many past frames are kept to restart the decoder
 // after remembered frames were skipped: enough for the largest bit
@@ -114,6 +121,8 @@ type frameDecoder struct {
 	stale   bool // frames were skipped: restart before decoding
 	seed    maphash.Seed
 	cache   map[uint64][]byte
+	memo    int // most frames remembered
+	decoded int // frames decoded (restarts' preroll included)
 	// hist holds the last frames decoded or skipped, oldest first, with
 	// their hashes and whether they carry their own audio.
 	hist []histFrame
@@ -153,7 +162,7 @@ func (d *frameDecoder) decode(frame []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if keyed && len(d.cache) < memoFrames {
+	if keyed && len(d.cache) < d.memo {
 		d.cache[key] = append([]byte(nil), pcm...)
 	}
 	return pcm, nil
@@ -210,6 +219,7 @@ func (d *frameDecoder) restart(cur histFrame) ([]byte, error) {
 
 // read takes one frame's samples from the decoder.
 func (d *frameDecoder) read() ([]byte, error) {
+	d.decoded++
 	if cap(d.out) < d.pcmSize {
 		d.out = make([]byte, d.pcmSize)
 	}
