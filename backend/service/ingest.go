@@ -234,13 +234,16 @@ func (s *Ingest) canonical(ctx context.Context, key string, raw blobs.Pending) (
 		var fe *mp3frame.FormatError
 		if errors.As(err, &fe) {
 			// MPEG audio this package does not index (free-format bitrate,
-			// Layer I or II): a transcoder may read it.
-			what := "MPEG audio with a " + fe.Error()
-			if errors.Is(fe, mp3frame.ErrLayer) {
-				what = "MPEG audio " + fe.Error()
-			}
-			if s.Transcoder == nil {
+			// Layer I or II): a transcoder may read it. ffmpeg cannot read
+			// free-format MP3; lame can.
+			what := fe.What()
+			switch {
+			case s.Transcoder == nil && fe.Free:
+				return nil, audio.Analysis{}, outcome{}, bad("audio: %s is not stored as it is and no transcoder is configured: lame would convert it (ffmpeg cannot read free-format MP3); %s", what, audio.Accepted(false))
+			case s.Transcoder == nil:
 				return nil, audio.Analysis{}, outcome{}, bad("audio: %s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s", what, audio.Accepted(false))
+			case fe.Free && s.Transcoder.Kind == "ffmpeg":
+				return nil, audio.Analysis{}, outcome{}, bad("audio: %s cannot be converted by ffmpeg, the configured transcoder: ffmpeg cannot read free-format MP3; set ingest.transcoder: lame to convert it", what)
 			}
 			return s.convert(ctx, key, outcome{}, func(out io.Writer) error {
 				return s.Transcoder.FromMP3(ctx, io.NewSectionReader(b, 0, b.Size()), fe.Channels == 2, out)

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/ecoute/ecoute/internal/mp3frame"
+	"github.com/gopxl/beep/v2"
 )
 
 // Dir is the streams' directory, found from this source file so that any
@@ -235,7 +236,14 @@ func (m Match) String() string {
 // maxLag samples later or earlier) at the lag of best correlation and
 // measures the match over the samples both hold.
 func Compare(got, ref [][2]float64, maxLag int) Match {
-	if m := measure(got, ref, 0); m.Good() {
+	return CompareExcept(got, ref, maxLag, nil)
+}
+
+// CompareExcept is Compare leaving out of the measure the reference samples
+// for which skip is true (frames a reference decoder dropped and the player
+// plays as silence).
+func CompareExcept(got, ref [][2]float64, maxLag int, skip func(i int) bool) Match {
+	if m := measure(got, ref, 0, skip); m.Good() {
 		return m // in step: no need to look further (nor to be fooled by noise)
 	}
 	best := Match{SNR: math.Inf(-1), Corr: -2}
@@ -250,7 +258,7 @@ func Compare(got, ref [][2]float64, maxLag int) Match {
 			best.Corr, best.Lag = c, lag
 		}
 	}
-	return measure(got, ref, best.Lag)
+	return measure(got, ref, best.Lag, skip)
 }
 
 // corr correlates got[lag+i] with ref[i] over i < n, every stride-th sample.
@@ -281,13 +289,17 @@ func overlap(got, ref [][2]float64, lag int) int {
 	return max(0, min(len(ref), len(got)-lag)-max(0, -lag))
 }
 
-func measure(got, ref [][2]float64, lag int) Match {
+func measure(got, ref [][2]float64, lag int, skip func(int) bool) Match {
 	m := Match{Lag: lag}
 	var sig, noise, sxy, sxx, syy float64
 	covered := 0
 	for i := range ref {
 		j := i + lag
 		if j < 0 || j >= len(got) {
+			continue
+		}
+		if skip != nil && skip(i) {
+			covered++
 			continue
 		}
 		covered++
@@ -322,4 +334,56 @@ func measure(got, ref [][2]float64, lag int) Match {
 		m.Corr = sxy / math.Sqrt(sxx*syy)
 	}
 	return m
+}
+
+// Resample converts samples from one rate to another with the resampler
+// the player uses (beep's Lagrange interpolation, quality 3): a decode that
+// matches a reference at the source rate matches the reference resampled
+// this way at the output rate.
+func Resample(x [][2]float64, from, to, quality int) [][2]float64 {
+	if from == to {
+		return x
+	}
+	rs := beep.ResampleRatio(quality, float64(from)/float64(to), &sliceStreamer{s: x})
+	out := make([][2]float64, 0, len(x)*to/from+16)
+	buf := make([][2]float64, 4096)
+	for {
+		n, ok := rs.Stream(buf)
+		out = append(out, buf[:n]...)
+		if !ok || n < len(buf) {
+			return out
+		}
+	}
+}
+
+type sliceStreamer struct{ s [][2]float64 }
+
+func (s *sliceStreamer) Stream(samples [][2]float64) (int, bool) {
+	if len(s.s) == 0 {
+		return 0, false
+	}
+	n := copy(samples, s.s)
+	s.s = s.s[n:]
+	return n, true
+}
+
+func (s *sliceStreamer) Err() error { return nil }
+
+// WithSilence spreads a reference over every frame of a stream, as the
+// player plays it: frames lists each frame's channel count, silenced the
+// frames the reference decoder output nothing for, which the player plays
+// as silence.
+func WithSilence(ref []int16, frames []int, silenced []int, spf int) [][2]float64 {
+	out := make([][2]float64, 0, len(frames)*spf)
+	kept := Stereo(ref, RefFrames(frames, silenced), spf)
+	for i := range frames {
+		if slices.Contains(silenced, i) {
+			out = append(out, make([][2]float64, spf)...)
+			continue
+		}
+		n := min(spf, len(kept))
+		out = append(out, kept[:n]...)
+		kept = kept[n:]
+	}
+	return out
 }

@@ -162,8 +162,18 @@ func Scan(r io.Reader) (Index, error) {
 // indexes, when it holds something else that is MPEG audio.
 type FormatError struct {
 	Err error
-	// Channels of the first such frame.
-	Channels int
+	// Layer (1, 2 or 3) and Channels of the first such frame; Free is a
+	// free-format bitrate.
+	Layer, Channels int
+	Free            bool
+}
+
+// What names the audio for a person: "free-format MPEG Layer III".
+func (e *FormatError) What() string {
+	if e.Free {
+		return fmt.Sprintf("free-format MPEG Layer %s", strings.Repeat("I", e.Layer))
+	}
+	return fmt.Sprintf("MPEG Layer %s", strings.Repeat("I", e.Layer))
 }
 
 func (e *FormatError) Error() string { return e.Err.Error() }
@@ -198,6 +208,7 @@ type scanner struct {
 	other      map[string]int
 	otherErr   error
 	otherCh    int
+	otherLayer int // the layer of the first such frame
 }
 
 func (s *scanner) run() (Index, error) {
@@ -249,7 +260,8 @@ func (s *scanner) run() (Index, error) {
 	s.endJunk()
 	if len(s.ix.Offsets) == 0 {
 		if s.otherErr != nil {
-			return Index{}, &FormatError{Err: s.otherErr, Channels: s.otherCh}
+			return Index{}, &FormatError{Err: s.otherErr, Layer: s.otherLayer, Channels: s.otherCh,
+				Free: errors.Is(s.otherErr, ErrFreeFormat)}
 		}
 		if s.ix.Tag != nil {
 			return Index{}, errors.New("no audio: the file holds only a LAME/Xing tag frame")
@@ -481,10 +493,11 @@ func (s *scanner) noteOther(err error, hdr []byte, atStart bool) {
 	if hdr[3]>>6 == ModeMono {
 		ch = 1
 	}
+	layer := 4 - int(hdr[1]>>1)&3
 	if atStart {
 		// What the file starts with names it better than what junk
 		// further on happens to look like.
-		s.otherErr, s.otherCh = err, ch
+		s.otherErr, s.otherCh, s.otherLayer = err, ch, layer
 		return
 	}
 	if s.other == nil {
@@ -492,7 +505,7 @@ func (s *scanner) noteOther(err error, hdr []byte, atStart bool) {
 	}
 	s.other[err.Error()]++
 	if s.other[err.Error()] >= 2 && s.otherErr == nil {
-		s.otherErr, s.otherCh = err, ch
+		s.otherErr, s.otherCh, s.otherLayer = err, ch, layer
 	}
 }
 
