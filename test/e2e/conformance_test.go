@@ -24,8 +24,8 @@ import (
 
 // conformanceRow is one line of the results table.
 type conformanceRow struct {
-	name, format     string
-	without, with    string // what ingest did, without and with ffmpeg
+	name, format      string
+	without, with     string // what ingest did, without and with ffmpeg
 	match, seek, alsa string
 }
 
