@@ -154,3 +154,7 @@ func (p *pagedIndex) page(ctx context.Context, start int) ([]int64, error) {
 	p.pages[start] = pg
 	return pg, nil
 }
+
+// Calls is the CallService itself, for what the methods here do not cover
+// (a GetWaveform asking for something else than the console does).
+func (c *Client) Calls() ecoutev1.CallServiceClient { return c.calls }
