@@ -341,3 +341,32 @@ func TestRepairedRecordings(t *testing.T) {
 		}
 	}
 }
+
+// Free-format MPEG audio (its frame size is not in its header) is read by
+// lame, not ffmpeg: converted with the one, refused with the other saying
+// which would do.
+func TestFreeFormatNeedsLame(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile("../testdata/conformance/mp3/l3-he_free.bit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []string{"lame", "ffmpeg"} {
+		if _, err := exec.LookPath(tc); err != nil {
+			t.Logf("%s is not installed: skipped", tc)
+			continue
+		}
+		_, ing, _ := ingestApp(t, tc)
+		res, err := ing.Ingest(ctx, fixedMeta("free-"+tc), bytes.NewReader(data))
+		switch tc {
+		case "lame":
+			if err != nil || !res.Converted {
+				t.Errorf("lame: %+v, %v", res, err)
+			}
+		default:
+			if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "set ingest.transcoder: lame") {
+				t.Errorf("ffmpeg: %v; want a refusal naming lame", err)
+			}
+		}
+	}
+}

@@ -28,10 +28,13 @@ consent (an opted-out call is refused and only counted), metadata, audio
 profile. META.json is the JSON form of ecoute.v1.RecordingMetadata, e.g.
   {"externalId": "pbx-42", "startedAt": "2026-03-02T09:15:00Z", ...}
 AUDIO is an MP3 (MPEG-1, or MPEG-2 at 16/24 kHz, stored as is) or, with a
-transcoder, an MP3 at another rate or a WAV (PCM, G.711), converted to 16 kHz
-mono 32 kbps. --dir imports every NAME.json with its NAME.mp3 or NAME.wav (an
-export from another recorder), shows progress on stderr and ends with a summary
-of what was refused and why. Exits non-zero when anything was refused.`
+transcoder, an MP3 at another rate or a WAV (PCM, G.711 µ-law/A-law, GSM 6.10
+"WAV49": ffmpeg only), converted to 16 kHz MP3 (mono 32 kbps; two parties, one
+per channel, in stereo 48 kbps). A file cut short or with junk around its
+frames is stored with what is valid, and the result says what was left out.
+--dir imports every NAME.json with its NAME.mp3 or NAME.wav (an export from
+another recorder), shows progress on stderr and ends with a summary of what was
+refused and why. Exits non-zero when anything was refused.`
 
 func cmdIngest(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ingest", ingestSynopsis, stderr)

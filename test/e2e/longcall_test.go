@@ -97,7 +97,9 @@ func TestTwelveHourCall(t *testing.T) {
 	// rest of the index as playback needs it.
 	eng := player.NewEngine(player.EngineOptions{Manual: true})
 	tr, wf := r.open(t, r.sup, eng, id)
-	if n := proto.Size(wf); n > 128<<10 {
+	n := proto.Size(wf)
+	t.Logf("GetWaveform, as the call screen asks: %d bytes (%d peaks, %d offsets)", n, len(wf.GetPeaks()), len(wf.GetFrameOffsets()))
+	if n > 128<<10 {
 		t.Errorf("the call screen's GetWaveform is %d bytes", n)
 	}
 	if tr.Duration() != total {
