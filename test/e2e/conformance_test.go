@@ -172,7 +172,11 @@ func TestConformanceThroughIngestAndPlayer(t *testing.T) {
 				}
 				return
 			}
-			lag, c := alignStereo(capt, j.want)
+			// Compare the sound, not the machine's load: underrun gaps
+			// (and digital silence, on both sides) out.
+			sc, _ := stripGaps(capt)
+			sw, _ := stripGaps(j.want)
+			lag, c := alignStereo(sc, sw)
 			j.row.alsa = fmt.Sprintf("corr %.5f", c)
 			if lag < 0 || c < 0.999 {
 				j.row.alsa = fmt.Sprintf("corr %.5f (lag %d)", c, lag)

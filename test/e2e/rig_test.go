@@ -308,3 +308,32 @@ func captureErr(bin string, args ...string) ([][2]float64, error) {
 	}
 	return got, nil
 }
+
+// stripGaps removes the runs of exact silence (both channels zero for more
+// than half a millisecond) from x and says how many it removed. A player
+// starved of CPU by a busy machine lets the device play such a run and
+// then goes on where it was (an underrun); digital silence in the
+// recording itself goes too, from the capture and from what it is compared
+// with alike, so that both line up whatever the machine's load.
+func stripGaps(x [][2]float64) ([][2]float64, int) {
+	const minRun = captureRate / 2000
+	out := make([][2]float64, 0, len(x))
+	runs, run := 0, 0
+	for i, s := range x {
+		if s[0] == 0 && s[1] == 0 {
+			run++
+			continue
+		}
+		if run > minRun {
+			runs++
+		} else {
+			out = append(out, x[i-run:i]...)
+		}
+		run = 0
+		out = append(out, s)
+	}
+	if run > 0 && run <= minRun {
+		out = append(out, x[len(x)-run:]...)
+	}
+	return out, runs
+}
