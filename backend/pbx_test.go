@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend"
@@ -17,6 +19,7 @@ import (
 	"github.com/hajimehoshi/go-mp3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // The formats PBXs write, as the tests build them: the two-tone signal of
@@ -367,6 +370,65 @@ func TestFreeFormatNeedsLame(t *testing.T) {
 			if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "set ingest.transcoder: lame") {
 				t.Errorf("ffmpeg: %v; want a refusal naming lame", err)
 			}
+		}
+	}
+}
+
+// GetWaveform serves the peaks at the resolution asked for, over a time
+// range, and the frame index by pages that put together make the whole
+// index; wrong arguments get InvalidArgument or OutOfRange.
+func TestGetWaveformWindowsAndPages(t *testing.T) {
+	ctx := login(t, "supervisor")
+	list, err := calls().ListCalls(ctx, &ecoutev1.ListCallsRequest{PageSize: 1, OrderBy: "duration desc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := list.Calls[0].CallId
+	whole, err := calls().GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i32 := func(v int32) *int32 { return &v }
+	none := i32(0)
+	// Ten buckets over the call: each the loudest of the stored ones.
+	ten, err := calls().GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: id, Buckets: i32(10), FrameCount: none})
+	if err != nil || len(ten.Peaks) > 10 || len(ten.Peaks) < 9 || len(ten.FrameOffsets) != 0 {
+		t.Fatalf("ten buckets: %d peaks, %d offsets, %v", len(ten.GetPeaks()), len(ten.GetFrameOffsets()), err)
+	}
+	if slices.Max(ten.Peaks) != slices.Max(whole.Peaks) {
+		t.Errorf("the loudest peak is lost: %d, was %d", slices.Max(ten.Peaks), slices.Max(whole.Peaks))
+	}
+	// A second, at the stored resolution, from where it starts.
+	sec, err := calls().GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: id, FrameCount: none,
+		From: durationpb.New(10 * time.Second), To: durationpb.New(11 * time.Second)})
+	if err != nil || sec.From.AsDuration() != 10*time.Second || len(sec.Peaks) != 20 ||
+		!bytes.Equal(sec.Peaks, whole.Peaks[200:220]) {
+		t.Errorf("a second from 10 s: %d peaks from %v, %v", len(sec.GetPeaks()), sec.GetFrom().AsDuration(), err)
+	}
+	// The index by pages of 100 frames.
+	var offs []int64
+	for first := int32(0); first < whole.TotalFrames; first += 100 {
+		p, err := calls().GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: id, Buckets: none, FirstFrame: first, FrameCount: i32(100)})
+		if err != nil || len(p.Peaks) != 0 || p.FirstFrame != first {
+			t.Fatalf("page at %d: %v", first, err)
+		}
+		offs = append(offs, p.FrameOffsets...)
+	}
+	if !slices.Equal(offs, whole.FrameOffsets) || int(whole.TotalFrames) != len(offs) {
+		t.Errorf("the pages make %d offsets, the index has %d", len(offs), whole.TotalFrames)
+	}
+	for name, c := range map[string]struct {
+		req  *ecoutev1.GetWaveformRequest
+		code codes.Code
+	}{
+		"negative buckets":     {&ecoutev1.GetWaveformRequest{CallId: id, Buckets: i32(-1)}, codes.InvalidArgument},
+		"negative frame count": {&ecoutev1.GetWaveformRequest{CallId: id, FrameCount: i32(-5)}, codes.InvalidArgument},
+		"to before from": {&ecoutev1.GetWaveformRequest{CallId: id, From: durationpb.New(5 * time.Second),
+			To: durationpb.New(2 * time.Second)}, codes.InvalidArgument},
+		"first frame past the end": {&ecoutev1.GetWaveformRequest{CallId: id, FirstFrame: whole.TotalFrames + 1}, codes.OutOfRange},
+	} {
+		if _, err := calls().GetWaveform(ctx, c.req); code(err) != c.code {
+			t.Errorf("%s: %v, want %v", name, err, c.code)
 		}
 	}
 }

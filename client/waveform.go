@@ -65,8 +65,8 @@ func (c *Client) PlaybackInfo(callID string, wf *ecoutev1.GetWaveformResponse, s
 	return info
 }
 
-// fullPeaks fetches a call's peaks at the stored resolution, a reply's
-// worth at a time.
+// fullPeaks fetches a call's peaks at the stored resolution (one per
+// 50 ms), a page at a time: twelve hours are 14 replies of 64 KB.
 func (c *Client) fullPeaks(ctx context.Context, callID string) ([]byte, time.Duration, error) {
 	none := int32(0)
 	var peaks []byte
@@ -81,8 +81,9 @@ func (c *Client) fullPeaks(ctx context.Context, callID string) ([]byte, time.Dur
 		if bucket == 0 {
 			bucket = b
 		}
-		if b != bucket || b <= 0 {
-			return nil, 0, fmt.Errorf("peaks of call %s: buckets of %v then %v", callID, bucket, b)
+		if b != bucket || b <= 0 || resp.GetFrom().AsDuration() != from {
+			return nil, 0, fmt.Errorf("peaks of call %s: a page of %v buckets from %v, after %v buckets up to %v",
+				callID, b, resp.GetFrom().AsDuration(), bucket, from)
 		}
 		peaks = append(peaks, resp.GetPeaks()...)
 		from = time.Duration(len(peaks)) * bucket

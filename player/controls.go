@@ -155,8 +155,9 @@ func (t *track) SkipSilence(forward bool) (time.Duration, bool) {
 	return to, true
 }
 
-// silences returns the track's silence gaps, from the peaks in Info or,
-// without them, by decoding the source once (a local file).
+// silences returns the track's silence gaps, from the peaks in Info, else
+// from Info.PeaksFunc (the server's, fetched once), else by decoding the
+// source once (a local file).
 func (t *track) silences() ([]Gap, error) {
 	t.gapsOnce.Do(func() {
 		peaks, bucket := t.info.Peaks, t.info.PeakBucket
@@ -169,8 +170,12 @@ func (t *track) silences() ([]Gap, error) {
 				case <-ctx.Done():
 				}
 			}()
-			bucket = defaultPeakBucket
-			peaks, t.gapsErr = computePeaks(ctx, t.src, t.info, bucket)
+			if t.info.PeaksFunc != nil {
+				peaks, bucket, t.gapsErr = t.info.PeaksFunc(ctx)
+			} else {
+				bucket = defaultPeakBucket
+				peaks, t.gapsErr = computePeaks(ctx, t.src, t.info, bucket)
+			}
 			cancel()
 		}
 		t.gaps = FindGaps(peaks, bucket)

@@ -1,6 +1,7 @@
 package player
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -229,6 +230,31 @@ func TestSkipSilence(t *testing.T) {
 	want := time.Duration(bursts[1]) * time.Second / 16000
 	if !ok || to > want || want-to > speechLead+60*time.Millisecond {
 		t.Fatalf("back from 3 s: to %v, want just before %v", to, want)
+	}
+}
+
+// Without peaks in Info, the silence jumps ask PeaksFunc (the server's
+// full-resolution peaks, fetched once) rather than decoding the source.
+func TestSkipSilenceAsksPeaksFunc(t *testing.T) {
+	data := readFixture(t, "markers.mp3")
+	info := scanInfo(t, data)
+	calls := 0
+	info.PeaksFunc = func(context.Context) ([]byte, time.Duration, error) {
+		calls++
+		peaks := make([]byte, 80) // 4 s of 50 ms buckets: speech from 2.5 s
+		for i := 50; i < 60; i++ {
+			peaks[i] = 200
+		}
+		return peaks, 50 * time.Millisecond, nil
+	}
+	tr := mustOpen(t, &memSource{data: data}, info)
+	to, ok := tr.SkipSilence(true)
+	if !ok || to != 2500*time.Millisecond-speechLead {
+		t.Fatalf("jump to %v (ok %v), want %v", to, ok, 2500*time.Millisecond-speechLead)
+	}
+	tr.SkipSilence(false)
+	if calls != 1 {
+		t.Errorf("PeaksFunc called %d times, want once", calls)
 	}
 }
 

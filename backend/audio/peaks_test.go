@@ -121,10 +121,19 @@ func TestPeakWindow(t *testing.T) {
 	if w.From != 10*time.Second || w.Bucket != 50*ms || len(w.Peaks) != 20 || w.Peaks[0] != 0 || w.Channels != nil {
 		t.Errorf("range: from %v, %d of %v, first %d", w.From, len(w.Peaks), w.Bucket, w.Peaks[0])
 	}
-	// Unbounded asks get at most MaxWaveformBuckets.
+	// Asks for the stored resolution get it, a page of at most
+	// MaxWaveformBuckets at a time; asks for more buckets get at most
+	// MaxWaveformBuckets, coarser.
 	long := make([]byte, 3*MaxWaveformBuckets+5)
-	if w := PeakWindow(long, nil, 50*ms, 0, 0, 0); len(w.Peaks) > MaxWaveformBuckets || w.Bucket != 200*ms {
-		t.Errorf("unbounded: %d peaks of %v", len(w.Peaks), w.Bucket)
+	if w := PeakWindow(long, nil, 50*ms, 0, 0, 0); len(w.Peaks) != MaxWaveformBuckets || w.Bucket != 50*ms {
+		t.Errorf("stored resolution: %d peaks of %v", len(w.Peaks), w.Bucket)
+	}
+	last := time.Duration(3*MaxWaveformBuckets) * 50 * ms
+	if w := PeakWindow(long, nil, 50*ms, last, 0, 0); len(w.Peaks) != 5 || w.From != last {
+		t.Errorf("last page: %d peaks from %v", len(w.Peaks), w.From)
+	}
+	if w := PeakWindow(long, nil, 50*ms, 0, 0, 1<<20); len(w.Peaks) > MaxWaveformBuckets || w.Bucket != 200*ms {
+		t.Errorf("too many buckets asked: %d peaks of %v", len(w.Peaks), w.Bucket)
 	}
 	if w := PeakWindow(peaks, nil, 50*ms, time.Hour, 0, 10); len(w.Peaks) != 0 {
 		t.Errorf("past the end: %d peaks", len(w.Peaks))

@@ -26,13 +26,12 @@ type Window struct {
 // PeakWindow reduces stored peaks (one per bucket) to at most n buckets
 // over [from, to) (to 0: the end). Every output bucket covers the same
 // whole number of stored ones and holds their loudest: a short loud word
-// still shows. n <= 0 or n > MaxWaveformBuckets means MaxWaveformBuckets.
+// still shows. n > MaxWaveformBuckets means MaxWaveformBuckets. n <= 0
+// keeps the stored resolution and gives a page: at most MaxWaveformBuckets
+// peaks from from (the next page starts where this one ends).
 func PeakWindow(peaks []byte, channels [][]byte, bucket, from, to time.Duration, n int) Window {
 	if bucket <= 0 || len(peaks) == 0 {
 		return Window{Bucket: bucket}
-	}
-	if n <= 0 || n > MaxWaveformBuckets {
-		n = MaxWaveformBuckets
 	}
 	total := len(peaks)
 	i0 := min(total, int(max(0, from)/bucket))
@@ -41,6 +40,10 @@ func PeakWindow(peaks []byte, channels [][]byte, bucket, from, to time.Duration,
 		i1 = min(total, int((to+bucket-1)/bucket))
 	}
 	i1 = max(i0, i1)
+	if n <= 0 {
+		i1, n = min(i1, i0+MaxWaveformBuckets), MaxWaveformBuckets
+	}
+	n = min(n, MaxWaveformBuckets)
 	m := i1 - i0
 	k := max(1, (m+n-1)/n) // stored buckets per output bucket
 	w := Window{From: time.Duration(i0) * bucket, Bucket: time.Duration(k) * bucket}

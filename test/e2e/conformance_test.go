@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -78,6 +79,17 @@ func TestConformanceThroughIngestAndPlayer(t *testing.T) {
 		dur := estimate(s.Bit)
 		resPlain, errPlain := plain.upload(t, s.Bit, dur)
 		row.without = outcome(resPlain, errPlain, false)
+		if errPlain == nil && resPlain.GetRepair() != "" {
+			// The repair is technical metadata: maintenance reads it on
+			// the call, a supervisor does not get the audio info at all.
+			ctx := context.Background()
+			m, merr := plain.maint.GetCall(ctx, resPlain.GetCallId())
+			sv, serr := plain.sup.GetCall(ctx, resPlain.GetCallId())
+			if merr != nil || serr != nil || m.GetAudio().GetRepair() != resPlain.GetRepair() || sv.GetAudio().GetRepair() != "" {
+				t.Errorf("%s: repair seen by maintenance %q (%v), by a supervisor %q (%v)", s.Name,
+					m.GetAudio().GetRepair(), merr, sv.GetAudio().GetRepair(), serr)
+			}
+		}
 		id := ""
 		if errPlain == nil {
 			id = resPlain.GetCallId()

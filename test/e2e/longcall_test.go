@@ -122,6 +122,25 @@ func TestTwelveHourCall(t *testing.T) {
 	if corr < 0.999 || (heard-chirpAt).Abs() > time.Millisecond {
 		t.Errorf("chirp heard at %v with correlation %.4f; want %v, > 0.999", heard, corr, chirpAt)
 	}
+	// The next-phrase jump uses the whole call's peaks at full resolution,
+	// fetched a bounded reply at a time: from 11:59:00 it lands just
+	// before the next sound after a silence (the tones come every second).
+	tr.Seek(start)
+	to, ok := tr.(player.Controls).SkipSilence(true)
+	if !ok || to <= start || to > start+3*time.Second {
+		t.Fatalf("next phrase after 11:59:00: %v (ok %v)", to, ok)
+	}
+	after := render(t, eng, tr, 0, captureRate/2)
+	onset := -1
+	for i, s := range after {
+		if math.Abs(s[0]) > 0.05 {
+			onset = i
+			break
+		}
+	}
+	if d := time.Duration(onset) * time.Second / captureRate; onset < 0 || d < 50*time.Millisecond || d > 250*time.Millisecond {
+		t.Errorf("the jump to %v lands %v before the sound, want about 150 ms", to, d)
+	}
 }
 
 func durpb(d time.Duration) *durationpb.Duration { return durationpb.New(d) }

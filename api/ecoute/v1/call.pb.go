@@ -790,9 +790,9 @@ type GetWaveformRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	CallId string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// How many peaks to draw [from, to) with (a screen's width, say): each is
-	// the loudest of the stored peaks it covers. Unset: the stored resolution
-	// (one peak per 50 ms), reduced to 65,536 peaks if there are more; 0: no
-	// peaks. At most 65,536.
+	// the loudest of the stored peaks it covers; at most 65,536. Unset: the
+	// stored resolution (one peak per 50 ms), a page of at most 65,536 peaks
+	// from `from` (ask the next page from where it ends). 0: no peaks.
 	Buckets *int32 `protobuf:"varint,2,opt,name=buckets,proto3,oneof" json:"buckets,omitempty"`
 	// The time range of the peaks; unset from is the start, unset or zero to
 	// the end.
