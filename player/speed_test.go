@@ -304,3 +304,66 @@ func TestSeekAccuracyAtSpeed(t *testing.T) {
 		}
 	}
 }
+
+// A stereo recording is two parties: each can be muted and the balance
+// weighs them, each staying on its own channel. A mono recording is one
+// party: the party controls leave it alone.
+func TestPartiesBalanceAndMute(t *testing.T) {
+	tr := openFixture(t, manualEngine(), "stereo44.mp3")
+	if tr.Parties() != 2 {
+		t.Fatalf("stereo recording: %d parties", tr.Parties())
+	}
+	tr.Play()
+	full := pullStereo(t, tr, SampleRate/4)
+	tr.Seek(0)
+	tr.SetPartyMuted(0, true)
+	tr.SetBalance(0.5) // toward party 2: party 1 at 50 %, party 2 full
+	muted := pullStereo(t, tr, SampleRate/4)
+	for i := range muted {
+		if muted[i][0] != 0 || math.Abs(muted[i][1]-full[i][1]) > 1e-12 {
+			t.Fatalf("sample %d: %v with party 1 muted, %v in full", i, muted[i], full[i])
+		}
+	}
+	tr.Seek(0)
+	tr.SetPartyMuted(0, false)
+	half := pullStereo(t, tr, SampleRate/4)
+	for i := range half {
+		if math.Abs(half[i][0]-full[i][0]/2) > 1e-12 || math.Abs(half[i][1]-full[i][1]) > 1e-12 {
+			t.Fatalf("sample %d: %v at balance 0.5, %v in full", i, half[i], full[i])
+		}
+	}
+	if b := tr.Balance(); b != 0.5 || tr.PartyMuted(0) {
+		t.Errorf("balance %v, party 1 muted %v", b, tr.PartyMuted(0))
+	}
+	mono := openFixture(t, manualEngine(), "sweep.mp3")
+	mono.SetPartyMuted(1, true)
+	mono.Play()
+	if mono.Parties() != 1 {
+		t.Fatalf("mono recording: %d parties", mono.Parties())
+	}
+	for _, s := range pullStereo(t, mono, SampleRate/10) {
+		if s[0] != s[1] {
+			t.Fatalf("mono recording with a party muted plays %v", s)
+		}
+	}
+}
+
+// pullStereo is pullN for both channels.
+func pullStereo(t testing.TB, tr *track, n int) [][2]float64 {
+	t.Helper()
+	out := make([][2]float64, 0, n)
+	buf := make([][2]float64, 480)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(out) < n {
+		clear(buf)
+		k := tr.mix(buf[:min(len(buf), n-len(out))])
+		out = append(out, buf[:k]...)
+		if k == 0 {
+			if !tr.Playing() || time.Now().After(deadline) {
+				t.Fatalf("%d of %d samples", len(out), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return out
+}
