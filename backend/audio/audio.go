@@ -127,21 +127,3 @@ func Rebucket(framePeaks []byte, samplesPerFrame, sampleRate int) []byte {
 	}
 	return out
 }
-
-// Downsample reduces peaks to n buckets at most, each the maximum of the
-// ones it covers (a short loud word still shows).
-func Downsample(peaks []byte, n int) []byte {
-	if n <= 0 || len(peaks) <= n {
-		return peaks
-	}
-	out := make([]byte, n)
-	for i := range n {
-		lo, hi := i*len(peaks)/n, (i+1)*len(peaks)/n
-		var p byte
-		for _, v := range peaks[lo:max(hi, lo+1)] {
-			p = max(p, v)
-		}
-		out[i] = p
-	}
-	return out
-}

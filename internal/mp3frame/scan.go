@@ -104,17 +104,6 @@ func (ix Index) FrameAt(pos time.Duration) int {
 	return min(i, len(ix.Offsets)-1)
 }
 
-// Contiguous tells whether every audio frame follows the previous one
-// directly (nothing left out between them).
-func (ix Index) Contiguous() bool {
-	for _, d := range ix.Damage {
-		if d.Frame < 0 && len(ix.Offsets) > 0 && d.Offset > ix.Offsets[0] && d.Offset < ix.Offsets[len(ix.Offsets)-1] {
-			return false
-		}
-	}
-	return true
-}
-
 // Repaired tells whether the scan left anything out or silenced a frame.
 func (ix Index) Repaired() bool { return len(ix.Damage) > 0 }
 
