@@ -57,7 +57,7 @@ func openSpeaker(e *Engine) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("no sound device (%s)", alsaReason(err))
 	}
-	p := ctx.NewPlayer(&otoReader{pull: e.stream})
+	p := ctx.NewPlayer(&otoReader{pull: func(s [][2]float64) { e.stream(s) }})
 	p.SetBufferSize(int(speakerChunk.Seconds()*SampleRate) * 8)
 	p.Play()
 	e.mu.Lock()

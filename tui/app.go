@@ -132,13 +132,13 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	if opts.Client == nil {
-		return errors.New("tui: no client")
+		return errors.New("tui: no client") // i18n: a programming error, not a user's
 	}
 	addr := opts.ServerAddr
 	if addr == "" {
 		addr = opts.Client.Addr()
 	}
-	if err := opts.Keys.Validate(); err != nil {
+	if err := opts.Keys.Validate(i18n.New(opts.Lang)); err != nil {
 		return err
 	}
 	a := newApp(ctx, opts.Client, opts.Engine, theme, addr)

@@ -238,7 +238,7 @@ func parseFilter(tr *i18n.Printer, text string, dir directory, loc *time.Locatio
 func parseScoreRange(v string) (lo, hi *float64, err error) {
 	a, b, ok := strings.Cut(v, "..")
 	if !ok || a == "" && b == "" {
-		return nil, nil, errors.New("want LOW..HIGH")
+		return nil, nil, errors.New("want LOW..HIGH") // i18n: the caller words it (filterErrScore)
 	}
 	num := func(s string) (*float64, error) {
 		if s == "" {
@@ -257,7 +257,7 @@ func parseScoreRange(v string) (lo, hi *float64, err error) {
 		return nil, nil, err
 	}
 	if lo != nil && hi != nil && *lo > *hi {
-		return nil, nil, errors.New("low above high")
+		return nil, nil, errors.New("low above high") // i18n: the caller words it (filterErrScore)
 	}
 	return lo, hi, nil
 }
@@ -274,7 +274,7 @@ func parseFilterDuration(v string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, errors.New("bad duration")
+		return 0, errors.New("bad duration") // i18n: the caller words it (filterErrDuration)
 	}
 	return d, nil
 }

@@ -1,7 +1,7 @@
 package tui
 
 import (
-	"fmt"
+	"errors"
 	"reflect"
 	"slices"
 	"sort"
@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"charm.land/bubbles/v2/key"
+
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 // Key overrides come from the config file as "screen.action: [keys]", e.g.
@@ -74,7 +76,7 @@ func actionNames() []string {
 }
 
 // Validate reports the first unknown action or empty key list.
-func (o KeyOverrides) Validate() error {
+func (o KeyOverrides) Validate(tr *i18n.Printer) error {
 	actions := actionNames()
 	names := make([]string, 0, len(o))
 	for n := range o {
@@ -83,18 +85,18 @@ func (o KeyOverrides) Validate() error {
 	sort.Strings(names)
 	for _, n := range names {
 		if !slices.Contains(actions, n) {
-			return fmt.Errorf("keys: unknown action %q (known: %s)", n, strings.Join(actions, ", "))
+			return errors.New(tr.T(keysErrUnknown, n, strings.Join(actions, ", ")))
 		}
 		if len(o[n]) == 0 || slices.Contains(o[n], "") {
-			return fmt.Errorf("keys: %s: give at least one key, e.g. [\"x\"]", n)
+			return errors.New(tr.T(keysErrEmpty, n))
 		}
 	}
-	return o.conflicts()
+	return o.conflicts(tr)
 }
 
 // conflicts refuses an override whose key another action of the same
 // screen already answers to: one of the two would silently never fire.
-func (o KeyOverrides) conflicts() error {
+func (o KeyOverrides) conflicts(tr *i18n.Printer) error {
 	maps := keyMaps()
 	prefixes := make([]string, 0, len(maps))
 	for p := range maps {
@@ -119,8 +121,7 @@ func (o KeyOverrides) conflicts() error {
 				}
 				for _, k := range v.Field(j).Interface().(Binding).Keys() {
 					if slices.Contains(mine, k) {
-						return fmt.Errorf("keys: %s and %s.%s both use %q: rebind one of them",
-							name, prefix, actionName(v.Type().Field(j).Name), k)
+						return errors.New(tr.T(keysErrConflict, name, prefix+"."+actionName(v.Type().Field(j).Name), k))
 					}
 				}
 			}

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/policy"
@@ -328,7 +330,9 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	return nil
 }
 
-// GetWaveform returns the peaks and the frame index computed at ingestion.
+// GetWaveform returns the peaks and the frame index computed at ingestion:
+// the peaks at the resolution asked for, the index a page at a time, so
+// that a reply stays bounded whatever the length of the recording.
 func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformRequest) (*ecoutev1.GetWaveformResponse, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -340,6 +344,19 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	if req.GetCallId() == "" {
 		return nil, domain.Invalid("call_id", "is required")
 	}
+	from, to := req.GetFrom().AsDuration(), req.GetTo().AsDuration()
+	switch {
+	case req.Buckets != nil && req.GetBuckets() < 0:
+		return nil, domain.Invalid("buckets", "must not be negative")
+	case req.FrameCount != nil && req.GetFrameCount() < 0:
+		return nil, domain.Invalid("frame_count", "must not be negative")
+	case req.GetFirstFrame() < 0:
+		return nil, domain.Invalid("first_frame", "must not be negative")
+	case from < 0 || to < 0:
+		return nil, domain.Invalid("from", "from and to must not be negative")
+	case to > 0 && to <= from:
+		return nil, domain.Invalid("to", "must be after from")
+	}
 	w, err := s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, domain.NotFound("call %s not found", req.GetCallId())
@@ -347,8 +364,29 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	if err != nil {
 		return nil, domain.Internal("get waveform", err)
 	}
-	return &ecoutev1.GetWaveformResponse{Peaks: w.Peaks, Bucket: durationpb.New(w.Bucket), FrameOffsets: w.FrameOffsets,
-		SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate), TotalSize: w.AudioSize}, nil
+	total := len(w.FrameOffsets)
+	resp := &ecoutev1.GetWaveformResponse{SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate), TotalSize: w.AudioSize,
+		FirstFrame: req.GetFirstFrame(), TotalFrames: int32(total), Channels: int32(max(1, len(w.ChannelPeaks))),
+		Bucket: durationpb.New(w.Bucket)}
+	if w.SampleRate > 0 {
+		resp.Duration = durationpb.New(time.Duration(int64(total) * int64(w.SamplesPerFrame) * int64(time.Second) / int64(w.SampleRate)))
+	}
+	if req.Buckets == nil || req.GetBuckets() > 0 {
+		win := audio.PeakWindow(w.Peaks, w.ChannelPeaks, w.Bucket, from, to, int(req.GetBuckets()))
+		resp.Peaks, resp.ChannelPeaks = win.Peaks, win.Channels
+		resp.Bucket, resp.From = durationpb.New(win.Bucket), durationpb.New(win.From)
+	}
+	if first := int(req.GetFirstFrame()); req.FrameCount == nil || req.GetFrameCount() > 0 {
+		if first > total {
+			return nil, domain.Invalid("first_frame", "%d is beyond the last frame (%d frames)", first, total)
+		}
+		n := audio.MaxFrameOffsets
+		if req.FrameCount != nil {
+			n = min(n, int(req.GetFrameCount()))
+		}
+		resp.FrameOffsets = w.FrameOffsets[first:min(total, first+n)]
+	}
+	return resp, nil
 }
 
 // fieldForbidden refuses a request that filters, sorts or reads a field the
@@ -379,7 +417,8 @@ func toProto(role string, c store.Call) *ecoutev1.Call {
 		Evaluated:     c.Evaluated,
 		Audio: &ecoutev1.AudioInfo{Codec: c.Audio.Codec, SampleRate: int32(c.Audio.SampleRate),
 			Channels: int32(c.Audio.Channels), BitrateKbps: int32(c.Audio.BitrateKbps), SizeBytes: c.Audio.Size,
-			Duration: durationpb.New(c.Audio.Duration), FrameCount: int32(c.Audio.FrameCount), StorageState: "file"},
+			Duration: durationpb.New(c.Audio.Duration), FrameCount: int32(c.Audio.FrameCount), StorageState: "file",
+			Repair: c.Audio.Repair},
 	}
 	if !c.ConsentAnsweredAt.IsZero() {
 		pc.Consent.AnsweredAt = timestamppb.New(c.ConsentAnsweredAt)

@@ -370,8 +370,8 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 			consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
 			activity_type, lost, state, retained_until, audio_key, audio_size, audio_codec, audio_sample_rate,
 			audio_channels, audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms,
-			peak_bucket_ms, peaks, frame_offsets, evaluated, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+			peak_bucket_ms, peaks, frame_offsets, evaluated, created_at, audio_repair, channel_peaks)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
@@ -392,7 +392,7 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 				c.RingTime.Milliseconds(), c.TalkTime.Milliseconds(), c.BackOfficeTime.Milliseconds(),
 				c.ActivityType, b2i(c.Lost), c.State, ms(c.RetainedUntil), a.Key, a.Size, a.Codec, a.SampleRate,
 				a.Channels, a.BitrateKbps, a.FrameCount, a.SamplesPerFrame, a.Duration.Milliseconds(),
-				w.Bucket.Milliseconds(), w.Peaks, offs, b2i(c.Evaluated), ms(c.CreatedAt))
+				w.Bucket.Milliseconds(), w.Peaks, offs, b2i(c.Evaluated), ms(c.CreatedAt), a.Repair, joinPeaks(w))
 			if err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("call %s: %w", c.ExternalID, ErrDuplicate)
@@ -423,7 +423,7 @@ const callCols = `c.id, c.external_id, c.started_at, c.ended_at, c.agent_id, a.n
 	c.consent_requested_at, COALESCE(c.consent_answered_at, 0), c.consent_accepted, c.ring_ms, c.talk_ms,
 	c.back_office_ms, c.activity_type, c.lost, c.state, c.retained_until, c.audio_key, c.audio_size, c.audio_codec,
 	c.audio_sample_rate, c.audio_channels, c.audio_bitrate_kbps, c.audio_frame_count, c.audio_samples_per_frame,
-	c.duration_ms, c.evaluated, c.created_at`
+	c.duration_ms, c.evaluated, c.created_at, c.audio_repair`
 
 const callFrom = ` FROM calls c JOIN agents a ON a.id = c.agent_id JOIN teams t ON t.id = c.team_id
 	JOIN campaigns p ON p.id = c.campaign_id`
@@ -438,7 +438,7 @@ func scanCall(r scanner) (Call, error) {
 		&c.CampaignID, &c.CampaignName, &c.Direction, &c.CustomerName, &c.CustomerPhone, &c.CustomerAddress,
 		&c.CustomerNumber, &cr, &ca, &acc, &ring, &talk, &bo, &c.ActivityType, &lost, &c.State, &ret,
 		&c.Audio.Key, &c.Audio.Size, &c.Audio.Codec, &c.Audio.SampleRate, &c.Audio.Channels, &c.Audio.BitrateKbps,
-		&c.Audio.FrameCount, &c.Audio.SamplesPerFrame, &dur, &ev, &created)
+		&c.Audio.FrameCount, &c.Audio.SamplesPerFrame, &dur, &ev, &created, &c.Audio.Repair)
 	if err != nil {
 		return Call{}, err
 	}
@@ -582,17 +582,30 @@ func (s *SQLite) GetWaveform(ctx context.Context, id string, scope Scope) (Wavef
 	var wf Waveform
 	var bucket int64
 	var offs []byte
+	var ch []byte
 	err := s.db.QueryRowContext(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
-		c.audio_sample_rate, c.audio_size`+callFrom+w+` AND c.id = ?`, append(args, id)...).
-		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize)
+		c.audio_sample_rate, c.audio_size, c.channel_peaks`+callFrom+w+` AND c.id = ?`, append(args, id)...).
+		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize, &ch)
 	if err != nil {
 		return Waveform{}, notFound(err, "waveform of "+id)
 	}
 	wf.Bucket = time.Duration(bucket) * time.Millisecond
+	if n := len(wf.Peaks); n > 0 && len(ch) == 2*n {
+		wf.ChannelPeaks = [][]byte{ch[:n], ch[n:]}
+	}
 	if wf.FrameOffsets, err = DecodeOffsets(offs); err != nil {
 		return Waveform{}, fmt.Errorf("waveform of %s: %w", id, err)
 	}
 	return wf, nil
+}
+
+// joinPeaks packs a stereo recording's peaks per channel for the
+// channel_peaks column; nil (NULL) for mono.
+func joinPeaks(w Waveform) []byte {
+	if len(w.ChannelPeaks) != 2 || len(w.ChannelPeaks[0]) != len(w.Peaks) || len(w.ChannelPeaks[1]) != len(w.Peaks) {
+		return nil
+	}
+	return append(append(make([]byte, 0, 2*len(w.Peaks)), w.ChannelPeaks[0]...), w.ChannelPeaks[1]...)
 }
 
 // AddOptOut counts n opted-out calls on day.

@@ -90,7 +90,7 @@ func loadConfig(path string) (fileConfig, error) {
 			return cfg, fmt.Errorf("config %s: lang: %w", path, err)
 		}
 	}
-	if err := cfg.Keys.Validate(); err != nil {
+	if err := cfg.Keys.Validate(i18n.New(lang)); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
 	cfg.PinFile = expandHome(cfg.PinFile)

@@ -16,15 +16,20 @@ import (
 )
 
 const playUsage = `usage: ecoute play FILE.mp3 [--speed X] [--start MM:SS] [--no-tui] [--silent]
+                  [--mute-party 1|2] [--balance B]
 
 Plays a local recording. Accepted: MPEG-1 Layer III, or MPEG-2 Layer III at
 16 or 24 kHz. Without a sound device (SSH, CI) it plays silently in real time.
-A file cut short plays up to the damage, then stops with a message.
+A damaged file plays what is valid (junk skipped, lost frames silent); one cut
+short plays up to the cut, then stops with a message. A stereo recording is
+two parties, one per channel: the player keeps them apart.
 
-  --speed X     play at X times the speed, pitch kept (0.5 to 2, steps of 0.25)
-  --start T     start at T (SS, MM:SS or H:MM:SS, decimals allowed)
-  --no-tui      print the position every second instead of the player screen
-  --silent      do not open the sound device
+  --speed X        play at X times the speed, pitch kept (0.5 to 2, steps of 0.25)
+  --start T        start at T (SS, MM:SS or H:MM:SS, decimals allowed)
+  --no-tui         print the position every second instead of the player screen
+  --silent         do not open the sound device
+  --mute-party N   silence party N of a two-party recording (1: left, 2: right)
+  --balance B      weigh the two parties: -1 party 1 only … 0 both … 1 party 2 only
 `
 
 // runPlay implements `ecoute play`.
@@ -35,6 +40,8 @@ func runPlay(args []string) error {
 	start := fs.String("start", "", "")
 	silent := fs.Bool("silent", false, "")
 	speed := fs.Float64("speed", 1, "")
+	mute := fs.Int("mute-party", 0, "")
+	balance := fs.Float64("balance", 0, "")
 	// Accept flags before and after the file name.
 	var files []string
 	for {
@@ -56,6 +63,12 @@ func runPlay(args []string) error {
 	}
 	if *speed < player.MinSpeed || *speed > player.MaxSpeed || player.ClampSpeed(*speed) != *speed {
 		return fmt.Errorf("play: --speed %v: want %v to %v in steps of %v", *speed, player.MinSpeed, player.MaxSpeed, player.SpeedStep)
+	}
+	if *mute < 0 || *mute > 2 {
+		return fmt.Errorf("play: --mute-party %d: want 1 or 2", *mute)
+	}
+	if *balance < -1 || *balance > 1 {
+		return fmt.Errorf("play: --balance %v: want -1 to 1", *balance)
 	}
 	var at time.Duration
 	if *start != "" {
@@ -88,6 +101,13 @@ func runPlay(args []string) error {
 	}
 	if c, ok := tr.(player.Controls); ok {
 		c.SetSpeed(*speed)
+		if (*mute != 0 || *balance != 0) && c.Parties() != 2 {
+			return fmt.Errorf("play: --mute-party, --balance: %s has one channel: its parties are not apart", files[0])
+		}
+		if *mute != 0 {
+			c.SetPartyMuted(*mute-1, true)
+		}
+		c.SetBalance(*balance)
 	}
 	if !*noTUI {
 		if run := localPlayerUI; run != nil {

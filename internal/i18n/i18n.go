@@ -185,6 +185,9 @@ func (p *Printer) T(k Key, args ...any) string { return p.p.Sprintf(string(k), a
 // writes it ("97.3 %", "97,3 %" with a narrow no-break space).
 func (p *Printer) Percent(v float64) string { return p.T("fmt.percent", v) }
 
+// WholePercent writes v rounded to a whole percent ("75 %", "75 %").
+func (p *Printer) WholePercent(v float64) string { return p.T("fmt.wholePercent", v) }
+
 // Decimal writes v with prec decimals ("1.5", "1,5").
 func (p *Printer) Decimal(v float64, prec int) string { return p.p.Sprintf("%.*f", prec, v) }
 

@@ -2,18 +2,11 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
-	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/hajimehoshi/go-mp3"
 )
@@ -29,82 +22,13 @@ const captureRate = 48000
 // as go-mp3 decodes it, resampled to 48 kHz: correlation above 0.999 at the
 // best alignment, and the whole recording present.
 func TestPlayHandsTheDecodedMP3ToTheSpeaker(t *testing.T) {
-	if strings.Contains(os.Getenv("ECOUTE_TEST_TAGS"), "nosound") {
-		t.Skip("built with -tags nosound (no ALSA headers): there is no speaker output to capture")
-	}
-	if _, err := os.Stat("/usr/share/alsa/alsa.conf"); err != nil {
-		t.Skip("ALSA configuration missing: apt-get install libasound2-dev alsa-utils")
-	}
-	bin := buildEcoute(t)
-	home := t.TempDir()
-	fifo := filepath.Join(home, "capture.raw")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	asoundrc := fmt.Sprintf(`pcm.!default {
-  type file
-  slave.pcm "null"
-  file "%s"
-  format "raw"
-}
-`, fifo)
-	if err := os.WriteFile(filepath.Join(home, ".asoundrc"), []byte(asoundrc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	// Read the FIFO at the sample rate, as a sound card would: the null
-	// device does not pace itself, and a reader that raced ahead would
-	// starve the player's buffer.
-	captured := make(chan []byte, 1)
-	go func() {
-		f, err := os.OpenFile(fifo, os.O_RDONLY, 0)
-		if err != nil {
-			captured <- nil
-			return
-		}
-		defer f.Close()
-		var all bytes.Buffer
-		const tick = 10 * time.Millisecond
-		per := captureRate * 8 * int(tick/time.Millisecond) / 1000
-		buf := make([]byte, per)
-		next := time.Now()
-		for {
-			n, err := io.ReadFull(f, buf)
-			all.Write(buf[:n])
-			if err != nil {
-				break
-			}
-			next = next.Add(tick)
-			time.Sleep(time.Until(next))
-		}
-		captured <- all.Bytes()
-	}()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	const file = "../../player/testdata/sweep.mp3"
-	cmd := exec.CommandContext(ctx, bin, "play", "--no-tui", file)
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"ECOUTE_LOG="+filepath.Join(home, "ecoute.log"))
-	out, err := cmd.CombinedOutput()
-	log, _ := os.ReadFile(filepath.Join(home, "ecoute.log"))
-	if err != nil {
-		t.Fatalf("ecoute play: %v\n%s\nlog:\n%s", err, out, log)
+	bin := buildEcoute(t)
+	st := capture(t, bin, file)
+	got := make([]float64, len(st)) // left channel
+	for i, s := range st {
+		got[i] = s[0]
 	}
-	if !strings.Contains(string(out), "output: speaker") {
-		t.Fatalf("the player did not use the (file) sound device:\n%s\nlog:\n%s", out, log)
-	}
-	var raw []byte
-	select {
-	case raw = <-captured:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the capture FIFO was not closed after ecoute exited")
-	}
-	got := make([]float64, len(raw)/8) // left channel
-	for i := range got {
-		got[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[i*8:])))
-	}
-
 	ref := decodeLeft(t, file)
 	// Every third 48 kHz sample is a 16 kHz source sample, unchanged by
 	// beep's Lagrange resampler: align on them.
