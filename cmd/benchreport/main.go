@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -33,6 +32,7 @@ type env struct {
 	rounds int    // interleaved rounds for process-level rows
 	tags   string // go build tags (nosound without ALSA headers)
 	bins   map[string]string
+	alt    []string // NAME=PATH of other ecoute binaries to time beside ours
 	log    func(format string, args ...any)
 }
 
@@ -67,6 +67,9 @@ func run() error {
 	rounds := flag.Int("rounds", 15, "interleaved rounds of each process-level row")
 	tags := flag.String("tags", "", "go build tags (nosound where the ALSA headers are missing)")
 	cache := flag.String("cache", "", "cache directory for the million-call database (default: the user cache directory)")
+	ecouteBin := flag.String("ecoute", "", "time this ecoute binary instead of building ./cmd/ecoute")
+	var alt listFlag
+	flag.Var(&alt, "also", "NAME=PATH: also time this ecoute binary in the start → first sound rounds (before/after comparisons; repeatable)")
 	flag.Parse()
 
 	t0 := time.Now()
@@ -89,6 +92,10 @@ func run() error {
 		log: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
 		}}
+	e.alt = alt
+	if *ecouteBin != "" {
+		e.bins["./cmd/ecoute"] = *ecouteBin
+	}
 	want := map[string]bool{}
 	for _, k := range strings.Split(*only, ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -139,4 +146,7 @@ func sections() []section {
 	}
 }
 
-var _ = runtime.NumCPU
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
