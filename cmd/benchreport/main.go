@@ -143,6 +143,13 @@ func sectionKeys() []string {
 func sections() []section {
 	return []section{
 		{key: "sound", title: "Start → first sound", run: soundSection},
+		{key: "decode", title: "Decode rate", run: decodeSection},
+		{key: "keypress", title: "Keypress → frame", run: keypressSection},
+		{key: "calls", title: "ListCalls at a million calls", run: callsSection},
+		{key: "console", title: "Console start → first frame", run: consoleSection},
+		{key: "ingest", title: "Ingest", run: ingestSection},
+		{key: "sampling", title: "Sampling", run: samplingSection},
+		{key: "load", title: "Under load: 50 consoles", run: loadSection},
 	}
 }
 

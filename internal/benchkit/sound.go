@@ -130,8 +130,10 @@ func (c *SoundCapture) FirstSound(ctx context.Context, cmd *exec.Cmd) (SoundRun,
 		if err := f.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
 			return run, fmt.Errorf("capture deadline: %w", err)
 		}
+		before := time.Now()
 		n, err := io.ReadFull(f, period[filled:])
 		filled += n
+		waited := time.Since(before) > time.Millisecond
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			select {
 			case werr := <-exited:
@@ -152,10 +154,11 @@ func (c *SoundCapture) FirstSound(ctx context.Context, cmd *exec.Cmd) (SoundRun,
 			run.FirstData = now.Sub(t0)
 			playhead = now
 		}
-		// The card plays this period from when it both arrived and the
-		// previous one ended.
+		// The card plays this period when the previous one ends, by its
+		// own clock (a late wake-up of this loop is not the card's), or
+		// when the period arrives if the program fell behind.
 		start := playhead
-		if now.After(start) {
+		if waited && now.After(start) {
 			start = now
 		}
 		if i := firstLoud(period); i >= 0 {
