@@ -25,7 +25,7 @@ else
 endif
 GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 
-.PHONY: all run build test test-short bench fuzz proto lint lint-go clean demo-audio tools
+.PHONY: all run build test test-short bench load fuzz proto lint lint-go clean demo-audio tools
 
 all: build
 
@@ -46,9 +46,22 @@ test:
 test-short:
 	$(GO) test $(GOFLAGS_TAGS) -short ./...
 
-## bench: benchmarks (figures go in BENCHMARKS.md)
+## bench: every benchmark beside the tool a user would compare with (mpg123,
+## the stock Bubbles table, the sqlite3 shell, less…), interleaved, written
+## into BENCHMARKS.md from scratch (about 10 minutes; the million-call
+## database is built once and cached in ~/.cache/ecoute-bench)
 bench:
-	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchmem ./...
+	$(GO) run $(GOFLAGS_TAGS) ./cmd/benchreport -tags "$(TAGS)" -out BENCHMARKS.md
+
+## load: LOAD_CONSOLES consoles against a real ecouted on loopback for
+## LOAD_DURATION, with ecouted's CPU, mutex, block and allocation profiles
+## and the report in LOAD_PROFILE
+LOAD_CONSOLES ?= 50
+LOAD_DURATION ?= 30s
+LOAD_PROFILE  ?= load-profile
+load:
+	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute-load -tags "$(TAGS)" -consoles $(LOAD_CONSOLES) -duration $(LOAD_DURATION) \
+		-profile $(LOAD_PROFILE) -out $(LOAD_PROFILE)/report.md
 
 ## fuzz: fuzz the player's decode boundary (bad MP3 bytes) for FUZZTIME
 # A short minimisation: the default (60 s per new input) would spend the

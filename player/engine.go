@@ -54,6 +54,12 @@ type Engine struct {
 	// that is garbage-collected, which silenced playback after the first
 	// collection.
 	speaker any
+	// added is when a track was last opened: the speaker waits for its
+	// first samples rather than queue silence in front of them.
+	added time.Time
+	// startSpeaker starts pulling samples for the device; called when a
+	// track is opened (the device plays silence until then).
+	startSpeaker func()
 }
 
 // NewEngine picks the output once: the speaker where a sound device really
@@ -134,9 +140,22 @@ func (e *Engine) useNull(reason string) {
 }
 
 func (e *Engine) add(t *track) {
+	now := e.clock.Now()
 	e.mu.Lock()
 	e.tracks = append(e.tracks, t)
+	e.added = now
+	start := e.startSpeaker
 	e.mu.Unlock()
+	if start != nil {
+		start()
+	}
+}
+
+// lastAdded is when a track was last opened.
+func (e *Engine) lastAdded() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.added
 }
 
 func (e *Engine) remove(t *track) {
@@ -159,6 +178,9 @@ func (e *Engine) Pull(samples [][2]float64) int {
 	return e.stream(samples)
 }
 
+// mixInto is stream, as the speaker's reader calls it.
+func (e *Engine) mixInto(samples [][2]float64) int { return e.stream(samples) }
+
 // stream fills samples with the mix of all tracks, silence where there is
 // nothing to play, and returns how many samples the fullest track gave. The output calls it; it never blocks on I/O, because
 // tracks hand out only what their decoder has already buffered.
@@ -175,7 +197,7 @@ func (e *Engine) stream(samples [][2]float64) int {
 	}
 	// A raised volume can push peaks past full scale: clip here rather
 	// than let the device wrap or distort them.
-	for i := range samples {
+	for i := range samples[:ready] {
 		samples[i][0] = min(1, max(-1, samples[i][0]))
 		samples[i][1] = min(1, max(-1, samples[i][1]))
 	}

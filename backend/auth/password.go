@@ -131,12 +131,12 @@ func (r Rules) CheckPassword(p Person, password string) error {
 			}
 		}
 	}
-	if _, ok := commonRank[low]; ok {
+	if _, ok := commonRank()[low]; ok {
 		return &PolicyError{errors.New("too common: it is on the list of most used passwords")}
 	}
 	// Swapped letters sit before the usual trailing number ("p4ssw0rd1234").
 	head := strings.TrimRight(low, "0123456789")
-	if _, ok := commonRank[leet.Replace(head)+low[len(head):]]; ok {
+	if _, ok := commonRank()[leet.Replace(head)+low[len(head):]]; ok {
 		return &PolicyError{errors.New("too common: a most used password with letters swapped for digits")}
 	}
 	personal := append(parts, p.Login)

@@ -78,16 +78,21 @@ func runPlay(args []string) error {
 		}
 	}
 
+	// The sound device opens while the file is read and indexed (a sound
+	// server can take longer than either): the first sound waits for the
+	// slower of the two, not for both. Device diagnostics go to the log,
+	// never to the terminal.
+	engc := make(chan *player.Engine, 1)
+	go func() { engc <- player.NewEngine(player.EngineOptions{ForceNull: *silent, Log: playLog()}) }()
 	src, info, err := player.FileSource(files[0])
+	eng := <-engc
+	defer eng.Close()
 	if err != nil {
 		return fmt.Errorf("play: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	// Device diagnostics go to the log, never to the terminal.
-	eng := player.NewEngine(player.EngineOptions{ForceNull: *silent, Log: playLog()})
-	defer eng.Close()
 	tr, err := eng.Open(src, info)
 	if err != nil {
 		return fmt.Errorf("play %s: %w", files[0], err)

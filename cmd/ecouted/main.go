@@ -251,11 +251,17 @@ func cmdServe(data string, args []string, stderr io.Writer) error {
 	insecure := fs.Bool("insecure", false, "serve plain text; accepted on loopback addresses only")
 	var hosts listFlag
 	fs.Var(&hosts, "tls-host", "extra host name or address for the server certificate (repeatable)")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (CPU, heap, mutex, block) over HTTP on this loopback address, e.g. 127.0.0.1:6060 (cmd/ecoute-load -profile uses it)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *insecure && !backend.IsLoopback(*listen) {
 		return fmt.Errorf("serve: --insecure is allowed on loopback addresses only, not %s", *listen)
+	}
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr, stderr); err != nil {
+			return err
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
