@@ -378,7 +378,7 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	}
 	if first := int(req.GetFirstFrame()); req.FrameCount == nil || req.GetFrameCount() > 0 {
 		if first > total {
-			return nil, domain.Invalid("first_frame", "%d is beyond the last frame (%d frames)", first, total)
+			return nil, domain.New(domain.ReasonOutOfRange, "first_frame: %d is beyond the last frame (%d frames)", first, total)
 		}
 		n := audio.MaxFrameOffsets
 		if req.FrameCount != nil {
