@@ -30,8 +30,9 @@ GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 all: build
 
 ## run: start the demo (embedded backend + console, demo data)
+# ARGS go to ecoute (e.g. make run ARGS="--lang fr").
 run:
-	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute demo
+	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute $(ARGS) demo
 
 ## build: build bin/ecoute and bin/ecouted
 build:
