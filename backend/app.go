@@ -107,6 +107,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), nil); err != nil {
 		return nil, err
 	}
+	if err := a.sealPersonalData(ctx); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if a.sessions, err = auth.NewSessions(a.store, cfg.Clock, auth.DefaultParams); err != nil {
 		a.store.Close()
 		return nil, err

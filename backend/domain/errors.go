@@ -66,6 +66,14 @@ const (
 	// Plumbing.
 	ReasonAuditUnavailable Reason = "AUDIT_UNAVAILABLE"
 	ReasonRequestIDReused  Reason = "REQUEST_ID_REUSED"
+
+	// Trust: separation of duties, throttling, the dpo's register.
+	ReasonNotEvaluator         Reason = "NOT_EVALUATOR"
+	ReasonSelfApproval         Reason = "SELF_APPROVAL"
+	ReasonGrantPending         Reason = "GRANT_PENDING"
+	ReasonGrantClosed          Reason = "GRANT_CLOSED"
+	ReasonTooManyAttempts      Reason = "TOO_MANY_ATTEMPTS"
+	ReasonPrivacyRequestClosed Reason = "PRIVACY_REQUEST_CLOSED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -80,6 +88,8 @@ var Reasons = []Reason{
 	ReasonCommentRequired, ReasonOverrideReasonRequired, ReasonFlaggedTerms, ReasonRespondWindowClosed, ReasonNoGrid,
 	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
+	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
+	ReasonPrivacyRequestClosed,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.
@@ -99,6 +109,9 @@ const (
 	MetaTeamID         = "team_id"         // OUTSIDE_RECORDING_PERIOD
 	MetaMaxBytes       = "max_bytes"       // AUDIO_TOO_LARGE
 	MetaSize           = "size"            // OUT_OF_RANGE (audio size in bytes)
+	MetaEvaluatorID    = "evaluator_id"    // NOT_EVALUATOR
+	MetaGrantID        = "grant_id"        // GRANT_PENDING
+	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.
