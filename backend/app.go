@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
-	if a.audit, err = openAudit(cfg, a.store); err != nil {
+	if a.audit, err = openAudit(ctx, cfg, a.store); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -152,7 +152,10 @@ func (a *App) openCore() (*core.Backend, error) {
 func (a *App) Core() *core.Backend { return a.core }
 
 // Close releases the database.
-func (a *App) Close() error { a.releaseIngest(); return a.store.Close() }
+func (a *App) Close() error {
+	a.releaseIngest()
+	return errors.Join(a.audit.Close(), a.store.Close())
+}
 
 // Store exposes the store to tests and maintenance commands.
 func (a *App) Store() store.Store { return a.store }

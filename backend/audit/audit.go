@@ -118,6 +118,8 @@ type Log struct {
 	// purgeMu keeps this process's purges out of its verifications, which
 	// would otherwise see the purged rows vanish mid-walk.
 	purgeMu sync.RWMutex
+	// anchors seal the head outside the database (anchor.go).
+	anchors []*Anchor
 }
 
 // New returns the chain kept in st, signed with key.
@@ -168,6 +170,7 @@ func (l *Log) Append(ctx context.Context, e Entry) error {
 	details := encodeDetails(e.Details)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var sealed Link
 	_, err := l.store.AppendAudit(context.WithoutCancel(ctx), func(head store.AuditHead) (store.AuditRow, store.AuditHead, error) {
 		ent := Link{Seq: head.Seq + 1, Entry: e}
 		if head.Seq > 0 {
@@ -182,11 +185,14 @@ func (l *Log) Append(ctx context.Context, e Entry) error {
 			ActorRole: e.Actor.Role, Source: e.Source, Action: e.Action, Target: e.Target, Details: details,
 			PrevHash: ent.PrevHash.String(), Hash: ent.Hash.String()}
 		sig := ed25519.Sign(l.key, headMessage(ent.Seq, ent.Hash))
+		sealed = ent
 		return row, store.AuditHead{Seq: ent.Seq, Hash: row.Hash, Signature: hex.EncodeToString(sig)}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
+	// Committed: now sealed outside the database too.
+	l.seal(sealed.Seq, sealed.Hash, e.Time)
 	return nil
 }
 
@@ -257,8 +263,8 @@ func (l *Log) PurgeBefore(ctx context.Context, t time.Time) (int64, error) {
 			return store.AuditCheckpoint{}, fmt.Errorf("entry %d changed since it was verified", last.Seq)
 		}
 		cp := store.AuditCheckpoint{Seq: last.Seq, Hash: last.Hash, PurgedBefore: t, Purged: purged, CreatedAt: now,
-			PublicKey: hex.EncodeToString(l.PublicKey())}
-		cp.Signature = hex.EncodeToString(ed25519.Sign(l.key, checkpointMessage(cp.Seq, e.Hash, cp.PurgedBefore)))
+			PublicKey: hex.EncodeToString(l.PublicKey()), Version: CheckpointVersion}
+		cp.Signature = hex.EncodeToString(ed25519.Sign(l.key, checkpointMessage(cp)))
 		return cp, nil
 	})
 	l.mu.Unlock()
@@ -292,6 +298,16 @@ func headMessage(seq int64, h Hash) []byte {
 	return fmt.Appendf(nil, "ecoute.audit.head.v1\x00%d\x00%s", seq, h)
 }
 
-func checkpointMessage(seq int64, h Hash, purgedBefore time.Time) []byte {
-	return fmt.Appendf(nil, "ecoute.audit.checkpoint.v1\x00%d\x00%s\x00%d", seq, h, purgedBefore.UnixMilli())
+// CheckpointVersion is the signature form of new checkpoints: version 2
+// signs every field of the checkpoint (the purged count, when it was made
+// and by which key included); version 1, of checkpoints made before, signed
+// only the seq, the hash and the purge's cutoff.
+const CheckpointVersion = 2
+
+func checkpointMessage(cp store.AuditCheckpoint) []byte {
+	if cp.Version < 2 {
+		return fmt.Appendf(nil, "ecoute.audit.checkpoint.v1\x00%d\x00%s\x00%d", cp.Seq, cp.Hash, cp.PurgedBefore.UnixMilli())
+	}
+	return fmt.Appendf(nil, "ecoute.audit.checkpoint.v2\x00%d\x00%s\x00%d\x00%d\x00%d\x00%s", cp.Seq, cp.Hash,
+		cp.PurgedBefore.UnixMilli(), cp.Purged, cp.CreatedAt.UnixMilli(), cp.PublicKey)
 }

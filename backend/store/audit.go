@@ -46,6 +46,8 @@ type AuditCheckpoint struct {
 	CreatedAt    time.Time
 	PublicKey    string // hex Ed25519 public key that signed it
 	Signature    string // hex
+	// Version is the form of the signature (backend/audit.CheckpointVersion).
+	Version int
 }
 
 // AuditQuery filters a listing of audit entries, newest first.
@@ -202,9 +204,9 @@ func (s *SQLite) ListAudit(ctx context.Context, q AuditQuery) ([]AuditRow, error
 func (s *SQLite) LatestAuditCheckpoint(ctx context.Context) (AuditCheckpoint, error) {
 	var c AuditCheckpoint
 	var before, created int64
-	err := s.db.QueryRowContext(ctx, `SELECT seq, hash, purged_before, purged, created_at, public_key, signature
-		FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
-		Scan(&c.Seq, &c.Hash, &before, &c.Purged, &created, &c.PublicKey, &c.Signature)
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash, purged_before, purged, created_at, public_key, signature,
+		version FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
+		Scan(&c.Seq, &c.Hash, &before, &c.Purged, &created, &c.PublicKey, &c.Signature, &c.Version)
 	if err != nil {
 		return AuditCheckpoint{}, notFound(err, "audit checkpoint")
 	}
@@ -252,8 +254,8 @@ func (s *SQLite) PurgeAudit(ctx context.Context, before time.Time,
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, purged_before, purged, created_at,
-			public_key, signature) VALUES (?,?,?,?,?,?,?)`, cp.Seq, cp.Hash, ms(cp.PurgedBefore), cp.Purged,
-			ms(cp.CreatedAt), cp.PublicKey, cp.Signature)
+			public_key, signature, version) VALUES (?,?,?,?,?,?,?,?)`, cp.Seq, cp.Hash, ms(cp.PurgedBefore), cp.Purged,
+			ms(cp.CreatedAt), cp.PublicKey, cp.Signature, cp.Version)
 		if err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
