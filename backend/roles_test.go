@@ -227,6 +227,9 @@ func TestEveryRPCFollowsTheRoleTable(t *testing.T) {
 	}
 
 	ac := ecoutev1.NewAuthServiceClient(conn)
+	// An evaluation with a score and a reason behind a flagged comment:
+	// what the audit readers must not read (issue 12).
+	evaluationID := submitWithOverride(t, conn)
 	errorsChecked := 0
 	defer func() {
 		// Refusals, bad and missing arguments, unknown ids: every kind.
@@ -276,6 +279,9 @@ func TestEveryRPCFollowsTheRoleTable(t *testing.T) {
 				}
 				for _, m := range out {
 					inspected += checkFields(t, role, r.full, m.ProtoReflect())
+				}
+				if r.full == policy.MListAuditEvents && policy.Allowed(role, r.full) {
+					checkAuditReading(ctx, t, conn, role, evaluationID)
 				}
 			}
 			if allowed != len(policy.AllowedMethods(role))-1 { // Login is public

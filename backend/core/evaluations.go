@@ -230,12 +230,13 @@ func (b *Backend) SubmitEvaluation(ctx context.Context, c Caller, id string, exp
 			now := b.Clock.Now()
 			e.Status, e.SubmittedAt, e.UpdatedAt = next, now, now
 			if len(hits) > 0 {
+				// The reason is kept with the evaluation it justifies
+				// (sealed at rest); the trail says there is one, never
+				// what it says nor which terms were flagged.
 				e.OverrideReason = reason
-				en.details["override_reason"], en.details["flagged"] = reason, cats
+				en.details["override_reason"] = "kept with the evaluation"
 			}
 			applyScore(&e, res)
-			en.details["total"] = strconv.FormatFloat(res.Total, 'f', 1, 64)
-			en.details["critical_failed"] = strconv.FormatBool(res.CriticalFailed)
 			v, err := b.update(ctx, e, expectedVersion)
 			return v, en, err
 		},
@@ -352,7 +353,7 @@ func (b *Backend) ResolveDispute(ctx context.Context, c Caller, r Resolution) (E
 			e.Status, e.ResolvedAt, e.UpdatedAt, e.ResolutionReason, e.ResolvedBy = next, now, now, reason, c.User.ID
 			e.Resolution = r.Kind
 			en.details = map[string]string{"call_id": e.CallID, "resolution": e.Resolution,
-				"total": strconv.FormatFloat(float64(e.TotalTenths)/10, 'f', 1, 64)}
+				"reason": "kept with the evaluation"}
 			v, err := b.update(ctx, e, e.Version)
 			return v, en, err
 		},

@@ -54,7 +54,10 @@ type AuditCheckpoint struct {
 type AuditQuery struct {
 	ActorID, ActorLogin string
 	// Action matches exactly, or as a prefix when it ends with "." or "/".
-	Action       string
+	Action string
+	// Areas, when not nil, keeps only the actions starting with one of
+	// these prefixes (what the reader's role may read).
+	Areas        []string
 	Since, Until time.Time // at >= Since, at < Until; zero = open
 	BeforeSeq    int64     // paging: only seq < BeforeSeq; 0 = from the newest
 	Limit        int
@@ -167,6 +170,20 @@ func (s *SQLite) ListAudit(ctx context.Context, q AuditQuery) ([]AuditRow, error
 		add("action < ?", a[:len(a)-1]+string(a[len(a)-1]+1))
 	} else if a != "" {
 		add("action = ?", a)
+	}
+	if q.Areas != nil {
+		var or []string
+		for _, p := range q.Areas {
+			if p == "" {
+				continue
+			}
+			or = append(or, "(action >= ? AND action < ?)")
+			args = append(args, p, p[:len(p)-1]+string(p[len(p)-1]+1))
+		}
+		if len(or) == 0 {
+			or = []string{"1 = 0"}
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
 	if !q.Since.IsZero() {
 		add("at >= ?", q.Since.UnixMilli())
