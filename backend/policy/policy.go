@@ -146,11 +146,13 @@ const (
 	MDisputeEvaluation     = "/ecoute.v1.EvaluationService/DisputeEvaluation"
 	MResolveDispute        = "/ecoute.v1.EvaluationService/ResolveDispute"
 	MCheckComment          = "/ecoute.v1.EvaluationService/CheckComment"
+	MHandOverEvaluation    = "/ecoute.v1.EvaluationService/HandOverEvaluation"
 )
 
 var (
-	evalRead   = []string{MListGrids, MGetGrid, MListEvaluations, MGetEvaluation}
-	evalWrite  = []string{MSaveGrid, MStartEvaluation, MSaveEvaluation, MSubmitEvaluation, MResolveDispute, MCheckComment}
+	evalRead  = []string{MListGrids, MGetGrid, MListEvaluations, MGetEvaluation}
+	evalWrite = []string{MSaveGrid, MStartEvaluation, MSaveEvaluation, MSubmitEvaluation, MResolveDispute, MCheckComment,
+		MHandOverEvaluation}
 	evalAnswer = []string{MAcknowledgeEvaluation, MDisputeEvaluation}
 
 	evalScores = []string{"evaluation.evaluation_id", "evaluation.call_id", "evaluation.grid_id",

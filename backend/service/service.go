@@ -36,6 +36,7 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.EvaluationService/AcknowledgeEvaluation": true,
 	"/ecoute.v1.EvaluationService/DisputeEvaluation":     true,
 	"/ecoute.v1.EvaluationService/ResolveDispute":        true,
+	"/ecoute.v1.EvaluationService/HandOverEvaluation":    true,
 	"/ecoute.v1.AuditService/ListAuditEvents":            true,
 	"/ecoute.v1.AuditService/VerifyAuditChain":           true,
 	"/ecoute.v1.PrivacyService/ExportSubject":            true,

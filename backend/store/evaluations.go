@@ -426,13 +426,13 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 		res, err := tx.ExecContext(ctx, `UPDATE evaluations SET status = ?, version = version + 1, answers = ?,
 			comment = ?, total_tenths = ?, has_total = ?, critical_failed = ?, override_reason = ?, updated_at = ?,
 			submitted_at = ?, acknowledged_at = ?, disputed_at = ?, agent_comment = ?, resolved_at = ?,
-			resolution = ?, resolution_reason = ?, resolved_by = ? WHERE id = ? AND version = ?`,
+			resolution = ?, resolution_reason = ?, resolved_by = ?, evaluator_id = ? WHERE id = ? AND version = ?`,
 			e.Status, s.seal("evaluations", "answers", e.ID, string(answers)),
 			s.seal("evaluations", "comment", e.ID, e.Comment), e.TotalTenths, b2i(e.HasTotal), b2i(e.CriticalFailed),
 			s.seal("evaluations", "override_reason", e.ID, e.OverrideReason), ms(e.UpdatedAt), ms(e.SubmittedAt),
 			ms(e.AcknowledgedAt), ms(e.DisputedAt), s.seal("evaluations", "agent_comment", e.ID, e.AgentComment),
 			ms(e.ResolvedAt), e.Resolution, s.seal("evaluations", "resolution_reason", e.ID, e.ResolutionReason),
-			e.ResolvedBy, e.ID, expect)
+			e.ResolvedBy, e.EvaluatorID, e.ID, expect)
 		if err != nil {
 			return err
 		}
