@@ -128,6 +128,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
+	if err := a.registerTrustPurgers(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -223,6 +227,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterPrivacyServiceServer(s, &service.Privacy{Core: a.core})
 	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
 	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
+	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -339,31 +340,99 @@ func TestRedactionIsEnforcedOnTheWire(t *testing.T) {
 	}
 }
 
-func TestLockoutOverGRPC(t *testing.T) {
-	ac := ecoutev1.NewAuthServiceClient(env.conn)
-	ctx := context.Background()
-	err := env.app.AddUser(ctx, newHR("verrou"))
+// dialFrom is a connection to the test server whose client side uses the
+// loopback address local (127.0.0.2…): another source address.
+func dialFrom(t *testing.T, local string) *grpc.ClientConn {
+	t.Helper()
+	pem, _ := env.app.CACertPEM()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	conn, err := grpc.NewClient(env.conn.Target(),
+		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})),
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", addr)
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// answer is what a refused login tells its caller.
+func answer(err error) string {
+	info, _ := errorInfo(err)
+	return code(err).String() + "|" + info.GetReason() + "|" + status.Convert(err).Message()
+}
+
+// Guessing from one address throttles that address; the account's owner,
+// elsewhere, still logs in; an unknown login, a wrong password and a
+// throttled login get the very same answer; the lock is audited and listed
+// for administrators.
+func TestLoginThrottlingOverGRPC(t *testing.T) {
+	ctx := context.Background()
+	if err := env.app.AddUser(ctx, newHR("verrou")); err != nil {
+		t.Fatal(err)
+	}
+	attacker := ecoutev1.NewAuthServiceClient(dialFrom(t, "127.0.0.2"))
+	owner := ecoutev1.NewAuthServiceClient(dialFrom(t, "127.0.0.3"))
+	var wrong string
 	for i := 1; i <= 5; i++ {
-		_, err := ac.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: "pas le bon mot"})
-		want := codes.Unauthenticated
-		if i == 5 {
-			want = codes.PermissionDenied
+		_, err := attacker.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: "pas le bon mot"})
+		if code(err) != codes.Unauthenticated {
+			t.Fatalf("failure %d: %v", i, err)
 		}
-		if code(err) != want {
-			t.Fatalf("failure %d: %v, want %v", i, err, want)
-		}
+		wrong = answer(err)
 	}
-	_, err = ac.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: hrPassword})
-	if code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "locked after 5 failed logins") {
-		t.Errorf("right password while locked: %v", err)
+	_, err := attacker.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: hrPassword})
+	locked := answer(err)
+	_, err = attacker.Login(ctx, &ecoutev1.LoginRequest{Login: "personne-de-ce-nom", Password: hrPassword})
+	unknown := answer(err)
+	if wrong != locked || wrong != unknown || !strings.Contains(wrong, "BAD_CREDENTIALS") {
+		t.Errorf("answers differ:\nwrong   %s\nlocked  %s\nunknown %s", wrong, locked, unknown)
 	}
-	// The lock is in the audit trail.
-	links, err := env.app.Audit().List(ctx, audit.Query{Action: auth.EventLocked, ActorLogin: "verrou"})
-	if err != nil || len(links) != 1 || links[0].Target != "verrou" || links[0].Details["failures"] != "5" {
+	if _, err := owner.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: hrPassword}); err != nil {
+		t.Errorf("the owner, from another address, is locked out: %v", err)
+	}
+	// The lock is in the audit trail, with the address it comes from …
+	links, err := env.app.Audit().List(ctx, audit.Query{Action: auth.EventThrottled, ActorLogin: "verrou"})
+	if err != nil || len(links) != 1 || links[0].Target != "verrou" || links[0].Details["failures"] != "5" ||
+		links[0].Details["source"] != "127.0.0.2" {
 		t.Errorf("audit of the lock: %v %+v", err, links)
+	}
+	// … and administrators see the locks in force.
+	actx, _ := adminCtx(t)
+	ls, err := ecoutev1.NewTrustServiceClient(env.conn).ListLoginLocks(actx, &ecoutev1.ListLoginLocksRequest{})
+	if err != nil || !slices.ContainsFunc(ls.GetLocks(), func(l *ecoutev1.LoginLock) bool {
+		return l.Login == "verrou" && l.Source == "127.0.0.2" && l.Failures == 5 && l.LockedUntil != nil
+	}) {
+		t.Errorf("login locks: %v %v", ls, err)
+	}
+}
+
+// Guessing the current password with a session is throttled too.
+func TestChangePasswordGuessingIsThrottled(t *testing.T) {
+	ctx := context.Background()
+	if err := env.app.AddUser(ctx, newHR("devine")); err != nil {
+		t.Fatal(err)
+	}
+	ac := ecoutev1.NewAuthServiceClient(dialFrom(t, "127.0.0.4"))
+	lr, err := ac.Login(ctx, &ecoutev1.LoginRequest{Login: "devine", Password: hrPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+lr.Token)
+	for i := 1; i <= 5; i++ {
+		_, err := ac.ChangePassword(sctx, &ecoutev1.ChangePasswordRequest{OldPassword: "essai", NewPassword: "une phrase toute neuve"})
+		if info, _ := errorInfo(err); info.GetReason() != "OLD_PASSWORD_WRONG" {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	_, err = ac.ChangePassword(sctx, &ecoutev1.ChangePasswordRequest{OldPassword: hrPassword, NewPassword: "une phrase toute neuve"})
+	if info, _ := errorInfo(err); code(err) != codes.ResourceExhausted || info.GetReason() != "TOO_MANY_ATTEMPTS" ||
+		info.GetMetadata()["retry_after"] == "" {
+		t.Errorf("sixth try: %v", err)
 	}
 }
 
@@ -400,6 +469,15 @@ func TestAdminManagesAccountsAndSessions(t *testing.T) {
 		Role: "hr"}); code(err) != codes.AlreadyExists {
 		t.Errorf("duplicate login: %v", err)
 	}
+	// A trainer hears calls: the account waits for a second person.
+	if cr.PendingGrantId == "" || !cr.Account.PendingApproval {
+		t.Fatalf("trainer account not pending: %v", cr)
+	}
+	_, err = ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: cr.InitialPassword})
+	if info, _ := errorInfo(err); code(err) != codes.PermissionDenied || info.GetReason() != "GRANT_PENDING" {
+		t.Fatalf("login before approval: %v", err)
+	}
+	approve(t, cr.PendingGrantId)
 	// One-time: only ChangePassword, WhoAmI and Logout until changed.
 	lr, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: cr.InitialPassword})
 	if err != nil || !lr.PasswordChangeRequired {
@@ -445,24 +523,39 @@ func TestAdminManagesAccountsAndSessions(t *testing.T) {
 		t.Errorf("after revocation: %v", err)
 	}
 	// Teams, reset, disable.
+	// Adding a team waits for a second person; the account keeps its teams.
 	st, err := adm.SetUserTeams(actx, &ecoutev1.SetUserTeamsRequest{UserId: cr.Account.UserId, TeamIds: []string{"team-energie", "team-support"}})
-	if err != nil || len(st.Account.TeamIds) != 2 {
+	if err != nil || len(st.Account.TeamIds) != 1 || st.PendingGrantId == "" {
 		t.Errorf("teams: %v %v", st, err)
 	}
-	rp, err := adm.ResetPassword(actx, &ecoutev1.ResetPasswordRequest{UserId: cr.Account.UserId})
-	if err != nil {
-		t.Fatal(err)
+	approve(t, st.PendingGrantId)
+	users, err := adm.ListUsers(actx, &ecoutev1.ListUsersRequest{})
+	if err != nil || !slices.ContainsFunc(users.Accounts, func(a *ecoutev1.Account) bool { return a.Login == "lea" && len(a.TeamIds) == 2 }) {
+		t.Errorf("teams after approval: %v", err)
 	}
-	if lr, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.OneTimePassword}); err != nil || !lr.PasswordChangeRequired {
+	// A reset: the administrator gets half the password, the approver the
+	// other half; the user needs both.
+	rp, err := adm.ResetPassword(actx, &ecoutev1.ResetPasswordRequest{UserId: cr.Account.UserId})
+	if err != nil || rp.OneTimePassword != "" || rp.FirstHalf == "" || rp.PendingGrantId == "" {
+		t.Fatalf("reset: %v %v", rp, err)
+	}
+	if _, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.FirstHalf}); code(err) != codes.Unauthenticated {
+		t.Errorf("first half alone: %v", err)
+	}
+	second := approve(t, rp.PendingGrantId)
+	if second == "" || strings.Contains(second, rp.FirstHalf) {
+		t.Fatalf("second half %q", second)
+	}
+	if lr, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.FirstHalf + second}); err != nil || !lr.PasswordChangeRequired {
 		t.Errorf("reset password is not one-time: %v %v", lr, err)
 	}
 	if _, err := adm.SetUserDisabled(actx, &ecoutev1.SetUserDisabledRequest{UserId: cr.Account.UserId, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.OneTimePassword}); code(err) != codes.PermissionDenied {
+	if _, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.FirstHalf + second}); code(err) != codes.PermissionDenied {
 		t.Errorf("disabled account: %v", err)
 	}
-	users, err := adm.ListUsers(actx, &ecoutev1.ListUsersRequest{})
+	users, err = adm.ListUsers(actx, &ecoutev1.ListUsersRequest{})
 	if err != nil || !slices.ContainsFunc(users.Accounts, func(a *ecoutev1.Account) bool { return a.Login == "lea" && a.Disabled }) {
 		t.Errorf("list: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
+	"github.com/ecoute/ecoute/internal/termsafe"
 )
 
 // Actions recorded. Jobs and later features may record others; an action
@@ -155,15 +156,18 @@ func (l *Log) Append(ctx context.Context, e Entry) error {
 	// Hashed strings must survive the trip through the database and JSON
 	// unchanged, or an honest entry would later look edited: invalid UTF-8
 	// (a login tried by anyone) is replaced before hashing.
-	e.Actor = Actor{UserID: validUTF8(e.Actor.UserID), Login: validUTF8(e.Actor.Login), Role: validUTF8(e.Actor.Role)}
-	e.Source, e.Action, e.Target = validUTF8(e.Source), validUTF8(e.Action), validUTF8(e.Target)
+	// What anyone could type (a login tried, an id asked for) is kept with
+	// its control characters escaped (termsafe): the trail is read on
+	// terminals, and an entry must not rewrite the screen that shows it.
+	e.Actor = Actor{UserID: safe(e.Actor.UserID), Login: safe(e.Actor.Login), Role: safe(e.Actor.Role)}
+	e.Source, e.Action, e.Target = safe(e.Source), safe(e.Action), safe(e.Target)
 	if len(e.Details) > 0 {
 		d := make(map[string]string, len(e.Details))
 		for k, v := range e.Details {
 			if len(v) > MaxDetailLen {
 				v = v[:MaxDetailLen]
 			}
-			d[validUTF8(k)] = validUTF8(v)
+			d[safe(k)] = safe(v)
 		}
 		e.Details = d
 	}
@@ -279,6 +283,8 @@ func (l *Log) PurgeBefore(ctx context.Context, t time.Time) (int64, error) {
 }
 
 func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+func safe(s string) string { return termsafe.Escape(validUTF8(s)) }
 
 // Purger deletes the audit entries older than the connection-log retention
 // (R4), for the retention registry. Cutoff maps "now" to the oldest instant

@@ -90,14 +90,18 @@ type Rules struct {
 	MinGuesses float64
 	History    int           // a new password may not be one of the last History
 	MaxAge     time.Duration // after this a password must be changed at next login
-	LockAfter  int           // failed logins in a row that lock the account
+	// LockAfter failures of a login from one source address lock that
+	// pair for LockFor; each further failure doubles it, up to MaxLockFor.
+	LockAfter  int
 	LockFor    time.Duration
+	MaxLockFor time.Duration
 }
 
 // DefaultRules: 12 characters, 40 bits and 10^8 zxcvbn guesses, last 5, 90
-// days, 5 failures lock 15 min.
+// days; 5 failures from one address lock that login from that address for
+// 1 minute, then 2, 4, 8… up to 1 hour.
 var DefaultRules = Rules{MinLength: MinPasswordLen, MinBits: MinStrengthBits, MinGuesses: MinGuesses, History: 5,
-	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: 15 * time.Minute}
+	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: time.Minute, MaxLockFor: time.Hour}
 
 // Person is who a password belongs to, for the "contains your login/name"
 // checks.

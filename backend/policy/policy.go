@@ -72,6 +72,11 @@ const (
 	MAddRecordingPeriod   = "/ecoute.v1.AdminService/AddRecordingPeriod"
 	MListRecordingPeriods = "/ecoute.v1.AdminService/ListRecordingPeriods"
 	MMyRecordingPeriods   = "/ecoute.v1.RecordingPeriodService/MyRecordingPeriods"
+
+	MListGrantRequests = "/ecoute.v1.TrustService/ListGrantRequests"
+	MApproveGrant      = "/ecoute.v1.TrustService/ApproveGrant"
+	MRefuseGrant       = "/ecoute.v1.TrustService/RefuseGrant"
+	MListLoginLocks    = "/ecoute.v1.TrustService/ListLoginLocks"
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -121,6 +126,9 @@ var (
 	auditRead = []string{MListAuditEvents, MVerifyAuditChain}
 	// privacyDPO answers the rights of the people concerned (R7, R8).
 	privacyDPO = []string{MExportSubject, MEraseSubject, MListAuthorizedPersons}
+	// secondPerson decides the privileged grants another person asked for
+	// (four-eyes: another administrator or the dpo).
+	secondPerson = []string{MListGrantRequests, MApproveGrant, MRefuseGrant}
 )
 
 func join(parts ...[]string) []string {
@@ -211,14 +219,16 @@ var Table = map[string]Rule{
 		Rows:    RowsAllTechnical,
 	},
 	domain.RoleDPO: {
-		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, auditRead, privacyDPO),
-		Fields:  []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
-		Rows:    RowsNone,
+		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, auditRead, privacyDPO,
+			secondPerson),
+		Fields: []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
+		Rows:   RowsNone,
 	},
 	domain.RoleAdmin: {
-		Methods: join(authMethods, adminRead, adminWrite, auditRead, []string{MListAuthorizedPersons}),
-		Fields:  []string{FieldAudio},
-		Rows:    RowsNone,
+		Methods: join(authMethods, adminRead, adminWrite, auditRead, []string{MListAuthorizedPersons}, secondPerson,
+			[]string{MListLoginLocks}),
+		Fields: []string{FieldAudio},
+		Rows:   RowsNone,
 	},
 	// The telephony side's service account: uploads, reads nothing.
 	domain.RoleTelephony: {

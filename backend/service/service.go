@@ -43,6 +43,8 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.PrivacyService/EraseSubject":             true,
 	"/ecoute.v1.PrivacyService/ListAuthorizedPersons":    true,
 	"/ecoute.v1.IngestService/UploadRecording":           true,
+	"/ecoute.v1.TrustService/ApproveGrant":               true,
+	"/ecoute.v1.TrustService/RefuseGrant":                true,
 }
 
 func peerAddr(ctx context.Context) string {

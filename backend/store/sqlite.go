@@ -175,10 +175,10 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 			agent = u.AgentID
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, login, display_name, role, password_hash,
-			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at,
+			pending_grant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			u.ID, u.Login, u.DisplayName, u.Role, u.PasswordHash, b2i(u.PasswordChangeRequired), agent,
-			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt))
+			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt), u.PendingGrant)
 		if err != nil {
 			return err
 		}
@@ -199,14 +199,14 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 }
 
 const userCols = `id, login, display_name, role, password_hash, password_change_required, COALESCE(agent_id, ''), disabled, created_at,
-	first_name, last_name, password_changed_at, failed_logins, locked_until`
+	first_name, last_name, password_changed_at, failed_logins, locked_until, pending_grant`
 
 func (s *SQLite) scanUser(ctx context.Context, row *sql.Row, what string) (User, error) {
 	var u User
 	var pcr, dis int
 	var created, changed, locked int64
 	if err := row.Scan(&u.ID, &u.Login, &u.DisplayName, &u.Role, &u.PasswordHash, &pcr, &u.AgentID, &dis, &created,
-		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked); err != nil {
+		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked, &u.PendingGrant); err != nil {
 		return User{}, notFound(err, what)
 	}
 	u.PasswordChangeRequired, u.Disabled, u.CreatedAt = pcr != 0, dis != 0, fromMS(created)

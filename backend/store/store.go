@@ -195,6 +195,8 @@ type Store interface {
 	CallFilterStore
 	EvaluationStore
 	RequestStore
+	ThrottleStore
+	GrantStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)
