@@ -156,7 +156,9 @@ func (b *Backend) RefuseGrant(ctx context.Context, c Caller, id string) (Grant, 
 			}
 			return g, e, err
 		},
-		func(ctx context.Context, r store.Request) (Grant, error) { return again(b.Store.Grant(ctx, r.ObjectID)) })
+		func(ctx context.Context, r store.Request) (Grant, error) {
+			return again(b.Store.Grant(ctx, r.ObjectID))
+		})
 	g.Secret = ""
 	return g, err
 }
