@@ -228,6 +228,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
 	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
 	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
+	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

@@ -77,6 +77,10 @@ const (
 	MApproveGrant      = "/ecoute.v1.TrustService/ApproveGrant"
 	MRefuseGrant       = "/ecoute.v1.TrustService/RefuseGrant"
 	MListLoginLocks    = "/ecoute.v1.TrustService/ListLoginLocks"
+
+	MRecordPrivacyRequest = "/ecoute.v1.PrivacyRequestService/RecordPrivacyRequest"
+	MListPrivacyRequests  = "/ecoute.v1.PrivacyRequestService/ListPrivacyRequests"
+	MClosePrivacyRequest  = "/ecoute.v1.PrivacyRequestService/ClosePrivacyRequest"
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -125,7 +129,8 @@ var (
 	// auditRead reads and verifies the audit trail (dpo, admin).
 	auditRead = []string{MListAuditEvents, MVerifyAuditChain}
 	// privacyDPO answers the rights of the people concerned (R7, R8).
-	privacyDPO = []string{MExportSubject, MEraseSubject, MListAuthorizedPersons}
+	privacyDPO = []string{MExportSubject, MEraseSubject, MListAuthorizedPersons, MRecordPrivacyRequest,
+		MListPrivacyRequests, MClosePrivacyRequest}
 	// secondPerson decides the privileged grants another person asked for
 	// (four-eyes: another administrator or the dpo).
 	secondPerson = []string{MListGrantRequests, MApproveGrant, MRefuseGrant}

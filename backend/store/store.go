@@ -197,6 +197,7 @@ type Store interface {
 	RequestStore
 	ThrottleStore
 	GrantStore
+	RegisterStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

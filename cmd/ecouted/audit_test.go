@@ -168,18 +168,27 @@ func TestExportAndEraseSubjectCommands(t *testing.T) {
 		t.Errorf("bad recipient: %v", err)
 	}
 
+	if _, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", phone); err == nil || !strings.Contains(err.Error(), "--reason") {
+		t.Errorf("erasure without a reason: %v", err)
+	}
 	if out, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", phone, "--reason", "objection 7"); err != nil ||
 		!strings.HasPrefix(out, "erased "+n+" recordings") {
 		t.Fatalf("erase-subject: %v %q", err, out)
 	}
-	if _, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", "0612"); err == nil || !strings.Contains(err.Error(), "E.164") {
+	if _, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", "0612", "--reason", "x"); err == nil || !strings.Contains(err.Error(), "E.164") {
 		t.Errorf("bad phone: %v", err)
 	}
+	// The trail names the request of the register; the reason is kept
+	// there, not in the trail.
 	out, _, err := runArgs("", "--data", dir, "audit", "list", "--action", "privacy.")
 	if err != nil || strings.Count(out, "privacy.export") != 1 || !strings.Contains(out, "privacy.erase") ||
-		!strings.Contains(out, "privacy.authorized.list") ||
-		!strings.Contains(out, "reason=objection 7") || strings.Contains(out, phone) {
+		!strings.Contains(out, "privacy.authorized.list") || !strings.Contains(out, "request=") ||
+		strings.Contains(out, "objection 7") || strings.Contains(out, phone) {
 		t.Errorf("audit list: %v\n%s", err, out)
+	}
+	if out, _, err := runArgs("", "--data", dir, "requests", "list", "--all"); err != nil ||
+		!strings.Contains(out, "Reason: objection 7") || !strings.Contains(out, "closed") {
+		t.Errorf("the erasure's request in the register: %v\n%s", err, out)
 	}
 	if out, _, err := runArgs("", "--data", dir, "audit", "verify"); err != nil || !strings.HasPrefix(out, "OK") {
 		t.Errorf("verify: %v %q", err, out)

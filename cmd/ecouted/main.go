@@ -26,6 +26,7 @@ import (
 	"github.com/ecoute/ecoute/backend/auth"
 	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/internal/termsafe"
 )
 
 const usage = `ecouted — the Écoute recording backend
@@ -38,13 +39,16 @@ Commands:
   serve       serve gRPC (TLS by default)
   seed-demo   fill an empty data directory with demo data and one account per role
   user add    create a named account (one-time password)
-  user disable|enable|reset-password|list
-              disable or re-enable an account, give it a one-time password, list accounts
+  user disable|enable|reset-password|list|locks
+              disable or re-enable an account, give it a one-time password, list accounts,
+              list the logins throttled from an address
+  grant list|approve|refuse  the privileged grants waiting for a second person (four-eyes)
   team add    create a team
   period add  declare a recording period of a team (R6)
   audit verify|list   check the audit trail's hash chain / print entries
   export-subject      export what is held about a person, encrypted with age
   erase-subject       delete a customer's recordings (objection)
+  requests add|list|close  the dpo's register of the requests of the people concerned (R7)
   authorized-persons  export who may access what (R8), encrypted with age
   ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
   sample      run the daily random sampling now (R2): keep sampling.rate of each past day
@@ -80,7 +84,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "ecouted:", domain.Describe(err))
+		fmt.Fprintln(os.Stderr, "ecouted:", termsafe.Line(domain.Describe(err)))
 		os.Exit(1)
 	}
 }
@@ -124,6 +128,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdEraseSubject(*data, rest, stdout, stderr)
 	case "authorized-persons":
 		return cmdAuthorizedPersons(*data, rest, stdout, stderr)
+	case "requests":
+		return cmdRequests(*data, rest, stdout, stderr)
+	case "grant":
+		return cmdGrant(*data, rest, stdout, stderr)
 	case "sample":
 		return cmdSample(*data, rest, stdout, stderr)
 	case "purge":
@@ -138,7 +146,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, period, ingest, sample, purge, config, grid; see --help)", cmd)
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, period, ingest, sample, purge, config, grid, grant, requests; see --help)", safe(cmd))
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
