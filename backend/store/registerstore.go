@@ -136,4 +136,3 @@ func (s *SQLite) ClosePrivacyRequest(ctx context.Context, id, outcome, by string
 		return recordRequest(ctx, tx, id, 0)
 	}))
 }
-
