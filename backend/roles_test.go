@@ -18,7 +18,9 @@ import (
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/policy"
+	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -597,20 +599,40 @@ func TestRecordingPeriods(t *testing.T) {
 	if code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "recording period") {
 		t.Fatalf("upload outside the periods: %v", err)
 	}
-	// ... and accepted once an administrator declares one.
+	// A period cannot be declared after the fact (R6: agents are told in
+	// advance) …
 	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
-		StartsAt: timestamppb.New(old.Add(-time.Hour)), EndsAt: timestamppb.New(old)}); err != nil {
-		t.Fatal(err)
+		StartsAt: timestamppb.New(old.Add(-time.Hour)), EndsAt: timestamppb.New(old.Add(time.Hour))}); code(err) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), "starts_at") {
+		t.Fatalf("a retroactive period: %v", err)
 	}
+	// ... so the upload is accepted only if one was declared then (as the
+	// store would hold it, had it been declared in time).
+	declared := func(from, to time.Time) {
+		t.Helper()
+		if err := env.app.Store().AddRecordingPeriod(context.Background(), store.RecordingPeriod{ID: core.NewID(),
+			TeamID: "team-banque", StartsAt: from, EndsAt: to, CreatedBy: "test", CreatedAt: from.AddDate(0, 0, -7)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	declared(old.Add(-time.Hour), old)
 	if _, err = upload(t, md, clip(t)); code(err) != codes.FailedPrecondition {
 		t.Errorf("a period ending when the call starts covers it: %v", err)
 	}
-	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
-		StartsAt: timestamppb.New(old.Add(-time.Hour)), EndsAt: timestamppb.New(old.Add(time.Hour))}); err != nil {
-		t.Fatal(err)
-	}
+	declared(old.Add(-time.Hour), old.Add(time.Hour))
 	if _, err = upload(t, md, clip(t)); err != nil {
 		t.Errorf("upload inside a declared period: %v", err)
+	}
+	// Declared in advance, for a bounded time.
+	soon := now.Add(2 * 24 * time.Hour)
+	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
+		StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(soon.AddDate(0, 1, 0))}); err != nil {
+		t.Errorf("a period declared two days ahead: %v", err)
+	}
+	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
+		StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(soon.AddDate(10, 0, 0))}); code(err) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), "at most 3mo") {
+		t.Errorf("a period of ten years: %v", err)
 	}
 	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
 		StartsAt: timestamppb.New(now), EndsAt: timestamppb.New(now.Add(-time.Hour))}); code(err) != codes.InvalidArgument {

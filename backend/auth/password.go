@@ -103,6 +103,10 @@ type Rules struct {
 var DefaultRules = Rules{MinLength: MinPasswordLen, MinBits: MinStrengthBits, MinGuesses: MinGuesses, History: 5,
 	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: time.Minute, MaxLockFor: time.Hour}
 
+// MaxPasswordLen bounds a password, in bytes: a passphrase fits, a
+// megabyte pasted by mistake (or malice) does not.
+const MaxPasswordLen = 1024
+
 // Person is who a password belongs to, for the "contains your login/name"
 // checks.
 type Person struct {
@@ -114,6 +118,9 @@ type Person struct {
 // login, name, strength. The error is a *PolicyError whose text says why,
 // in words a user can act on.
 func (r Rules) CheckPassword(p Person, password string) error {
+	if len(password) > MaxPasswordLen {
+		return &PolicyError{fmt.Errorf("too long: %d bytes at most", MaxPasswordLen)}
+	}
 	if utf8.RuneCountInString(password) < r.MinLength {
 		return &PolicyError{fmt.Errorf("too short: %d characters at least", r.MinLength)}
 	}

@@ -126,6 +126,9 @@ func (s *Sessions) Login(ctx context.Context, login, password, sourceAddr string
 		_ = VerifyPassword(s.dummy, password)
 		return fail(ErrBadCredentials)
 	}
+	if len(password) > MaxPasswordLen {
+		password = "" // no password is that long: a failure like any other
+	}
 	th, err := s.Store.LoginThrottle(ctx, login, src)
 	if err != nil {
 		return fail(fmt.Errorf("login %s: %w", login, err))

@@ -89,6 +89,9 @@ func (b *Backend) userByID(ctx context.Context, id string) (domain.User, error) 
 	if strings.TrimSpace(id) == "" {
 		return domain.User{}, domain.Invalid("user_id", "is required")
 	}
+	if err := limits.ID("user_id", id); err != nil {
+		return domain.User{}, err
+	}
 	u, err := b.Store.UserByID(ctx, id)
 	return account(u, err, fmt.Sprintf("user_id: no account %q", id))
 }
@@ -284,6 +287,9 @@ func (b *Backend) ResetPassword(ctx context.Context, c Caller, userID string) (R
 // ListSessions lists the open sessions, of one user ("" = all), oldest
 // first; expired sessions (deleted at their next use) are left out.
 func (b *Backend) ListSessions(ctx context.Context, userID string) ([]store.UserSession, error) {
+	if err := limits.ID("user_id", userID); err != nil {
+		return nil, err
+	}
 	ss, err := b.Store.ListUserSessions(ctx, userID)
 	if err != nil {
 		return nil, domain.Internal("list sessions", err)
@@ -300,6 +306,9 @@ func (b *Backend) RevokeSessions(ctx context.Context, c Caller, userID, sessionI
 	n, err := once(ctx, b, c, "sessions.revoke", ActionSessionsRevoke,
 		func(ctx context.Context) (int64, entry, error) {
 			e := entry{target: userID}
+			if err := limits.Line("session_id", sessionID, limits.MaxRequestID); err != nil {
+				return 0, e, err
+			}
 			u, err := b.userByID(ctx, userID)
 			if err != nil {
 				return 0, e, err

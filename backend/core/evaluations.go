@@ -40,6 +40,10 @@ func (b *Backend) StartEvaluation(ctx context.Context, c Caller, callID, gridID 
 			if callID == "" {
 				return EvaluationView{}, e, domain.Invalid("call_id", "is required")
 			}
+			if err := errors.Join(limits.ID("call_id", callID), limits.ID("grid_id", gridID)); err != nil {
+				de, _ := domain.As(err)
+				return EvaluationView{}, e, de
+			}
 			call, err := b.Store.GetCall(ctx, callID, policy.Scope(c.User))
 			if errors.Is(err, store.ErrNotFound) {
 				return EvaluationView{}, e, domain.NotFound("call %s not found", callID)

@@ -43,6 +43,9 @@ const (
 	MaxStatuses = 10
 )
 
+// MaxFilterDuration bounds a call length asked for in a filter.
+const MaxFilterDuration = 48 * time.Hour
+
 // idRE is the alphabet of every id a client chooses or names: letters,
 // digits, '.', '_', '-', starting with a letter or digit — no '/', no
 // spaces, nothing a path or a terminal would interpret.

@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
@@ -76,6 +78,11 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 		return nil, err
 	}
 	role := p.User.Role
+	if err := errors.Join(limits.Line("order_by", req.GetOrderBy(), limits.MaxName),
+		limits.Line("page_token", req.GetPageToken(), limits.MaxPageToken)); err != nil {
+		de, _ := domain.As(err)
+		return nil, de
+	}
 	key, desc, err := parseOrder(req.GetOrderBy())
 	if err != nil {
 		return nil, err
@@ -178,6 +185,9 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 	if f == nil {
 		return out, nil
 	}
+	if err := checkFilter(f); err != nil {
+		return out, err
+	}
 	need := func(field, name string) error {
 		if !policy.Visible(role, field) {
 			return fieldForbidden(role, field, "filter.%s: your role may not filter on %s", name, field)
@@ -260,6 +270,9 @@ func (s *Calls) get(ctx context.Context, u store.User, id string) (store.Call, e
 	if id == "" {
 		return store.Call{}, domain.Invalid("call_id", "is required")
 	}
+	if err := limits.ID("call_id", id); err != nil {
+		return store.Call{}, err
+	}
 	c, err := s.Store.GetCall(ctx, id, policy.Scope(u))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Call{}, domain.NotFound("call %s not found", id)
@@ -285,6 +298,9 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	}
 	if req.GetLength() < 0 {
 		return domain.Invalid("length", "must not be negative")
+	}
+	if req.GetLength() > math.MaxInt64-req.GetOffset() {
+		return domain.Invalid("length", "offset + length is beyond any audio (%d + %d overflows)", req.GetOffset(), req.GetLength())
 	}
 	c, err := s.get(ctx, p.User, req.GetCallId())
 	if err != nil {
@@ -339,6 +355,9 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	}
 	if req.GetCallId() == "" {
 		return nil, domain.Invalid("call_id", "is required")
+	}
+	if err := limits.ID("call_id", req.GetCallId()); err != nil {
+		return nil, err
 	}
 	w, err := s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
 	if errors.Is(err, store.ErrNotFound) {
