@@ -48,6 +48,23 @@ type pageToken struct {
 	Filter string `json:"f"`
 }
 
+// parsePageToken reads a page token made for order and the filter hash
+// fh. Fuzzed (FuzzPageToken).
+func parsePageToken(t, order, fh string) (*store.Cursor, error) {
+	var pt pageToken
+	raw, err := base64.RawURLEncoding.DecodeString(t)
+	if err == nil {
+		err = json.Unmarshal(raw, &pt)
+	}
+	if err != nil || pt.ID == "" || limits.ID("page_token", pt.ID) != nil {
+		return nil, domain.Invalid("page_token", "malformed")
+	}
+	if pt.Order != order || pt.Filter != fh {
+		return nil, domain.Invalid("page_token", "made for another order_by or filter")
+	}
+	return &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}, nil
+}
+
 func filterHash(f *ecoutev1.CallFilter) string {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(f)
 	h := sha256.Sum256(b)
@@ -110,18 +127,9 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 	fh := filterHash(req.GetFilter())
 	q := store.ListQuery{Scope: policy.Scope(p.User), Filter: f, Order: key, Desc: desc, Limit: size + 1}
 	if t := req.GetPageToken(); t != "" {
-		var pt pageToken
-		raw, err := base64.RawURLEncoding.DecodeString(t)
-		if err == nil {
-			err = json.Unmarshal(raw, &pt)
+		if q.After, err = parsePageToken(t, order, fh); err != nil {
+			return nil, err
 		}
-		if err != nil || pt.ID == "" {
-			return nil, domain.Invalid("page_token", "malformed")
-		}
-		if pt.Order != order || pt.Filter != fh {
-			return nil, domain.Invalid("page_token", "made for another order_by or filter")
-		}
-		q.After = &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}
 	}
 	calls, total, err := s.Store.ListCalls(ctx, q)
 	if err != nil {
