@@ -494,6 +494,8 @@ func TestAdminManagesAccountsAndSessions(t *testing.T) {
 		"lea-formation-2026":    "contains your login",
 		"Martin et les siens !": "contains your name",
 		"motdepasse1234":        "too easy to guess",
+		"Benoit2026!!":          "too easy to guess (based on a first name, a year",
+		"Monaco2026!!":          "too easy to guess (based on a place name, a year",
 		cr.InitialPassword:      "reuses one of your last 5 passwords",
 	} {
 		_, err := ac.ChangePassword(lctx, &ecoutev1.ChangePasswordRequest{OldPassword: cr.InitialPassword, NewPassword: pw})

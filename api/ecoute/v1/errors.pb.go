@@ -84,11 +84,13 @@ const (
 	// SESSION_EXPIRED: the token is unknown, revoked, idle for 30 minutes or
 	// older than 12 hours (code UNAUTHENTICATED). Log in again.
 	ErrorReason_ERROR_REASON_SESSION_EXPIRED ErrorReason = 21
-	// BAD_CREDENTIALS: wrong login or password (code UNAUTHENTICATED); which
-	// of the two is not said.
+	// BAD_CREDENTIALS: unknown login, wrong password, or a login throttled
+	// from this address after repeated failures (code UNAUTHENTICATED): the
+	// three get the same answer, so which it is is not said.
 	ErrorReason_ERROR_REASON_BAD_CREDENTIALS ErrorReason = 22
-	// ACCOUNT_LOCKED: too many failed logins (code PERMISSION_DENIED).
-	// Metadata "locked_until": RFC 3339 time, UTC.
+	// ACCOUNT_LOCKED: no longer sent (code PERMISSION_DENIED): logins are
+	// throttled per login and source address, and a throttled login is
+	// BAD_CREDENTIALS. Metadata "locked_until": RFC 3339 time, UTC.
 	ErrorReason_ERROR_REASON_ACCOUNT_LOCKED ErrorReason = 23
 	// ACCOUNT_DISABLED: an administrator disabled the account (code
 	// PERMISSION_DENIED).
