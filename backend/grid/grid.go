@@ -140,7 +140,7 @@ const (
 	MaxName     = 100 // grid name
 	MaxTitle    = 200 // section title, criterion and choice label
 	MaxText     = 2000
-	MaxWeight   = 1000.0 // weights and points
+	MaxWeight   = 1e6 // weights and points
 	maxProblems = 50
 )
 
