@@ -97,6 +97,11 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 					return store.RecordingPeriod{}, e, err
 				}
 			}
+			if _, err := b.Store.TeamByID(ctx, team); errors.Is(err, store.ErrNotFound) {
+				return store.RecordingPeriod{}, e, domain.NotFound("team_id: no team %q", team)
+			} else if err != nil {
+				return store.RecordingPeriod{}, e, domain.Internal("add recording period", err)
+			}
 			if earliest := config.EarliestRecordingStart(b.Clock.Now()); from.Before(earliest) {
 				return store.RecordingPeriod{}, e, domain.Invalid("starts_at",
 					"%s is too soon: agents are told in advance (R6), so a period starts at least %s after it is declared (from %s)",
@@ -106,11 +111,6 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 				return store.RecordingPeriod{}, e, domain.Invalid("ends_at",
 					"a period lasts at most %s (until %s): declare the next one in time", config.MaxRecordingPeriod,
 					last.Format(time.RFC3339))
-			}
-			if _, err := b.Store.TeamByID(ctx, team); errors.Is(err, store.ErrNotFound) {
-				return store.RecordingPeriod{}, e, domain.NotFound("team_id: no team %q", team)
-			} else if err != nil {
-				return store.RecordingPeriod{}, e, domain.Internal("add recording period", err)
 			}
 			p := store.RecordingPeriod{ID: NewID(), TeamID: team, StartsAt: from.UTC(), EndsAt: to.UTC(), Note: note,
 				CreatedBy: c.User.Login, CreatedAt: b.Clock.Now()}
