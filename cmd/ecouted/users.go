@@ -14,12 +14,12 @@ import (
 	"github.com/ecoute/ecoute/backend/policy"
 )
 
-const userUsage = `usage: ecouted [--data DIR] user <add|disable|enable|reset-password|list> [flags]`
+const userUsage = `usage: ecouted [--data DIR] user <add|disable|enable|reset-password|list|locks> [flags]`
 
 // cmdUser runs the account commands on the local data directory.
 func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(`unknown user command: use "ecouted user add|disable|enable|reset-password|list"`)
+		return errors.New(`unknown user command: use "ecouted user add|disable|enable|reset-password|list|locks"`)
 	}
 	switch args[0] {
 	case "add":
@@ -33,7 +33,7 @@ func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 	case "locks":
 		return cmdUserLocks(data, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("unknown user command %q: use \"ecouted user add|disable|enable|reset-password|list\"", args[0])
+	return fmt.Errorf("unknown user command %q: use \"ecouted user add|disable|enable|reset-password|list|locks\"", args[0])
 }
 
 func cmdUserAdd(data string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
