@@ -95,6 +95,18 @@ func TestInputLimits(t *testing.T) {
 				StartsAt: timestamppb.New(time.Now().Add(time.Hour)), EndsAt: timestamppb.New(soon)})
 			return err
 		}},
+		{"agents told of a period in the future", "informed_at", func() error {
+			_, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
+				StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(soon.Add(time.Hour)),
+				InformedAt: timestamppb.New(time.Now().Add(time.Hour))})
+			return err
+		}},
+		{"agents told of a period half a year ago", "informed_at", func() error {
+			_, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
+				StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(soon.Add(time.Hour)),
+				InformedAt: timestamppb.New(time.Now().AddDate(0, -6, 0))})
+			return err
+		}},
 		{"a recording period for all time", "ends_at", func() error {
 			_, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
 				StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(time.Date(2199, 1, 1, 0, 0, 0, 0, time.UTC))})

@@ -13,6 +13,10 @@ var (
 	// RecordingPeriodNotice is the least time between declaring a
 	// recording period and its start: agents are told in advance (R6).
 	RecordingPeriodNotice = MustPeriod("24h")
+	// MaxNoticeAge is how long ago the agents may have been told of a
+	// period being declared now (the notice may predate its declaration:
+	// a letter, a meeting, a works council).
+	MaxNoticeAge = MustPeriod("90d")
 	// MaxRecordingPeriod is the longest recording period declared at once
 	// (R6: periods, not "always").
 	MaxRecordingPeriod = MustPeriod("3mo")

@@ -69,9 +69,13 @@ func (b *Backend) CreateTeam(ctx context.Context, c Caller, id, name string) (st
 
 // AddRecordingPeriod declares that team may be recorded during [from, to)
 // (R6). Agents are told in advance: a period starts at least
-// config.RecordingPeriodNotice after it is declared, and lasts at most
-// config.MaxRecordingPeriod (declare the next one in time).
-func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string, from, to time.Time, note string) (store.RecordingPeriod, error) {
+// config.RecordingPeriodNotice after they were told (informed; zero: now,
+// the declaration itself; otherwise not in the future and at most
+// config.MaxNoticeAge ago — told by letter or at a meeting before the
+// period was typed in), and lasts at most config.MaxRecordingPeriod
+// (declare the next one in time). The notice date is kept in the audit
+// entry.
+func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string, from, to time.Time, note string, informed time.Time) (store.RecordingPeriod, error) {
 	return once(ctx, b, c, "recording_period.create", ActionPeriodCreate,
 		func(ctx context.Context) (store.RecordingPeriod, entry, error) {
 			e := entry{target: team}
@@ -98,9 +102,20 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 			} else if !t.EndedAt.IsZero() {
 				return store.RecordingPeriod{}, e, Ended(KindTeam, team, t.EndedAt)
 			}
-			if earliest := config.EarliestRecordingStart(b.Clock.Now()); from.Before(earliest) {
+			now := b.Clock.Now()
+			switch {
+			case informed.IsZero():
+				informed = now
+			case informed.After(now):
+				return store.RecordingPeriod{}, e, domain.Invalid("informed_at", "%s is in the future: say when the agents were told",
+					informed.UTC().Format(time.RFC3339))
+			case informed.Before(config.MaxNoticeAge.Before(now.UTC())):
+				return store.RecordingPeriod{}, e, domain.Invalid("informed_at", "%s is more than %s ago: tell the agents again",
+					informed.UTC().Format(time.RFC3339), config.MaxNoticeAge)
+			}
+			if earliest := config.EarliestRecordingStart(informed); from.Before(earliest) {
 				return store.RecordingPeriod{}, e, domain.Invalid("starts_at",
-					"%s is too soon: agents are told in advance (R6), so a period starts at least %s after it is declared (from %s)",
+					"%s is too soon: agents are told in advance (R6), so a period starts at least %s after they were told (from %s)",
 					from.UTC().Format(time.RFC3339), config.RecordingPeriodNotice, earliest.Format(time.RFC3339))
 			}
 			if last := config.MaxRecordingPeriod.After(from.UTC()); to.After(last) {
@@ -111,7 +126,8 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 			p := store.RecordingPeriod{ID: NewID(), TeamID: team, StartsAt: from.UTC(), EndsAt: to.UTC(), Note: note,
 				CreatedBy: c.User.Login, CreatedAt: b.Clock.Now()}
 			e = entry{target: p.ID, details: map[string]string{"team": p.TeamID,
-				"from": p.StartsAt.Format(time.RFC3339), "to": p.EndsAt.Format(time.RFC3339)}}
+				"from": p.StartsAt.Format(time.RFC3339), "to": p.EndsAt.Format(time.RFC3339),
+				"informed": informed.UTC().Format(time.RFC3339)}}
 			if err := b.Store.AddRecordingPeriod(ctx, p); err != nil {
 				return p, e, domain.Internal("add recording period", err)
 			}

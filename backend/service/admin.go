@@ -122,7 +122,7 @@ func (s *Admin) CreateTeam(ctx context.Context, req *ecoutev1.CreateTeamRequest)
 func (s *Admin) AddRecordingPeriod(ctx context.Context, req *ecoutev1.AddRecordingPeriodRequest) (*ecoutev1.AddRecordingPeriodResponse, error) {
 	return serve(ctx, req, func(c core.Caller) (store.RecordingPeriod, error) {
 		return s.Core.AddRecordingPeriod(ctx, c, req.GetTeamId(), timeOf(req.GetStartsAt()), timeOf(req.GetEndsAt()),
-			req.GetNote())
+			req.GetNote(), timeOf(req.GetInformedAt()))
 	}, func(p store.RecordingPeriod) *ecoutev1.AddRecordingPeriodResponse {
 		return &ecoutev1.AddRecordingPeriodResponse{Period: PeriodOf(p)}
 	})

@@ -203,14 +203,17 @@ func cmdPeriod(data string, args []string, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
 		return errors.New(`unknown period command: use "ecouted period add --team TEAM --from DATE --to DATE"`)
 	}
-	fs := newFlags("period add", "period add --team TEAM --from WHEN --to WHEN [--note TEXT]\n\n"+
+	fs := newFlags("period add", "period add --team TEAM --from WHEN --to WHEN [--informed-on WHEN] [--note TEXT]\n\n"+
 		"Declares a recording period [from, to) for a team (R6): uploads of the team's calls outside\n"+
 		"every declared period are refused, and the team's agents see the current and next periods.\n"+
+		"Agents are told in advance: a period starts at least 24 hours after they were told, which is\n"+
+		"now unless --informed-on says they were told earlier (a letter, a meeting; at most 90 days ago).\n"+
 		"WHEN is YYYY-MM-DD (00:00 UTC), YYYY-MM-DDTHH:MM (UTC) or RFC 3339.", stderr)
 	team := fs.String("team", "", "team id (required)")
 	from := fs.String("from", "", "start, included (required)")
 	to := fs.String("to", "", "end, excluded (required)")
 	note := fs.String("note", "", "what the period is for")
+	informedOn := fs.String("informed-on", "", "when the agents were told (default: now)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -225,13 +228,19 @@ func cmdPeriod(data string, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var informed time.Time
+	if *informedOn != "" {
+		if informed, err = parseWhen("informed-on", *informedOn); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	app, err := open(ctx, data, nil, nil)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	p, err := app.Core().AddRecordingPeriod(ctx, core.Local(), *team, start, end, *note)
+	p, err := app.Core().AddRecordingPeriod(ctx, core.Local(), *team, start, end, *note, informed)
 	if err != nil {
 		return fmt.Errorf("period add: %w", err)
 	}

@@ -1469,7 +1469,11 @@ type AddRecordingPeriodRequest struct {
 	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	// Client-chosen id of this request (see AdminService): a resent request
 	// does not declare the period twice.
-	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When the team's agents were told of the period (R6): unset is now.
+	// Not in the future, at most 90 days ago; the period starts at least 24
+	// hours after it.
+	InformedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=informed_at,json=informedAt,proto3" json:"informed_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1537,6 +1541,13 @@ func (x *AddRecordingPeriodRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *AddRecordingPeriodRequest) GetInformedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.InformedAt
+	}
+	return nil
 }
 
 // AddRecordingPeriodResponse is the declared period.
@@ -1953,14 +1964,16 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x127\n" +
 	"\tstarts_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\"\xd5\x01\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"\x92\x02\n" +
 	"\x19AddRecordingPeriodRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x127\n" +
 	"\tstarts_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"P\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12;\n" +
+	"\vinformed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"informedAt\"P\n" +
 	"\x1aAddRecordingPeriodResponse\x122\n" +
 	"\x06period\x18\x01 \x01(\v2\x1a.ecoute.v1.RecordingPeriodR\x06period\"u\n" +
 	"\x1bListRecordingPeriodsRequest\x12\x17\n" +
@@ -2058,41 +2071,42 @@ var file_ecoute_v1_admin_proto_depIdxs = []int32{
 	29, // 16: ecoute.v1.RecordingPeriod.ends_at:type_name -> google.protobuf.Timestamp
 	29, // 17: ecoute.v1.AddRecordingPeriodRequest.starts_at:type_name -> google.protobuf.Timestamp
 	29, // 18: ecoute.v1.AddRecordingPeriodRequest.ends_at:type_name -> google.protobuf.Timestamp
-	21, // 19: ecoute.v1.AddRecordingPeriodResponse.period:type_name -> ecoute.v1.RecordingPeriod
-	29, // 20: ecoute.v1.ListRecordingPeriodsRequest.ending_after:type_name -> google.protobuf.Timestamp
-	21, // 21: ecoute.v1.ListRecordingPeriodsResponse.periods:type_name -> ecoute.v1.RecordingPeriod
-	21, // 22: ecoute.v1.TeamRecordingPeriods.current:type_name -> ecoute.v1.RecordingPeriod
-	21, // 23: ecoute.v1.TeamRecordingPeriods.next:type_name -> ecoute.v1.RecordingPeriod
-	27, // 24: ecoute.v1.MyRecordingPeriodsResponse.teams:type_name -> ecoute.v1.TeamRecordingPeriods
-	1,  // 25: ecoute.v1.AdminService.ListUsers:input_type -> ecoute.v1.ListUsersRequest
-	3,  // 26: ecoute.v1.AdminService.CreateUser:input_type -> ecoute.v1.CreateUserRequest
-	5,  // 27: ecoute.v1.AdminService.SetUserDisabled:input_type -> ecoute.v1.SetUserDisabledRequest
-	7,  // 28: ecoute.v1.AdminService.SetUserTeams:input_type -> ecoute.v1.SetUserTeamsRequest
-	9,  // 29: ecoute.v1.AdminService.ResetPassword:input_type -> ecoute.v1.ResetPasswordRequest
-	12, // 30: ecoute.v1.AdminService.ListSessions:input_type -> ecoute.v1.ListSessionsRequest
-	14, // 31: ecoute.v1.AdminService.RevokeSessions:input_type -> ecoute.v1.RevokeSessionsRequest
-	17, // 32: ecoute.v1.AdminService.ListTeams:input_type -> ecoute.v1.ListTeamsRequest
-	19, // 33: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
-	22, // 34: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
-	24, // 35: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
-	26, // 36: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
-	2,  // 37: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
-	4,  // 38: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
-	6,  // 39: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
-	8,  // 40: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
-	10, // 41: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
-	13, // 42: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
-	15, // 43: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
-	18, // 44: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
-	20, // 45: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
-	23, // 46: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
-	25, // 47: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
-	28, // 48: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
-	37, // [37:49] is the sub-list for method output_type
-	25, // [25:37] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	29, // 19: ecoute.v1.AddRecordingPeriodRequest.informed_at:type_name -> google.protobuf.Timestamp
+	21, // 20: ecoute.v1.AddRecordingPeriodResponse.period:type_name -> ecoute.v1.RecordingPeriod
+	29, // 21: ecoute.v1.ListRecordingPeriodsRequest.ending_after:type_name -> google.protobuf.Timestamp
+	21, // 22: ecoute.v1.ListRecordingPeriodsResponse.periods:type_name -> ecoute.v1.RecordingPeriod
+	21, // 23: ecoute.v1.TeamRecordingPeriods.current:type_name -> ecoute.v1.RecordingPeriod
+	21, // 24: ecoute.v1.TeamRecordingPeriods.next:type_name -> ecoute.v1.RecordingPeriod
+	27, // 25: ecoute.v1.MyRecordingPeriodsResponse.teams:type_name -> ecoute.v1.TeamRecordingPeriods
+	1,  // 26: ecoute.v1.AdminService.ListUsers:input_type -> ecoute.v1.ListUsersRequest
+	3,  // 27: ecoute.v1.AdminService.CreateUser:input_type -> ecoute.v1.CreateUserRequest
+	5,  // 28: ecoute.v1.AdminService.SetUserDisabled:input_type -> ecoute.v1.SetUserDisabledRequest
+	7,  // 29: ecoute.v1.AdminService.SetUserTeams:input_type -> ecoute.v1.SetUserTeamsRequest
+	9,  // 30: ecoute.v1.AdminService.ResetPassword:input_type -> ecoute.v1.ResetPasswordRequest
+	12, // 31: ecoute.v1.AdminService.ListSessions:input_type -> ecoute.v1.ListSessionsRequest
+	14, // 32: ecoute.v1.AdminService.RevokeSessions:input_type -> ecoute.v1.RevokeSessionsRequest
+	17, // 33: ecoute.v1.AdminService.ListTeams:input_type -> ecoute.v1.ListTeamsRequest
+	19, // 34: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
+	22, // 35: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
+	24, // 36: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
+	26, // 37: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
+	2,  // 38: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
+	4,  // 39: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
+	6,  // 40: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
+	8,  // 41: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
+	10, // 42: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
+	13, // 43: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
+	15, // 44: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
+	18, // 45: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
+	20, // 46: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
+	23, // 47: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
+	25, // 48: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
+	28, // 49: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
+	38, // [38:50] is the sub-list for method output_type
+	26, // [26:38] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_admin_proto_init() }
