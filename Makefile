@@ -39,9 +39,16 @@ build:
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ecoute ./cmd/ecoute
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ecouted ./cmd/ecouted
 
-## test: every test, the integration and end-to-end (tmux) ones included
-test:
+## test: every test, the integration and end-to-end (tmux) ones included;
+## the S3 tests run a real S3 server (versitygw), installed here once
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(GOBIN)/versitygw
+test: $(VERSITYGW)
 	ECOUTE_TEST_TAGS=$(TAGS) $(GO) test $(GOFLAGS_TAGS) -count=1 -timeout 15m ./...
+
+$(VERSITYGW):
+	@echo "installing the S3 test server (versitygw $(VERSITYGW_VERSION)) into $(GOBIN), once: about a minute"
+	GOFLAGS=-mod=mod $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 ## test-short: unit tests only
 test-short:
