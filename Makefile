@@ -46,6 +46,17 @@ VERSITYGW := $(GOBIN)/versitygw
 test: $(VERSITYGW)
 	ECOUTE_TEST_TAGS=$(TAGS) $(GO) test $(GOFLAGS_TAGS) -count=1 -timeout 15m ./...
 
+HAVE_PG := $(shell ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo yes)
+ifneq ($(HAVE_PG),yes)
+  ifeq ($(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo yes),yes)
+    test: pg-install
+  endif
+endif
+.PHONY: pg-install
+pg-install:
+	@echo "installing PostgreSQL for the store tests (apt-get install postgresql)…"
+	apt-get install -y -qq postgresql >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
 $(VERSITYGW):
 	@echo "installing the S3 test server (versitygw $(VERSITYGW_VERSION)) into $(GOBIN), once: about a minute"
 	GOFLAGS=-mod=mod $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
