@@ -210,7 +210,8 @@ func (s *SQLite) EndCampaign(ctx context.Context, id string, at time.Time) error
 
 // EraseAgentNames implements Directory.
 func (s *SQLite) EraseAgentNames(ctx context.Context, cutoff, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE agents SET name = ? || lower(hex(randomblob(4))), name_erased_at = ?
+	random := s.dialect(`lower(hex(randomblob(4)))`, `substr(md5(random()::text), 1, 8)`)
+	res, err := s.db.ExecContext(ctx, `UPDATE agents SET name = ? || `+random+`, name_erased_at = ?
 		WHERE ended_at > 0 AND ended_at <= ? AND name_erased_at = 0
 		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.agent_id = agents.id AND c.started_at > ?)
 		AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.agent_id = agents.id AND e.call_started_at > ?)`,

@@ -130,7 +130,7 @@ var _ EvaluationStore = (*SQLite)(nil)
 // ListGrids returns the latest version of every grid.
 func (s *SQLite) ListGrids(ctx context.Context) ([]GridRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.version, g.body, g.created_by, g.created_at, g.updated_at,
-		EXISTS (SELECT 1 FROM evaluations e WHERE e.grid_id = g.id AND e.grid_version = g.version)
+		CASE WHEN EXISTS (SELECT 1 FROM evaluations e WHERE e.grid_id = g.id AND e.grid_version = g.version) THEN 1 ELSE 0 END
 		FROM grids g WHERE g.version = (SELECT MAX(version) FROM grids h WHERE h.id = g.id) ORDER BY g.name, g.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list grids: %w", err)
@@ -174,7 +174,7 @@ type rowQuerier interface {
 
 func getGrid(ctx context.Context, q rowQuerier, id string, version int) (GridRecord, error) {
 	const cols = `SELECT g.id, g.version, g.body, g.created_by, g.created_at, g.updated_at,
-		EXISTS (SELECT 1 FROM evaluations e WHERE e.grid_id = g.id AND e.grid_version = g.version) FROM grids g`
+		CASE WHEN EXISTS (SELECT 1 FROM evaluations e WHERE e.grid_id = g.id AND e.grid_version = g.version) THEN 1 ELSE 0 END FROM grids g`
 	var row *sql.Row
 	if version == 0 {
 		row = q.QueryRowContext(ctx, cols+` WHERE g.id = ? ORDER BY g.version DESC LIMIT 1`, id)

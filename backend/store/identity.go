@@ -77,8 +77,9 @@ func (s *SQLite) ChangePassword(ctx context.Context, userID, hash string, change
 		}
 		// Only the last few matter; older ones are dropped so the table
 		// does not grow for ever.
-		_, err = tx.ExecContext(ctx, `DELETE FROM password_history WHERE user_id = ? AND rowid NOT IN
-			(SELECT rowid FROM password_history WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 10)`, userID, userID)
+		row := s.rowID()
+		_, err = tx.ExecContext(ctx, `DELETE FROM password_history WHERE user_id = ? AND `+row+` NOT IN
+			(SELECT `+row+` FROM password_history WHERE user_id = ? ORDER BY created_at DESC, `+row+` DESC LIMIT 10)`, userID, userID)
 		if err != nil {
 			return fmt.Errorf("trim password history of %s: %w", userID, err)
 		}
@@ -89,7 +90,7 @@ func (s *SQLite) ChangePassword(ctx context.Context, userID, hash string, change
 // PasswordHistory implements Identity.
 func (s *SQLite) PasswordHistory(ctx context.Context, userID string, limit int) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT hash FROM password_history WHERE user_id = ?
-		ORDER BY created_at DESC, rowid DESC LIMIT ?`, userID, limit)
+		ORDER BY created_at DESC, `+s.rowID()+` DESC LIMIT ?`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("password history of %s: %w", userID, err)
 	}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestIngestStore(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	s, path := openTest(t)
 	fixture(t, s, 2)

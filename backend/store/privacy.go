@@ -71,9 +71,9 @@ var pseudoKeys = map[string]string{"call_id": "calls", "agent_id": "agents"}
 // schemaEdges lists the foreign keys of every table, plus pseudo keys
 // calls.id ← T.call_id and agents.id ← T.agent_id for tables with such a
 // column and no foreign key on it.
-func schemaEdges(ctx context.Context, q schemaQuerier) ([]fkEdge, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'
-		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'goose_%' ORDER BY name`)
+func schemaEdges(ctx context.Context, q schemaQuerier, postgres bool) ([]fkEdge, error) {
+	cat := catalogOf(postgres)
+	rows, err := q.QueryContext(ctx, cat.tables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -92,7 +92,7 @@ func schemaEdges(ctx context.Context, q schemaQuerier) ([]fkEdge, error) {
 	}
 	var edges []fkEdge
 	for _, t := range tables {
-		fks, err := q.QueryContext(ctx, `SELECT "table", "from", COALESCE("to", '') FROM pragma_foreign_key_list(?)`, t)
+		fks, err := q.QueryContext(ctx, cat.foreignKeys, t)
 		if err != nil {
 			return nil, fmt.Errorf("foreign keys of %s: %w", t, err)
 		}
@@ -115,7 +115,7 @@ func schemaEdges(ctx context.Context, q schemaQuerier) ([]fkEdge, error) {
 				continue
 			}
 			var n int
-			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, t, col).Scan(&n); err != nil {
+			if err := q.QueryRowContext(ctx, cat.hasColumn, t, col).Scan(&n); err != nil {
 				return nil, fmt.Errorf("columns of %s: %w", t, err)
 			}
 			if n > 0 {
@@ -275,7 +275,7 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 		return SubjectData{}, fmt.Errorf("subject data: %w", err)
 	}
 	defer tx.Rollback()
-	edges, err := schemaEdges(ctx, tx)
+	edges, err := schemaEdges(ctx, tx, s.postgres)
 	if err != nil {
 		return SubjectData{}, err
 	}
@@ -345,7 +345,7 @@ func (s *SQLite) EraseCustomer(ctx context.Context, phone string, now time.Time)
 	}
 	var calls, related int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		all, err := schemaEdges(ctx, tx)
+		all, err := schemaEdges(ctx, tx, s.postgres)
 		if err != nil {
 			return err
 		}

@@ -17,10 +17,41 @@ func privacyFixture(t *testing.T) (*SQLite, time.Time) {
 	t.Helper()
 	s, _ := openTest(t)
 	base := fixture(t, s, 3)
-	for _, q := range []string{
+	customers := []string{
 		`UPDATE calls SET customer_phone = '+33600000009', audio_key = 'calls/' || id`,
 		`UPDATE calls SET customer_phone = '+33600000001', customer_name = 'Jeanne Martin' WHERE id IN ('a1-00', 'a2-01')`,
-		`CREATE TABLE t_notes (id TEXT PRIMARY KEY, call_id TEXT NOT NULL REFERENCES calls(id), written_at INTEGER NOT NULL)`,
+	}
+	if onPostgres() {
+		// No PostgreSQL database ever held customers in clear: write them
+		// sealed, as the ingest does.
+		customers = nil
+		if _, err := s.EnableFieldEncryption(context.Background(), testCipher(t)); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.db.Query(`SELECT id FROM calls ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls []string
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			calls = append(calls, id)
+		}
+		rows.Close()
+		for _, id := range calls {
+			phone, name := "+33600000009", ""
+			if id == "a1-00" || id == "a2-01" {
+				phone, name = "+33600000001", "Jeanne Martin"
+			}
+			if _, err := s.db.Exec(`UPDATE calls SET customer_phone = ?, customer_phone_hash = ?, customer_name = ?, audio_key = 'calls/' || id WHERE id = ?`,
+				s.seal("calls", "customer_phone", id, phone), s.PhoneIndex(phone), s.seal("calls", "customer_name", id, name), id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, q := range append(customers,
+		`CREATE TABLE t_notes (id TEXT PRIMARY KEY, call_id TEXT NOT NULL REFERENCES calls(id), written_at BIGINT NOT NULL)`,
 		`CREATE TABLE t_note_items (id TEXT PRIMARY KEY, note_id TEXT NOT NULL REFERENCES t_notes(id), body TEXT NOT NULL)`,
 		`CREATE TABLE t_evals (id TEXT PRIMARY KEY, call_id TEXT NOT NULL, agent_id TEXT NOT NULL)`,
 		`INSERT INTO t_notes VALUES ('n1', 'a1-00', 1772614800000), ('n2', 'a3-00', 1772614800000)`,
@@ -29,13 +60,16 @@ func privacyFixture(t *testing.T) (*SQLite, time.Time) {
 		`INSERT INTO t_evals VALUES ('e1', 'a1-00', 'a1'), ('e2', 'gone-call', 'a1'), ('e3', 'a3-01', 'a3')`,
 		`INSERT INTO users (id, login, display_name, role, password_hash, agent_id, created_at)
 			VALUES ('u-a1', 'zoe', 'Zoé Agent', 'agent', '$argon2id$secret', 'a1', 1)`,
-	} {
+	) {
 		if _, err := s.db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	// The customers were written in clear, as before issue 12: sealing them
 	// finds them again by the keyed hash of their phone.
+	if onPostgres() {
+		return s, base
+	}
 	if n, err := s.EnableFieldEncryption(context.Background(), testCipher(t)); err != nil || n != 10 {
 		t.Fatalf("sealed %d rows: %v", n, err)
 	}

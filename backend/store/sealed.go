@@ -44,6 +44,9 @@ func isSealed(table, col string) bool {
 // seal is the stored form of v: a sealed BLOB, or "" for an empty value
 // (nothing to hide). Without a cipher (store tests) the text itself.
 func (s *SQLite) seal(table, col, id, v string) any {
+	if s.postgres && (v == "" || s.fc == nil) { // BYTEA columns: bytes
+		return []byte(v)
+	}
 	if v == "" || s.fc == nil {
 		return v
 	}
@@ -59,6 +62,12 @@ func (s *SQLite) open(table, col, id string, v any) (string, error) {
 	case string:
 		return x, nil
 	case []byte:
+		if len(x) == 0 {
+			return "", nil
+		}
+		if s.postgres && s.fc == nil { // no cipher (store tests): the text itself
+			return string(x), nil
+		}
 		if s.fc == nil {
 			return "", fmt.Errorf("%s.%s of %s is sealed and no data key is set", table, col, id)
 		}
@@ -101,6 +110,11 @@ func (r *raw) Scan(src any) error {
 // cells).
 func (s *SQLite) EnableFieldEncryption(ctx context.Context, fc FieldCipher) (sealed int, err error) {
 	s.fc = fc
+	if s.postgres {
+		// A PostgreSQL database was never written by a version that did not
+		// seal: nothing is in clear.
+		return 0, nil
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		for table, cols := range SealedColumns {
 			n, err := sealTable(ctx, tx, s, table, cols)
@@ -124,7 +138,7 @@ func (s *SQLite) EnableFieldEncryption(ctx context.Context, fc FieldCipher) (sea
 
 func sealTable(ctx context.Context, tx *sql.Tx, s *SQLite, table string, cols []string) (int, error) {
 	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).
+	if err := tx.QueryRowContext(ctx, sqliteCatalog.hasTable, table).
 		Scan(&exists); err != nil || exists == 0 {
 		return 0, err
 	}

@@ -21,6 +21,7 @@ func testCipher(t *testing.T) *fieldcrypt.Cipher {
 // Rows written in clear by an older version are sealed at the next start,
 // read back as they were, and gone from the file.
 func TestEnableFieldEncryptionSealsOldRows(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	s, path := openTest(t)
 	fixture(t, s, 1)
@@ -61,6 +62,7 @@ func TestEnableFieldEncryptionSealsOldRows(t *testing.T) {
 }
 
 func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	sqliteOnly(t)
 	_, path := openTest(t)
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		st, err := os.Stat(f)

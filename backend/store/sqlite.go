@@ -23,6 +23,9 @@ var migrations embed.FS
 // SQLite is the embedded store: one database file, WAL journal.
 type SQLite struct {
 	db *sql.DB
+	// postgres is set for the PostgreSQL store (postgres.go): same code,
+	// a few statements differ.
+	postgres bool
 	// fc seals personal data (sealed.go); nil only in tests of the store.
 	fc FieldCipher
 }
@@ -53,7 +56,12 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := migrate(ctx, db, logger); err != nil {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	if err := runMigrations(ctx, db, goose.DialectSQLite3, sub, logger); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -80,16 +88,12 @@ func ownerOnly(path string) error {
 	return nil
 }
 
-func migrate(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
+func runMigrations(ctx context.Context, db *sql.DB, dialect goose.Dialect, sub fs.FS, logger *slog.Logger) error {
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	if logger != nil {
 		opts = append(opts, goose.WithSlog(logger))
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub, opts...)
+	p, err := goose.NewProvider(dialect, db, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -102,7 +106,7 @@ func migrate(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
 // SchemaVersion is the latest applied migration.
 func (s *SQLite) SchemaVersion(ctx context.Context) (int64, error) {
 	var v int64
-	err := s.db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version WHERE is_applied = 1`).Scan(&v)
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v)
 	return v, err
 }
 
@@ -141,6 +145,9 @@ func b2i(b bool) int {
 }
 
 func isUnique(err error) bool {
+	if isUniquePG(err) {
+		return true
+	}
 	var e *sqlite.Error
 	if errors.As(err, &e) {
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
@@ -156,6 +163,9 @@ func notFound(err error, what string) error {
 }
 
 func (s *SQLite) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	if s.postgres {
+		return s.inTxPG(ctx, f)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -11,18 +11,8 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T) (*SQLite, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "test.db")
-	s, err := OpenSQLite(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, path
-}
-
 func TestMigrationsOnRealFile(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	s, path := openTest(t)
 	v, err := s.SchemaVersion(ctx)
@@ -134,6 +124,7 @@ func fixture(t *testing.T, s *SQLite, n int) time.Time {
 }
 
 func TestTimesStoredAsIntegerMillis(t *testing.T) {
+	sqliteOnly(t)
 	s, _ := openTest(t)
 	base := fixture(t, s, 1)
 	var typ string
