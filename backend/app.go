@@ -104,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.pki, err = pki.Ensure(filepath.Join(cfg.DataDir, TLSDir), cfg.Clock, cfg.TLSHosts); err != nil {
 		return nil, err
 	}
-	if a.store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), nil); err != nil {
+	if a.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if err := a.sealPersonalData(ctx); err != nil {

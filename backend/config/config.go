@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +47,15 @@ type Config struct {
 	// mount of another host) where the audit trail's signed head is sealed
 	// too, beside DIR/audit-head.log; empty: no witness (R10).
 	AuditWitness string
+	// Store is the database: empty for the embedded SQLite file of the data
+	// directory, or a PostgreSQL URL (postgres://user@host:5432/db; the
+	// password from PGPASSWORD or ~/.pgpass, not from this file) shared by
+	// several ecouted.
+	Store string
+	// Blobs is where recordings and screen captures go: empty for the
+	// data directory, or s3://bucket[/prefix]?endpoint=host:port (the
+	// credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+	Blobs string
 }
 
 // Limits that the law fixes: they bound the settings and are applied as they
@@ -102,6 +112,10 @@ func Settings() []Setting {
 			"a password older than this must be changed at the next login"},
 		{"audit.witness", `""`, "absolute path outside the data directory, or empty", "R10",
 			"a second file, on another volume or host, where the audit trail's signed head is sealed; audit verify checks it"},
+		{"store", `""`, "empty (SQLite in the data directory) or postgres://user@host:port/db", "R15",
+			"the database; PostgreSQL (with a standby) lets several ecouted share it; its password from PGPASSWORD or ~/.pgpass"},
+		{"blobs", `""`, "empty (the data directory) or s3://bucket[/prefix]?endpoint=host:port[&tls=false][&ca=FILE]", "R9, R15",
+			"where the recordings go, encrypted before they leave ecouted; S3 credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"},
 		{"(fixed) evaluations", Evaluations.String(), "not configurable", "R4, R12",
 			"evaluations are deleted this long after they were created"},
 		{"(fixed) agent names on recordings", AgentNamesOnRecording.String(), "not configurable", "R4",
@@ -141,6 +155,17 @@ func (c Config) Validate() error {
 		if err := checkTranscoder(c.Transcoder); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		errs = append(errs, fmt.Errorf("store: %q is not a postgres:// URL (leave it empty for the embedded database)", RedactURL(c.Store)))
+	}
+	if u, err := url.Parse(c.Store); err == nil && c.Store != "" {
+		if _, ok := u.User.Password(); ok {
+			errs = append(errs, fmt.Errorf("store: %q holds a password; give it in PGPASSWORD or ~/.pgpass (R9: no secret in the settings file)", RedactURL(c.Store)))
+		}
+	}
+	if c.Blobs != "" && !strings.HasPrefix(c.Blobs, "s3://") {
+		errs = append(errs, fmt.Errorf("blobs: %q is not an s3:// URL (leave it empty for the data directory)", c.Blobs))
 	}
 	if c.AuditWitness != "" && !filepath.IsAbs(c.AuditWitness) {
 		errs = append(errs, fmt.Errorf("audit.witness: %q is not an absolute path", c.AuditWitness))
@@ -233,6 +258,20 @@ func Parse(r io.Reader) (Config, error) {
 			c.Transcoder = n.Value
 			return nil
 		},
+		"store": func(n *yaml.Node) error {
+			if n.Kind != yaml.ScalarNode {
+				return fmt.Errorf("want a postgres:// URL")
+			}
+			c.Store = n.Value
+			return nil
+		},
+		"blobs": func(n *yaml.Node) error {
+			if n.Kind != yaml.ScalarNode {
+				return fmt.Errorf("want an s3:// URL")
+			}
+			c.Blobs = n.Value
+			return nil
+		},
 		"audit.witness": func(n *yaml.Node) error {
 			if n.Kind != yaml.ScalarNode {
 				return fmt.Errorf("want a path")
@@ -279,6 +318,14 @@ func Parse(r io.Reader) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// RedactURL hides the password of a URL, for messages.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 func scalar(n *yaml.Node) string {

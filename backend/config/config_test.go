@@ -22,6 +22,10 @@ func TestParseDefaultsAndValues(t *testing.T) {
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
+	c, err = Parse(strings.NewReader("store: postgres://ecoute@db-a,db-b/ecoute?target_session_attrs=read-write\nblobs: s3://calls/site-a?endpoint=s3.local:9000\n"))
+	if err != nil || c.Store != "postgres://ecoute@db-a,db-b/ecoute?target_session_attrs=read-write" || c.Blobs != "s3://calls/site-a?endpoint=s3.local:9000" {
+		t.Errorf("store and blobs: %+v, %v", c, err)
+	}
 }
 
 func TestParseRefusals(t *testing.T) {
@@ -44,11 +48,18 @@ func TestParseRefusals(t *testing.T) {
 		{"ingest:\n  transcoder: /nonexistent/ffmpeg\n", "ingest.transcoder"},
 		{"- a\n- b\n", "must be a mapping"},
 		{"sampling:\n  rate: 0.1\nsampling:\n  hour: 3\n", "set twice"},
+		{"store: mysql://db/ecoute\n", "not a postgres:// URL"},
+		{"store: postgres://ecoute:hunter2@db/ecoute\n", "holds a password"},
+		{"blobs: /var/lib/ecoute\n", "not an s3:// URL"},
+		{"store:\n  url: x\n", "want a postgres:// URL"},
 	}
 	for _, c := range cases {
 		_, err := Parse(strings.NewReader(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want an error containing %q", c.yaml, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error shows the password: %v", c.yaml, err)
 		}
 	}
 	// The limits themselves are lawful.

@@ -77,6 +77,9 @@ func (s *SQLite) IngestedAudio(ctx context.Context, callID string) (Audio, Wavef
 // commit: the frames are then durable, or already checkpointed into the
 // database file, which SQLite syncs after each checkpoint.
 func (s *SQLite) SyncCommitted(ctx context.Context) error {
+	if s.postgres {
+		return nil // a PostgreSQL commit is durable when it returns (synchronous_commit)
+	}
 	var path string
 	if err := s.db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
 		return fmt.Errorf("sync database: %w", err)

@@ -338,6 +338,9 @@ func (s *SQLite) ForgetBlobDeletions(ctx context.Context, keys []string) error {
 // and truncates the write-ahead log, whose frames may still hold copies of
 // deleted rows. Both run on one connection: PRAGMAs are per connection.
 func (s *SQLite) Reclaim(ctx context.Context) (int64, error) {
+	if s.postgres {
+		return s.reclaimPG(ctx)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("reclaim: %w", err)

@@ -45,6 +45,8 @@ func cmdConfig(data string, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(tw, "retention.recordings\t%s\n", c.Recordings)
 		fmt.Fprintf(tw, "retention.connection_logs\t%s\n", c.ConnectionLogs)
 		fmt.Fprintf(tw, "ingest.transcoder\t%q\n", c.Transcoder)
+		fmt.Fprintf(tw, "store\t%q\n", config.RedactURL(c.Store))
+		fmt.Fprintf(tw, "blobs\t%q\n", c.Blobs)
 		return tw.Flush()
 	}
 	fs := newFlags("config defaults", "config defaults\n\n"+
