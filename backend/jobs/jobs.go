@@ -31,6 +31,9 @@ type Runner struct {
 	// Observe, when set, hears of every recorded run; the audit trail
 	// hooks in here (R10: every job run is traced).
 	Observe func(ctx context.Context, r store.JobRun)
+	// Settled, when set, hears that Daily is done with a slot (it ran the
+	// tasks or found them run by another server).
+	Settled func(slot time.Time)
 
 	mu sync.Mutex // a CLI run and the scheduler never overlap in one process
 }
@@ -81,6 +84,12 @@ func NextAt(t time.Time, hour int) time.Time {
 // recorded run predates the latest slot — the server was down at that hour
 // — the tasks run once at start to catch up; a database that never ran them
 // waits for the next slot.
+//
+// Several ecouted sharing a database run each slot once between them: the
+// one that takes the store's job lock runs what no server has run since
+// the slot; the others try again at the next poll, find it done, and wait
+// for the next slot. If the runner dies, its lock goes with it and another
+// finishes the work.
 func (r *Runner) Daily(ctx context.Context, hour int, poll time.Duration, tasks ...Task) {
 	if len(tasks) == 0 {
 		return
@@ -96,15 +105,7 @@ func (r *Runner) Daily(ctx context.Context, hour int, poll time.Duration, tasks 
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
-		if now := r.Clock.Now(); !now.Before(next) {
-			for _, t := range tasks {
-				if ctx.Err() != nil {
-					return
-				}
-				if _, err := r.Run(ctx, t, now); err != nil && r.Log != nil {
-					r.Log.Error("scheduled job failed", "job", t.Name, "err", err)
-				}
-			}
+		if now := r.Clock.Now(); !now.Before(next) && r.runSlot(ctx, NextAt(now, hour).AddDate(0, 0, -1), now, tasks) {
 			next = NextAt(now, hour)
 		}
 		select {
@@ -113,6 +114,45 @@ func (r *Runner) Daily(ctx context.Context, hour int, poll time.Duration, tasks 
 		case <-tick.C:
 		}
 	}
+}
+
+// runSlot runs, under the job lock, the tasks that no server has run since
+// slot; false means try again later (another server holds the lock, or
+// the database did not answer).
+func (r *Runner) runSlot(ctx context.Context, slot, now time.Time, tasks []Task) bool {
+	unlock, ok, err := r.Store.TryJobLock(ctx, "daily")
+	if err != nil {
+		if r.Log != nil {
+			r.Log.Error("daily jobs: lock", "err", err)
+		}
+		return false
+	}
+	if !ok {
+		return false
+	}
+	defer unlock()
+	for _, t := range tasks {
+		if ctx.Err() != nil {
+			return false
+		}
+		last, err := r.Store.LastJobRun(ctx, t.Name)
+		if err == nil && !last.RunFor.Before(slot) {
+			continue // run since the slot, here or by another server
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			if r.Log != nil {
+				r.Log.Error("daily jobs: last run", "job", t.Name, "err", err)
+			}
+			return false
+		}
+		if _, err := r.Run(ctx, t, now); err != nil && r.Log != nil {
+			r.Log.Error("scheduled job failed", "job", t.Name, "err", err)
+		}
+	}
+	if r.Settled != nil {
+		r.Settled(slot)
+	}
+	return true
 }
 
 // Deleter removes a blob; removing a missing one is not an error.

@@ -42,6 +42,11 @@ type JobStore interface {
 	RecordJobRun(ctx context.Context, r JobRun) error
 	// LastJobRun is the latest run of job, or ErrNotFound.
 	LastJobRun(ctx context.Context, job string) (JobRun, error)
+	// TryJobLock takes the lock named name across every ecouted sharing
+	// the database, without waiting: ok is false when another holds it.
+	// The lock goes with unlock, or with the holder's connection when its
+	// process dies.
+	TryJobLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
 }
 
 // SampleCounts are one day's figures: recordings settled and kept.

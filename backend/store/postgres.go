@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -223,4 +224,32 @@ func (s *SQLite) reclaimPG(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("reclaim: vacuum: %w", err)
 	}
 	return 0, nil
+}
+
+// TryJobLock implements JobStore. On PostgreSQL it is a session advisory
+// lock, held by one connection set aside until unlock: when the holding
+// ecouted dies, its connection closes and the lock is free. The embedded
+// database has one server: the lock is always free there.
+func (s *SQLite) TryJobLock(ctx context.Context, name string) (func(), bool, error) {
+	if !s.postgres {
+		return func() {}, true, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("job lock %s: %w", name, err)
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtext(?))`, "ecoute job "+name).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("job lock %s: %w", name, err)
+	}
+	if !ok {
+		conn.Close()
+		return nil, false, nil
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext(?))`, "ecoute job "+name) //nolint:errcheck // closing frees it anyway
+		conn.Raw(func(driverConn any) error { return driver.ErrBadConn }) //nolint:errcheck // never reuse a connection that held a lock
+		conn.Close()
+	}, true, nil
 }
