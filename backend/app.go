@@ -107,6 +107,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if err := a.checkSharedKeys(ctx); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if err := a.sealPersonalData(ctx); err != nil {
 		a.store.Close()
 		return nil, err

@@ -25,7 +25,13 @@ func openAudit(ctx context.Context, cfg Config, st *store.SQLite) (*audit.Log, e
 		return nil, fmt.Errorf("open audit trail: %w", err)
 	}
 	l := audit.New(st, cfg.Clock, key, cfg.Logger)
-	_, err = st.Setting(ctx, anchoredKey)
+	// Servers sharing a database keep a head log each, of the entries
+	// they appended.
+	anchored := anchoredKey
+	if cfg.Settings.Store != "" {
+		anchored += ":" + serverName(cfg.DataDir)
+	}
+	_, err = st.Setting(ctx, anchored)
 	first := errors.Is(err, store.ErrNotFound)
 	if err != nil && !first {
 		return nil, fmt.Errorf("open audit trail: %w", err)
@@ -39,7 +45,7 @@ func openAudit(ctx context.Context, cfg Config, st *store.SQLite) (*audit.Log, e
 		return nil, err
 	}
 	if first {
-		if err := st.SetSetting(ctx, anchoredKey, strconv.FormatInt(cfg.Clock.Now().UnixMilli(), 10)); err != nil {
+		if err := st.SetSetting(ctx, anchored, strconv.FormatInt(cfg.Clock.Now().UnixMilli(), 10)); err != nil {
 			return nil, fmt.Errorf("open audit trail: %w", err)
 		}
 	}
