@@ -74,9 +74,9 @@ func scanAudit(rows *sql.Rows) (AuditRow, error) {
 	return r, err
 }
 
-func auditHead(ctx context.Context, tx *sql.Tx) (AuditHead, error) {
+func auditHead(ctx context.Context, tx *sql.Tx, lock string) (AuditHead, error) {
 	var h AuditHead
-	err := tx.QueryRowContext(ctx, `SELECT seq, hash, signature FROM audit_head WHERE id = 1`).
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash, signature FROM audit_head WHERE id = 1`+lock).
 		Scan(&h.Seq, &h.Hash, &h.Signature)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AuditHead{}, nil
@@ -92,7 +92,9 @@ func auditHead(ctx context.Context, tx *sql.Tx) (AuditHead, error) {
 func (s *SQLite) AppendAudit(ctx context.Context, build func(head AuditHead) (AuditRow, AuditHead, error)) (AuditRow, error) {
 	var row AuditRow
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		head, err := auditHead(ctx, tx)
+		// On PostgreSQL the head row is locked: concurrent appends queue on
+		// it (and the later ones are retried) instead of racing for a seq.
+		head, err := auditHead(ctx, tx, s.dialect("", " FOR UPDATE"))
 		if err != nil {
 			return fmt.Errorf("read head: %w", err)
 		}
@@ -104,6 +106,11 @@ func (s *SQLite) AppendAudit(ctx context.Context, build func(head AuditHead) (Au
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			row.Seq, row.At.UnixMilli(), row.ActorID, row.ActorLogin, row.ActorRole, row.Source, row.Action,
 			row.Target, row.Details, row.PrevHash, row.Hash)
+		if s.postgres && isUniquePG(err) {
+			// The very first entries of an empty chain have no head row to
+			// lock: two servers raced for seq 1, and this one lost.
+			return fmt.Errorf("%w: %w", errConflict, err)
+		}
 		if err != nil {
 			return err
 		}

@@ -115,9 +115,16 @@ func isUniquePG(err error) bool {
 	return errors.As(err, &e) && e.Code == "23505"
 }
 
+// errConflict marks an error of a transaction that lost a race and may
+// be run again.
+var errConflict = errors.New("concurrent transaction won")
+
 // retryable says whether a transaction failed only because a concurrent one
 // won (serialization failure or deadlock): running it again is correct.
 func retryable(err error) bool {
+	if errors.Is(err, errConflict) {
+		return true
+	}
 	var e *pgconn.PgError
 	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
 }
