@@ -378,7 +378,9 @@ func TestAuthChanges(t *testing.T) {
 	}{
 		{"session used", func() error { return s.TouchSession(ctx, "h1", now.Add(time.Minute)) }, false},
 		{"password set", func() error { return s.SetPassword(ctx, "u1", "h2", false) }, true},
-		{"team added", func() error { return s.exec(ctx, "team", `INSERT INTO user_teams (user_id, team_id) VALUES ('u1', 't2')`) }, true},
+		{"team added", func() error {
+			return s.exec(ctx, "team", `INSERT INTO user_teams (user_id, team_id) VALUES ('u1', 't2')`)
+		}, true},
 		{"team removed", func() error { return s.exec(ctx, "team", `DELETE FROM user_teams WHERE team_id = 't2'`) }, true},
 		{"disabled", func() error { return s.exec(ctx, "disable", `UPDATE users SET disabled = 1 WHERE id = 'u1'`) }, true},
 		{"session revoked", func() error { return s.DeleteSession(ctx, "h2") }, true},
