@@ -56,9 +56,20 @@ func (s *SQLite) ListCallsPage(ctx context.Context, q ListQuery) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if q.After == nil && len(calls) < limit {
+		// The first page holds every match: that is the count.
+		return Page{Calls: calls, Total: int64(len(calls))}, nil
+	}
 	total, estimate, err := s.total(ctx, q.Scope, q.Filter, st)
 	if err != nil {
 		return Page{}, err
+	}
+	if estimate && q.After == nil {
+		total = max(total, int64(len(calls)))
 	}
 	return Page{Calls: calls, Total: total, TotalIsEstimate: estimate}, nil
 }
