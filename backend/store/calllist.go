@@ -239,28 +239,6 @@ func deref[T any](p *T) any {
 	return *p
 }
 
-// Change counters (migration 00060).
-const (
-	counterAuth  = "auth"
-	counterCalls = "calls"
-)
-
-func (s *SQLite) changeCount(ctx context.Context, name string) (int64, error) {
-	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT n FROM change_counters WHERE name = ?`, name).Scan(&n); err != nil {
-		return 0, fmt.Errorf("change counter %s: %w", name, err)
-	}
-	return n, nil
-}
-
-// AuthChanges is a number that every change of the accounts, their teams
-// or the sessions raises (a session's last use aside), whichever process
-// makes it: a session check cached with it is still true while it has
-// not moved.
-func (s *SQLite) AuthChanges(ctx context.Context) (int64, error) {
-	return s.changeCount(ctx, counterAuth)
-}
-
 // countCache keeps the exact counts of filtered listings, each with the
 // 'calls' change counter it was made at, and runs the counts in the
 // background, one at a time.

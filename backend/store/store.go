@@ -216,6 +216,7 @@ type Store interface {
 	PrivacyStore
 	CallFilterStore
 	CallLister
+	ChangeCounters
 	EvaluationStore
 	RequestStore
 	Directory
