@@ -38,9 +38,13 @@ func (a auditTx) AppendAudit(ctx context.Context, build func(head AuditHead) (Au
 
 func (a auditTx) AuditHead(ctx context.Context) (AuditHead, error) { return auditHead(ctx, a.tx) }
 
-func (a auditTx) AuditRows(context.Context, int64, int) ([]AuditRow, error) { return nil, errNotInBatch }
+func (a auditTx) AuditRows(context.Context, int64, int) ([]AuditRow, error) {
+	return nil, errNotInBatch
+}
 
-func (a auditTx) ListAudit(context.Context, AuditQuery) ([]AuditRow, error) { return nil, errNotInBatch }
+func (a auditTx) ListAudit(context.Context, AuditQuery) ([]AuditRow, error) {
+	return nil, errNotInBatch
+}
 
 func (a auditTx) LatestAuditCheckpoint(context.Context) (AuditCheckpoint, error) {
 	return AuditCheckpoint{}, errNotInBatch
