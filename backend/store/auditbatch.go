@@ -20,7 +20,7 @@ type AuditBatcher interface {
 
 // AuditBatch implements AuditBatcher.
 func (s *SQLite) AuditBatch(ctx context.Context, f func(tx AuditStore) error) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return f(auditTx{tx}) })
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return f(auditTx{s, tx}) })
 	if err != nil {
 		return fmt.Errorf("append audit entries: %w", err)
 	}
@@ -28,12 +28,15 @@ func (s *SQLite) AuditBatch(ctx context.Context, f func(tx AuditStore) error) er
 }
 
 // auditTx is the AuditStore of one transaction.
-type auditTx struct{ tx *sql.Tx }
+type auditTx struct {
+	s  *SQLite
+	tx *sql.Tx
+}
 
 var errNotInBatch = errors.New("not available in an audit batch")
 
 func (a auditTx) AppendAudit(ctx context.Context, build func(head AuditHead) (AuditRow, AuditHead, error)) (AuditRow, error) {
-	return appendAuditTx(ctx, a.tx, build)
+	return a.s.appendAuditTx(ctx, a.tx, build)
 }
 
 func (a auditTx) AuditHead(ctx context.Context) (AuditHead, error) { return auditHead(ctx, a.tx) }

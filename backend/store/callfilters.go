@@ -43,7 +43,7 @@ func (s *SQLite) FilterChoices(ctx context.Context, scope Scope) (Choices, error
 	} {
 		query := `SELECT x.id, x.name FROM ` + q.table + ` x WHERE EXISTS (SELECT 1 FROM call_tally k WHERE ` +
 			q.col + ` = x.id AND k.n > 0` + w + `) ORDER BY x.name, x.id`
-		rows, err := s.db.QueryContext(ctx, query, args...)
+		rows, err := s.query(ctx, query, args...)
 		if err != nil {
 			return Choices{}, fmt.Errorf("filter choices (%s): %w", q.kind, err)
 		}

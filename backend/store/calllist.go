@@ -79,7 +79,7 @@ func (s *SQLite) countCalls(ctx context.Context, scope Scope, f Filter) (int64, 
 	w, args := where(scope, f)
 	var total int64
 	// The filter only names columns of calls: counting without the joins.
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM calls c`+w, args...).Scan(&total); err != nil {
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM calls c`+w, args...).Scan(&total); err != nil {
 		return 0, fmt.Errorf("count calls: %w", err)
 	}
 	return total, nil
@@ -169,7 +169,7 @@ func (s *SQLite) dateShare(ctx context.Context, f Filter) (float64, error) {
 	if !f.StartedBefore.IsZero() {
 		to = ms(f.StartedBefore)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT day, n FROM call_days`)
+	rows, err := s.query(ctx, `SELECT day, n FROM call_days`)
 	if err != nil {
 		return 0, fmt.Errorf("share of dates: %w", err)
 	}
@@ -341,7 +341,7 @@ func (st listStats) estimate() float64 { return float64(st.tallied) * st.share }
 func (s *SQLite) listStats(ctx context.Context, scope Scope, f Filter) (listStats, error) {
 	st := listStats{share: 1}
 	tw, targs := tallyWhere(" WHERE ", scope, f)
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(k.n), 0), (SELECT COALESCE(SUM(n), 0) FROM call_tally)
+	err := s.queryRow(ctx, `SELECT COALESCE(SUM(k.n), 0), (SELECT COALESCE(SUM(n), 0) FROM call_tally)
 		FROM call_tally k`+tw, targs...).Scan(&st.tallied, &st.all)
 	if err != nil {
 		return st, fmt.Errorf("count calls: %w", err)
@@ -454,7 +454,7 @@ func (s *SQLite) narrowFrom(ctx context.Context, scope Scope, f Filter, st *list
 			args = append(args, v)
 		}
 		var n int64
-		if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		if err := s.queryRow(ctx, q, args...).Scan(&n); err != nil {
 			return 0, fmt.Errorf("list calls: %w", err)
 		}
 		return float64(n), nil
@@ -492,7 +492,7 @@ func onlyOf(ok bool, v []string) []string {
 }
 
 func (s *SQLite) queryCalls(ctx context.Context, query string, args ...any) ([]Call, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
@@ -527,7 +527,7 @@ func (s *SQLite) pageByAgent(ctx context.Context, q ListQuery, limit int, st *li
 	if after != nil && after.Agent == "" {
 		// A cursor without its agent: the agent of its call.
 		var a string
-		err := s.db.QueryRowContext(ctx, `SELECT agent_id FROM calls WHERE id = ?`, after.ID).Scan(&a)
+		err := s.queryRow(ctx, `SELECT agent_id FROM calls WHERE id = ?`, after.ID).Scan(&a)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("list calls: %w", err)
 		}
@@ -563,7 +563,7 @@ func (s *SQLite) pageByAgent(ctx context.Context, q ListQuery, limit int, st *li
 		args = append(args, after.Str, after.Agent)
 	}
 	query += fmt.Sprintf(" ORDER BY x.name %s, x.id %s", dir, dir)
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list calls by agent: %w", err)
 	}

@@ -22,7 +22,7 @@ const (
 
 func (s *SQLite) changeCount(ctx context.Context, name string) (int64, error) {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT n FROM change_counters WHERE name = ?`, name).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT n FROM change_counters WHERE name = ?`, name).Scan(&n); err != nil {
 		return 0, fmt.Errorf("change counter %s: %w", name, err)
 	}
 	return n, nil

@@ -25,6 +25,7 @@ type SQLite struct {
 	// counts are the exact totals of filtered listings, made in the
 	// background (calllist.go).
 	counts *countCache
+	stmts  stmtCache
 }
 
 var _ Store = (*SQLite)(nil)
@@ -97,6 +98,7 @@ func (s *SQLite) SchemaVersion(ctx context.Context) (int64, error) {
 // Close closes the database.
 func (s *SQLite) Close() error {
 	s.counts.stop()
+	s.closeStmts()
 	return s.db.Close()
 }
 
@@ -534,7 +536,7 @@ func where(scope Scope, f Filter) (string, []any) {
 // GetCall returns one kept call within scope.
 func (s *SQLite) GetCall(ctx context.Context, id string, scope Scope) (Call, error) {
 	w, args := where(scope, Filter{})
-	row := s.db.QueryRowContext(ctx, `SELECT `+callCols+callFrom+w+` AND c.id = ?`, append(args, id)...)
+	row := s.queryRow(ctx, `SELECT `+callCols+callFrom+w+` AND c.id = ?`, append(args, id)...)
 	c, err := scanCall(row)
 	if err != nil {
 		return Call{}, notFound(err, "call "+id)
@@ -564,7 +566,7 @@ func (s *SQLite) GetWaveform(ctx context.Context, id string, scope Scope) (Wavef
 	var bucket int64
 	var offs []byte
 	var ch []byte
-	err := s.db.QueryRowContext(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
+	err := s.queryRow(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
 		c.audio_sample_rate, c.audio_size, c.channel_peaks`+callFrom+w+` AND c.id = ?`, append(args, id)...).
 		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize, &ch)
 	if err != nil {
