@@ -30,8 +30,9 @@ GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 all: build
 
 ## run: start the demo (embedded backend + console, demo data)
+# ARGS go to ecoute (e.g. make run ARGS="--lang fr").
 run:
-	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute demo
+	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute $(ARGS) demo
 
 ## build: build bin/ecoute and bin/ecouted
 build:
@@ -63,12 +64,28 @@ load:
 	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute-load -tags "$(TAGS)" -consoles $(LOAD_CONSOLES) -duration $(LOAD_DURATION) \
 		-profile $(LOAD_PROFILE) -out $(LOAD_PROFILE)/report.md
 
-## fuzz: fuzz the player's decode boundary (bad MP3 bytes) for FUZZTIME
-# A short minimisation: the default (60 s per new input) would spend the
-# whole run minimising instead of fuzzing.
-FUZZTIME ?= 60s
+## fuzz: fuzz every input boundary for FUZZTIME each: the player's decoder
+## (bad MP3 bytes), the upload metadata, the grid YAML, the comment check,
+## the console's filter parser and the page tokens
+# Go fuzzes one target per run, so each gets FUZZTIME: 7 × 10 s of fuzzing,
+# plus an instrumented build per package (about 1 minute in all once the
+# build cache is warm; several on a cold cache). A short minimisation: the
+# default (60 s per new input) would spend the run minimising instead.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = \
+	FuzzDecode:./player/ \
+	FuzzRecordingMetadata:./backend/service/ \
+	FuzzPageToken:./backend/service/ \
+	FuzzAuditPageToken:./backend/core/ \
+	FuzzParseYAML:./backend/grid/ \
+	FuzzCheck:./backend/lexicon/ \
+	FuzzParseFilter:./tui/
 fuzz:
-	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./player/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
+	done
 
 tools:
 	$(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0

@@ -499,7 +499,7 @@ func (s *SQLite) queryCalls(ctx context.Context, query string, args ...any) ([]C
 	defer rows.Close()
 	var out []Call
 	for rows.Next() {
-		c, err := scanCall(rows)
+		c, err := s.scanCall(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list calls: %w", err)
 		}
