@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,6 +61,10 @@ type Options struct {
 	Logins int
 
 	onBrowse func() // called when the browsing phase starts
+	// untilEveryOp makes the browsing phase last past Duration until every
+	// browsing action has been timed once (tests: a settled state, however
+	// slow the machine).
+	untilEveryOp bool
 }
 
 // Stat is the timings and errors of one action.
@@ -78,7 +83,17 @@ type Report struct {
 type recorder struct {
 	mu    sync.Mutex
 	stats map[string]*Stat
+	// every is closed once each browsing action has been timed.
+	every     chan struct{}
+	everyDone bool
 }
+
+func newRecorder() *recorder {
+	return &recorder{stats: map[string]*Stat{}, every: make(chan struct{})}
+}
+
+// browseOps are the actions of the browsing phase.
+var browseOps = []string{OpListFirst, OpListNext, OpGetCall, OpWaveform, OpAudioChunk, OpAudioBlock}
 
 func (r *recorder) add(op string, d time.Duration, err error) {
 	r.mu.Lock()
@@ -102,6 +117,10 @@ func (r *recorder) add(op string, d time.Duration, err error) {
 		return
 	}
 	s.Times = append(s.Times, d)
+	if !r.everyDone && !slices.ContainsFunc(browseOps, func(op string) bool { return r.stats[op] == nil || len(r.stats[op].Times) == 0 }) {
+		r.everyDone = true
+		close(r.every)
+	}
 }
 
 // loginAttempts bounds the logins of one console.
@@ -122,7 +141,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.PageSize == 0 {
 		opts.PageSize = 200
 	}
-	rec := &recorder{stats: map[string]*Stat{}}
+	rec := newRecorder()
 	clients := make([]*client.Client, opts.Consoles)
 	defer func() {
 		for _, c := range clients {
@@ -164,8 +183,24 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("load: log in: %w", err)
 	}
-	bctx, cancel := context.WithTimeout(ctx, opts.Duration)
+	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go func() {
+		defer cancel()
+		t := time.NewTimer(opts.Duration)
+		defer t.Stop()
+		select {
+		case <-bctx.Done():
+			return
+		case <-t.C:
+		}
+		if opts.untilEveryOp {
+			select {
+			case <-bctx.Done():
+			case <-rec.every:
+			}
+		}
+	}()
 	if opts.onBrowse != nil {
 		opts.onBrowse()
 	}
