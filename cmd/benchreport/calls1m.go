@@ -202,6 +202,14 @@ func openShell(path string) (*sqliteShell, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("sqlite3: %w", err)
 	}
+	// Quote mode: a sealed column (a BLOB) is printed in hex, not as raw
+	// bytes that may hold newlines; a text value is in quotes, so a row is
+	// complete when its quotes are balanced.
+	if _, err := fmt.Fprintln(in, ".mode quote"); err != nil {
+		in.Close()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("sqlite3: %w", err)
+	}
 	return &sqliteShell{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}, nil
 }
 
@@ -214,18 +222,24 @@ func (s *sqliteShell) query(sql string) ([]string, time.Duration, error) {
 	var first []string
 	for {
 		line, err := s.out.ReadString('\n')
+		// A text value holding a newline: the row goes on.
+		for err == nil && strings.Count(line, "'")%2 == 1 {
+			var more string
+			more, err = s.out.ReadString('\n')
+			line += more
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlite3: %w", err)
 		}
 		line = strings.TrimRight(line, "\n")
-		if line == shellEnd {
+		if line == "'"+shellEnd+"'" {
 			return first, time.Since(t0), nil
 		}
 		if strings.HasPrefix(line, "Parse error") || strings.HasPrefix(line, "Runtime error") || strings.HasPrefix(line, "Error") {
 			return nil, 0, fmt.Errorf("sqlite3: %s", line)
 		}
-		id, _, _ := strings.Cut(line, "|")
-		first = append(first, id)
+		id, _, _ := strings.Cut(line, ",")
+		first = append(first, strings.ReplaceAll(strings.Trim(id, "'"), "''", "'"))
 	}
 }
 
