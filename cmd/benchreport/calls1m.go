@@ -445,7 +445,7 @@ func callsSection(ctx context.Context, e *env) (*table, error) {
 			"column: a filter never asked before); p99 by nearest rank, over %d rounds the slowest.",
 			"1,000,000", e.cache, sqliteVersion(), rounds, rounds),
 		header: []string{"page", "ours p50 (ms)", "ours p99 (ms)", "ours, first ask (ms)", "total sent", "sqlite3: page p50 (ms)",
-			"sqlite3: page + COUNT(*) p50 (ms)", "ratio p50 to page", "ratio p99 to page p50", "reproduce"},
+			"sqlite3: page p99 (ms)", "sqlite3: page + COUNT(*) p50 (ms)", "ratio p50", "ratio p99", "reproduce"},
 	}
 	var over []string
 	for i, c := range cases {
@@ -467,9 +467,9 @@ func callsSection(ctx context.Context, e *env) (*table, error) {
 			over = append(over, c.name)
 		}
 		t.rows = append(t.rows, []string{c.name, benchkit.Ms(ours[i].Median()), benchkit.Ms(p99), benchkit.Ms(first[i]), total,
-			benchkit.Ms(peerPageT[i].Median()), full,
+			benchkit.Ms(peerPageT[i].Median()), benchkit.Ms(peerPageT[i].Quantile(0.99)), full,
 			"**" + benchkit.Ratio(float64(ours[i].Median()), float64(peerPageT[i].Median())) + "**",
-			benchkit.Ratio(float64(p99), float64(peerPageT[i].Median())),
+			benchkit.Ratio(float64(p99), float64(peerPageT[i].Quantile(0.99))),
 			"`go run ./cmd/benchreport -only calls`"})
 	}
 	for i, c := range cases {
@@ -478,7 +478,8 @@ func callsSection(ctx context.Context, e *env) (*table, error) {
 		}
 	}
 	t.notes = append(t.notes, "Goal (issue 19): every page ≤ 20 ms at p99 and ≤ 1.5× the shell's page query; "+
-		"the total and the choices never make a page wait.")
+		"the total and the choices never make a page wait. A p99 here is the slowest of the rounds: on a shared "+
+		"machine it is the scheduler's as much as ours; the shell's p99, measured interleaved, shows how much.")
 	if len(over) > 0 {
 		t.notes = append(t.notes, "Not met in this run by: "+strings.Join(over, "; ")+".")
 	} else {
