@@ -70,6 +70,11 @@ const (
 	// The directory (teams, agents, campaigns).
 	ReasonDirectoryEnded Reason = "DIRECTORY_ENDED"
 	ReasonDirectoryInUse Reason = "DIRECTORY_IN_USE"
+
+	// Statistics.
+	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
+	ReasonNoCompany      Reason = "NO_COMPANY"
+	ReasonMonthNotClosed Reason = "MONTH_NOT_CLOSED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -85,6 +90,7 @@ var Reasons = []Reason{
 	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
+	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.
@@ -107,6 +113,8 @@ const (
 	MetaEndedAt        = "ended_at"        // DIRECTORY_ENDED (RFC 3339, UTC)
 	MetaKind           = "kind"            // DIRECTORY_ENDED: team, agent or campaign
 	MetaAgents         = "agents"          // DIRECTORY_IN_USE (count)
+	MetaID             = "id"              // OUTSIDE_SCOPE (with MetaField)
+	MetaClosesAt       = "closes_at"       // MONTH_NOT_CLOSED (RFC 3339, UTC)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

@@ -75,6 +75,10 @@ var codeOf = map[domain.Reason]codes.Code{
 
 	domain.ReasonDirectoryEnded: codes.FailedPrecondition,
 	domain.ReasonDirectoryInUse: codes.FailedPrecondition,
+
+	domain.ReasonOutsideScope:   codes.PermissionDenied,
+	domain.ReasonNoCompany:      codes.FailedPrecondition,
+	domain.ReasonMonthNotClosed: codes.FailedPrecondition,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

@@ -182,6 +182,18 @@ const (
 	// end or move them first (code FAILED_PRECONDITION). Metadata "agents":
 	// how many.
 	ErrorReason_ERROR_REASON_DIRECTORY_IN_USE ErrorReason = 71
+	// OUTSIDE_SCOPE: a statistics filter names a team, agent or campaign the
+	// caller does not reach (code PERMISSION_DENIED). Metadata "field":
+	// team_ids, agent_ids or campaign_ids; "id": the first one refused.
+	ErrorReason_ERROR_REASON_OUTSIDE_SCOPE ErrorReason = 90
+	// NO_COMPANY: the client account is linked to no company, so it has no
+	// table to read (code FAILED_PRECONDITION): the administrator links it
+	// with `ecouted user company LOGIN COMPANY`.
+	ErrorReason_ERROR_REASON_NO_COMPANY ErrorReason = 91
+	// MONTH_NOT_CLOSED: a client table was asked for a month that is not
+	// closed yet (code FAILED_PRECONDITION). Metadata "closes_at": RFC 3339,
+	// UTC, when it can be read.
+	ErrorReason_ERROR_REASON_MONTH_NOT_CLOSED ErrorReason = 92
 )
 
 // Enum value maps for ErrorReason.
@@ -230,6 +242,9 @@ var (
 		61: "ERROR_REASON_REQUEST_ID_REUSED",
 		70: "ERROR_REASON_DIRECTORY_ENDED",
 		71: "ERROR_REASON_DIRECTORY_IN_USE",
+		90: "ERROR_REASON_OUTSIDE_SCOPE",
+		91: "ERROR_REASON_NO_COMPANY",
+		92: "ERROR_REASON_MONTH_NOT_CLOSED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":              0,
@@ -275,6 +290,9 @@ var (
 		"ERROR_REASON_REQUEST_ID_REUSED":        61,
 		"ERROR_REASON_DIRECTORY_ENDED":          70,
 		"ERROR_REASON_DIRECTORY_IN_USE":         71,
+		"ERROR_REASON_OUTSIDE_SCOPE":            90,
+		"ERROR_REASON_NO_COMPANY":               91,
+		"ERROR_REASON_MONTH_NOT_CLOSED":         92,
 	}
 )
 
@@ -309,7 +327,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xc9\v\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xa9\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -354,7 +372,10 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\x1eERROR_REASON_AUDIT_UNAVAILABLE\x10<\x12\"\n" +
 	"\x1eERROR_REASON_REQUEST_ID_REUSED\x10=\x12 \n" +
 	"\x1cERROR_REASON_DIRECTORY_ENDED\x10F\x12!\n" +
-	"\x1dERROR_REASON_DIRECTORY_IN_USE\x10GB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"\x1dERROR_REASON_DIRECTORY_IN_USE\x10G\x12\x1e\n" +
+	"\x1aERROR_REASON_OUTSIDE_SCOPE\x10Z\x12\x1b\n" +
+	"\x17ERROR_REASON_NO_COMPANY\x10[\x12!\n" +
+	"\x1dERROR_REASON_MONTH_NOT_CLOSED\x10\\B1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_errors_proto_rawDescOnce sync.Once
