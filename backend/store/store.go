@@ -208,6 +208,7 @@ type Store interface {
 	EvaluationStore
 	RequestStore
 	Directory
+	StatsStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)
