@@ -147,3 +147,10 @@ func (b *Backend) checkActivity(ctx context.Context, rows []ActivityRow, field s
 	}
 	return out, nil
 }
+
+// CheckActivity checks a file's rows as ImportActivity would, storing
+// nothing (a dry run).
+func (b *Backend) CheckActivity(ctx context.Context, rows []ActivityRow) error {
+	_, err := b.checkActivity(ctx, rows, "line", 2)
+	return err
+}

@@ -41,6 +41,8 @@ Commands:
   user add    create a named account (one-time password)
   user disable|enable|reset-password|list
               disable or re-enable an account, give it a one-time password, list accounts
+  user company LOGIN COMPANY
+              link a client account to its company (the campaigns' client name)
   team add|rename|end|list          the teams
   agent add|rename|move|end|list    the agents whose calls are recorded
   campaign add|rename|end|list      the campaigns the calls belong to
@@ -52,6 +54,8 @@ Commands:
   erase-subject       delete a customer's recordings (objection)
   authorized-persons  export who may access what (R8), encrypted with age
   ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
+  activity import [--dry-run] FILE.csv
+              import the telephony side's activity figures (R5), kept 12 months
   sample      run the daily random sampling now (R2): keep sampling.rate of each past day
   purge       run the retention purge now (R4): delete what has outlived its period
   config defaults|check  print every setting of ecouted.yaml (default, range, rule) /
@@ -145,11 +149,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdGrid(*data, rest, stdout, stderr)
 	case "calibration":
 		return cmdCalibration(rest, stdout, stderr)
+	case "activity":
+		return cmdActivity(*data, rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, sample, purge, config, grid; see --help)", cmd)
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, activity, sample, purge, config, grid; see --help)", cmd)
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
