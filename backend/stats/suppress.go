@@ -188,7 +188,7 @@ func Protect(t *Table) []Cell {
 	for {
 		leaks := Disclosed(t, cells)
 		if len(leaks) == 0 {
-			return cells
+			return prune(t, cells)
 		}
 		next := -1
 		for i, c := range cells {
@@ -211,6 +211,35 @@ func Protect(t *Table) []Cell {
 		}
 		cells[next].Reason = Complementary
 	}
+}
+
+// prune publishes again, one at a time and largest first, each
+// complementary cell whose publication keeps the table safe: the greedy
+// choice may hide more than needed.
+func prune(t *Table, cells []Cell) []Cell {
+	var comp []int
+	for i, c := range cells {
+		if c.Reason == Complementary {
+			comp = append(comp, i)
+		}
+	}
+	slices.SortFunc(comp, func(a, b int) int { return cmp.Compare(b, a) })
+	slices.SortStableFunc(comp, func(a, b int) int {
+		if less(cells[a], cells[b]) {
+			return 1
+		}
+		if less(cells[b], cells[a]) {
+			return -1
+		}
+		return 0
+	})
+	for _, i := range comp {
+		cells[i].Reason = Published
+		if len(Disclosed(t, cells)) > 0 {
+			cells[i].Reason = Complementary
+		}
+	}
+	return cells
 }
 
 func less(a, b Cell) bool {
