@@ -15,7 +15,7 @@ import (
 )
 
 // The statistics' part of the demo (issue 17): a fourth team and a second
-// campaign of Azur Énergie, six months of evaluation history and of
+// campaign of Azur Énergie, five months of evaluation history and of
 // activity figures for every agent, a few calibration evaluations (which
 // never count), and the demo client linked to Azur Énergie. Every role's
 // dashboard then has something to show, and the client's monthly table
@@ -27,8 +27,9 @@ var (
 	statsAgents    = []string{"Léo Garnier", "Zoé Marchal", "Adam Benoît", "Lina Carré", "Nathan Roy", "Jade Colin"}
 	demoClientFirm = "Azur Énergie"
 	// HistoryMonths is how many whole months before the current one the
-	// demo's statistics cover.
-	HistoryMonths = 6
+	// demo's statistics cover: five, so that no history evaluation reaches
+	// its year of retention within six months of the demo's start.
+	HistoryMonths = 5
 )
 
 // campaignsOf is which campaigns each team's agents work on in the history.

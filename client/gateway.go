@@ -149,6 +149,7 @@ type Gateway interface {
 	Audit
 	Accounts
 	Periods
+	Stats
 	Connection
 }
 
