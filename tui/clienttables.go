@@ -226,16 +226,16 @@ func (s *clientTablesScreen) table(w int) []string {
 		var b strings.Builder
 		b.WriteString(style(pad(label, firstW)))
 		for _, id := range append(ids, "") {
-			b.WriteString(padLeft(s.cellText(cells[[2]string{team, id}]), colW))
+			b.WriteString(" " + padLeft(s.cellText(cells[[2]string{team, id}]), colW-1))
 		}
 		return b.String()
 	}
 	var hb strings.Builder
 	hb.WriteString(pad(s.c.T(clientColTeam), firstW))
 	for _, id := range camps {
-		hb.WriteString(padLeft(names["c:"+id], colW))
+		hb.WriteString(" " + padLeft(names["c:"+id], colW-1))
 	}
-	hb.WriteString(padLeft(s.c.T(clientTotal), colW))
+	hb.WriteString(" " + padLeft(s.c.T(clientTotal), colW-1))
 	lines = append(lines, "", st.TableHeader.Render(ansi.Truncate(hb.String(), w, "…")))
 	for _, t := range teams {
 		lines = append(lines, row(names["t:"+t], camps, t, func(x string) string { return st.Text.Render(x) }))

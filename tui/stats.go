@@ -39,7 +39,7 @@ type OpenStatsMsg struct{}
 // statsBinding is the key to the dashboard, disabled with the reason for
 // a role without statistics.
 func statsBinding(c *Common) Binding {
-	b := bind(c.printer(), true, "S", c.T(keyStats), "S")
+	b := bind(c.printer(), true, "D", c.T(keyStats), "D")
 	if !c.May(methodQualityStats) {
 		b.disable(c.T(reasonNoStats, c.role()))
 	}
@@ -301,6 +301,9 @@ func (s *statsScreen) drill() tea.Cmd {
 			return nil
 		}
 		d.EvaluatorID = ev[i].Id
+		if ev[i].TeamId != "" {
+			d.Filter.TeamIds = []string{ev[i].TeamId}
+		}
 		title = s.c.T(statsByEvaluator, ev[i].Name)
 	}
 	return cmdOf(openDrillMsg{drill: d, title: title})
@@ -384,8 +387,8 @@ func fitLines(lines []string, w, h int) string {
 func layout(h int) (trend, criteria, agents, evaluators int) {
 	trend = max(3, h/4)
 	rest := h - 1 - (trend + 3) // the header, the trend's labels, mark and caption
-	criteria = max(1, rest*3/10-1)
-	evaluators = max(1, rest*2/10-1)
+	criteria = max(1, rest*3/10)
+	evaluators = max(1, rest*2/10)
 	agents = max(1, rest-criteria-evaluators-3)
 	return
 }
@@ -452,8 +455,13 @@ func (s *statsScreen) qualityView(w, h int) []string {
 	th, nc, na, ne := layout(h)
 	var values []float64
 	var starts []time.Time
+	base := scoreBase(q)
 	for _, pt := range q.Trend {
-		values = append(values, pt.Figure.GetMeanScore())
+		v := 0.0
+		if pt.Figure.GetEvaluations() > 0 {
+			v = pt.Figure.GetMeanScore() - base
+		}
+		values = append(values, v)
 		starts = append(starts, pt.Start.AsTime())
 	}
 	caption := ""
@@ -466,12 +474,15 @@ func (s *statsScreen) qualityView(w, h int) []string {
 			}
 		}
 	}
-	lines = append(lines, s.trendBlock(values, 100, starts, th, w, st.Subtle.Render(caption))...)
+	if base > 0 {
+		caption += " · " + s.c.T(statsScaleFrom, p.Percent(base))
+	}
+	lines = append(lines, s.trendBlock(values, 100-base, starts, th, w, st.Subtle.Render(caption))...)
 
 	// Failure per criterion: label, bar, rate.
 	lines = append(lines, s.sectionTitle(secCriteria, s.c.T(statsCriteriaTitle)))
 	labelW := min(30, w/3)
-	barW := max(4, w-labelW-2-16)
+	barW := max(4, w-labelW-2-1-1-7-10)
 	if len(q.Criteria) == 0 {
 		lines = append(lines, st.Muted.Render("  "+s.c.T(statsNothing)))
 	}
@@ -483,30 +494,34 @@ func (s *statsScreen) qualityView(w, h int) []string {
 			rate = 100 * float64(c.Failed) / float64(c.Answered)
 		}
 		lines = append(lines, s.marker(secCriteria, i)+s.rowStyle(secCriteria, i).Render(pad(c.Label, labelW))+" "+
-			hbar(rate, 100, barW, st.Warn)+" "+padLeft(p.Percent(rate), 7)+st.Muted.Render(padLeft(fmt.Sprintf("%d/%d", c.Failed, c.Answered), 8)))
+			hbar(rate, 100, barW, st.Warn)+" "+padLeft(p.Percent(rate), 7)+st.Muted.Render(padLeft(fmt.Sprintf("%d/%d", c.Failed, c.Answered), 10)))
 	}
 
 	// Agents: name, evaluations, mean, sparkline.
 	lines = append(lines, s.sectionTitle(secAgents, s.c.T(statsAgentsTitle)))
 	nameW := min(24, w/3)
-	sparkW := max(4, w-nameW-2-7-9-2)
+	sparkW := max(4, min(len(q.Trend), w-nameW-2-7-9-2))
 	a, b = s.window(secAgents, na)
 	for i := a; i < b; i++ {
 		g := q.Agents[i]
 		var series []float64
 		for _, f := range g.Series {
-			series = append(series, f.GetMeanScore())
+			v := 0.0
+			if f.GetEvaluations() > 0 {
+				v = max(0.5, f.GetMeanScore()-base)
+			}
+			series = append(series, v)
 		}
 		lines = append(lines, s.marker(secAgents, i)+s.rowStyle(secAgents, i).Render(pad(g.Name, nameW))+
 			padLeft(p.T(statsCount, g.Figure.GetEvaluations()), 7)+padLeft(p.Percent(g.Figure.GetMeanScore()), 9)+"  "+
-			spark(series, 100, sparkW, st.WavePlayed))
+			spark(series, 100-base, sparkW, st.WavePlayed))
 	}
 
 	// Evaluator drift: each evaluator's mean against their team's.
 	lines = append(lines, s.sectionTitle(secEvaluators, s.c.T(statsEvaluatorsTitle)))
-	teamMean := map[string]float64{}
+	teamMean, teamName := map[string]float64{}, map[string]string{}
 	for _, t := range q.Teams {
-		teamMean[t.Id] = t.Figure.GetMeanScore()
+		teamMean[t.Id], teamName[t.Id] = t.Figure.GetMeanScore(), t.Name
 	}
 	a, b = s.window(secEvaluators, ne)
 	for i := a; i < b; i++ {
@@ -516,11 +531,33 @@ func (s *statsScreen) qualityView(w, h int) []string {
 		if d < 0 {
 			sign = "−"
 		}
-		lines = append(lines, s.marker(secEvaluators, i)+s.rowStyle(secEvaluators, i).Render(pad(e.Name, nameW))+
+		name := e.Name
+		if len(q.Teams) > 1 {
+			name += " · " + teamName[e.TeamId]
+		}
+		lines = append(lines, s.marker(secEvaluators, i)+s.rowStyle(secEvaluators, i).Render(pad(name, nameW))+
 			padLeft(p.T(statsCount, e.Figure.GetEvaluations()), 7)+padLeft(p.Percent(e.Figure.GetMeanScore()), 9)+"  "+
 			st.Subtle.Render(s.c.T(statsDrift, sign+p.Decimal(abs(d), 1))))
 	}
 	return lines
+}
+
+// scoreBase is where the score bars start: 10 points below the lowest
+// mean of the trend, in tens, so that months of 85 and 90 % do not look
+// alike.
+func scoreBase(q *ecoutev1.QualityStatsResponse) float64 {
+	low := 100.0
+	for _, pt := range q.Trend {
+		if pt.Figure.GetEvaluations() > 0 {
+			low = min(low, pt.Figure.GetMeanScore())
+		}
+	}
+	for _, g := range q.Agents {
+		if g.Figure.GetEvaluations() > 0 {
+			low = min(low, g.Figure.GetMeanScore())
+		}
+	}
+	return max(0, float64(int(low/10))*10-10)
 }
 
 func abs(f float64) float64 {
@@ -592,7 +629,7 @@ func (s *statsScreen) activityView(w, h int) []string {
 
 	lines = append(lines, s.sectionTitle(secAgents, s.c.T(statsActivityAgents)))
 	nameW := min(24, w/3)
-	sparkW := max(4, w-nameW-2-9-8-9-2)
+	sparkW := max(4, min(len(a.Trend), w-nameW-2-9-8-9-2))
 	x, y = s.window(secAgents, na+nc/2)
 	for i := x; i < y; i++ {
 		g := a.Agents[i]

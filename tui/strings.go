@@ -405,6 +405,7 @@ const (
 	statsCount           i18n.Key = "statsCount"
 	statsEvaluatorsTitle i18n.Key = "statsEvaluatorsTitle"
 	statsDrift           i18n.Key = "statsDrift"
+	statsScaleFrom       i18n.Key = "statsScaleFrom"
 	statsHours           i18n.Key = "statsHours"
 	statsMinutes         i18n.Key = "statsMinutes"
 	statsActivityHead    i18n.Key = "statsActivityHead"

@@ -296,13 +296,18 @@ func (b *Backend) qualityStats(ctx context.Context, c Caller, f StatsFilter) (Qu
 		for _, g := range []*ScoreGroup{
 			group(agents, row.AgentID, cmp.Or(n.agents[row.AgentID], row.AgentID), row.TeamID),
 			group(teams, row.TeamID, cmp.Or(n.teams[row.TeamID], row.TeamID), ""),
-			group(evaluators, row.EvaluatorID, b.userName(ctx, n, row.EvaluatorID), row.TeamID),
+			group(evaluators, row.EvaluatorID+"\x00"+row.TeamID, b.userName(ctx, n, row.EvaluatorID), row.TeamID),
 		} {
 			g.Figure.add(row)
 			g.Series[i].add(row)
 		}
 	}
 	q.Agents, q.Teams, q.Evaluators = sortedGroups(agents), sortedGroups(teams), sortedGroups(evaluators)
+	// An evaluator is listed once per team they evaluate, against that
+	// team's mean (evaluator drift).
+	for i := range q.Evaluators {
+		q.Evaluators[i].ID, _, _ = strings.Cut(q.Evaluators[i].ID, "\x00")
+	}
 	q.TeamMeans = q.Teams
 	if c.User.Role == domain.RoleAgent {
 		// The agent against the team: the team's figures per bucket, only
@@ -368,7 +373,9 @@ func sortedGroups(m map[string]*ScoreGroup) []ScoreGroup {
 	for _, g := range m {
 		out = append(out, *g)
 	}
-	slices.SortFunc(out, func(a, b ScoreGroup) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, func(a, b ScoreGroup) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID), cmp.Compare(a.TeamID, b.TeamID))
+	})
 	return out
 }
 
