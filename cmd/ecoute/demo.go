@@ -22,7 +22,9 @@ var demoUsage = fmt.Sprintf(`usage: ecoute demo [--data DIR] [--as ROLE] [--them
 
 Runs a complete Écoute in this process: a backend on a loopback port with TLS
 and an SQLite store, filled with demo data (3 teams, 12 agents, 30 days of
-sampled calls ending today), and the console logged in as a demo account.
+sampled calls ending today; for the statistics a fourth team and 5 months of
+evaluations and activity before the current month), and the console logged
+in as a demo account.
 
   --data DIR     keep the demo data in DIR (created and seeded on first use);
                  default: a temporary directory removed on exit

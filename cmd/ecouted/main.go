@@ -293,7 +293,9 @@ func cmdServe(data string, args []string, stderr io.Writer) error {
 func cmdSeed(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("seed-demo", "seed-demo\n\n"+
 		"Fills an empty data directory with demo data (3 teams, 12 agents, 30 days of sampled\n"+
-		"calls ending today) and one account per role with a random password, printed as\n"+
+		"calls ending today, and for the statistics a fourth team of 6 agents and 5 months of\n"+
+		"evaluations and activity before the current month) and one account per role with a\n"+
+		"random password, printed as\n"+
 		"\"<role> <login> <password>\" lines. Refuses a directory already seeded.", stderr)
 	if err := parse(fs, args); err != nil {
 		return err
