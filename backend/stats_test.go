@@ -395,6 +395,14 @@ func TestStatsScopeByRole(t *testing.T) {
 			}
 		}
 	}
+	// Time per activity type: from the team rows for hr, from the
+	// intervals for the agent.
+	for login, want := range map[string]int64{"hr": 18, "agent-a1": 10, "tr7": 8} {
+		a, err := w.stats().AgentActivity(w.as(t, login), &ecoutev1.AgentActivityRequest{Filter: april})
+		if err != nil || len(a.Types) != 1 || a.Types[0].ActivityType != "inbound" || a.Types[0].CallsHandled != want {
+			t.Errorf("%s activity types: %v %v, want %d inbound calls", login, a.GetTypes(), err, want)
+		}
+	}
 	// The agent against the team: team t6 has 6 agents and 12 evaluations.
 	q, err := w.stats().QualityStats(w.as(t, "agent-a1"), &ecoutev1.QualityStatsRequest{Filter: april})
 	if err != nil || len(q.TeamMeans) != 1 || q.TeamMeans[0].Figure.GetEvaluations() != 12 {

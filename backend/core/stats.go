@@ -539,6 +539,14 @@ func (b *Backend) agentActivity(ctx context.Context, c Caller, f StatsFilter) (A
 				g.Figure.add(row)
 				g.Series[i].add(row)
 			}
+		}
+	}
+	for _, piece := range stats.Pieces(p.From, p.To, stats.Month) {
+		rows, err := b.Store.StatActivityTypes(ctx, b.statQuery(r, f, piece))
+		if err != nil {
+			return ActivityStats{}, domain.Internal("read activity statistics", err)
+		}
+		for _, row := range rows {
 			t, ok := types[row.ActivityType]
 			if !ok {
 				t = &ActivityType{Type: row.ActivityType}
@@ -621,12 +629,17 @@ func (b *Backend) statsEvaluations(ctx context.Context, c Caller, d DrillDown) (
 		return nil, domain.Internal("list evaluations", err)
 	}
 	out := make([]EvaluationView, 0, len(list))
+	grids := map[string]store.GridRecord{}
 	for _, e := range list {
-		v, err := b.view(ctx, e)
-		if err != nil {
-			return nil, err
+		key := e.GridID + "@" + strconv.Itoa(e.GridVersion)
+		rec, ok := grids[key]
+		if !ok {
+			if rec, err = b.grid(ctx, e.GridID, e.GridVersion); err != nil {
+				return nil, err
+			}
+			grids[key] = rec
 		}
-		out = append(out, v)
+		out = append(out, b.viewWith(e, rec))
 	}
 	return out, nil
 }

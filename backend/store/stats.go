@@ -81,6 +81,9 @@ type StatsStore interface {
 	// StatParts sums sections and criteria over the query, per grid.
 	StatParts(ctx context.Context, q StatQuery) ([]PartRow, error)
 	StatActivity(ctx context.Context, q StatQuery) ([]ActivityRow, error)
+	// StatActivityTypes sums the activity per type (ActivityType set,
+	// Start and the ids empty).
+	StatActivityTypes(ctx context.Context, q StatQuery) ([]ActivityRow, error)
 	// PutActivity stores intervals (replacing those with the same agent,
 	// campaign, type and start) and their aggregates, in one transaction.
 	PutActivity(ctx context.Context, rows []ActivityInterval) error
@@ -160,14 +163,37 @@ func partsInsert(span string) string {
 		GROUP BY 2, e.agent_id, e.team_id, e.campaign_id, e.grid_id, p.kind, p.part_id`
 }
 
+// activityInsert sums an agent's intervals per bucket and campaign, all
+// activity types together (activity_type ''): the per-agent figures.
 func activityInsert(span string) string {
 	return `INSERT INTO stat_activity (span, start, agent_id, team_id, campaign_id, activity_type, intervals,
 		calls_handled, calls_lost, talk_ms, back_office_ms, ring_ms)
 		SELECT '` + span + `', ` + bucketSQL(span, "a.started_at") + `, a.agent_id, a.team_id, a.campaign_id,
+		'', COUNT(*), SUM(a.calls_handled), SUM(a.calls_lost), SUM(a.talk_ms), SUM(a.back_office_ms),
+		SUM(a.ring_ms) FROM activity_intervals a WHERE {cond}
+		GROUP BY 2, a.agent_id, a.team_id, a.campaign_id`
+}
+
+// teamActivityInsert sums a team's intervals per bucket, campaign and
+// activity type, under agent_id '': the time per activity type, read
+// without one row per agent.
+func teamActivityInsert(span string) string {
+	return `INSERT INTO stat_activity (span, start, agent_id, team_id, campaign_id, activity_type, intervals,
+		calls_handled, calls_lost, talk_ms, back_office_ms, ring_ms)
+		SELECT '` + span + `', ` + bucketSQL(span, "a.started_at") + `, '', a.team_id, a.campaign_id,
 		a.activity_type, COUNT(*), SUM(a.calls_handled), SUM(a.calls_lost), SUM(a.talk_ms), SUM(a.back_office_ms),
 		SUM(a.ring_ms) FROM activity_intervals a WHERE {cond}
-		GROUP BY 2, a.agent_id, a.team_id, a.campaign_id, a.activity_type`
+		GROUP BY 2, a.team_id, a.campaign_id, a.activity_type`
 }
+
+// teamPartsInsert sums the agents' part rows of a team under agent_id '':
+// the criteria and sections of a team or of everyone, read in one row per
+// team instead of one per agent.
+const teamPartsInsert = `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id,
+	section_id, counted, failed, sum_tenths)
+	SELECT span, start, '', team_id, campaign_id, grid_id, kind, part_id, MIN(section_id), SUM(counted), SUM(failed),
+	SUM(sum_tenths) FROM stat_parts WHERE agent_id <> '' AND team_id = ? AND {range}
+	GROUP BY span, start, team_id, campaign_id, grid_id, kind, part_id`
 
 // agentMonth names the pre-aggregates one write touches.
 type agentMonth struct {
@@ -182,54 +208,137 @@ func (t touched) add(agent string, at time.Time) {
 	t[agentMonth{agent, MonthStart(at).UnixMilli()}] = true
 }
 
+// monthRange is the buckets a month's refresh rewrites: its days, its
+// weeks (whole, including days of the months around) and itself.
+type monthRange struct{ m0, m1, w0, w1 time.Time }
+
+func rangeOf(month int64) monthRange {
+	m0 := time.UnixMilli(month).UTC()
+	m1 := m0.AddDate(0, 1, 0)
+	return monthRange{m0, m1, WeekStart(m0), WeekStart(m1.Add(-time.Millisecond)).AddDate(0, 0, 7)}
+}
+
+// cond is the SQL condition on span and start of the range's buckets.
+func (r monthRange) cond() (string, []any) {
+	return `((span = 'd' AND start >= ? AND start < ?) OR (span = 'w' AND start >= ? AND start < ?) OR
+		(span = 'm' AND start = ?))`, []any{ms(r.m0), ms(r.m1), ms(r.w0), ms(r.w1), ms(r.m0)}
+}
+
+// spans are the raw rows each span of the range is computed from.
+func (r monthRange) spans() []struct {
+	span   string
+	lo, hi time.Time
+} {
+	return []struct {
+		span   string
+		lo, hi time.Time
+	}{{SpanDay, r.m0, r.m1}, {SpanWeek, r.w0, r.w1}, {SpanMonth, r.m0, r.m1}}
+}
+
+// teamsOf lists the teams of an agent's rows of a table in a range.
+func teamsOf(ctx context.Context, tx *sql.Tx, table, agent string, r monthRange, into map[[2]string]bool, month int64) error {
+	c, args := r.cond()
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT team_id FROM `+table+` WHERE agent_id = ? AND `+c,
+		append([]any{agent}, args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var team string
+		if err := rows.Scan(&team); err != nil {
+			return err
+		}
+		into[[2]string{team, fmt.Sprint(month)}] = true
+	}
+	return rows.Err()
+}
+
 // refreshEvaluations recomputes the score and part aggregates of each
-// agent-month from the evaluations: its days, its month, and every week
-// overlapping it.
+// agent-month from the evaluations (its days, its month, and every week
+// overlapping it), then the team rows of the parts of every team the
+// agent was in.
 func refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
+	teams := map[[2]string]bool{}
 	for k := range t {
-		m0 := time.UnixMilli(k.month).UTC()
-		m1 := m0.AddDate(0, 1, 0)
-		w0, w1 := WeekStart(m0), WeekStart(m1.Add(-time.Millisecond)).AddDate(0, 0, 7)
+		r := rangeOf(k.month)
+		if err := teamsOf(ctx, tx, "stat_parts", k.agent, r, teams, k.month); err != nil {
+			return fmt.Errorf("refresh statistics: %w", err)
+		}
+		c, args := r.cond()
 		for _, table := range []string{"stat_scores", "stat_parts"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE agent_id = ? AND (
-				(span = 'd' AND start >= ? AND start < ?) OR (span = 'w' AND start >= ? AND start < ?) OR
-				(span = 'm' AND start = ?))`, k.agent, ms(m0), ms(m1), ms(w0), ms(w1), ms(m0)); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE agent_id = ? AND `+c,
+				append([]any{k.agent}, args...)...); err != nil {
 				return fmt.Errorf("refresh statistics: %w", err)
 			}
 		}
-		for _, r := range []struct {
-			span   string
-			lo, hi time.Time
-		}{{SpanDay, m0, m1}, {SpanWeek, w0, w1}, {SpanMonth, m0, m1}} {
+		for _, sp := range r.spans() {
 			cond := "e.agent_id = ? AND e.call_started_at >= ? AND e.call_started_at < ?"
-			for _, q := range []string{scoresInsert(r.span), partsInsert(r.span)} {
-				if _, err := tx.ExecContext(ctx, strings.Replace(q, "{cond}", cond, 1), k.agent, ms(r.lo), ms(r.hi)); err != nil {
+			for _, q := range []string{scoresInsert(sp.span), partsInsert(sp.span)} {
+				if _, err := tx.ExecContext(ctx, strings.Replace(q, "{cond}", cond, 1), k.agent, ms(sp.lo), ms(sp.hi)); err != nil {
 					return fmt.Errorf("refresh statistics: %w", err)
 				}
 			}
+		}
+		if err := teamsOf(ctx, tx, "stat_parts", k.agent, r, teams, k.month); err != nil {
+			return fmt.Errorf("refresh statistics: %w", err)
+		}
+	}
+	for k := range teams {
+		var month int64
+		fmt.Sscan(k[1], &month)
+		c, args := rangeOf(month).cond()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stat_parts WHERE agent_id = '' AND team_id = ? AND `+c,
+			append([]any{k[0]}, args...)...); err != nil {
+			return fmt.Errorf("refresh team statistics: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, strings.Replace(teamPartsInsert, "{range}", c, 1),
+			append([]any{k[0]}, args...)...); err != nil {
+			return fmt.Errorf("refresh team statistics: %w", err)
 		}
 	}
 	return nil
 }
 
-// refreshActivity is refreshEvaluations for the activity feed.
+// refreshActivity is refreshEvaluations for the activity feed: the
+// agent's rows, then the per-type rows of their teams.
 func refreshActivity(ctx context.Context, tx *sql.Tx, t touched) error {
+	teams := map[[2]string]bool{}
 	for k := range t {
-		m0 := time.UnixMilli(k.month).UTC()
-		m1 := m0.AddDate(0, 1, 0)
-		w0, w1 := WeekStart(m0), WeekStart(m1.Add(-time.Millisecond)).AddDate(0, 0, 7)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM stat_activity WHERE agent_id = ? AND (
-			(span = 'd' AND start >= ? AND start < ?) OR (span = 'w' AND start >= ? AND start < ?) OR
-			(span = 'm' AND start = ?))`, k.agent, ms(m0), ms(m1), ms(w0), ms(w1), ms(m0)); err != nil {
+		r := rangeOf(k.month)
+		if err := teamsOf(ctx, tx, "stat_activity", k.agent, r, teams, k.month); err != nil {
 			return fmt.Errorf("refresh activity statistics: %w", err)
 		}
-		for _, r := range []struct {
-			span   string
-			lo, hi time.Time
-		}{{SpanDay, m0, m1}, {SpanWeek, w0, w1}, {SpanMonth, m0, m1}} {
+		c, args := r.cond()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stat_activity WHERE agent_id = ? AND `+c,
+			append([]any{k.agent}, args...)...); err != nil {
+			return fmt.Errorf("refresh activity statistics: %w", err)
+		}
+		for _, sp := range r.spans() {
 			cond := "a.agent_id = ? AND a.started_at >= ? AND a.started_at < ?"
-			if _, err := tx.ExecContext(ctx, strings.Replace(activityInsert(r.span), "{cond}", cond, 1), k.agent, ms(r.lo), ms(r.hi)); err != nil {
+			if _, err := tx.ExecContext(ctx, strings.Replace(activityInsert(sp.span), "{cond}", cond, 1), k.agent,
+				ms(sp.lo), ms(sp.hi)); err != nil {
 				return fmt.Errorf("refresh activity statistics: %w", err)
+			}
+		}
+		if err := teamsOf(ctx, tx, "stat_activity", k.agent, r, teams, k.month); err != nil {
+			return fmt.Errorf("refresh activity statistics: %w", err)
+		}
+	}
+	for k := range teams {
+		var month int64
+		fmt.Sscan(k[1], &month)
+		r := rangeOf(month)
+		c, args := r.cond()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stat_activity WHERE agent_id = '' AND team_id = ? AND `+c,
+			append([]any{k[0]}, args...)...); err != nil {
+			return fmt.Errorf("refresh team activity: %w", err)
+		}
+		for _, sp := range r.spans() {
+			cond := "a.team_id = ? AND a.started_at >= ? AND a.started_at < ?"
+			if _, err := tx.ExecContext(ctx, strings.Replace(teamActivityInsert(sp.span), "{cond}", cond, 1), k[0],
+				ms(sp.lo), ms(sp.hi)); err != nil {
+				return fmt.Errorf("refresh team activity: %w", err)
 			}
 		}
 	}
@@ -305,29 +414,25 @@ func inClause(w *strings.Builder, args *[]any, col string, vals []string) {
 	}
 }
 
-// statWhere is the WHERE clause of a query on a stat_ table aliased s.
-func statWhere(q StatQuery) (string, []any) {
+// perAgent tells whether a query needs the rows of each agent (it names
+// agents or its scope is agents), not the team rows (agent_id '').
+func (q StatQuery) perAgent() bool { return len(q.Agents) > 0 || len(q.Scope.AgentIDs) > 0 }
+
+// statWhere is the WHERE clause of a query on a stat_ table aliased s:
+// the agents' rows, or the teams' (agent_id '') when teamRows.
+func statWhere(q StatQuery, teamRows bool) (string, []any) {
 	var w strings.Builder
 	args := []any{q.Span, ms(q.From), ms(q.To)}
 	w.WriteString(" WHERE s.span = ? AND s.start >= ? AND s.start < ?")
+	if teamRows {
+		w.WriteString(" AND s.agent_id = ''")
+	} else {
+		w.WriteString(" AND s.agent_id <> ''")
+	}
 	if !q.Scope.All {
-		var or []string
-		if len(q.Scope.TeamIDs) > 0 {
-			or = append(or, "s.team_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Scope.TeamIDs)), ",")+")")
-			for _, v := range q.Scope.TeamIDs {
-				args = append(args, v)
-			}
-		}
-		if len(q.Scope.AgentIDs) > 0 {
-			or = append(or, "s.agent_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Scope.AgentIDs)), ",")+")")
-			for _, v := range q.Scope.AgentIDs {
-				args = append(args, v)
-			}
-		}
-		if len(or) == 0 {
-			or = []string{"1 = 0"}
-		}
-		w.WriteString(" AND (" + strings.Join(or, " OR ") + ")")
+		or, oargs := scopeOr(q.Scope)
+		w.WriteString(" AND " + or)
+		args = append(args, oargs...)
 	}
 	inClause(&w, &args, "s.team_id", q.Teams)
 	inClause(&w, &args, "s.agent_id", q.Agents)
@@ -337,7 +442,7 @@ func statWhere(q StatQuery) (string, []any) {
 
 // StatScores reads score aggregates.
 func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error) {
-	w, args := statWhere(q)
+	w, args := statWhere(q, false)
 	var g strings.Builder
 	g.WriteString(w)
 	inClause(&g, &args, "s.grid_id", q.Grids)
@@ -363,32 +468,112 @@ func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error
 	return out, rows.Err()
 }
 
-// StatParts reads section and criterion aggregates, summed per grid.
+// StatParts reads section and criterion aggregates, summed per grid: from
+// the team rows unless the query is about agents (summed here, not by an
+// SQL GROUP BY, which would sort).
 func (s *SQLite) StatParts(ctx context.Context, q StatQuery) ([]PartRow, error) {
-	w, args := statWhere(q)
+	w, args := statWhere(q, !q.perAgent())
 	var g strings.Builder
 	g.WriteString(w)
 	inClause(&g, &args, "s.grid_id", q.Grids)
-	rows, err := s.db.QueryContext(ctx, `SELECT s.grid_id, s.kind, s.part_id, MIN(s.section_id), SUM(s.counted),
-		SUM(s.failed), SUM(s.sum_tenths) FROM stat_parts s`+g.String()+` GROUP BY s.grid_id, s.kind, s.part_id`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.grid_id, s.kind, s.part_id, s.section_id, s.counted, s.failed,
+		s.sum_tenths FROM stat_parts s`+g.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("part statistics: %w", err)
 	}
 	defer rows.Close()
-	var out []PartRow
+	sum := map[[3]string]*PartRow{}
+	var order [][3]string
 	for rows.Next() {
 		var r PartRow
 		if err := rows.Scan(&r.GridID, &r.Kind, &r.PartID, &r.SectionID, &r.Counted, &r.Failed, &r.SumTenths); err != nil {
 			return nil, fmt.Errorf("part statistics: %w", err)
+		}
+		k := [3]string{r.GridID, r.Kind, r.PartID}
+		if cur, ok := sum[k]; ok {
+			cur.Counted += r.Counted
+			cur.Failed += r.Failed
+			cur.SumTenths += r.SumTenths
+			continue
+		}
+		sum[k] = &r
+		order = append(order, k)
+	}
+	out := make([]PartRow, 0, len(order))
+	for _, k := range order {
+		out = append(out, *sum[k])
+	}
+	return out, rows.Err()
+}
+
+// StatActivityTypes sums the activity per type over a query's buckets
+// (whole days or months): from the team rows, or from the intervals
+// themselves when the query is about agents.
+func (s *SQLite) StatActivityTypes(ctx context.Context, q StatQuery) ([]ActivityRow, error) {
+	var query string
+	var args []any
+	if q.perAgent() {
+		var w strings.Builder
+		args = []any{ms(q.From), ms(q.To)}
+		w.WriteString(" WHERE s.started_at >= ? AND s.started_at < ?")
+		if !q.Scope.All {
+			or, oargs := scopeOr(q.Scope)
+			w.WriteString(" AND " + or)
+			args = append(args, oargs...)
+		}
+		inClause(&w, &args, "s.team_id", q.Teams)
+		inClause(&w, &args, "s.agent_id", q.Agents)
+		inClause(&w, &args, "s.campaign_id", q.Campaigns)
+		query = `SELECT s.activity_type, COUNT(*), SUM(s.calls_handled), SUM(s.calls_lost), SUM(s.talk_ms),
+			SUM(s.back_office_ms), SUM(s.ring_ms) FROM activity_intervals s` + w.String() + ` GROUP BY s.activity_type`
+	} else {
+		w, wargs := statWhere(q, true)
+		args = wargs
+		query = `SELECT s.activity_type, SUM(s.intervals), SUM(s.calls_handled), SUM(s.calls_lost), SUM(s.talk_ms),
+			SUM(s.back_office_ms), SUM(s.ring_ms) FROM stat_activity s` + w + ` GROUP BY s.activity_type`
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("activity types: %w", err)
+	}
+	defer rows.Close()
+	var out []ActivityRow
+	for rows.Next() {
+		var r ActivityRow
+		if err := rows.Scan(&r.ActivityType, &r.Intervals, &r.Handled, &r.Lost, &r.TalkMS, &r.BackOfficeMS, &r.RingMS); err != nil {
+			return nil, fmt.Errorf("activity types: %w", err)
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// StatActivity reads activity aggregates.
+// scopeOr is the scope as a condition on the columns team_id and agent_id
+// of a table aliased s.
+func scopeOr(sc Scope) (string, []any) {
+	var or []string
+	var args []any
+	if len(sc.TeamIDs) > 0 {
+		or = append(or, "s.team_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(sc.TeamIDs)), ",")+")")
+		for _, v := range sc.TeamIDs {
+			args = append(args, v)
+		}
+	}
+	if len(sc.AgentIDs) > 0 {
+		or = append(or, "s.agent_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(sc.AgentIDs)), ",")+")")
+		for _, v := range sc.AgentIDs {
+			args = append(args, v)
+		}
+	}
+	if len(or) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(or, " OR ") + ")", args
+}
+
+// StatActivity reads activity aggregates, per agent.
 func (s *SQLite) StatActivity(ctx context.Context, q StatQuery) ([]ActivityRow, error) {
-	w, args := statWhere(q)
+	w, args := statWhere(q, false)
 	rows, err := s.db.QueryContext(ctx, `SELECT s.start, s.agent_id, s.team_id, s.campaign_id, s.activity_type,
 		s.intervals, s.calls_handled, s.calls_lost, s.talk_ms, s.back_office_ms, s.ring_ms FROM stat_activity s`+w, args...)
 	if err != nil {
@@ -527,13 +712,18 @@ func (s *SQLite) RebuildStats(ctx context.Context) error {
 			}
 		}
 		for _, span := range []string{SpanDay, SpanWeek, SpanMonth} {
-			for _, q := range []string{scoresInsert(span), partsInsert(span), activityInsert(span)} {
+			for _, q := range []string{scoresInsert(span), partsInsert(span), activityInsert(span), teamActivityInsert(span)} {
 				if _, err := tx.ExecContext(ctx, strings.Replace(q, "{cond}", "1 = 1", 1)); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind,
+			part_id, section_id, counted, failed, sum_tenths)
+			SELECT span, start, '', team_id, campaign_id, grid_id, kind, part_id, MIN(section_id), SUM(counted),
+			SUM(failed), SUM(sum_tenths) FROM stat_parts WHERE agent_id <> ''
+			GROUP BY span, start, team_id, campaign_id, grid_id, kind, part_id`)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("rebuild statistics: %w", err)

@@ -13,8 +13,11 @@
 -- months like connection logs (R4; config.ActivityKeptUntil).
 --
 -- stat_scores, stat_parts and stat_activity are pre-aggregates per agent
--- and bucket: span 'd' (day), 'w' (week from Monday) or 'm' (calendar
--- month), all UTC. They are recomputed from the rows above, in the same
+-- and bucket, stored in key order (WITHOUT ROWID: a dashboard's range is
+-- read from contiguous pages): span 'd' (day), 'w' (week from Monday) or 'm' (calendar
+-- month), all UTC; rows with agent_id '' sum a team (the parts, and the
+-- activity per type), so that a dashboard of every team reads one row per
+-- team, not per agent. They are recomputed from the rows above, in the same
 -- transaction, for every agent-month a write touches (store/stats.go), so
 -- they are never out of step: a revision or a purge changes them at once.
 --
@@ -28,6 +31,8 @@
 ALTER TABLE evaluations ADD COLUMN campaign_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE evaluations ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal' CHECK (kind IN ('normal','calibration'));
 UPDATE evaluations SET campaign_id = COALESCE((SELECT c.campaign_id FROM calls c WHERE c.id = evaluations.call_id), '');
+-- The drill-down of hr (every team) walks the evaluations by call date.
+CREATE INDEX evaluations_started ON evaluations (call_started_at);
 
 CREATE TABLE evaluation_parts (
     evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
@@ -41,7 +46,7 @@ CREATE TABLE evaluation_parts (
     -- section score in tenths of a percent
     score_tenths  INTEGER NOT NULL,
     PRIMARY KEY (evaluation_id, kind, part_id)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE activity_intervals (
     agent_id       TEXT NOT NULL REFERENCES agents(id),
@@ -59,6 +64,7 @@ CREATE TABLE activity_intervals (
     PRIMARY KEY (agent_id, campaign_id, activity_type, started_at)
 );
 CREATE INDEX activity_intervals_started ON activity_intervals (started_at);
+CREATE INDEX activity_intervals_team ON activity_intervals (team_id, started_at);
 
 CREATE TABLE stat_scores (
     span            TEXT NOT NULL,
@@ -75,7 +81,7 @@ CREATE TABLE stat_scores (
     b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL, b3 INTEGER NOT NULL, b4 INTEGER NOT NULL,
     b5 INTEGER NOT NULL, b6 INTEGER NOT NULL, b7 INTEGER NOT NULL, b8 INTEGER NOT NULL, b9 INTEGER NOT NULL,
     PRIMARY KEY (span, start, agent_id, team_id, campaign_id, grid_id, evaluator_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX stat_scores_team ON stat_scores (span, team_id, start);
 
 CREATE TABLE stat_parts (
@@ -92,7 +98,7 @@ CREATE TABLE stat_parts (
     failed      INTEGER NOT NULL,
     sum_tenths  INTEGER NOT NULL,
     PRIMARY KEY (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX stat_parts_team ON stat_parts (span, team_id, start);
 
 CREATE TABLE stat_activity (
@@ -109,7 +115,7 @@ CREATE TABLE stat_activity (
     back_office_ms INTEGER NOT NULL,
     ring_ms        INTEGER NOT NULL,
     PRIMARY KEY (span, start, agent_id, team_id, campaign_id, activity_type)
-);
+) WITHOUT ROWID;
 CREATE INDEX stat_activity_team ON stat_activity (span, team_id, start);
 
 CREATE TABLE client_companies (
@@ -128,6 +134,7 @@ CREATE TABLE client_tables (
 );
 
 -- +goose Down
+DROP INDEX evaluations_started;
 DROP TABLE client_tables;
 DROP TABLE client_companies;
 DROP TABLE stat_activity;
