@@ -164,7 +164,7 @@ func partsInsert(span string) string {
 }
 
 // activityInsert sums an agent's intervals per bucket and campaign, all
-// activity types together (activity_type ”): the per-agent figures.
+// activity types together (an empty activity_type): the per-agent figures.
 func activityInsert(span string) string {
 	return `INSERT INTO stat_activity (span, start, agent_id, team_id, campaign_id, activity_type, intervals,
 		calls_handled, calls_lost, talk_ms, back_office_ms, ring_ms)
@@ -175,7 +175,7 @@ func activityInsert(span string) string {
 }
 
 // teamActivityInsert sums a team's intervals per bucket, campaign and
-// activity type, under agent_id ”: the time per activity type, read
+// activity type, under an empty agent_id: the time per activity type, read
 // without one row per agent.
 func teamActivityInsert(span string) string {
 	return `INSERT INTO stat_activity (span, start, agent_id, team_id, campaign_id, activity_type, intervals,
@@ -186,7 +186,7 @@ func teamActivityInsert(span string) string {
 		GROUP BY 2, a.team_id, a.campaign_id, a.activity_type`
 }
 
-// teamPartsInsert sums the agents' part rows of a team under agent_id ”:
+// teamPartsInsert sums the agents' part rows of a team under an empty agent_id:
 // the criteria and sections of a team or of everyone, read in one row per
 // team instead of one per agent.
 const teamPartsInsert = `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id,
@@ -415,11 +415,11 @@ func inClause(w *strings.Builder, args *[]any, col string, vals []string) {
 }
 
 // perAgent tells whether a query needs the rows of each agent (it names
-// agents or its scope is agents), not the team rows (agent_id ”).
+// agents or its scope is agents), not the team rows (an empty agent_id).
 func (q StatQuery) perAgent() bool { return len(q.Agents) > 0 || len(q.Scope.AgentIDs) > 0 }
 
 // statWhere is the WHERE clause of a query on a stat_ table aliased s:
-// the agents' rows, or the teams' (agent_id ”) when teamRows.
+// the agents' rows, or the teams' (an empty agent_id) when teamRows.
 func statWhere(q StatQuery, teamRows bool) (string, []any) {
 	var w strings.Builder
 	args := []any{q.Span, ms(q.From), ms(q.To)}
