@@ -26,7 +26,7 @@ import (
 // evaluations — and 1.5 million activity intervals (29 quarter-hours a
 // working day per agent), on SQLite. Every dashboard query must answer in
 // at most 200 ms. The data set is built once (a few minutes) in
-// $TMPDIR/ecoute-stats-bench-v3 and reused by later runs; delete it to
+// $TMPDIR/ecoute-stats-bench-v4 and reused by later runs; delete it to
 // rebuild.
 //
 //	go test ./backend -run '^$' -bench BenchmarkStats -benchtime 10x
@@ -44,7 +44,7 @@ var benchNow = time.Date(2026, 12, 15, 10, 0, 0, 0, time.UTC)
 
 func benchApp(b *testing.B) *App {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), "ecoute-stats-bench-v3")
+	dir := filepath.Join(os.TempDir(), "ecoute-stats-bench-v4")
 	done := filepath.Join(dir, "complete")
 	if _, err := os.Stat(done); err != nil {
 		os.RemoveAll(dir)

@@ -628,8 +628,8 @@ func TestClientCompaniesSeeOnlyTheirOwn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bytes.Contains(data, []byte(c.own)) {
-				t.Errorf("the export is not encrypted")
+			if !bytes.HasPrefix(data, []byte("age-encryption.org/v1\n")) || bytes.Contains(data, []byte("campaign_id")) {
+				t.Errorf("the export is not encrypted with age")
 			}
 			plain := decrypt(t, id, data)
 			if !strings.Contains(plain, c.own) || strings.Contains(plain, c.other) || strings.Contains(plain, "Agent A") {

@@ -290,9 +290,6 @@ func (b *Backend) qualityStats(ctx context.Context, c Caller, f StatsFilter) (Qu
 		}
 		q.Total.add(row)
 		q.Trend[i].add(row)
-		for k, v := range row.Bins {
-			q.Distribution[k] += v
-		}
 		for _, g := range []*ScoreGroup{
 			group(agents, row.AgentID, cmp.Or(n.agents[row.AgentID], row.AgentID), row.TeamID),
 			group(teams, row.TeamID, cmp.Or(n.teams[row.TeamID], row.TeamID), ""),
@@ -319,6 +316,20 @@ func (b *Backend) qualityStats(ctx context.Context, c Caller, f StatsFilter) (Qu
 	}
 	if err := b.parts(ctx, r, f, p, &q); err != nil {
 		return QualityStats{}, err
+	}
+	// The distribution of the totals, from the month buckets.
+	for _, piece := range stats.Pieces(p.From, p.To, stats.Month) {
+		sq := b.statQuery(r, f, piece)
+		sq.Bins = true
+		rows, err := b.Store.StatScores(ctx, sq)
+		if err != nil {
+			return QualityStats{}, domain.Internal("read statistics", err)
+		}
+		for _, row := range rows {
+			for k, v := range row.Bins {
+				q.Distribution[k] += v
+			}
+		}
 	}
 	return q, nil
 }

@@ -39,6 +39,8 @@ type StatQuery struct {
 	Agents    []string
 	Campaigns []string
 	Grids     []string
+	// Bins reads the score bins too (StatScores).
+	Bins bool
 }
 
 // ScoreRow is one bucket of one agent's evaluations, per team, campaign,
@@ -440,15 +442,17 @@ func statWhere(q StatQuery, teamRows bool) (string, []any) {
 	return w.String(), args
 }
 
-// StatScores reads score aggregates.
+// StatScores reads score aggregates (the bins only when q.Bins).
 func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error) {
 	w, args := statWhere(q, false)
 	var g strings.Builder
 	g.WriteString(w)
 	inClause(&g, &args, "s.grid_id", q.Grids)
-	rows, err := s.db.QueryContext(ctx, `SELECT s.start, s.agent_id, s.team_id, s.campaign_id, s.grid_id, s.evaluator_id,
-		s.n, s.sum_tenths, s.critical_failed, s.b0, s.b1, s.b2, s.b3, s.b4, s.b5, s.b6, s.b7, s.b8, s.b9
-		FROM stat_scores s`+g.String(), args...)
+	cols := `s.start, s.agent_id, s.team_id, s.campaign_id, s.grid_id, s.evaluator_id, s.n, s.sum_tenths, s.critical_failed`
+	if q.Bins {
+		cols += `, s.b0, s.b1, s.b2, s.b3, s.b4, s.b5, s.b6, s.b7, s.b8, s.b9`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM stat_scores s`+g.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("score statistics: %w", err)
 	}
@@ -458,8 +462,12 @@ func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error
 		var r ScoreRow
 		var start int64
 		b := &r.Bins
-		if err := rows.Scan(&start, &r.AgentID, &r.TeamID, &r.CampaignID, &r.GridID, &r.EvaluatorID, &r.N, &r.SumTenths,
-			&r.CriticalFailed, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9]); err != nil {
+		dest := []any{&start, &r.AgentID, &r.TeamID, &r.CampaignID, &r.GridID, &r.EvaluatorID, &r.N, &r.SumTenths,
+			&r.CriticalFailed}
+		if q.Bins {
+			dest = append(dest, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("score statistics: %w", err)
 		}
 		r.Start = fromMS(start)

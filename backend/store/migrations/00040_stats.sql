@@ -97,9 +97,9 @@ CREATE TABLE stat_parts (
     counted     INTEGER NOT NULL,
     failed      INTEGER NOT NULL,
     sum_tenths  INTEGER NOT NULL,
-    PRIMARY KEY (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id)
+    -- agent first: the team rows (agent_id '') of a period are contiguous
+    PRIMARY KEY (span, agent_id, start, team_id, campaign_id, grid_id, kind, part_id)
 ) WITHOUT ROWID;
-CREATE INDEX stat_parts_team ON stat_parts (span, team_id, start);
 
 CREATE TABLE stat_activity (
     span           TEXT NOT NULL,
