@@ -99,7 +99,7 @@ func (b *Backend) CompanyTable(ctx context.Context, company string, month time.T
 			month.Format("2006-01"), closes.Format(time.RFC3339)).With(domain.MetaClosesAt, closes.Format(time.RFC3339))
 	}
 	if !slices.ContainsFunc(months, month.Equal) {
-		return ClientTable{}, domain.Invalid("month", "%s is not offered: the tables cover the last 12 closed months",
+		return ClientTable{}, domain.Invalid("month", "%s is not offered: the tables cover the closed months of the last year",
 			month.Format("2006-01"))
 	}
 	body, at, err := b.Store.ClientTable(ctx, company, month)
@@ -142,7 +142,7 @@ func (b *Backend) computeTable(ctx context.Context, company string, month time.T
 		ids[i], campName[p.ID] = p.ID, p.Name
 	}
 	q := store.StatQuery{Span: store.SpanMonth, From: month, To: month.AddDate(0, 1, 0), Scope: domain.Scope{All: true},
-		Campaigns: ids}
+		Campaigns: ids, ByCampaign: true}
 	scores, err := b.Store.StatScores(ctx, q)
 	if err != nil {
 		return ClientTable{}, domain.Internal("read statistics", err)

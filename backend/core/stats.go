@@ -319,16 +319,12 @@ func (b *Backend) qualityStats(ctx context.Context, c Caller, f StatsFilter) (Qu
 	}
 	// The distribution of the totals, from the month buckets.
 	for _, piece := range stats.Pieces(p.From, p.To, stats.Month) {
-		sq := b.statQuery(r, f, piece)
-		sq.Bins = true
-		rows, err := b.Store.StatScores(ctx, sq)
+		bins, err := b.Store.StatBins(ctx, b.statQuery(r, f, piece))
 		if err != nil {
 			return QualityStats{}, domain.Internal("read statistics", err)
 		}
-		for _, row := range rows {
-			for k, v := range row.Bins {
-				q.Distribution[k] += v
-			}
+		for k, v := range bins {
+			q.Distribution[k] += v
 		}
 	}
 	return q, nil

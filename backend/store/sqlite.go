@@ -36,7 +36,10 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 		// secure_delete: deleted rows are overwritten, not left in free pages
 		// (R4; costs ~2% of a sampling run). cache_size 32 MB: the daily
 		// sampling's deletes thrash the 2 MB default (−35% CPU measured).
-		"&_pragma=secure_delete(1)&_pragma=cache_size(-32000)"
+		"&_pragma=secure_delete(1)&_pragma=cache_size(-32000)" +
+		// mmap_size 1 GiB: reads map the file instead of one pread per
+		// page (the statistics read thousands of aggregate rows a query).
+		"&_pragma=mmap_size(1073741824)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -39,17 +39,17 @@ type StatQuery struct {
 	Agents    []string
 	Campaigns []string
 	Grids     []string
-	// Bins reads the score bins too (StatScores).
-	Bins bool
+	// ByCampaign keeps the campaigns apart in StatScores (else their
+	// CampaignID is empty and the grids and campaigns are summed).
+	ByCampaign bool
 }
 
-// ScoreRow is one bucket of one agent's evaluations, per team, campaign,
-// grid and evaluator.
+// ScoreRow is one bucket of one agent's evaluations, per team and
+// evaluator (and campaign when asked).
 type ScoreRow struct {
-	Start                                            time.Time
-	AgentID, TeamID, CampaignID, GridID, EvaluatorID string
-	N, SumTenths, CriticalFailed                     int64
-	Bins                                             [Bins]int64
+	Start                                    time.Time
+	AgentID, TeamID, CampaignID, EvaluatorID string
+	N, SumTenths, CriticalFailed             int64
 }
 
 // PartRow is one section's or criterion's figures summed over a query,
@@ -80,6 +80,8 @@ type ActivityInterval struct {
 // StatsStore keeps the statistics' sources and pre-aggregates.
 type StatsStore interface {
 	StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error)
+	// StatBins sums the score bins over a query.
+	StatBins(ctx context.Context, q StatQuery) ([Bins]int64, error)
 	// StatParts sums sections and criteria over the query, per grid.
 	StatParts(ctx context.Context, q StatQuery) ([]PartRow, error)
 	StatActivity(ctx context.Context, q StatQuery) ([]ActivityRow, error)
@@ -442,17 +444,20 @@ func statWhere(q StatQuery, teamRows bool) (string, []any) {
 	return w.String(), args
 }
 
-// StatScores reads score aggregates (the bins only when q.Bins).
+// StatScores reads score aggregates per bucket, agent, team and evaluator
+// (and campaign with q.ByCampaign), summed by SQLite in key order.
 func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error) {
 	w, args := statWhere(q, false)
 	var g strings.Builder
 	g.WriteString(w)
 	inClause(&g, &args, "s.grid_id", q.Grids)
-	cols := `s.start, s.agent_id, s.team_id, s.campaign_id, s.grid_id, s.evaluator_id, s.n, s.sum_tenths, s.critical_failed`
-	if q.Bins {
-		cols += `, s.b0, s.b1, s.b2, s.b3, s.b4, s.b5, s.b6, s.b7, s.b8, s.b9`
+	camp, group := "''", ""
+	if q.ByCampaign {
+		camp, group = "s.campaign_id", ", s.campaign_id"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM stat_scores s`+g.String(), args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.start, s.agent_id, s.team_id, s.evaluator_id, `+camp+`, SUM(s.n),
+		SUM(s.sum_tenths), SUM(s.critical_failed) FROM stat_scores s`+g.String()+`
+		GROUP BY s.start, s.agent_id, s.team_id, s.evaluator_id`+group, args...)
 	if err != nil {
 		return nil, fmt.Errorf("score statistics: %w", err)
 	}
@@ -461,13 +466,8 @@ func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error
 	for rows.Next() {
 		var r ScoreRow
 		var start int64
-		b := &r.Bins
-		dest := []any{&start, &r.AgentID, &r.TeamID, &r.CampaignID, &r.GridID, &r.EvaluatorID, &r.N, &r.SumTenths,
-			&r.CriticalFailed}
-		if q.Bins {
-			dest = append(dest, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9])
-		}
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(&start, &r.AgentID, &r.TeamID, &r.EvaluatorID, &r.CampaignID, &r.N, &r.SumTenths,
+			&r.CriticalFailed); err != nil {
 			return nil, fmt.Errorf("score statistics: %w", err)
 		}
 		r.Start = fromMS(start)
@@ -476,40 +476,43 @@ func (s *SQLite) StatScores(ctx context.Context, q StatQuery) ([]ScoreRow, error
 	return out, rows.Err()
 }
 
+// StatBins sums the score bins over a query.
+func (s *SQLite) StatBins(ctx context.Context, q StatQuery) ([Bins]int64, error) {
+	w, args := statWhere(q, false)
+	var g strings.Builder
+	g.WriteString(w)
+	inClause(&g, &args, "s.grid_id", q.Grids)
+	var b [Bins]int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(s.b0), 0), COALESCE(SUM(s.b1), 0), COALESCE(SUM(s.b2), 0),
+		COALESCE(SUM(s.b3), 0), COALESCE(SUM(s.b4), 0), COALESCE(SUM(s.b5), 0), COALESCE(SUM(s.b6), 0),
+		COALESCE(SUM(s.b7), 0), COALESCE(SUM(s.b8), 0), COALESCE(SUM(s.b9), 0) FROM stat_scores s`+g.String(), args...).
+		Scan(&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9])
+	if err != nil {
+		return b, fmt.Errorf("score bins: %w", err)
+	}
+	return b, nil
+}
+
 // StatParts reads section and criterion aggregates, summed per grid: from
-// the team rows unless the query is about agents (summed here, not by an
-// SQL GROUP BY, which would sort).
+// the team rows unless the query is about agents.
 func (s *SQLite) StatParts(ctx context.Context, q StatQuery) ([]PartRow, error) {
 	w, args := statWhere(q, !q.perAgent())
 	var g strings.Builder
 	g.WriteString(w)
 	inClause(&g, &args, "s.grid_id", q.Grids)
-	rows, err := s.db.QueryContext(ctx, `SELECT s.grid_id, s.kind, s.part_id, s.section_id, s.counted, s.failed,
-		s.sum_tenths FROM stat_parts s`+g.String(), args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT s.grid_id, s.kind, s.part_id, MIN(s.section_id), SUM(s.counted),
+		SUM(s.failed), SUM(s.sum_tenths) FROM stat_parts s`+g.String()+` GROUP BY s.grid_id, s.kind, s.part_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("part statistics: %w", err)
 	}
 	defer rows.Close()
-	sum := map[[3]string]*PartRow{}
-	var order [][3]string
+	var out []PartRow
 	for rows.Next() {
 		var r PartRow
 		if err := rows.Scan(&r.GridID, &r.Kind, &r.PartID, &r.SectionID, &r.Counted, &r.Failed, &r.SumTenths); err != nil {
 			return nil, fmt.Errorf("part statistics: %w", err)
 		}
-		k := [3]string{r.GridID, r.Kind, r.PartID}
-		if cur, ok := sum[k]; ok {
-			cur.Counted += r.Counted
-			cur.Failed += r.Failed
-			cur.SumTenths += r.SumTenths
-			continue
-		}
-		sum[k] = &r
-		order = append(order, k)
-	}
-	out := make([]PartRow, 0, len(order))
-	for _, k := range order {
-		out = append(out, *sum[k])
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

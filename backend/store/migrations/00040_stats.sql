@@ -80,7 +80,9 @@ CREATE TABLE stat_scores (
     -- how many totals fell in each 10-point bin: [0,10) … [90,100]
     b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL, b3 INTEGER NOT NULL, b4 INTEGER NOT NULL,
     b5 INTEGER NOT NULL, b6 INTEGER NOT NULL, b7 INTEGER NOT NULL, b8 INTEGER NOT NULL, b9 INTEGER NOT NULL,
-    PRIMARY KEY (span, start, agent_id, team_id, campaign_id, grid_id, evaluator_id)
+    -- in the order a dashboard groups them (bucket, agent, team,
+    -- evaluator): the sums stream out of the key without sorting
+    PRIMARY KEY (span, start, agent_id, team_id, evaluator_id, campaign_id, grid_id)
 ) WITHOUT ROWID;
 CREATE INDEX stat_scores_team ON stat_scores (span, team_id, start);
 
