@@ -116,10 +116,24 @@ type Piece struct {
 	From, To time.Time
 }
 
+// finer is the next finer grouping (Day is the finest).
+func finer(g Grouping) Grouping {
+	if g == Month {
+		return Week
+	}
+	return Day
+}
+
 // Pieces splits [from, to) (whole days) into the whole buckets of g it
-// holds and the days around them, so that a year by month reads twelve
-// month rows per agent instead of 365 day rows.
+// holds, and the ranges around them into whole buckets of the finer
+// groupings (weeks, then days), so that a year by month reads twelve month
+// rows per agent instead of 365 day rows, and a year starting mid-month
+// reads weeks, not weeks of days, at its ends. Every bucket of a piece
+// lies inside [from, to), and inside one bucket of g.
 func Pieces(from, to time.Time, g Grouping) []Piece {
+	if !to.After(from) {
+		return nil
+	}
 	if g == Day {
 		return []Piece{{Day, from, to}}
 	}
@@ -132,15 +146,9 @@ func Pieces(from, to time.Time, g Grouping) []Piece {
 		last = Next(last, g)
 	}
 	if !last.After(first) { // no whole bucket inside
-		return []Piece{{Day, from, to}}
+		return Pieces(from, to, finer(g))
 	}
-	var out []Piece
-	if from.Before(first) {
-		out = append(out, Piece{Day, from, first})
-	}
+	out := Pieces(from, first, finer(g))
 	out = append(out, Piece{g, first, last})
-	if last.Before(to) {
-		out = append(out, Piece{Day, last, to})
-	}
-	return out
+	return append(out, Pieces(last, to, finer(g))...)
 }

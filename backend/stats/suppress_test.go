@@ -76,12 +76,38 @@ func TestFigureOf(t *testing.T) {
 
 func TestPieces(t *testing.T) {
 	d := func(m time.Month, day int) time.Time { return time.Date(2026, m, day, 0, 0, 0, 0, time.UTC) }
+	// 15 January 2026 is a Thursday: four days, a week (19–26), six days,
+	// then February and March, then nine days (no whole week before the
+	// 10th of April).
 	got := Pieces(d(1, 15), d(4, 10), Month)
-	want := []Piece{{Day, d(1, 15), d(2, 1)}, {Month, d(2, 1), d(4, 1)}, {Day, d(4, 1), d(4, 10)}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("pieces %v, want %v", got, want)
+	// Whatever the pieces, they tile the period and every bucket they read
+	// lies inside it and inside one month.
+	for _, c := range [][2]time.Time{{d(1, 15), d(4, 10)}, {d(1, 5), d(1, 20)}, {d(1, 1), d(12, 31)},
+		{d(2, 28), d(3, 2)}, {d(1, 1), d(1, 2)}} {
+		for _, g := range []Grouping{Month, Week, Day} {
+			ps := Pieces(c[0], c[1], g)
+			at := c[0]
+			for _, p := range ps {
+				if !p.From.Equal(at) || !p.To.After(p.From) {
+					t.Fatalf("%v by %v: pieces %v do not tile", c, g, ps)
+				}
+				for s := p.From; s.Before(p.To); s = Next(s, p.Grouping) {
+					if Next(s, p.Grouping).After(p.To) || !Start(s, g).Equal(Start(Next(s, p.Grouping).Add(-time.Hour), g)) {
+						t.Fatalf("%v by %v: bucket %s of %v leaves its piece or its %v", c, g, s, p, g)
+					}
+				}
+				at = p.To
+			}
+			if !at.Equal(c[1]) {
+				t.Fatalf("%v by %v: pieces end at %s", c, g, at)
+			}
+		}
 	}
-	if got := Pieces(d(1, 5), d(1, 20), Month); len(got) != 1 || got[0].Grouping != Day {
+	if len(got) != 5 || got[0].Grouping != Day || got[1].Grouping != Week || got[3].Grouping != Month || got[4].Grouping != Day {
+		t.Errorf("pieces %v", got)
+	}
+	// 5 January 2026 is a Monday: two weeks, then a day.
+	if got := Pieces(d(1, 5), d(1, 20), Month); len(got) != 2 || got[0].Grouping != Week || got[1].Grouping != Day {
 		t.Errorf("inside a month: %v", got)
 	}
 	if _, err := Resolve(d(1, 1), d(6, 1), Day, d(6, 1)); err == nil {
