@@ -27,7 +27,7 @@ import (
 // evaluations — and 1.5 million activity intervals (29 quarter-hours a
 // working day per agent), on SQLite. Every dashboard query must answer in
 // at most 200 ms. The data set is built once (a few minutes) in
-// $TMPDIR/ecoute-stats-bench-v5 and reused by later runs; delete it to
+// $TMPDIR/ecoute-stats-bench-v6 and reused by later runs; delete it to
 // rebuild.
 //
 //	go test ./backend -run '^$' -bench BenchmarkStats -benchtime 10x
@@ -45,7 +45,7 @@ var benchNow = time.Date(2026, 12, 15, 10, 0, 0, 0, time.UTC)
 
 func benchApp(b *testing.B) *App {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), "ecoute-stats-bench-v5")
+	dir := filepath.Join(os.TempDir(), "ecoute-stats-bench-v6")
 	done := filepath.Join(dir, "complete")
 	if _, err := os.Stat(done); err != nil {
 		os.RemoveAll(dir)

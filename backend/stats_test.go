@@ -267,6 +267,23 @@ func TestQualityStatsFixtureRevisionAndPurge(t *testing.T) {
 	if n := auditCount(t, w.app, core.ActionStatsQuality, ""); n != 1 {
 		t.Errorf("stats.quality audited %d times", n)
 	}
+	// hr reads every team (from everyone's rows for whole months, from
+	// the teams' rows for days): b1's nnn joins in.
+	for g, to := range map[ecoutev1.StatsGrouping]int{ecoutev1.StatsGrouping_STATS_GROUPING_MONTH: 32,
+		ecoutev1.StatsGrouping_STATS_GROUPING_DAY: 31} {
+		f := filter(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, to, 0, 0, 0, 0, time.UTC), g)
+		h, err := w.stats().QualityStats(w.as(t, "hr"), &ecoutev1.QualityStatsRequest{Filter: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := map[string]string{}
+		for _, c := range h.Criteria {
+			all[c.CriterionId] = fmt.Sprintf("%d/%d", c.Failed, c.Answered)
+		}
+		if all["greet"] != "1/4" || all["identify"] != "2/4" || all["solve"] != "2/4" || h.Total.GetEvaluations() != 4 {
+			t.Errorf("hr by %v: %v, %v", g, all, h.Total)
+		}
+	}
 	// The evaluations behind the "identify" bar.
 	drill, err := w.stats().StatsEvaluations(sup, &ecoutev1.StatsEvaluationsRequest{Filter: march,
 		FailedCriterionId: "identify"})

@@ -196,8 +196,17 @@ func teamActivityInsert(span string) string {
 const teamPartsInsert = `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id,
 	section_id, counted, failed, sum_tenths)
 	SELECT span, start, '', team_id, campaign_id, grid_id, kind, part_id, MIN(section_id), SUM(counted), SUM(failed),
-	SUM(sum_tenths) FROM stat_parts WHERE agent_id <> '' AND team_id = ? AND {range}
+	SUM(sum_tenths) FROM stat_parts WHERE agent_id NOT IN ('', '*') AND team_id = ? AND {range}
 	GROUP BY span, start, team_id, campaign_id, grid_id, kind, part_id`
+
+// allPartsInsert sums the team rows of the parts of a week or month
+// range under agent, team and campaign '*': the criteria and sections of
+// everyone (hr's dashboard) in one row per part, not one per team.
+const allPartsInsert = `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id,
+	section_id, counted, failed, sum_tenths)
+	SELECT span, start, '*', '*', '*', grid_id, kind, part_id, MIN(section_id), SUM(counted), SUM(failed),
+	SUM(sum_tenths) FROM stat_parts WHERE agent_id = '' AND {range}
+	GROUP BY span, start, grid_id, kind, part_id`
 
 // agentMonth names the pre-aggregates one write touches.
 type agentMonth struct {
@@ -288,9 +297,11 @@ func refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
 			return fmt.Errorf("refresh statistics: %w", err)
 		}
 	}
+	months := map[int64]bool{}
 	for k := range teams {
 		var month int64
 		fmt.Sscan(k[1], &month)
+		months[month] = true
 		c, args := rangeOf(month).cond()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM stat_parts WHERE agent_id = '' AND team_id = ? AND `+c,
 			append([]any{k[0]}, args...)...); err != nil {
@@ -299,6 +310,20 @@ func refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
 		if _, err := tx.ExecContext(ctx, strings.Replace(teamPartsInsert, "{range}", c, 1),
 			append([]any{k[0]}, args...)...); err != nil {
 			return fmt.Errorf("refresh team statistics: %w", err)
+		}
+	}
+	// Everyone's rows of the weeks and month (days are read from the team
+	// rows: recomputing a month of days for everyone at each write would
+	// cost more than it saves).
+	for month := range months {
+		r := rangeOf(month)
+		c := `((span = 'w' AND start >= ? AND start < ?) OR (span = 'm' AND start = ?))`
+		args := []any{ms(r.w0), ms(r.w1), ms(r.m0)}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stat_parts WHERE agent_id = '*' AND `+c, args...); err != nil {
+			return fmt.Errorf("refresh everyone's statistics: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, strings.Replace(allPartsInsert, "{range}", c, 1), args...); err != nil {
+			return fmt.Errorf("refresh everyone's statistics: %w", err)
 		}
 	}
 	return nil
@@ -423,15 +448,21 @@ func inClause(w *strings.Builder, args *[]any, col string, vals []string) {
 func (q StatQuery) perAgent() bool { return len(q.Agents) > 0 || len(q.Scope.AgentIDs) > 0 }
 
 // statWhere is the WHERE clause of a query on a stat_ table aliased s:
-// the agents' rows, or the teams' (an empty agent_id) when teamRows.
-func statWhere(q StatQuery, teamRows bool) (string, []any) {
+// the agents' rows, or the teams' (an empty agent_id) when teamRows, or
+// everyone's (agent_id '*', stat_parts) when everyone.
+func statWhere(q StatQuery, teamRows bool) (string, []any) { return statWhereAt(q, teamRows, false) }
+
+func statWhereAt(q StatQuery, teamRows, everyone bool) (string, []any) {
 	var w strings.Builder
 	args := []any{q.Span, ms(q.From), ms(q.To)}
 	w.WriteString(" WHERE s.span = ? AND s.start >= ? AND s.start < ?")
-	if teamRows {
+	switch {
+	case everyone:
+		w.WriteString(" AND s.agent_id = '*'")
+	case teamRows:
 		w.WriteString(" AND s.agent_id = ''")
-	} else {
-		w.WriteString(" AND s.agent_id <> ''")
+	default:
+		w.WriteString(" AND s.agent_id NOT IN ('', '*')")
 	}
 	if !q.Scope.All {
 		or, oargs := scopeOr(q.Scope)
@@ -496,7 +527,9 @@ func (s *SQLite) StatBins(ctx context.Context, q StatQuery) ([Bins]int64, error)
 // StatParts reads section and criterion aggregates, summed per grid: from
 // the team rows unless the query is about agents.
 func (s *SQLite) StatParts(ctx context.Context, q StatQuery) ([]PartRow, error) {
-	w, args := statWhere(q, !q.perAgent())
+	everyone := q.Scope.All && !q.perAgent() && len(q.Teams) == 0 && len(q.Campaigns) == 0 &&
+		(q.Span == SpanWeek || q.Span == SpanMonth)
+	w, args := statWhereAt(q, !q.perAgent(), everyone)
 	var g strings.Builder
 	g.WriteString(w)
 	inClause(&g, &args, "s.grid_id", q.Grids)
@@ -732,8 +765,12 @@ func (s *SQLite) RebuildStats(ctx context.Context) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind,
 			part_id, section_id, counted, failed, sum_tenths)
 			SELECT span, start, '', team_id, campaign_id, grid_id, kind, part_id, MIN(section_id), SUM(counted),
-			SUM(failed), SUM(sum_tenths) FROM stat_parts WHERE agent_id <> ''
+			SUM(failed), SUM(sum_tenths) FROM stat_parts WHERE agent_id NOT IN ('', '*')
 			GROUP BY span, start, team_id, campaign_id, grid_id, kind, part_id`)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, strings.Replace(allPartsInsert, "{range}", "span IN ('w', 'm')", 1))
 		return err
 	})
 	if err != nil {
