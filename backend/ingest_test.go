@@ -192,7 +192,7 @@ func TestTelephonyRatesRefusedWithoutTranscoder(t *testing.T) {
 		_, err := upload(t, metadataFor("rate-"+itoa(c.rate)), mp3At(t, c.rate))
 		msg := status.Convert(err).Message()
 		if code(err) != codes.InvalidArgument || !strings.Contains(msg, c.says) ||
-			!strings.Contains(msg, "accepted as is: MPEG-1 Layer III") || !strings.Contains(msg, "MPEG-2 Layer III at 16 or 24 kHz") ||
+			!strings.Contains(msg, "accepted as is (stored as they are): MPEG-1 Layer III") || !strings.Contains(msg, "a transcoder would convert it") || !strings.Contains(msg, "MPEG-2 Layer III at 16 or 24 kHz") ||
 			!strings.Contains(msg, "ingest.transcoder") {
 			t.Errorf("%d Hz: %v; want InvalidArgument saying %q and listing what is accepted", c.rate, err, c.says)
 		}
@@ -248,12 +248,16 @@ func TestTelephonyRatesConverted(t *testing.T) {
 			} else {
 				t.Log("ffmpeg not installed: the µ-law WAV case is covered by backend/audio only")
 			}
-			// A truncated file is refused before conversion, and leaves nothing.
+			// A file cut short is repaired (its last frame left out),
+			// then converted, and the call says so.
 			in := mp3At(t, 8000)
-			_, err := ing.Ingest(ctx, fixedMeta(tc+"-cut"), bytes.NewReader(in[:len(in)-7]))
-			if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "truncated") {
-				t.Errorf("truncated 8 kHz MP3: %v", err)
+			res, err := ing.Ingest(ctx, fixedMeta(tc+"-cut"), bytes.NewReader(in[:len(in)-7]))
+			if err != nil || !res.Converted || !strings.Contains(res.Repair, "cut short") {
+				t.Errorf("truncated 8 kHz MP3: %+v, %v", res, err)
+			} else if a, _, _ := app.Store().IngestedAudio(ctx, res.CallID); a.Repair != res.Repair {
+				t.Errorf("stored repair note %q, want %q", a.Repair, res.Repair)
 			}
+			want++
 			if n := len(files(t, dir)); n != want {
 				t.Errorf("%d files, want the %d converted recordings", n, want)
 			}

@@ -256,11 +256,15 @@ func (c *Client) GetCall(ctx context.Context, callID string) (*ecoutev1.Call, er
 	return resp.GetCall(), nil
 }
 
-// GetWaveform implements Calls.
+// GetWaveform implements Calls: what a call screen needs up front, the
+// whole call's peaks at a screen's resolution (DisplayBuckets, per party
+// when there are two), the format, the audio's size and the first page of
+// the frame index (PlaybackInfo fetches the rest when playback gets there).
 func (c *Client) GetWaveform(ctx context.Context, callID string) (*ecoutev1.GetWaveformResponse, error) {
+	buckets, frames := int32(DisplayBuckets), int32(indexPage)
 	var resp *ecoutev1.GetWaveformResponse
 	err := c.conns.do(ctx, "get waveform "+callID, Again, func(ctx context.Context) (err error) {
-		resp, err = c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID})
+		resp, err = c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID, Buckets: &buckets, FrameCount: &frames})
 		return err
 	})
 	return resp, err

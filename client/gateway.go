@@ -58,6 +58,9 @@ type Audio interface {
 	// AudioSource reads the call's audio with a chunk cache and
 	// read-ahead; size is the stored size.
 	AudioSource(callID string, size int64) ByteSource
+	// PlaybackInfo completes GetWaveform's answer into what a player needs
+	// (the rest of a long call's frame index comes page by page).
+	PlaybackInfo(callID string, wf *ecoutev1.GetWaveformResponse, size int64) Playback
 }
 
 // EvaluationView is an evaluation with the grid it is scored on.
@@ -149,6 +152,7 @@ type Gateway interface {
 	Audit
 	Accounts
 	Periods
+	PrivacyRequests
 	Stats
 	Connection
 }

@@ -52,6 +52,12 @@ func (Unimplemented) AudioSize(context.Context, string) (int64, error) {
 // AudioSource implements Audio.
 func (Unimplemented) AudioSource(string, int64) ByteSource { return nil }
 
+// PlaybackInfo implements Audio: the format GetWaveform gave, its index whole.
+func (Unimplemented) PlaybackInfo(_ string, wf *ecoutev1.GetWaveformResponse, size int64) Playback {
+	return Playback{Size: size, SampleRate: int(wf.GetSampleRate()), SamplesPerFrame: int(wf.GetSamplesPerFrame()),
+		Channels: int(wf.GetChannels()), FrameOffsets: wf.GetFrameOffsets()}
+}
+
 // StartEvaluation implements Evaluations.
 func (Unimplemented) StartEvaluation(context.Context, string) (EvaluationView, error) {
 	return EvaluationView{}, unsupported("start evaluation")

@@ -7,6 +7,7 @@ package player
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 )
@@ -17,23 +18,70 @@ type Source interface {
 	Open(ctx context.Context, offset int64) (io.ReadCloser, error)
 }
 
-// Info describes the recording behind a Source. FrameOffsets is the byte
-// offset of every MP3 frame (from the backend, computed at ingestion); when
-// it is nil the player builds it by scanning the source once.
+// Info describes the recording behind a Source. The frame index (Index, or
+// FrameOffsets when Index is nil) gives the byte offset of every MP3 frame
+// (from the backend, computed at ingestion); when both are nil the player
+// builds it by scanning the source once.
 type Info struct {
-	Size            int64
-	FrameOffsets    []int64
+	Size int64
+	// FrameOffsets is the whole index in memory (a local file, a short
+	// recording).
+	FrameOffsets []int64
+	// Index serves the offsets on demand (a long recording whose index
+	// comes from the server page by page). It wins over FrameOffsets.
+	Index           FrameIndex
 	SampleRate      int
 	SamplesPerFrame int
+	// Channels is 2 for a stereo recording: a two-party call, one party
+	// per channel (see Controls.SetBalance). 0 is read as 1.
+	Channels int
 	// Peaks (0..255 of full scale, one per PeakBucket; from GetWaveform)
-	// locate the silences. When nil, the first silence jump computes them
-	// by decoding the source once.
+	// locate the silences. When nil, PeaksFunc is asked for them the first
+	// time they are needed, and when that is nil too the first silence
+	// jump computes them by decoding the source once.
 	Peaks      []byte
 	PeakBucket time.Duration
+	PeaksFunc  func(ctx context.Context) (peaks []byte, bucket time.Duration, err error)
+	// Silenced lists frames (numbers in the index) whose audio cannot be
+	// decoded (a damaged local file): they play as silence.
+	Silenced []int
 	// Damage, when set, says why the frames stop where they do (a local
 	// file cut short): playback goes up to it, then ends with this error.
 	Damage error
 }
+
+// FrameIndex tells where frames are in the source, for an index that is not
+// held in memory whole.
+type FrameIndex interface {
+	// Frames is the number of frames in the recording.
+	Frames() int
+	// Offsets returns the byte offsets of frames [from, from+n), fewer at
+	// the end of the recording.
+	Offsets(ctx context.Context, from, n int) ([]int64, error)
+}
+
+// sliceIndex is a FrameIndex held in memory.
+type sliceIndex []int64
+
+func (s sliceIndex) Frames() int { return len(s) }
+
+func (s sliceIndex) Offsets(_ context.Context, from, n int) ([]int64, error) {
+	if from < 0 || from > len(s) {
+		return nil, fmt.Errorf("frame %d is outside the index (%d frames)", from, len(s))
+	}
+	return s[from:min(len(s), from+n)], nil
+}
+
+// index is the frame index, whichever way it was given.
+func (info Info) index() FrameIndex {
+	if info.Index != nil {
+		return info.Index
+	}
+	return sliceIndex(info.FrameOffsets)
+}
+
+// frames is the number of frames in the recording.
+func (info Info) frames() int { return info.index().Frames() }
 
 // EventKind says what happened to a track.
 type EventKind int
@@ -89,6 +137,20 @@ type Controls interface {
 	// SkipSilence moves to where speech resumes after the next (forward)
 	// or previous silence; false when there is none that way.
 	SkipSilence(forward bool) (time.Duration, bool)
+	// SetBalance weighs the two parties of a stereo (two-party)
+	// recording, one per channel: -1 plays only the left one, 1 only the
+	// right one, 0 both at full level. It is clamped to [-1, 1] and
+	// rounded to BalanceStep.
+	SetBalance(b float64)
+	Balance() float64
+	// SetPartyMuted silences one party (0: left channel, 1: right
+	// channel) without touching the other. The channels stay apart in
+	// the output: a muted party's channel is silent.
+	SetPartyMuted(party int, muted bool)
+	PartyMuted(party int) bool
+	// Parties is 2 for a two-party (stereo) recording, 1 otherwise; the
+	// party controls do nothing on one party.
+	Parties() int
 }
 
 // OutputKind says where samples go.

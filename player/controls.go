@@ -14,6 +14,10 @@ const (
 	VolumeStepDB = 3.0
 )
 
+// BalanceStep is the step of SetBalance: 0.25 (-12 dB on the other party at
+// the first step, 0 at the fourth).
+const BalanceStep = 0.25
+
 // MinLoop is the shortest A–B loop: shorter ones would spend their time
 // restarting the decoder.
 const MinLoop = 200 * time.Millisecond
@@ -151,8 +155,9 @@ func (t *track) SkipSilence(forward bool) (time.Duration, bool) {
 	return to, true
 }
 
-// silences returns the track's silence gaps, from the peaks in Info or,
-// without them, by decoding the source once (a local file).
+// silences returns the track's silence gaps, from the peaks in Info, else
+// from Info.PeaksFunc (the server's, fetched once), else by decoding the
+// source once (a local file).
 func (t *track) silences() ([]Gap, error) {
 	t.gapsOnce.Do(func() {
 		peaks, bucket := t.info.Peaks, t.info.PeakBucket
@@ -165,11 +170,74 @@ func (t *track) silences() ([]Gap, error) {
 				case <-ctx.Done():
 				}
 			}()
-			bucket = defaultPeakBucket
-			peaks, t.gapsErr = computePeaks(ctx, t.src, t.info, bucket)
+			if t.info.PeaksFunc != nil {
+				peaks, bucket, t.gapsErr = t.info.PeaksFunc(ctx)
+			} else {
+				bucket = defaultPeakBucket
+				peaks, t.gapsErr = computePeaks(ctx, t.src, t.info, bucket)
+			}
 			cancel()
 		}
 		t.gaps = FindGaps(peaks, bucket)
 	})
 	return t.gaps, t.gapsErr
+}
+
+func (t *track) SetBalance(b float64) {
+	if math.IsNaN(b) {
+		return
+	}
+	b = min(1, max(-1, math.Round(b/BalanceStep)*BalanceStep))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.balance = b
+	t.setPartyGains()
+}
+
+func (t *track) Balance() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.balance
+}
+
+func (t *track) SetPartyMuted(party int, muted bool) {
+	if party < 0 || party > 1 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.partyMuted[party] = muted
+	t.setPartyGains()
+}
+
+func (t *track) PartyMuted(party int) bool {
+	if party < 0 || party > 1 {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.partyMuted[party]
+}
+
+func (t *track) Parties() int {
+	if t.info.Channels == 2 {
+		return 2
+	}
+	return 1
+}
+
+// setPartyGains computes the per-channel gains of a two-party recording
+// from the balance and the mutes; mu is held. A one-party recording plays
+// both channels (go-mp3 copies mono to both) whatever they say.
+func (t *track) setPartyGains() {
+	if t.Parties() != 2 {
+		t.party = [2]float64{1, 1}
+		return
+	}
+	t.party = [2]float64{min(1, 1-t.balance), min(1, 1+t.balance)}
+	for i, m := range t.partyMuted {
+		if m {
+			t.party[i] = 0
+		}
+	}
 }

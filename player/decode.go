@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/ecoute/ecoute/internal/mp3frame"
@@ -13,10 +14,6 @@ import (
 )
 
 const (
-	// prerollFrames are decoded and dropped before the wanted frame: the
-	// synthesis filter overlaps frames, and files with a bit reservoir need
-	// earlier frames' bytes. Our files have none, other files may.
-	prerollFrames = 3
 	// chunkLen is one unit of the decode buffer (20 ms at 48 kHz).
 	chunkLen = SampleRate / 50
 	// bufferedChunks bounds the decode buffer (300 ms): enough to ride
@@ -114,17 +111,15 @@ func decode(ctx context.Context, src Source, info Info, seg segment, outRate int
 	}()
 	start := seg.start
 	spf := int64(info.SamplesPerFrame)
-	first := int(start / spf)
-	if first >= len(info.FrameOffsets) {
+	k := int(start / spf)
+	if k >= info.frames() {
 		return nil
 	}
-	first = max(0, first-prerollFrames)
-	r, err := src.Open(ctx, info.FrameOffsets[first])
+	fr, first, err := openAt(ctx, src, info, k)
 	if err != nil {
-		return fmt.Errorf("open audio at byte %d: %w", info.FrameOffsets[first], err)
+		return err
 	}
-	defer r.Close()
-	fr := &frameReader{r: r, left: len(info.FrameOffsets) - first, offset: info.FrameOffsets[first], rate: info.SampleRate}
+	defer fr.Close()
 	dec, err := mp3.NewDecoder(fr)
 	if err != nil {
 		return decodeErr(fr, err)
@@ -159,7 +154,7 @@ func decode(ctx context.Context, src Source, info Info, seg segment, outRate int
 			break
 		}
 	}
-	if fr.err != nil {
+	if fr.err != nil && !errors.Is(fr.err, io.EOF) {
 		return fr.err
 	}
 	if err := pcm.Err(); err != nil {
@@ -168,87 +163,233 @@ func decode(ctx context.Context, src Source, info Info, seg segment, outRate int
 	return nil
 }
 
+// leadGranules is how many granules before the wanted one must decode
+// cleanly for it to come out right: the IMDCT overlaps a granule with the
+// previous one, and the synthesis filter holds 512 samples of history.
+const leadGranules = 2
+
+// openAt opens src so that frame k decodes cleanly, and returns the reader
+// and the first frame it hands the decoder.
+//
+// The decoder must start a few frames early (preroll): the granules just
+// before k shape its first samples, and their audio may begin in earlier
+// frames' bytes (the bit reservoir: main_data_begin points up to 511 bytes
+// back). The first frame fed is the latest one from which every frame of
+// the lead-in has all its bytes: found by reading main_data_begin back from
+// the lead-in's first frame, not by guessing a number of frames, since at
+// 8 kbit/s the reservoir spans dozens of them.
+func openAt(ctx context.Context, src Source, info Info, k int) (*frameReader, int, error) {
+	idx := info.index()
+	granules := 2
+	if info.SamplesPerFrame < 1152 {
+		granules = 1 // MPEG-2 and 2.5
+	}
+	c := max(0, k-(leadGranules+granules-1)/granules)
+	// Enough frames back to hold the largest reservoir.
+	back := min(c, maxLookback)
+	offs, err := idx.Offsets(ctx, c-back, back+1)
+	if err != nil {
+		return nil, 0, fmt.Errorf("frame index: %w", err)
+	}
+	if len(offs) != back+1 {
+		return nil, 0, fmt.Errorf("frame index: %d offsets for frames %d–%d", len(offs), c-back, c)
+	}
+	res := mp3frame.MaxReservoir(mp3frame.MPEG2)
+	if info.SamplesPerFrame == 1152 {
+		res = mp3frame.MaxReservoir(mp3frame.MPEG1)
+	}
+	j := back
+	for have := 0; j > 0 && have < res; {
+		j--
+		have += int(offs[j+1]-offs[j]) - frameOverhead
+	}
+	j0 := c - back + j
+	r, err := src.Open(ctx, offs[j])
+	if err != nil {
+		return nil, 0, fmt.Errorf("open audio at byte %d: %w", offs[j], err)
+	}
+	fr := &frameReader{r: r, pos: offs[j], next: j0, end: info.frames(), rate: info.SampleRate}
+	if all, ok := idx.(sliceIndex); ok {
+		fr.offsets = all
+	} else {
+		fr.offsets = sliceIndex(offs[j:]).shift(j0)
+	}
+	fr.silenced = info.Silenced
+	if j0 == c {
+		return fr, c, nil
+	}
+	// Read the look-back frames, then keep from the one where the
+	// lead-in's reservoir starts.
+	lookback := make([][]byte, 0, c-j0+1)
+	for range c - j0 + 1 {
+		f, err := fr.readFrame()
+		if err != nil {
+			r.Close()
+			return nil, 0, err
+		}
+		lookback = append(lookback, f)
+	}
+	last := lookback[len(lookback)-1]
+	h, _ := mp3frame.ParseHeader(last)
+	need := mp3frame.MainDataBegin(h, last)
+	s := len(lookback) - 1
+	for need > 0 && s > 0 {
+		s--
+		ph, _ := mp3frame.ParseHeader(lookback[s])
+		need -= ph.MainDataSize()
+	}
+	fr.pending = lookback[s:]
+	return fr, j0 + s, nil
+}
+
+// maxLookback bounds the frames read back for a reservoir: 511 bytes at
+// the smallest frames (8 kbit/s stereo, 3 bytes of main data each) would
+// need more, but no encoder lets the reservoir outgrow what a few frames
+// can fill; beyond this the lead-in starts without it.
+const maxLookback = 192
+
+// frameOverhead is the most a frame spends outside its main data: header,
+// CRC and stereo MPEG-1 side information.
+const frameOverhead = 4 + 2 + 32
+
+// shift turns offsets of frames [from, …) into a lookup by frame number.
+func (s sliceIndex) shift(from int) func(i int) (int64, bool) {
+	return func(i int) (int64, bool) {
+		if i < from || i-from >= len(s) {
+			return 0, false
+		}
+		return s[i-from], true
+	}
+}
+
 // decodeErr prefers the frame reader's account (truncation, a bad header,
 // the network) to go-mp3's, which turns a short read into a quiet EOF.
 func decodeErr(fr *frameReader, err error) error {
-	if fr.err != nil {
+	if fr.err != nil && !errors.Is(fr.err, io.EOF) {
 		return fr.err
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// go-mp3 ran out of bytes inside frames the index says are whole:
 		// their contents are bad. Not wrapped, so that no caller mistakes
 		// it for the normal end.
-		return fmt.Errorf("corrupt MP3 data near byte %d: a frame's contents do not decode", fr.offset)
+		return fmt.Errorf("corrupt MP3 data near byte %d: a frame's contents do not decode", fr.pos)
 	}
-	return fmt.Errorf("corrupt MP3 data near byte %d: %w", fr.offset, err)
+	return fmt.Errorf("corrupt MP3 data near byte %d: %w", fr.pos, err)
 }
 
 // frameReader passes exactly the indexed frames to go-mp3, checking each
 // header as it arrives: bytes that are not frames (trailing tags, junk, a
 // source that changed under the index) never reach the decoder, and a short
-// source is reported as truncated instead of ending quietly.
+// source is reported as truncated instead of ending quietly. It clears
+// each header's emphasis bits (go-mp3 takes the reserved value for junk)
+// and silences the frames the index marks undecodable.
 type frameReader struct {
-	r      io.Reader
-	left   int   // frames still to read
-	offset int64 // byte offset of the next frame in the file
-	rate   int   // expected sample rate
-	frame  []byte
-	pos    int
-	err    error
+	r    io.Reader
+	pos  int64 // byte offset in the source of the next byte r yields
+	next int   // number of the next frame to read
+	end  int   // frames [next, end) are read
+	rate int   // expected sample rate
+	// offsets gives the expected offset of a frame, when known: bytes
+	// between frames (junk in a local file) are skipped.
+	offsets  any // sliceIndex or func(int) (int64, bool)
+	silenced []int
+	// pending are frames already read, handed out first.
+	pending [][]byte
+	frame   []byte
+	fpos    int
+	buf     []byte
+	err     error
+}
+
+func (f *frameReader) Close() error {
+	if c, ok := f.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
 	}
-	if f.pos == len(f.frame) {
-		if f.left == 0 {
-			return 0, io.EOF
+	for f.fpos == len(f.frame) {
+		if len(f.pending) > 0 {
+			f.frame, f.fpos = f.pending[0], 0
+			f.pending = f.pending[1:]
+			continue
 		}
-		if err := f.next(); err != nil {
+		fr, err := f.readFrame()
+		if err != nil {
 			f.err = err
 			return 0, err
 		}
+		f.frame, f.fpos = fr, 0
 	}
-	n := copy(p, f.frame[f.pos:])
-	f.pos += n
+	n := copy(p, f.frame[f.fpos:])
+	f.fpos += n
 	return n, nil
 }
 
-func (f *frameReader) next() error {
+func (f *frameReader) expected(i int) (int64, bool) {
+	switch o := f.offsets.(type) {
+	case sliceIndex:
+		if i < len(o) {
+			return o[i], true
+		}
+	case func(int) (int64, bool):
+		return o(i)
+	}
+	return 0, false
+}
+
+// readFrame reads the next indexed frame into a new slice.
+func (f *frameReader) readFrame() ([]byte, error) {
+	if f.next >= f.end {
+		return nil, io.EOF
+	}
+	if want, ok := f.expected(f.next); ok && want != f.pos {
+		if want < f.pos {
+			return nil, fmt.Errorf("frame %d at byte %d: the audio and its index disagree (read up to byte %d)", f.next, want, f.pos)
+		}
+		n, err := io.CopyN(io.Discard, f.r, want-f.pos)
+		f.pos += n
+		if err != nil {
+			return nil, f.readErr(err)
+		}
+	}
 	var hdr [4]byte
 	if _, err := io.ReadFull(f.r, hdr[:]); err != nil {
-		return f.readErr(err)
+		return nil, f.readErr(err)
 	}
 	h, err := mp3frame.ParseHeader(hdr[:])
 	if err != nil {
-		return fmt.Errorf("corrupt MP3 frame at byte %d: %w", f.offset, err)
+		return nil, fmt.Errorf("corrupt MP3 frame at byte %d: %w", f.pos, err)
 	}
 	if err := mp3frame.CheckProfile(h); err != nil {
-		return err
+		return nil, err
 	}
 	if h.SampleRate != f.rate {
-		return fmt.Errorf("frame at byte %d is %d Hz, expected %d Hz", f.offset, h.SampleRate, f.rate)
+		return nil, fmt.Errorf("frame at byte %d is %d Hz, expected %d Hz", f.pos, h.SampleRate, f.rate)
 	}
-	if cap(f.frame) < h.FrameSize {
-		f.frame = make([]byte, h.FrameSize)
+	frame := make([]byte, h.FrameSize)
+	copy(frame, hdr[:])
+	if _, err := io.ReadFull(f.r, frame[4:]); err != nil {
+		return nil, f.readErr(err)
 	}
-	f.frame = f.frame[:h.FrameSize]
-	copy(f.frame, hdr[:])
-	if _, err := io.ReadFull(f.r, f.frame[4:]); err != nil {
-		return f.readErr(err)
+	mp3frame.ClearEmphasis(frame)
+	if i, ok := slices.BinarySearch(f.silenced, f.next); ok && i >= 0 {
+		mp3frame.Silence(h, frame)
 	}
-	f.pos = 0
-	f.left--
-	f.offset += int64(h.FrameSize)
-	return nil
+	f.pos += int64(h.FrameSize)
+	f.next++
+	return frame, nil
 }
 
 func (f *frameReader) readErr(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("recording is truncated at byte %d (%d frames missing)", f.offset, f.left)
+		return fmt.Errorf("recording is truncated at byte %d (%d frames missing)", f.pos, f.end-f.next)
 	}
-	return fmt.Errorf("read audio at byte %d: %w", f.offset, err)
+	return fmt.Errorf("read audio at byte %d: %w", f.pos, err)
 }
 
 // pcmStreamer is a beep.Streamer over go-mp3's output (16-bit stereo, little

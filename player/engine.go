@@ -31,6 +31,10 @@ type EngineOptions struct {
 	// Log receives diagnostics (device errors, decoder failures); nil
 	// discards them. It must not be the terminal while a TUI runs.
 	Log io.Writer
+	// Manual opens no output at all: samples are mixed only when the
+	// caller pulls them with Pull, as fast as it likes (rendering a
+	// recording offline, tests that compare what the player produces).
+	Manual bool
 }
 
 // Engine owns the one audio output of the process and mixes the tracks
@@ -50,6 +54,12 @@ type Engine struct {
 	// that is garbage-collected, which silenced playback after the first
 	// collection.
 	speaker any
+	// added is when a track was last opened: the speaker waits for its
+	// first samples rather than queue silence in front of them.
+	added time.Time
+	// startSpeaker starts pulling samples for the device; called when a
+	// track is opened (the device plays silence until then).
+	startSpeaker func()
 }
 
 // NewEngine picks the output once: the speaker where a sound device really
@@ -62,6 +72,10 @@ func NewEngine(opts EngineOptions) *Engine {
 	}
 	if e.log == nil {
 		e.log = io.Discard
+	}
+	if opts.Manual {
+		e.kind, e.reason = OutputNull, "manual: samples are pulled by the caller"
+		return e
 	}
 	if opts.ForceNull {
 		e.useNull("silent: sound turned off (--silent)")
@@ -121,14 +135,27 @@ func (e *Engine) useNull(reason string) {
 	defer e.mu.Unlock()
 	e.kind, e.reason = OutputNull, reason
 	if e.null == nil && !e.closed {
-		e.null = startNull(e.clock, e.stream)
+		e.null = startNull(e.clock, func(s [][2]float64) { e.stream(s) })
 	}
 }
 
 func (e *Engine) add(t *track) {
+	now := e.clock.Now()
 	e.mu.Lock()
 	e.tracks = append(e.tracks, t)
+	e.added = now
+	start := e.startSpeaker
 	e.mu.Unlock()
+	if start != nil {
+		start()
+	}
+}
+
+// lastAdded is when a track was last opened.
+func (e *Engine) lastAdded() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.added
 }
 
 func (e *Engine) remove(t *track) {
@@ -143,23 +170,36 @@ func (e *Engine) remove(t *track) {
 	e.tracks = kept
 }
 
+// Pull mixes the tracks' next samples into samples as an output would, and
+// says how many the tracks had ready: the rest is silence (nothing playing,
+// or the decoder has not caught up yet — pull again). For an engine opened
+// with EngineOptions.Manual; on another it competes with the output.
+func (e *Engine) Pull(samples [][2]float64) int {
+	return e.stream(samples)
+}
+
+// mixInto is stream, as the speaker's reader calls it.
+func (e *Engine) mixInto(samples [][2]float64) int { return e.stream(samples) }
+
 // stream fills samples with the mix of all tracks, silence where there is
-// nothing to play. The output calls it; it never blocks on I/O, because
+// nothing to play, and returns how many samples the fullest track gave. The output calls it; it never blocks on I/O, because
 // tracks hand out only what their decoder has already buffered.
-func (e *Engine) stream(samples [][2]float64) {
+func (e *Engine) stream(samples [][2]float64) int {
 	clear(samples)
 	e.mu.Lock()
 	// remove builds a new slice and add only appends, so this view stays
 	// valid outside the lock.
 	tracks := e.tracks[:len(e.tracks):len(e.tracks)]
 	e.mu.Unlock()
+	ready := 0
 	for _, t := range tracks {
-		t.mix(samples)
+		ready = max(ready, t.mix(samples))
 	}
 	// A raised volume can push peaks past full scale: clip here rather
 	// than let the device wrap or distort them.
-	for i := range samples {
+	for i := range samples[:ready] {
 		samples[i][0] = min(1, max(-1, samples[i][0]))
 		samples[i][1] = min(1, max(-1, samples[i][1]))
 	}
+	return ready
 }

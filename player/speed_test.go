@@ -1,6 +1,7 @@
 package player
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -232,6 +233,31 @@ func TestSkipSilence(t *testing.T) {
 	}
 }
 
+// Without peaks in Info, the silence jumps ask PeaksFunc (the server's
+// full-resolution peaks, fetched once) rather than decoding the source.
+func TestSkipSilenceAsksPeaksFunc(t *testing.T) {
+	data := readFixture(t, "markers.mp3")
+	info := scanInfo(t, data)
+	calls := 0
+	info.PeaksFunc = func(context.Context) ([]byte, time.Duration, error) {
+		calls++
+		peaks := make([]byte, 80) // 4 s of 50 ms buckets: speech from 2.5 s
+		for i := 50; i < 60; i++ {
+			peaks[i] = 200
+		}
+		return peaks, 50 * time.Millisecond, nil
+	}
+	tr := mustOpen(t, &memSource{data: data}, info)
+	to, ok := tr.SkipSilence(true)
+	if !ok || to != 2500*time.Millisecond-speechLead {
+		t.Fatalf("jump to %v (ok %v), want %v", to, ok, 2500*time.Millisecond-speechLead)
+	}
+	tr.SkipSilence(false)
+	if calls != 1 {
+		t.Errorf("PeaksFunc called %d times, want once", calls)
+	}
+}
+
 func TestFindGaps(t *testing.T) {
 	b := 50 * time.Millisecond
 	speech := func(n int) []byte {
@@ -277,4 +303,67 @@ func TestSeekAccuracyAtSpeed(t *testing.T) {
 			t.Fatalf("burst %d heard at %v, want %v (off by %v)", i, heard, want, d)
 		}
 	}
+}
+
+// A stereo recording is two parties: each can be muted and the balance
+// weighs them, each staying on its own channel. A mono recording is one
+// party: the party controls leave it alone.
+func TestPartiesBalanceAndMute(t *testing.T) {
+	tr := openFixture(t, manualEngine(), "stereo44.mp3")
+	if tr.Parties() != 2 {
+		t.Fatalf("stereo recording: %d parties", tr.Parties())
+	}
+	tr.Play()
+	full := pullStereo(t, tr, SampleRate/4)
+	tr.Seek(0)
+	tr.SetPartyMuted(0, true)
+	tr.SetBalance(0.5) // toward party 2: party 1 at 50 %, party 2 full
+	muted := pullStereo(t, tr, SampleRate/4)
+	for i := range muted {
+		if muted[i][0] != 0 || math.Abs(muted[i][1]-full[i][1]) > 1e-12 {
+			t.Fatalf("sample %d: %v with party 1 muted, %v in full", i, muted[i], full[i])
+		}
+	}
+	tr.Seek(0)
+	tr.SetPartyMuted(0, false)
+	half := pullStereo(t, tr, SampleRate/4)
+	for i := range half {
+		if math.Abs(half[i][0]-full[i][0]/2) > 1e-12 || math.Abs(half[i][1]-full[i][1]) > 1e-12 {
+			t.Fatalf("sample %d: %v at balance 0.5, %v in full", i, half[i], full[i])
+		}
+	}
+	if b := tr.Balance(); b != 0.5 || tr.PartyMuted(0) {
+		t.Errorf("balance %v, party 1 muted %v", b, tr.PartyMuted(0))
+	}
+	mono := openFixture(t, manualEngine(), "sweep.mp3")
+	mono.SetPartyMuted(1, true)
+	mono.Play()
+	if mono.Parties() != 1 {
+		t.Fatalf("mono recording: %d parties", mono.Parties())
+	}
+	for _, s := range pullStereo(t, mono, SampleRate/10) {
+		if s[0] != s[1] {
+			t.Fatalf("mono recording with a party muted plays %v", s)
+		}
+	}
+}
+
+// pullStereo is pullN for both channels.
+func pullStereo(t testing.TB, tr *track, n int) [][2]float64 {
+	t.Helper()
+	out := make([][2]float64, 0, n)
+	buf := make([][2]float64, 480)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(out) < n {
+		clear(buf)
+		k := tr.mix(buf[:min(len(buf), n-len(out))])
+		out = append(out, buf[:k]...)
+		if k == 0 {
+			if !tr.Playing() || time.Now().After(deadline) {
+				t.Fatalf("%d of %d samples", len(out), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return out
 }

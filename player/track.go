@@ -12,7 +12,7 @@ import (
 // Open reads the whole source once to build it (a local file; the backend
 // sends its index).
 func (e *Engine) Open(src Source, info Info) (Track, error) {
-	if info.FrameOffsets == nil {
+	if info.FrameOffsets == nil && info.Index == nil {
 		var err error
 		if info, err = indexSource(context.Background(), src); err != nil {
 			return nil, err
@@ -25,10 +25,11 @@ func (e *Engine) Open(src Source, info Info) (Track, error) {
 		e:      e,
 		src:    src,
 		info:   info,
-		total:  int64(len(info.FrameOffsets)) * int64(info.SamplesPerFrame),
+		total:  int64(info.frames()) * int64(info.SamplesPerFrame),
 		ratio:  float64(info.SampleRate) / SampleRate,
 		speed:  1,
 		gain:   1,
+		party:  [2]float64{1, 1},
 		kick:   make(chan struct{}, 1),
 		events: make(chan Event, 16),
 		done:   make(chan struct{}),
@@ -63,8 +64,13 @@ type track struct {
 	volDB     float64
 	gain      float64 // from volDB; applied in mix, so heard at once
 	muted     bool
-	loopA     int64 // source samples; loopB > loopA means looping
-	loopB     int64
+	// balance and partyMuted drive party, the gains of the two parties
+	// (channels) of a two-party recording.
+	balance    float64
+	partyMuted [2]bool
+	party      [2]float64
+	loopA      int64 // source samples; loopB > loopA means looping
+	loopB      int64
 
 	gapsOnce sync.Once
 	gaps     []Gap
@@ -143,7 +149,7 @@ func (t *track) Position() time.Duration {
 
 func (t *track) position() time.Duration { return sourceTime(t.pos, t.info.SampleRate) }
 
-func (t *track) Duration() time.Duration { return t.info.framesDuration(len(t.info.FrameOffsets)) }
+func (t *track) Duration() time.Duration { return t.info.framesDuration(t.info.frames()) }
 
 func (t *track) Playing() bool {
 	t.mu.Lock()
@@ -193,9 +199,10 @@ func (t *track) mix(out [][2]float64) int {
 		if t.muted {
 			g = 0
 		}
+		gl, gr := g*t.party[0], g*t.party[1]
 		for j := range n {
-			out[i+j][0] += g * src[j][0]
-			out[i+j][1] += g * src[j][1]
+			out[i+j][0] += gl * src[j][0]
+			out[i+j][1] += gr * src[j][1]
 		}
 		i += n
 		t.curOff += n

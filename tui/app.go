@@ -132,13 +132,13 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	if opts.Client == nil {
-		return errors.New("tui: no client")
+		return errors.New("tui: no client") // i18n: a programming error, not a user's
 	}
 	addr := opts.ServerAddr
 	if addr == "" {
 		addr = opts.Client.Addr()
 	}
-	if err := opts.Keys.Validate(); err != nil {
+	if err := opts.Keys.Validate(i18n.New(opts.Lang)); err != nil {
 		return err
 	}
 	a := newApp(ctx, opts.Client, opts.Engine, theme, addr)
@@ -182,7 +182,7 @@ func (o Options) programOptions() []tea.ProgramOption {
 }
 
 // RunLocalPlayer plays one track full screen (ecoute play FILE).
-func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, title string) error {
+func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, title string, lang i18n.Lang) error {
 	theme, err := themes.Lookup("")
 	if err != nil {
 		return err
@@ -192,6 +192,8 @@ func RunLocalPlayer(ctx context.Context, eng *player.Engine, tr player.Track, ti
 		e = eng
 	}
 	a := NewLocalApp(ctx, e, tr, title, theme)
+	a.setLang(lang)
+	a.stack = []Screen{newLocalScreen(a.c, tr, title)}
 	return a.run(ctx, nil, nil, nil)
 }
 
@@ -466,6 +468,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.push(newCallScreen(a.c, msg.ID))
 	case OpenAuditMsg:
 		return a, a.push(newAuditScreen(a.c))
+	case OpenRequestsMsg:
+		return a, a.push(newRequestsScreen(a.c))
 	case OpenEvaluationMsg:
 		return a, a.push(newEvalScreen(a.c, msg))
 	case OpenEvaluationsMsg:

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/player"
 )
 
@@ -118,17 +118,9 @@ func (s *callScreen) openTrack() tea.Cmd {
 				return fail(err)
 			}
 		}
-		info := player.Info{
-			Size:            size,
-			FrameOffsets:    wf.GetFrameOffsets(),
-			SampleRate:      int(wf.GetSampleRate()),
-			SamplesPerFrame: int(wf.GetSamplesPerFrame()),
-			Peaks:           wf.GetPeaks(),
-			PeakBucket:      wf.GetBucket().AsDuration(),
-		}
-		tr, err := eng.Open(b.AudioSource(callID, size), info)
+		tr, err := eng.Open(b.AudioSource(callID, size), playerInfo(b.PlaybackInfo(callID, wf, size)))
 		if err != nil {
-			return fail(fmt.Errorf("open audio: %w", err))
+			return fail(err)
 		}
 		return trackOpenedMsg{track: tr, wave: wf}, nil
 	})
@@ -176,13 +168,13 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		cmd := s.player.Attach(msg.track)
 		if wf := msg.wave; wf != nil {
-			s.wave.set(wf.GetPeaks(), wf.GetBucket().AsDuration(), msg.track.Duration())
+			s.wave.set(wf.GetPeaks(), wf.GetChannelPeaks(), wf.GetBucket().AsDuration(), msg.track.Duration())
 		}
 		return cmd
 	case tea.MouseClickMsg:
 		// A click on the waveform seeks there.
 		m := msg.Mouse()
-		if m.Button == tea.MouseLeft && s.waveY >= 0 && m.Y == s.waveY && !s.wave.empty() &&
+		if m.Button == tea.MouseLeft && s.waveY >= 0 && m.Y >= s.waveY && m.Y < s.waveY+s.wave.rows() && !s.wave.empty() &&
 			s.player.track != nil && s.player.keys.Toggle.Enabled() {
 			return s.player.seekTo(s.wave.at(m.X - waveX))
 		}
@@ -207,6 +199,16 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 	}
 	cmd, _ := s.player.Update(msg)
 	return cmd
+}
+
+// playerInfo hands the gateway's description of a call to the player.
+func playerInfo(p client.Playback) player.Info {
+	info := player.Info{Size: p.Size, SampleRate: p.SampleRate, SamplesPerFrame: p.SamplesPerFrame,
+		Channels: p.Channels, FrameOffsets: p.FrameOffsets, PeaksFunc: p.PeaksFunc}
+	if p.Index != nil {
+		info.Index = p.Index
+	}
+	return info
 }
 
 // field is one line of the detail view, shown only if the role sees it and
@@ -290,7 +292,8 @@ func (s *callScreen) View() string {
 	if !s.wave.empty() {
 		// +1: the top padding.
 		s.waveY = len(lines) + 1
-		lines = append(lines, s.wave.view(newWaveStyles(st), s.player.pos), st.Muted.Render(s.wave.timeRuler()), "")
+		lines = append(lines, strings.Split(s.wave.view(newWaveStyles(st), s.player.pos), "\n")...)
+		lines = append(lines, st.Muted.Render(s.wave.timeRuler()), "")
 	}
 	lines = append(lines, strings.Split(s.player.View(), "\n")...)
 	title := s.c.T(paneTitleNotes)

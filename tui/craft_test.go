@@ -64,18 +64,18 @@ func TestBackgroundRebuildsStyles(t *testing.T) {
 // TestKeyOverrides: a config rebinding applies to the screen and its help;
 // an unknown action is refused with the list of known ones.
 func TestKeyOverrides(t *testing.T) {
-	if err := (KeyOverrides{"calls.filtre": {"f"}}).Validate(); err == nil || !strings.Contains(err.Error(), "calls.filter") {
+	if err := (KeyOverrides{"calls.filtre": {"f"}}).Validate(english); err == nil || !strings.Contains(err.Error(), "calls.filter") {
 		t.Errorf("unknown action: %v", err)
 	}
-	if err := (KeyOverrides{"calls.filter": {}}).Validate(); err == nil {
+	if err := (KeyOverrides{"calls.filter": {}}).Validate(english); err == nil {
 		t.Error("an empty key list was accepted")
 	}
 	// A key another action of the screen answers to is refused.
-	if err := (KeyOverrides{"calls.filter": {"f"}}).Validate(); err == nil || !strings.Contains(err.Error(), "calls.pagedown") {
+	if err := (KeyOverrides{"calls.filter": {"f"}}).Validate(english); err == nil || !strings.Contains(err.Error(), "calls.pagedown") {
 		t.Errorf("filter on pagedown's f: %v", err)
 	}
 	ov := KeyOverrides{"calls.filter": {"F"}, "player.toggle": {"p"}, "global.help": {"f1"}}
-	if err := ov.Validate(); err != nil {
+	if err := ov.Validate(english); err != nil {
 		t.Fatal(err)
 	}
 	b := &fakeBackend{n: 5}
@@ -115,7 +115,7 @@ func TestKeyOverrides(t *testing.T) {
 	// Every screen's keys can be rebound: the evaluation, its list and the
 	// password screen too.
 	ov = KeyOverrides{"evaluation.submit": {"Z"}, "evaluations.down": {"J"}, "login.submit": {"Y"}}
-	if err := ov.Validate(); err != nil {
+	if err := ov.Validate(english); err != nil {
 		t.Fatal(err)
 	}
 	c.KeyOverrides = ov
@@ -180,13 +180,47 @@ func TestWaveformResampleKeepsPeaks(t *testing.T) {
 	var w waveform
 	peaks := make([]byte, 1000)
 	peaks[500] = 255 // one loud word
-	w.set(peaks, 10*time.Millisecond, 0)
+	w.set(peaks, nil, 10*time.Millisecond, 0)
 	w.SetWidth(20)
-	if len(w.cols) != 20 || w.dur != 10*time.Second {
-		t.Fatalf("%d columns, duration %v", len(w.cols), w.dur)
+	if w.rows() != 1 || len(w.cols[0]) != 20 || w.dur != 10*time.Second {
+		t.Fatalf("%d rows, %d columns, duration %v", w.rows(), len(w.cols[0]), w.dur)
 	}
-	if w.cols[10] != '█' || strings.Count(string(w.cols), "█") != 1 || w.cols[0] != ' ' {
-		t.Errorf("resampled %q", string(w.cols))
+	if w.cols[0][10] != '█' || strings.Count(string(w.cols[0]), "█") != 1 || w.cols[0][0] != ' ' {
+		t.Errorf("resampled %q", string(w.cols[0]))
+	}
+}
+
+// A two-party recording draws one numbered line per party, each with its
+// own peaks, and a click on either line seeks the same way.
+func TestWaveformTwoParties(t *testing.T) {
+	var w waveform
+	left, right := make([]byte, 1000), make([]byte, 1000)
+	left[100] = 255  // party 1 speaks early
+	right[900] = 255 // party 2 late
+	both := make([]byte, 1000)
+	for i := range both {
+		both[i] = max(left[i], right[i])
+	}
+	w.set(both, [][]byte{left, right}, 10*time.Millisecond, 0)
+	w.SetWidth(22)
+	if w.rows() != 2 {
+		t.Fatalf("%d rows, want one per party", w.rows())
+	}
+	lines := strings.Split(ansi.Strip(w.view(waveStyles{}, 0)), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "1 ") || !strings.HasPrefix(lines[1], "2 ") {
+		t.Fatalf("lines %q", lines)
+	}
+	// Columns after the label: party 1's burst near the start, party 2's
+	// near the end, each on its own line only.
+	l0, l1 := []rune(lines[0]), []rune(lines[1])
+	if !strings.Contains(string(l0[2:8]), "█") || strings.Contains(string(l1[2:8]), "█") {
+		t.Errorf("party 1's burst: %q / %q", lines[0], lines[1])
+	}
+	if !strings.Contains(string(l1[len(l1)-6:]), "█") || strings.Contains(string(l0[len(l0)-6:]), "█") {
+		t.Errorf("party 2's burst: %q / %q", lines[0], lines[1])
+	}
+	if got := w.at(2 + 10); got != 5*time.Second {
+		t.Errorf("click on the middle column = %v, want 5s", got)
 	}
 }
 

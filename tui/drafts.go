@@ -38,7 +38,7 @@ type Draft struct {
 }
 
 // ErrNoDraft is returned by Load when there is no draft for the id.
-var ErrNoDraft = errors.New("no draft")
+var ErrNoDraft = errors.New("no draft") // i18n: a sentinel, never shown
 
 // DraftStore keeps drafts as one JSON file each in a private directory.
 // It is written from tea.Cmds, which may run out of order: PutNewer and
@@ -59,7 +59,7 @@ type DraftStore struct {
 func DefaultDraftDir() (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("drafts: no cache directory: %w", err)
+		return "", fmt.Errorf("drafts: no cache directory: %w", err) // i18n: detail after a translated sentence
 	}
 	return filepath.Join(base, "ecoute", "drafts"), nil
 }
@@ -125,7 +125,7 @@ func (s *DraftStore) Dir() string { return s.dir }
 // fileName maps an id to a file name that cannot leave the directory.
 func fileName(id string) (string, error) {
 	if id == "" {
-		return "", errors.New("drafts: empty evaluation id")
+		return "", errors.New("drafts: empty evaluation id") // i18n: a programming error
 	}
 	var b strings.Builder
 	for _, r := range id {

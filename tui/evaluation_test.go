@@ -350,12 +350,12 @@ func TestEvalReboundAnswerKeys(t *testing.T) {
 	c := testCommon(t, evalTestBackend{&fakeBackend{n: 3}, svc})
 	c.Principal.AllowedMethods = supervisorMethods
 	// A key another action of the screen uses is refused with both names.
-	if err := (KeyOverrides{"evaluation.answer": {"y", "r"}}).Validate(); err == nil ||
+	if err := (KeyOverrides{"evaluation.answer": {"y", "r"}}).Validate(english); err == nil ||
 		!strings.Contains(err.Error(), "evaluation.resolve") {
 		t.Fatalf("conflicting answer keys: %v", err)
 	}
 	c.KeyOverrides = KeyOverrides{"evaluation.answer": {"y", "x", "v", "b", "g"}}
-	if err := c.KeyOverrides.Validate(); err != nil {
+	if err := c.KeyOverrides.Validate(english); err != nil {
 		t.Fatal(err)
 	}
 	s := newEvalScreen(c, OpenEvaluationMsg{CallID: "call-001"})

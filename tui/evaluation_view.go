@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -158,7 +157,7 @@ func (s *evalScreen) body() (out []string, curLine, curEnd int) {
 			section = r.Section
 			score := ""
 			if ss := secScore[section.GetSectionId()]; ss.GetHasScore() {
-				score = " · " + strconv.FormatFloat(ss.GetScore(), 'f', 1, 64) + " %"
+				score = " · " + s.c.printer().Percent(ss.GetScore())
 			}
 			out = append(out, st.Title.Render(section.GetTitle())+st.Muted.Render(score))
 		}

@@ -238,14 +238,14 @@ func parseFilter(tr *i18n.Printer, text string, dir directory, loc *time.Locatio
 func parseScoreRange(v string) (lo, hi *float64, err error) {
 	a, b, ok := strings.Cut(v, "..")
 	if !ok || a == "" && b == "" {
-		return nil, nil, errors.New("want LOW..HIGH")
+		return nil, nil, errors.New("want LOW..HIGH") // i18n: the caller words it (filterErrScore)
 	}
 	num := func(s string) (*float64, error) {
 		if s == "" {
 			return nil, nil
 		}
 		x, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-		if err != nil || x < 0 || x > 100 {
+		if err != nil || !(x >= 0 && x <= 100) { // NaN too (found by FuzzParseFilter)
 			return nil, errors.New("not a percentage")
 		}
 		return &x, nil
@@ -257,7 +257,7 @@ func parseScoreRange(v string) (lo, hi *float64, err error) {
 		return nil, nil, err
 	}
 	if lo != nil && hi != nil && *lo > *hi {
-		return nil, nil, errors.New("low above high")
+		return nil, nil, errors.New("low above high") // i18n: the caller words it (filterErrScore)
 	}
 	return lo, hi, nil
 }
@@ -267,14 +267,14 @@ func parseScoreRange(v string) (lo, hi *float64, err error) {
 func parseFilterDuration(v string) (time.Duration, error) {
 	if m, s, ok := strings.Cut(v, ":"); ok {
 		var mm, ss int
-		if _, err := fmt.Sscanf(m+" "+s, "%d %d", &mm, &ss); err != nil || mm < 0 || ss < 0 || ss > 59 || len(s) != 2 {
+		if _, err := fmt.Sscanf(m+" "+s, "%d %d", &mm, &ss); err != nil || mm < 0 || mm > 100000 || ss < 0 || ss > 59 || len(s) != 2 {
 			return 0, errors.New("bad m:ss")
 		}
 		return time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, errors.New("bad duration")
+		return 0, errors.New("bad duration") // i18n: the caller words it (filterErrDuration)
 	}
 	return d, nil
 }

@@ -145,6 +145,8 @@ func (c *Common) explain(err error) string {
 		return c.T(errNotFound)
 	case errors.Is(err, client.ErrUnsupported):
 		return c.T(errUnsupported)
+	case errors.Is(err, errNoEngine):
+		return c.T(errNoAudioEngine)
 	}
 	if text, ok := c.reasonText(err); ok {
 		return text

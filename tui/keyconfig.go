@@ -1,7 +1,7 @@
 package tui
 
 import (
-	"fmt"
+	"errors"
 	"reflect"
 	"slices"
 	"sort"
@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"charm.land/bubbles/v2/key"
+
+	"github.com/ecoute/ecoute/internal/i18n"
 )
 
 // Key overrides come from the config file as "screen.action: [keys]", e.g.
@@ -24,16 +26,17 @@ import (
 // KeyOverrides maps "screen.action" to the keys that replace the defaults.
 type KeyOverrides map[string][]string
 
-// keyMaps are the declared key maps by prefix, built fresh.
-func keyMaps() map[string]any {
+// keyMaps are the declared key maps by prefix, built fresh, their help
+// written in tr's language.
+func keyMaps(tr *i18n.Printer) map[string]any {
 	return map[string]any{
-		"global":      newGlobalKeys(english),
-		"login":       newLoginKeys(english),
-		"calls":       newCallsKeys(english),
-		"player":      newPlayerKeys(english),
-		"call":        newCallKeys(english),
-		"evaluation":  newEvalKeys(english),
-		"evaluations": newEvalListKeys(english),
+		"global":      newGlobalKeys(tr),
+		"login":       newLoginKeys(tr),
+		"calls":       newCallsKeys(tr),
+		"player":      newPlayerKeys(tr),
+		"call":        newCallKeys(tr),
+		"evaluation":  newEvalKeys(tr),
+		"evaluations": newEvalListKeys(tr),
 	}
 }
 
@@ -50,9 +53,9 @@ type KeyAction struct {
 }
 
 // KeyActions lists every action that can be overridden, sorted by name.
-func KeyActions() []KeyAction {
+func KeyActions(tr *i18n.Printer) []KeyAction {
 	var out []KeyAction
-	for prefix, m := range keyMaps() {
+	for prefix, m := range keyMaps(tr) {
 		v := reflect.ValueOf(m)
 		for i := range v.NumField() {
 			if v.Field(i).Type() == reflect.TypeFor[Binding]() {
@@ -67,14 +70,14 @@ func KeyActions() []KeyAction {
 
 func actionNames() []string {
 	var out []string
-	for _, a := range KeyActions() {
+	for _, a := range KeyActions(english) {
 		out = append(out, a.Name)
 	}
 	return out
 }
 
 // Validate reports the first unknown action or empty key list.
-func (o KeyOverrides) Validate() error {
+func (o KeyOverrides) Validate(tr *i18n.Printer) error {
 	actions := actionNames()
 	names := make([]string, 0, len(o))
 	for n := range o {
@@ -83,19 +86,19 @@ func (o KeyOverrides) Validate() error {
 	sort.Strings(names)
 	for _, n := range names {
 		if !slices.Contains(actions, n) {
-			return fmt.Errorf("keys: unknown action %q (known: %s)", n, strings.Join(actions, ", "))
+			return errors.New(tr.T(keysErrUnknown, n, strings.Join(actions, ", ")))
 		}
 		if len(o[n]) == 0 || slices.Contains(o[n], "") {
-			return fmt.Errorf("keys: %s: give at least one key, e.g. [\"x\"]", n)
+			return errors.New(tr.T(keysErrEmpty, n))
 		}
 	}
-	return o.conflicts()
+	return o.conflicts(tr)
 }
 
 // conflicts refuses an override whose key another action of the same
 // screen already answers to: one of the two would silently never fire.
-func (o KeyOverrides) conflicts() error {
-	maps := keyMaps()
+func (o KeyOverrides) conflicts(tr *i18n.Printer) error {
+	maps := keyMaps(english)
 	prefixes := make([]string, 0, len(maps))
 	for p := range maps {
 		prefixes = append(prefixes, p)
@@ -119,8 +122,7 @@ func (o KeyOverrides) conflicts() error {
 				}
 				for _, k := range v.Field(j).Interface().(Binding).Keys() {
 					if slices.Contains(mine, k) {
-						return fmt.Errorf("keys: %s and %s.%s both use %q: rebind one of them",
-							name, prefix, actionName(v.Type().Field(j).Name), k)
+						return errors.New(tr.T(keysErrConflict, name, prefix+"."+actionName(v.Type().Field(j).Name), k))
 					}
 				}
 			}

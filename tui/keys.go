@@ -220,24 +220,33 @@ type PlayerKeys struct {
 	Loop    Binding
 	NextGap Binding
 	PrevGap Binding
+	// The parties of a two-party recording (one per channel).
+	Party1   Binding
+	Party2   Binding
+	Balance1 Binding
+	Balance2 Binding
 }
 
 func newPlayerKeys(tr *i18n.Printer) PlayerKeys {
 	k := PlayerKeys{
-		Toggle:  bind(tr, true, "space", tr.T(keyPlayPause), "space"),
-		Back5:   bind(tr, true, "←/h", tr.T(keyBack5), "left", "h"),
-		Fwd5:    bind(tr, true, "→/l", tr.T(keyFwd5), "right", "l"),
-		Back30:  bind(tr, false, "shift+←/H", tr.T(keyBack30), "shift+left", "H"),
-		Fwd30:   bind(tr, false, "shift+→/L", tr.T(keyFwd30), "shift+right", "L"),
-		Restart: bind(tr, false, "0", tr.T(keyRestart), "0", "home"),
-		Slower:  bind(tr, false, "[", tr.T(keySlower), "["),
-		Faster:  bind(tr, false, "]", tr.T(keyFaster), "]"),
-		VolUp:   bind(tr, false, "+", tr.T(keyVolUp), "+", "="),
-		VolDown: bind(tr, false, "-", tr.T(keyVolDown), "-"),
-		Mute:    bind(tr, false, "m", tr.T(keyMute), "m"),
-		Loop:    bind(tr, false, "a", tr.T(keyLoop), "a"),
-		NextGap: bind(tr, false, "}", tr.T(keyNextGap), "}"),
-		PrevGap: bind(tr, false, "{", tr.T(keyPrevGap), "{"),
+		Toggle:   bind(tr, true, "space", tr.T(keyPlayPause), "space"),
+		Back5:    bind(tr, true, "←/h", tr.T(keyBack5), "left", "h"),
+		Fwd5:     bind(tr, true, "→/l", tr.T(keyFwd5), "right", "l"),
+		Back30:   bind(tr, false, "shift+←/H", tr.T(keyBack30), "shift+left", "H"),
+		Fwd30:    bind(tr, false, "shift+→/L", tr.T(keyFwd30), "shift+right", "L"),
+		Restart:  bind(tr, false, "0", tr.T(keyRestart), "0", "home"),
+		Slower:   bind(tr, false, "[", tr.T(keySlower), "["),
+		Faster:   bind(tr, false, "]", tr.T(keyFaster), "]"),
+		VolUp:    bind(tr, false, "+", tr.T(keyVolUp), "+", "="),
+		VolDown:  bind(tr, false, "-", tr.T(keyVolDown), "-"),
+		Mute:     bind(tr, false, "m", tr.T(keyMute), "m"),
+		Loop:     bind(tr, false, "a", tr.T(keyLoop), "a"),
+		NextGap:  bind(tr, false, "}", tr.T(keyNextGap), "}"),
+		PrevGap:  bind(tr, false, "{", tr.T(keyPrevGap), "{"),
+		Party1:   bind(tr, false, "1", tr.T(keyParty1), "1"),
+		Party2:   bind(tr, false, "2", tr.T(keyParty2), "2"),
+		Balance1: bind(tr, false, "<", tr.T(keyBalance1), "<"),
+		Balance2: bind(tr, false, ">", tr.T(keyBalance2), ">"),
 	}
 	return k
 }
@@ -256,11 +265,37 @@ func (k *PlayerKeys) disableControls(reason string) {
 	for _, b := range []*Binding{&k.Slower, &k.Faster, &k.VolUp, &k.VolDown, &k.Mute, &k.Loop, &k.NextGap, &k.PrevGap} {
 		b.disable(reason)
 	}
+	k.disableParties(reason)
+}
+
+// parties are the two-party keys.
+func (k *PlayerKeys) parties() []*Binding {
+	return []*Binding{&k.Party1, &k.Party2, &k.Balance1, &k.Balance2}
+}
+
+// disableParties turns off the two-party keys (a one-party recording).
+func (k *PlayerKeys) disableParties(reason string) {
+	for _, b := range k.parties() {
+		b.disable(reason)
+	}
+}
+
+// enableParties turns the two-party keys back on, unless the role may not
+// listen at all.
+func (k *PlayerKeys) enableParties() {
+	if !k.Toggle.Enabled() {
+		return
+	}
+	for _, b := range k.parties() {
+		b.Reason = ""
+		b.SetEnabled(true)
+	}
 }
 
 func (k PlayerKeys) group(tr *i18n.Printer) Group {
 	return Group{Title: tr.T(helpGroupPlayer), Keys: []Binding{
 		k.Toggle, k.Back5, k.Fwd5, k.Back30, k.Fwd30, k.Restart,
 		k.Slower, k.Faster, k.VolUp, k.VolDown, k.Mute, k.Loop, k.PrevGap, k.NextGap,
+		k.Party1, k.Party2, k.Balance1, k.Balance2,
 	}}
 }

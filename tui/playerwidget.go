@@ -50,6 +50,11 @@ type ctlState struct {
 	muted        bool
 	loopA, loopB time.Duration
 	loopOn       bool
+	// A two-party recording's balance (-1 party 1 only … 1 party 2 only)
+	// and mutes; parties is 1 for a one-party recording.
+	parties    int
+	balance    float64
+	partyMuted [2]bool
 }
 
 type playerState int
@@ -115,10 +120,15 @@ func (w *playerWidget) Attach(tr player.Track) tea.Cmd {
 	w.track, w.state, w.err = tr, playerReady, ""
 	w.dur, w.pos, w.playing = tr.Duration(), 0, tr.Playing()
 	w.ctl, _ = tr.(player.Controls)
-	w.cs, w.loopFrom, w.note = ctlState{speed: 1}, -1, ""
+	w.cs, w.loopFrom, w.note = ctlState{speed: 1, parties: 1}, -1, ""
 	if w.ctl == nil {
 		w.keys.disableControls(w.c.T(reasonNoControls))
 		return w.waitEvent()
+	}
+	if w.ctl.Parties() == 2 {
+		w.keys.enableParties()
+	} else {
+		w.keys.disableParties(w.c.T(reasonOneParty))
 	}
 	// Sync with what the track was opened with (ecoute play --speed).
 	return tea.Batch(w.waitEvent(), w.controls(func(player.Controls) {}))
@@ -135,7 +145,8 @@ func (w *playerWidget) controls(f func(c player.Controls)) tea.Cmd {
 		f(ctl)
 		a, b, on := ctl.Loop()
 		return playerCtlMsg{gen: gen, pos: tr.Position(), st: ctlState{
-			speed: ctl.Speed(), volDB: ctl.Volume(), muted: ctl.Muted(), loopA: a, loopB: b, loopOn: on}}
+			speed: ctl.Speed(), volDB: ctl.Volume(), muted: ctl.Muted(), loopA: a, loopB: b, loopOn: on,
+			parties: ctl.Parties(), balance: ctl.Balance(), partyMuted: [2]bool{ctl.PartyMuted(0), ctl.PartyMuted(1)}}}
 	}
 }
 
@@ -295,6 +306,18 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 			return w.controls(func(c player.Controls) { c.SetMuted(m) }), true
 		case on(msg, w.keys.Loop):
 			return w.loopKey(), true
+		case on(msg, w.keys.Party1):
+			m := !w.cs.partyMuted[0]
+			return w.controls(func(c player.Controls) { c.SetPartyMuted(0, m) }), true
+		case on(msg, w.keys.Party2):
+			m := !w.cs.partyMuted[1]
+			return w.controls(func(c player.Controls) { c.SetPartyMuted(1, m) }), true
+		case on(msg, w.keys.Balance1):
+			b := w.cs.balance - player.BalanceStep
+			return w.controls(func(c player.Controls) { c.SetBalance(b) }), true
+		case on(msg, w.keys.Balance2):
+			b := w.cs.balance + player.BalanceStep
+			return w.controls(func(c player.Controls) { c.SetBalance(b) }), true
 		case on(msg, w.keys.NextGap):
 			return w.jump(true), true
 		case on(msg, w.keys.PrevGap):
@@ -378,6 +401,17 @@ func (w *playerWidget) controlsLine() string {
 	parts := []string{w.c.T(playerSpeedFmt, w.cs.speed), w.c.T(playerVolumeFmt, w.cs.volDB)}
 	if w.cs.muted {
 		parts = append(parts, w.c.T(playerMutedText))
+	}
+	if w.cs.parties == 2 {
+		// Each party's level: 100% at the centre, less toward the other.
+		levels := [2]float64{min(1, 1-w.cs.balance), min(1, 1+w.cs.balance)}
+		for i, l := range levels {
+			v := w.c.printer().WholePercent(100 * l)
+			if w.cs.partyMuted[i] {
+				v = w.c.T(playerPartyOff)
+			}
+			parts = append(parts, w.c.T(playerPartyFmt, i+1, v))
+		}
 	}
 	switch {
 	case w.cs.loopOn:

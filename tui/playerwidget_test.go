@@ -20,6 +20,10 @@ type ctlTrack struct {
 	muted  bool
 	la, lb time.Duration
 	jumps  []bool
+	// parties is 2 for a two-party recording.
+	parties    int
+	balance    float64
+	partyMuted [2]bool
 }
 
 func (c *ctlTrack) SetSpeed(s float64) { c.mu.Lock(); c.speed = player.ClampSpeed(s); c.mu.Unlock() }
@@ -38,6 +42,19 @@ func (c *ctlTrack) Loop() (time.Duration, time.Duration, bool) {
 	defer c.mu.Unlock()
 	return c.la, c.lb, c.lb > c.la
 }
+func (c *ctlTrack) SetBalance(b float64) {
+	c.mu.Lock()
+	c.balance = min(1, max(-1, b))
+	c.mu.Unlock()
+}
+func (c *ctlTrack) Balance() float64 { c.mu.Lock(); defer c.mu.Unlock(); return c.balance }
+func (c *ctlTrack) SetPartyMuted(p int, m bool) {
+	c.mu.Lock()
+	c.partyMuted[p] = m
+	c.mu.Unlock()
+}
+func (c *ctlTrack) PartyMuted(p int) bool { c.mu.Lock(); defer c.mu.Unlock(); return c.partyMuted[p] }
+func (c *ctlTrack) Parties() int          { return max(1, c.parties) }
 func (c *ctlTrack) SkipSilence(forward bool) (time.Duration, bool) {
 	c.mu.Lock()
 	c.jumps = append(c.jumps, forward)
@@ -121,6 +138,38 @@ func TestPlayerWidgetControls(t *testing.T) {
 	cmd, _ = w.Update(tea.KeyPressMsg{Code: tea.KeyRight, Mod: tea.ModShift})
 	if cmd == nil || w.pos != before+30*time.Second {
 		t.Fatalf("shift+right: pos %v, want %v", w.pos, before+30*time.Second)
+	}
+}
+
+// On a two-party recording, 1 and 2 mute each party and < > move the
+// balance; the widget shows each party's level. On one party the keys are
+// listed but disabled, with the reason.
+func TestPlayerWidgetParties(t *testing.T) {
+	c := testCommon(t, &fakeBackend{n: 1}, allFields...)
+	w := newPlayerWidget(c)
+	tr := &ctlTrack{fakeTrack: newFakeTrack(), speed: 1, parties: 2}
+	w.Attach(tr) // its Cmd only syncs the state the first key reports too
+	runCtl(t, w, "2")
+	if !tr.PartyMuted(1) || tr.PartyMuted(0) {
+		t.Fatalf("after 2: muted %v %v", tr.PartyMuted(0), tr.PartyMuted(1))
+	}
+	runCtl(t, w, "<")
+	runCtl(t, w, "<")
+	if tr.Balance() != -0.5 {
+		t.Fatalf("after < <: balance %v", tr.Balance())
+	}
+	if view := w.View(); !strings.Contains(view, "1: 100 %") || !strings.Contains(view, "2: muted") {
+		t.Errorf("view:\n%s", view)
+	}
+	runCtl(t, w, "2")
+	runCtl(t, w, ">")
+	if view := w.View(); !strings.Contains(view, "2: 75 %") {
+		t.Errorf("party 2 back at 75%%:\n%s", view)
+	}
+	// One party: listed, disabled, with the reason.
+	w.Attach(&ctlTrack{fakeTrack: newFakeTrack(), speed: 1})
+	if r := disabledReason([]Group{w.group()}, press("1")); !strings.Contains(r, english.T(reasonOneParty)) {
+		t.Fatalf("1 on a mono recording: reason %q", r)
 	}
 }
 

@@ -35,15 +35,19 @@ const (
 	errPermission      i18n.Key = "errPermission"
 	errNotFound        i18n.Key = "errNotFound"
 	errUnsupported     i18n.Key = "errUnsupported"
+	errNoAudioEngine   i18n.Key = "errNoAudioEngine"
 	warnNoDrafts       i18n.Key = "warnNoDrafts"
 	draftsWaiting      i18n.Key = "draftsWaiting"
 	draftsWaitingCalls i18n.Key = "draftsWaitingCalls"
 )
 
-var errNoEngine = errors.New("no audio engine")
+var errNoEngine = errors.New("no audio engine") // i18n: a sentinel; explain words it
 
 // Key descriptions.
 const (
+	keysErrUnknown  i18n.Key = "keysErrUnknown"
+	keysErrEmpty    i18n.Key = "keysErrEmpty"
+	keysErrConflict i18n.Key = "keysErrConflict"
 	keyQuit         i18n.Key = "keyQuit"
 	keyBack         i18n.Key = "keyBack"
 	keyHelp         i18n.Key = "keyHelp"
@@ -221,6 +225,17 @@ const (
 	reasonNoControls i18n.Key = "reasonNoControls"
 )
 
+// Two-party recordings (one party per channel): balance and mute each.
+const (
+	keyParty1      i18n.Key = "keyParty1"
+	keyParty2      i18n.Key = "keyParty2"
+	keyBalance1    i18n.Key = "keyBalance1"
+	keyBalance2    i18n.Key = "keyBalance2"
+	playerPartyFmt i18n.Key = "playerPartyFmt"
+	playerPartyOff i18n.Key = "playerPartyOff"
+	reasonOneParty i18n.Key = "reasonOneParty"
+)
+
 // Change-password screen (tui/password.go) and the recording-period line.
 const (
 	passwordTitle        i18n.Key = "passwordTitle"
@@ -336,7 +351,7 @@ const (
 )
 
 var (
-	errNoEvaluation = errors.New("no evaluation")
+	errNoEvaluation = errors.New("no evaluation") // i18n: a sentinel; the evaluation screen words it
 )
 
 // Audit trail.

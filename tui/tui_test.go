@@ -119,6 +119,11 @@ func (f *fakeBackend) GetWaveform(context.Context, string) (*ecoutev1.GetWavefor
 		FrameOffsets: []int64{0, 100}, SampleRate: 16000, SamplesPerFrame: 576}, nil
 }
 
+func (f *fakeBackend) PlaybackInfo(_ string, wf *ecoutev1.GetWaveformResponse, size int64) client.Playback {
+	return client.Playback{Size: size, FrameOffsets: wf.GetFrameOffsets(), SampleRate: int(wf.GetSampleRate()),
+		SamplesPerFrame: int(wf.GetSamplesPerFrame()), Channels: int(wf.GetChannels())}
+}
+
 func (f *fakeBackend) AudioSize(context.Context, string) (int64, error) { return 200, nil }
 
 func (f *fakeBackend) AudioSource(string, int64) client.ByteSource { return nil }

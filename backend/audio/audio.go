@@ -1,6 +1,8 @@
-// Package audio checks an uploaded MP3 and computes what playback needs from
-// it, once, at ingestion: the frame index (for seeking without scanning) and
-// the peaks (for drawing the waveform without decoding).
+// Package audio checks an uploaded recording and computes what playback
+// needs from it, once, at ingestion: the frame index (for seeking without
+// scanning) and the peaks (for drawing the waveform without decoding). It
+// also repairs a damaged MP3 (see Inspect) and converts what is not stored
+// as it is (see Transcoder).
 package audio
 
 import (
@@ -11,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ecoute/ecoute/internal/mp3frame"
-	"github.com/hajimehoshi/go-mp3"
 )
 
 // Bucket is the time one peak covers.
@@ -20,90 +21,86 @@ const Bucket = 50 * time.Millisecond
 // Analysis is the result of checking one MP3 file.
 type Analysis struct {
 	Index mp3frame.Index
-	Peaks []byte // one per Bucket
+	// Peaks has one peak per Bucket, both channels together.
+	Peaks []byte
+	// ChannelPeaks has the peaks of each channel of a stereo (two-party)
+	// recording; nil for mono.
+	ChannelPeaks [][]byte
 }
 
-// ErrProfile wraps the reason a well-formed file is outside the accepted
-// profile (see mp3frame.CheckProfile).
+// ErrProfile wraps the reason a well-formed file is outside the profile
+// stored as it is (see mp3frame.Index.Profile).
 var ErrProfile = errors.New("unsupported MP3 profile")
 
-// Analyze indexes the frames of data, checks that go-mp3 decodes that profile
-// correctly, and decodes it once to compute peaks. Any error means the file
-// must be refused.
+// Inspect indexes the frames of an MP3 stream without decoding, leniently:
+// the Index lists any damage (junk, a cut frame, frames whose audio is lost)
+// for the caller to store a repaired copy (WriteRepaired). It fails when the
+// stream holds no Layer III frame; a *mp3frame.FormatError then says what
+// MPEG audio it holds instead, if any.
+func Inspect(r io.ReaderAt, size int64) (mp3frame.Index, error) {
+	ix, err := mp3frame.ScanLenient(io.NewSectionReader(r, 0, size))
+	if err != nil {
+		return mp3frame.Index{}, fmt.Errorf("not a valid MP3 file: %w", err)
+	}
+	return ix, nil
+}
+
+// Analyze is AnalyzeAt over bytes in memory.
 func Analyze(data []byte) (Analysis, error) {
 	return AnalyzeAt(bytes.NewReader(data), int64(len(data)))
 }
 
-// AnalyzeAt is Analyze over random-access bytes (an encrypted blob being
-// ingested): two sequential passes, never the whole file in memory.
-func AnalyzeAt(r io.ReaderAt, size int64) (Analysis, error) {
-	ix, err := mp3frame.Scan(io.NewSectionReader(r, 0, size))
+// AnalyzeIndex checks that go-mp3 decodes the file's profile correctly and
+// decodes it once, through ix (Inspect's index of the same bytes), to
+// compute the peaks. Any error means the file must be refused.
+func AnalyzeIndex(r io.ReaderAt, size int64, ix mp3frame.Index) (Analysis, error) {
+	if err := ix.Profile(); err != nil {
+		return Analysis{Index: ix}, fmt.Errorf("%w: %w", ErrProfile, err)
+	}
+	mix, ch, err := PeaksOf(io.NewSectionReader(r, 0, size), &ix, ix.SampleRate*int(Bucket/time.Millisecond)/1000)
 	if err != nil {
-		return Analysis{}, fmt.Errorf("not a valid MP3 file: %w", err)
+		return Analysis{Index: ix}, err
 	}
-	if err := mp3frame.CheckProfile(ix.Header()); err != nil {
-		return Analysis{}, fmt.Errorf("%w: %w", ErrProfile, err)
+	an := Analysis{Index: ix, Peaks: mix}
+	if ix.Channels == 2 {
+		an.ChannelPeaks = ch[:]
 	}
-	peaks, err := PeaksFrom(io.NewSectionReader(r, 0, size), ix.SampleRate*int(Bucket/time.Millisecond)/1000)
+	return an, nil
+}
+
+// AnalyzeAt is Inspect then Analyze, refusing any damage: for files that
+// must be whole (a transcoder's output, the demo's clips).
+func AnalyzeAt(r io.ReaderAt, size int64) (Analysis, error) {
+	ix, err := Inspect(r, size)
 	if err != nil {
 		return Analysis{}, err
 	}
-	return Analysis{Index: ix, Peaks: peaks}, nil
-}
-
-// Peaks decodes data and returns the peak of every run of bucketSamples
-// samples, 0..255 of full scale, both channels together.
-func Peaks(data []byte, bucketSamples int) ([]byte, error) {
-	return PeaksFrom(bytes.NewReader(data), bucketSamples)
-}
-
-// PeaksFrom is Peaks over a stream.
-func PeaksFrom(r io.Reader, bucketSamples int) ([]byte, error) {
-	if bucketSamples <= 0 {
-		return nil, errors.New("bucket must hold at least one sample")
+	if ix.Repaired() {
+		return Analysis{}, fmt.Errorf("not a valid MP3 file: %s", ix.Damage[0])
 	}
-	// Hide any Seeker: go-mp3 would scan the whole file again to learn its
-	// length, which mp3frame.Scan already did.
-	dec, err := mp3.NewDecoder(struct{ io.Reader }{r})
+	return AnalyzeIndex(r, size, ix)
+}
+
+// WriteRepaired writes the frames of ix read from r back to back: what is
+// valid of a damaged file, undecodable frames silenced, nothing else (no
+// tags: they described the damaged file).
+func WriteRepaired(w io.Writer, r io.ReaderAt, size int64, ix *mp3frame.Index) error {
+	_, err := io.Copy(w, ix.NewFrameReader(io.NewSectionReader(r, 0, size)).Reader())
+	if err != nil {
+		return fmt.Errorf("write repaired audio: %w", err)
+	}
+	return nil
+}
+
+// Peaks decodes a whole MP3 and returns the peak of every run of
+// bucketSamples samples, 0..255 of full scale, both channels together.
+func Peaks(data []byte, bucketSamples int) ([]byte, error) {
+	ix, err := mp3frame.ScanLenient(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("decode MP3: %w", err)
 	}
-	var out []byte
-	buf := make([]byte, 64<<10) // go-mp3 writes 16-bit little-endian stereo
-	var peak, n int
-	for {
-		k, err := dec.Read(buf)
-		for i := 0; i+3 < k; i += 4 {
-			l := abs16(int16(uint16(buf[i]) | uint16(buf[i+1])<<8))
-			r := abs16(int16(uint16(buf[i+2]) | uint16(buf[i+3])<<8))
-			peak = max(peak, l, r)
-			n++
-			if n == bucketSamples {
-				out = append(out, scale(peak))
-				peak, n = 0, 0
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("decode MP3: %w", err)
-		}
-	}
-	if n > 0 {
-		out = append(out, scale(peak))
-	}
-	if len(out) == 0 {
-		return nil, errors.New("decode MP3: no audio")
-	}
-	return out, nil
-}
-
-func abs16(v int16) int {
-	if v < 0 {
-		return -int(v)
-	}
-	return int(v)
+	mix, _, err := PeaksOf(bytes.NewReader(data), &ix, bucketSamples)
+	return mix, err
 }
 
 func scale(p int) byte { return byte(min(255, p*255/32767)) }

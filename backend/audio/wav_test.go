@@ -6,9 +6,13 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/ecoute/ecoute/internal/mp3frame"
+	"github.com/hajimehoshi/go-mp3"
 )
 
 // makeWAV builds a WAV file of a 440 Hz tone.
@@ -100,16 +104,26 @@ func TestParseWAV(t *testing.T) {
 		data []byte
 		want string
 	}{
-		"truncated":  {good[:len(good)-100], "truncated"},
 		"not a WAV":  {[]byte("RIFX0000WAVE"), "not a RIFF/WAVE"},
-		"float":      {makeWAV(3, 8000, 1, 16, 0.1), "not accepted"},
 		"no data":    {good[:36], "no data chunk"},
-		"odd length": {append(append([]byte{}, good[:40]...), 3, 0, 0, 0, 1, 2, 3), "not whole samples"},
+		"odd length": {append(append([]byte{}, good[:40]...), 3, 0, 0, 0, 1, 2, 3), "holds no audio"},
 	} {
 		_, err := ParseWAV(bytes.NewReader(c.data), int64(len(c.data)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
+	}
+	// Cut short by a crash: what is there is kept, to the last whole
+	// sample, and Repair says so.
+	cut := good[:len(good)-101]
+	w, err = ParseWAV(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil || w.DataSize != 16000-104 || !strings.Contains(w.Repair, "cut short") {
+		t.Errorf("cut WAV: %+v, %v", w, err)
+	}
+	// An encoding Écoute does not convert is recognised, named, not known.
+	float := makeWAV(3, 8000, 1, 16, 0.1)
+	if w, err := ParseWAV(bytes.NewReader(float), int64(len(float))); err != nil || w.Known() || w.EncodingName() != "32-bit float" {
+		t.Errorf("float WAV: %+v, %v", w, err)
 	}
 }
 
@@ -146,7 +160,7 @@ func TestTranscodeToCanonical(t *testing.T) {
 				}
 				var out bytes.Buffer
 				pcm := info.MonoPCM(bytes.NewReader(w.data))
-				err = tc.FromPCM(ctx, pcm, info.SampleRate, &out)
+				err = tc.FromPCM(ctx, pcm, info.SampleRate, 1, &out)
 				pcm.Close()
 				if err != nil {
 					t.Fatalf("%s: %v", w.name, err)
@@ -155,11 +169,11 @@ func TestTranscodeToCanonical(t *testing.T) {
 			}
 			mp3in := encodeMP3(t, 8000)
 			var out bytes.Buffer
-			if err := tc.FromMP3(ctx, bytes.NewReader(mp3in), &out); err != nil {
+			if err := tc.FromMP3(ctx, bytes.NewReader(mp3in), false, &out); err != nil {
 				t.Fatal(err)
 			}
 			checkCanonical(t, "mp3 8k", out.Bytes(), 2)
-			if err := tc.FromMP3(ctx, strings.NewReader("this is not audio at all"), io.Discard); err == nil {
+			if err := tc.FromMP3(ctx, strings.NewReader("this is not audio at all"), false, io.Discard); err == nil {
 				t.Error("garbage converted without error")
 			}
 		})
@@ -207,5 +221,140 @@ func checkCanonical(t *testing.T, name string, mp3 []byte, seconds float64) {
 	}
 	if loud < len(a.Peaks)/2 {
 		t.Errorf("%s: only %d of %d peaks are loud: the tone was lost", name, loud, len(a.Peaks))
+	}
+}
+
+// Asterisk's WAV49 (GSM 6.10, format tag 49) is recognised and kept to
+// whole 65-byte blocks when cut short; only ffmpeg converts it.
+func TestWAV49(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/pbx/two-tone-wav49.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ParseWAV(bytes.NewReader(data), int64(len(data)))
+	if err != nil || w.Format != WAVGSM610 || w.BlockAlign != 65 || w.Decodable() || !w.Known() || w.Repair != "" {
+		t.Fatalf("%+v, %v", w, err)
+	}
+	if d := w.Describe(); d != "WAV GSM 6.10 (WAV49), 8000 Hz, mono" {
+		t.Errorf("described as %q", d)
+	}
+	lame, ffmpeg := &Transcoder{Kind: "lame"}, &Transcoder{Kind: "ffmpeg"}
+	if lame.ReadsWAV(w) || !ffmpeg.ReadsWAV(w) {
+		t.Error("lame must not be handed GSM, ffmpeg must")
+	}
+	cut := data[:len(data)-30]
+	c, err := ParseWAV(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil || c.DataSize%65 != 0 || c.DataSize != w.DataSize-65 || !strings.Contains(c.Repair, "cut short") {
+		t.Fatalf("cut WAV49: %+v, %v", c, err)
+	}
+	// The copy handed to ffmpeg is a well-formed WAV of the kept blocks.
+	norm, err := io.ReadAll(c.NormalizedWAV(bytes.NewReader(cut)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ParseWAV(bytes.NewReader(norm), int64(len(norm)))
+	if err != nil || n.Repair != "" || n.DataSize != c.DataSize || n.Format != WAVGSM610 {
+		t.Errorf("normalized: %+v, %v", n, err)
+	}
+}
+
+// A stereo WAV whose two channels hold the same samples is one party.
+func TestDualMono(t *testing.T) {
+	same := makeWAV(WAVPCM, 8000, 2, 16, 0.5)
+	w, _ := ParseWAV(bytes.NewReader(same), int64(len(same)))
+	if dual, err := w.DualMono(bytes.NewReader(same)); err != nil || !dual {
+		t.Errorf("identical channels: dual %v, %v", dual, err)
+	}
+	diff := bytes.Clone(same)
+	diff[44+4*100] ^= 0x40 // one left sample
+	if dual, err := w.DualMono(bytes.NewReader(diff)); err != nil || dual {
+		t.Errorf("different channels: dual %v, %v", dual, err)
+	}
+}
+
+// The stereo canonical profile (two parties, MPEG-2 16 kHz joint stereo)
+// is one go-mp3 decodes as mpg123 does, from either encoder, and it keeps
+// the parties apart.
+func TestStereoCanonicalDecodesLikeMpg123(t *testing.T) {
+	mpg123, err := exec.LookPath("mpg123")
+	if err != nil {
+		t.Skip("mpg123 is not installed (.ci/run installs it): the reference decoder is missing")
+	}
+	ctx := context.Background()
+	// Party 1 (left) speaks in the first half, party 2 (right) in the
+	// second, each with its own tone.
+	const rate = 8000
+	var pcm bytes.Buffer
+	for i := range 3 * rate {
+		var l, r float64
+		tt := float64(i) / rate
+		if i < 3*rate/2 {
+			l = 0.4 * math.Sin(2*math.Pi*300*tt)
+		} else {
+			r = 0.3 * math.Sin(2*math.Pi*1100*tt)
+		}
+		binary.Write(&pcm, binary.LittleEndian, [2]int16{int16(l * 32767), int16(r * 32767)})
+	}
+	for _, tc := range encoders(t) {
+		t.Run(tc.Kind, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := tc.FromPCM(ctx, bytes.NewReader(pcm.Bytes()), rate, 2, &out); err != nil {
+				t.Fatal(err)
+			}
+			a, err := Analyze(out.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ix := a.Index; ix.Channels != 2 || ix.SampleRate != CanonicalRate || ix.Version != mp3frame.MPEG2 || ix.MeanKbps() != CanonicalStereoKbps {
+				t.Fatalf("profile %+v, mean %d kbps", ix.Header(), ix.MeanKbps())
+			}
+			d, err := mp3.NewDecoder(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(mpg123, "-q", "-s", "-")
+			cmd.Stdin = bytes.NewReader(out.Bytes())
+			ref, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("mpg123: %v", err)
+			}
+			n := min(len(got), len(ref)) / 4
+			var sig, noise, cross [2]float64
+			for i := range n {
+				for c := range 2 {
+					g := float64(int16(binary.LittleEndian.Uint16(got[4*i+2*c:])))
+					r := float64(int16(binary.LittleEndian.Uint16(ref[4*i+2*c:])))
+					sig[c] += r * r
+					noise[c] += (g - r) * (g - r)
+					// Each party's channel in the other's half: crosstalk.
+					if (c == 0) != (i < n/2) && i%(n/2) > n/8 {
+						cross[c] += g * g
+					}
+				}
+			}
+			for c := range 2 {
+				snr := 10 * math.Log10(sig[c]/noise[c])
+				sep := 10 * math.Log10(sig[c]/max(cross[c], 1))
+				t.Logf("channel %d: go-mp3 vs mpg123 %.1f dB, separation %.1f dB", c, snr, sep)
+				if snr < 60 {
+					t.Errorf("channel %d: go-mp3 differs from mpg123 (%.1f dB)", c, snr)
+				}
+				if sep < 30 {
+					t.Errorf("channel %d: the other party leaks in (%.1f dB apart)", c, sep)
+				}
+			}
+			if len(a.ChannelPeaks) != 2 {
+				t.Fatalf("%d channel peak lines", len(a.ChannelPeaks))
+			}
+			q := len(a.Peaks) / 4
+			if a.ChannelPeaks[0][q] < 60 || a.ChannelPeaks[1][q] > 3 || a.ChannelPeaks[1][3*q] < 60 || a.ChannelPeaks[0][3*q] > 3 {
+				t.Errorf("channel peaks do not follow who speaks: left %d/%d, right %d/%d",
+					a.ChannelPeaks[0][q], a.ChannelPeaks[0][3*q], a.ChannelPeaks[1][q], a.ChannelPeaks[1][3*q])
+			}
+		})
 	}
 }

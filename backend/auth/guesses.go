@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -68,20 +69,32 @@ type frDict struct {
 	longest    int // bytes
 }
 
-var frDicts = []frDict{
-	loadDict("fr_first_names", "a first name"),
-	loadDict("fr_places", "a place name"),
-	loadDict("fr_words", "a common French word"),
+// frDictSpecs name our dictionaries. Their words are loaded by the first
+// check that needs them (frDicts), not at start: loading takes 100 ms or
+// more, which every start of ecoute and ecouted paid, `ecoute play` too.
+var frDictSpecs = []struct{ name, noun string }{
+	{"fr_first_names", "a first name"},
+	{"fr_places", "a place name"},
+	{"fr_words", "a common French word"},
 }
 
+// frDicts are the dictionaries of frDictSpecs, loaded once.
+var frDicts = sync.OnceValue(func() []frDict {
+	d := make([]frDict, len(frDictSpecs))
+	for i, s := range frDictSpecs {
+		d[i] = loadDict(s.name, s.noun)
+	}
+	return d
+})
+
 // longestWord is the length in bytes of the longest word of frDicts.
-var longestWord = func() int {
+var longestWord = sync.OnceValue(func() int {
 	n := 0
-	for _, d := range frDicts {
+	for _, d := range frDicts() {
 		n = max(n, d.longest)
 	}
 	return n
-}()
+})
 
 func loadDict(name, noun string) frDict {
 	b, err := frData.ReadFile("data/" + name + ".txt")
@@ -138,12 +151,13 @@ func frMatches(pw string) []*match.Match {
 		out = append(out, &match.Match{Pattern: "dictionary", I: i, J: j, Token: pw[i : j+1], MatchedWord: word,
 			Rank: rank, DictionaryName: d.name, Reversed: reversed, L33t: len(sub) > 0, Sub: sub})
 	}
+	dicts, longest := frDicts(), longestWord()
 	scan := func(s string, reversed bool, sub func(i, j int) map[string]string) {
 		n := len(s)
 		for i := 0; i < n; i++ {
-			for j := i + 1; j < n && j-i < longestWord; j++ { // words of two letters or more
+			for j := i + 1; j < n && j-i < longest; j++ { // words of two letters or more
 				w := s[i : j+1]
-				for _, d := range frDicts {
+				for _, d := range dicts {
 					rank, ok := d.ranks[w]
 					if !ok {
 						continue
@@ -318,7 +332,7 @@ var dictNoun = map[string]string{
 }
 
 func init() {
-	for _, d := range frDicts {
+	for _, d := range frDictSpecs {
 		dictNoun[d.name] = d.noun
 	}
 }

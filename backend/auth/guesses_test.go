@@ -54,7 +54,7 @@ func TestFrenchDictionariesRefuseWithAReason(t *testing.T) {
 	// And these pass without the French lists: the lists refuse them.
 	for _, pw := range []string{"MaisonBleue2026", "Jean-Pierre1960", "tiOneB2026!!"} {
 		saved := frDicts
-		frDicts = nil
+		frDicts = func() []frDict { return nil }
 		g, _ := Guesses(pw, nil)
 		frDicts = saved
 		if g < MinGuesses {

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"math"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -23,7 +24,8 @@ const MinStrengthBits = 40
 var commonPasswordsText string
 
 // commonRank maps a common password or word to its rank (1 = most used).
-var commonRank = func() map[string]int {
+// Built by the first check that needs it, not at start.
+var commonRank = sync.OnceValue(func() map[string]int {
 	m := map[string]int{}
 	for _, line := range strings.Split(commonPasswordsText, "\n") {
 		line = strings.TrimSpace(line)
@@ -35,7 +37,7 @@ var commonRank = func() map[string]int {
 		}
 	}
 	return m
-}()
+})
 
 var keyboardRows = []string{"1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn",
 	"1qaz2wsx3edc", "a1z2e3r4t5y6"}
@@ -122,7 +124,7 @@ func bestMatch(lower, plain []rune, i int, personal []string) (n int, cost float
 			if l < 4 && (i != 0 || l != len(s)) {
 				break
 			}
-			if rank, ok := commonRank[string(s[i:i+l])]; ok {
+			if rank, ok := commonRank()[string(s[i:i+l])]; ok {
 				consider(l, math.Log2(float64(rank))+1, patCommon)
 				break
 			}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -16,10 +17,11 @@ import (
 	"github.com/ecoute/ecoute/internal/mp3frame"
 )
 
-// MaxUploadBytes bounds one recording: about 18 hours at 32 kbps. The upload
+// MaxUploadBytes bounds one recording: 12 hours of 16-bit stereo 8 kHz WAV
+// (1.4 GB) fit, as does any MP3 of 12 hours up to 256 kbps. The upload
 // streams to an encrypted temporary file, so this is a sanity bound, not
 // memory.
-const MaxUploadBytes = 256 << 20
+const MaxUploadBytes = 1536 << 20
 
 // Recording is the metadata of a call to store (ecoute.v1.RecordingMetadata
 // as plain values; zero values are "not given").
@@ -56,6 +58,9 @@ type Stored struct {
 	CallID    string
 	Duplicate bool // external_id already known: nothing new stored
 	Converted bool // the audio went through the transcoder
+	// Repair says what of a damaged upload was left out or silenced to
+	// store the rest; empty when nothing was.
+	Repair string
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
@@ -83,8 +88,11 @@ func (b *Backend) Ingest(ctx context.Context, c Caller, md *Recording, r io.Read
 		action, e = audit.ActionIngestRefused, entry{}
 	case res.Duplicate:
 		action = audit.ActionIngestDup
-	case res.Converted:
-		e.details = map[string]string{"converted": "true"}
+	case res.Converted || res.Repair != "":
+		e.details = map[string]string{"converted": strconv.FormatBool(res.Converted)}
+		if res.Repair != "" {
+			e.details["repaired"] = res.Repair
+		}
 	}
 	return res, b.record(ctx, c, action, e, err)
 }
@@ -136,7 +144,7 @@ func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Store
 	if err := raw.Close(); err != nil {
 		return Stored{}, domain.Internal("store audio", err)
 	}
-	final, an, converted, err := b.canonical(ctx, key, raw)
+	final, an, oc, err := b.canonical(ctx, key, raw)
 	if err != nil {
 		return Stored{}, err
 	}
@@ -145,9 +153,9 @@ func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Store
 	}
 	ix := an.Index
 	call.Audio = store.Audio{Key: key, Size: final.Size(), Codec: "mp3", SampleRate: ix.SampleRate,
-		Channels: ix.Channels, BitrateKbps: ix.BitrateKbps, FrameCount: len(ix.Offsets),
-		SamplesPerFrame: ix.SamplesPerFrame, Duration: ix.Duration()}
-	wf := store.Waveform{Peaks: an.Peaks, Bucket: audio.Bucket, FrameOffsets: ix.Offsets,
+		Channels: ix.Channels, BitrateKbps: ix.MeanKbps(), FrameCount: len(ix.Offsets),
+		SamplesPerFrame: ix.SamplesPerFrame, Duration: ix.Duration(), Repair: oc.repair}
+	wf := store.Waveform{Peaks: an.Peaks, ChannelPeaks: an.ChannelPeaks, Bucket: audio.Bucket, FrameOffsets: ix.Offsets,
 		SamplesPerFrame: ix.SamplesPerFrame, SampleRate: ix.SampleRate}
 
 	// From here on the upload is complete and checked: finish storing it even
@@ -174,9 +182,12 @@ func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Store
 		// duplicate once the disk recovers.
 		return Stored{}, domain.Internal("sync database", err)
 	}
+	if oc.repair != "" {
+		b.Log.Warn("damaged recording repaired", "call", call.ID, "external_id", call.ExternalID, "repair", oc.repair)
+	}
 	b.Log.Info("recording stored", "call", call.ID, "external_id", call.ExternalID, "bytes", n,
-		"converted", converted, "duration", call.Audio.Duration)
-	return Stored{CallID: call.ID, Converted: converted}, nil
+		"converted", oc.converted, "repaired", oc.repair != "", "duration", call.Audio.Duration)
+	return Stored{CallID: call.ID, Converted: oc.converted, Repair: oc.repair}, nil
 }
 
 // received is the error of reading the audio: the reader's own typed
@@ -195,58 +206,164 @@ func refused(format string, a ...any) error {
 	return domain.InvalidAs(domain.ReasonAudioFormatRefused, "audio", format, a...)
 }
 
-// canonical checks the sealed upload and returns the blob to keep (raw, or a
-// converted copy) with its frame index and peaks.
-func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, audio.Analysis, bool, error) {
-	r, err := raw.Open()
+// outcome is what canonical did to an upload on its way to the store.
+type outcome struct {
+	converted bool
+	repair    string // what was left out or silenced; "" when nothing
+}
+
+// canonical checks the sealed upload and returns the blob to keep (raw, a
+// repaired copy or a converted one) with its frame index and peaks.
+func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, audio.Analysis, outcome, error) {
+	src, err := raw.Open()
 	if err != nil {
-		return nil, audio.Analysis{}, false, domain.Internal("read back audio", err)
+		return nil, audio.Analysis{}, outcome{}, domain.Internal("read back audio", err)
 	}
-	defer r.Close()
+	defer src.Close()
 	head := make([]byte, 12)
-	k, _ := r.ReadAt(head, 0)
+	k, _ := src.ReadAt(head, 0)
 	if audio.IsWAV(head[:k]) {
+		return b.fromWAV(ctx, key, src)
+	}
+	ix, err := audio.Inspect(src, src.Size())
+	if err != nil {
+		var fe *mp3frame.FormatError
+		if errors.As(err, &fe) {
+			// MPEG audio this package does not index (free-format bitrate,
+			// Layer I or II): a transcoder may read it. ffmpeg cannot read
+			// free-format MP3; lame can.
+			what := fe.What()
+			switch {
+			case b.Transcoder == nil && fe.Free:
+				return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: lame would convert it (ffmpeg cannot read free-format MP3); %s", what, audio.Accepted(false))
+			case b.Transcoder == nil:
+				return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s", what, audio.Accepted(false))
+			case fe.Free && b.Transcoder.Kind == "ffmpeg":
+				return nil, audio.Analysis{}, outcome{}, refused("%s cannot be converted by ffmpeg, the configured transcoder: ffmpeg cannot read free-format MP3; set ingest.transcoder: lame to convert it", what)
+			}
+			return b.convert(ctx, key, outcome{}, func(out io.Writer) error {
+				return b.Transcoder.FromMP3(ctx, io.NewSectionReader(src, 0, src.Size()), fe.Channels == 2, out)
+			})
+		}
+		return nil, audio.Analysis{}, outcome{}, refused("%v", err)
+	}
+	var oc outcome
+	if ix.Repaired() {
+		oc.repair = ix.RepairSummary()
+	}
+	if perr := ix.Profile(); perr != nil {
 		if b.Transcoder == nil {
-			return nil, audio.Analysis{}, false, refused("WAV is not stored as is and no transcoder is configured; %s", audio.Accepted(false))
+			return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s",
+				describeMP3(ix), audio.Accepted(false))
 		}
-		w, err := audio.ParseWAV(r, r.Size())
+		// The transcoder gets what is valid of a damaged file.
+		return b.convert(ctx, key, oc, func(out io.Writer) error {
+			return b.Transcoder.FromMP3(ctx, ix.NewFrameReader(io.NewSectionReader(src, 0, src.Size())).Reader(), ix.Channels == 2, out)
+		})
+	}
+	if !ix.Repaired() {
+		an, err := audio.AnalyzeIndex(src, src.Size(), ix)
 		if err != nil {
-			return nil, audio.Analysis{}, false, refused("%v", err)
+			return nil, audio.Analysis{}, outcome{}, refused("%v", err)
 		}
-		pcm := w.MonoPCM(r)
-		defer pcm.Close()
-		return b.convert(ctx, key, func(out io.Writer) error { return b.Transcoder.FromPCM(ctx, pcm, w.SampleRate, out) })
+		return raw, an, oc, nil
 	}
-	an, err := audio.AnalyzeAt(r, r.Size())
-	if err == nil {
-		return raw, an, false, nil
+	// Damaged (junk, a cut frame, lost frames): keep what is valid.
+	p, err := b.Blobs.Create(key)
+	if err != nil {
+		return nil, audio.Analysis{}, outcome{}, domain.Internal("create repaired audio", err)
 	}
-	if !errors.Is(err, audio.ErrProfile) {
-		return nil, audio.Analysis{}, false, refused("%v", err)
+	fail := func(e error) (blobs.Pending, audio.Analysis, outcome, error) {
+		p.Discard()
+		return nil, audio.Analysis{}, outcome{}, e
 	}
-	if b.Transcoder == nil {
-		h := an.Index.Header()
-		if ix, serr := mp3frame.Scan(io.NewSectionReader(r, 0, r.Size())); serr == nil {
-			h = ix.Header()
+	if err := audio.WriteRepaired(p, src, src.Size(), &ix); err != nil {
+		return fail(refused("%v", err))
+	}
+	if err := p.Close(); err != nil {
+		return fail(domain.Internal("store repaired audio", err))
+	}
+	rb, err := p.Open()
+	if err != nil {
+		return fail(domain.Internal("read back repaired audio", err))
+	}
+	defer rb.Close()
+	an, err := audio.AnalyzeAt(rb, rb.Size())
+	if err != nil {
+		return fail(refused("even repaired (%s), %v", oc.repair, err))
+	}
+	return p, an, oc, nil
+}
+
+// describeMP3 names an MP3's format for refusals.
+func describeMP3(ix mp3frame.Index) string {
+	ch := "mono"
+	if ix.Channels == 2 {
+		ch = "stereo"
+	}
+	if ix.IntensityLSF {
+		ch = "stereo with intensity stereo"
+	}
+	return fmt.Sprintf("%s at %d Hz (Layer III, %s)", mp3frame.VersionName(ix.Version), ix.SampleRate, ch)
+}
+
+// fromWAV converts a WAV upload (never stored as it is).
+func (b *Backend) fromWAV(ctx context.Context, key string, src blobs.Blob) (blobs.Pending, audio.Analysis, outcome, error) {
+	w, err := audio.ParseWAV(src, src.Size())
+	if err != nil {
+		return nil, audio.Analysis{}, outcome{}, refused("%v", err)
+	}
+	oc := outcome{repair: w.Repair}
+	switch {
+	case b.Transcoder == nil && w.Known():
+		help := "ffmpeg or lame would convert it"
+		if !w.Decodable() {
+			help = "ffmpeg would convert it (lame cannot decode " + w.EncodingName() + ")"
 		}
-		return nil, audio.Analysis{}, false, refused("%s at %d Hz is not stored as is and no transcoder is configured; %s",
-			mp3frame.VersionName(h.Version), h.SampleRate, audio.Accepted(false))
+		return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: %s (ingest.transcoder); %s",
+			w.Describe(), help, audio.Accepted(false))
+	case b.Transcoder == nil:
+		return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and is not a WAV encoding Écoute converts (%s); %s",
+			w.Describe(), audio.WAVFormats, audio.Accepted(false))
+	case !b.Transcoder.ReadsWAV(w):
+		return nil, audio.Analysis{}, outcome{}, refused("%s cannot be converted by lame, the configured transcoder: lame is given raw samples, which Écoute decodes only from PCM and G.711 WAV; set ingest.transcoder: ffmpeg to convert it",
+			w.Describe())
 	}
-	return b.convert(ctx, key, func(out io.Writer) error {
-		return b.Transcoder.FromMP3(ctx, io.NewSectionReader(r, 0, r.Size()), out)
+	stereo := w.Channels == 2
+	if stereo {
+		// A mono recording written on two channels is not two parties.
+		dual, err := w.DualMono(src)
+		if err != nil {
+			return nil, audio.Analysis{}, outcome{}, domain.Internal("read WAV", err)
+		}
+		stereo = !dual
+	}
+	channels := 1
+	if stereo {
+		channels = 2
+	}
+	if b.Transcoder.Kind == "ffmpeg" {
+		return b.convert(ctx, key, oc, func(out io.Writer) error {
+			return b.Transcoder.FromWAV(ctx, w.NormalizedWAV(src), stereo, out)
+		})
+	}
+	pcm := w.PCM(src, channels)
+	defer pcm.Close()
+	return b.convert(ctx, key, oc, func(out io.Writer) error {
+		return b.Transcoder.FromPCM(ctx, pcm, w.SampleRate, channels, out)
 	})
 }
 
 // convert writes the transcoder's output to a new sealed blob and checks it
 // as if it had been uploaded.
-func (b *Backend) convert(ctx context.Context, key string, run func(io.Writer) error) (blobs.Pending, audio.Analysis, bool, error) {
+func (b *Backend) convert(ctx context.Context, key string, oc outcome, run func(io.Writer) error) (blobs.Pending, audio.Analysis, outcome, error) {
 	p, err := b.Blobs.Create(key)
 	if err != nil {
-		return nil, audio.Analysis{}, false, domain.Internal("create converted audio", err)
+		return nil, audio.Analysis{}, outcome{}, domain.Internal("create converted audio", err)
 	}
-	fail := func(e error) (blobs.Pending, audio.Analysis, bool, error) {
+	fail := func(e error) (blobs.Pending, audio.Analysis, outcome, error) {
 		p.Discard()
-		return nil, audio.Analysis{}, false, e
+		return nil, audio.Analysis{}, outcome{}, e
 	}
 	if err := run(p); err != nil {
 		if ctx.Err() != nil {
@@ -257,22 +374,26 @@ func (b *Backend) convert(ctx context.Context, key string, run func(io.Writer) e
 	if err := p.Close(); err != nil {
 		return fail(domain.Internal("store converted audio", err))
 	}
-	r, err := p.Open()
+	src, err := p.Open()
 	if err != nil {
 		return fail(domain.Internal("read back converted audio", err))
 	}
-	defer r.Close()
-	an, err := audio.AnalyzeAt(r, r.Size())
+	defer src.Close()
+	an, err := audio.AnalyzeAt(src, src.Size())
 	if err != nil {
 		return fail(refused("the converted audio is not usable: %v", err))
 	}
-	return p, an, true, nil
+	oc.converted = true
+	return p, an, oc, nil
 }
 
 // validate checks the metadata and builds the pending call row.
 func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, error) {
 	bad := func(field, format string, a ...any) (store.Call, error) {
 		return store.Call{}, domain.Invalid("metadata."+field, format, a...)
+	}
+	if err := CheckRecording(md); err != nil {
+		return store.Call{}, err
 	}
 	switch {
 	case md.ExternalID == "":

@@ -8,12 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
@@ -46,6 +50,23 @@ type pageToken struct {
 	Filter string `json:"f"`
 }
 
+// parsePageToken reads a page token made for order and the filter hash
+// fh. Fuzzed (FuzzPageToken).
+func parsePageToken(t, order, fh string) (*store.Cursor, error) {
+	var pt pageToken
+	raw, err := base64.RawURLEncoding.DecodeString(t)
+	if err == nil {
+		err = json.Unmarshal(raw, &pt)
+	}
+	if err != nil || pt.ID == "" || limits.ID("page_token", pt.ID) != nil {
+		return nil, domain.Invalid("page_token", "malformed")
+	}
+	if pt.Order != order || pt.Filter != fh {
+		return nil, domain.Invalid("page_token", "made for another order_by or filter")
+	}
+	return &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}, nil
+}
+
 func filterHash(f *ecoutev1.CallFilter) string {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(f)
 	h := sha256.Sum256(b)
@@ -76,6 +97,11 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 		return nil, err
 	}
 	role := p.User.Role
+	if err := errors.Join(limits.Line("order_by", req.GetOrderBy(), limits.MaxName),
+		limits.Line("page_token", req.GetPageToken(), limits.MaxPageToken)); err != nil {
+		de, _ := domain.As(err)
+		return nil, de
+	}
 	key, desc, err := parseOrder(req.GetOrderBy())
 	if err != nil {
 		return nil, err
@@ -103,18 +129,9 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 	fh := filterHash(req.GetFilter())
 	q := store.ListQuery{Scope: policy.Scope(p.User), Filter: f, Order: key, Desc: desc, Limit: size + 1}
 	if t := req.GetPageToken(); t != "" {
-		var pt pageToken
-		raw, err := base64.RawURLEncoding.DecodeString(t)
-		if err == nil {
-			err = json.Unmarshal(raw, &pt)
+		if q.After, err = parsePageToken(t, order, fh); err != nil {
+			return nil, err
 		}
-		if err != nil || pt.ID == "" {
-			return nil, domain.Invalid("page_token", "malformed")
-		}
-		if pt.Order != order || pt.Filter != fh {
-			return nil, domain.Invalid("page_token", "made for another order_by or filter")
-		}
-		q.After = &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}
 	}
 	calls, total, err := s.Store.ListCalls(ctx, q)
 	if err != nil {
@@ -177,6 +194,9 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 	var out store.Filter
 	if f == nil {
 		return out, nil
+	}
+	if err := checkFilter(f); err != nil {
+		return out, err
 	}
 	need := func(field, name string) error {
 		if !policy.Visible(role, field) {
@@ -260,6 +280,9 @@ func (s *Calls) get(ctx context.Context, u store.User, id string) (store.Call, e
 	if id == "" {
 		return store.Call{}, domain.Invalid("call_id", "is required")
 	}
+	if err := limits.ID("call_id", id); err != nil {
+		return store.Call{}, err
+	}
 	c, err := s.Store.GetCall(ctx, id, policy.Scope(u))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Call{}, domain.NotFound("call %s not found", id)
@@ -285,6 +308,9 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	}
 	if req.GetLength() < 0 {
 		return domain.Invalid("length", "must not be negative")
+	}
+	if req.GetLength() > math.MaxInt64-req.GetOffset() {
+		return domain.Invalid("length", "offset + length is beyond any audio (%d + %d overflows)", req.GetOffset(), req.GetLength())
 	}
 	c, err := s.get(ctx, p.User, req.GetCallId())
 	if err != nil {
@@ -328,7 +354,9 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	return nil
 }
 
-// GetWaveform returns the peaks and the frame index computed at ingestion.
+// GetWaveform returns the peaks and the frame index computed at ingestion:
+// the peaks at the resolution asked for, the index a page at a time, so
+// that a reply stays bounded whatever the length of the recording.
 func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformRequest) (*ecoutev1.GetWaveformResponse, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -340,6 +368,22 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	if req.GetCallId() == "" {
 		return nil, domain.Invalid("call_id", "is required")
 	}
+	if err := limits.ID("call_id", req.GetCallId()); err != nil {
+		return nil, err
+	}
+	from, to := req.GetFrom().AsDuration(), req.GetTo().AsDuration()
+	switch {
+	case req.Buckets != nil && req.GetBuckets() < 0:
+		return nil, domain.Invalid("buckets", "must not be negative")
+	case req.FrameCount != nil && req.GetFrameCount() < 0:
+		return nil, domain.Invalid("frame_count", "must not be negative")
+	case req.GetFirstFrame() < 0:
+		return nil, domain.Invalid("first_frame", "must not be negative")
+	case from < 0 || to < 0:
+		return nil, domain.Invalid("from", "from and to must not be negative")
+	case to > 0 && to <= from:
+		return nil, domain.Invalid("to", "must be after from")
+	}
 	w, err := s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, domain.NotFound("call %s not found", req.GetCallId())
@@ -347,8 +391,29 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	if err != nil {
 		return nil, domain.Internal("get waveform", err)
 	}
-	return &ecoutev1.GetWaveformResponse{Peaks: w.Peaks, Bucket: durationpb.New(w.Bucket), FrameOffsets: w.FrameOffsets,
-		SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate), TotalSize: w.AudioSize}, nil
+	total := len(w.FrameOffsets)
+	resp := &ecoutev1.GetWaveformResponse{SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate), TotalSize: w.AudioSize,
+		FirstFrame: req.GetFirstFrame(), TotalFrames: int32(total), Channels: int32(max(1, len(w.ChannelPeaks))),
+		Bucket: durationpb.New(w.Bucket)}
+	if w.SampleRate > 0 {
+		resp.Duration = durationpb.New(time.Duration(int64(total) * int64(w.SamplesPerFrame) * int64(time.Second) / int64(w.SampleRate)))
+	}
+	if req.Buckets == nil || req.GetBuckets() > 0 {
+		win := audio.PeakWindow(w.Peaks, w.ChannelPeaks, w.Bucket, from, to, int(req.GetBuckets()))
+		resp.Peaks, resp.ChannelPeaks = win.Peaks, win.Channels
+		resp.Bucket, resp.From = durationpb.New(win.Bucket), durationpb.New(win.From)
+	}
+	if first := int(req.GetFirstFrame()); req.FrameCount == nil || req.GetFrameCount() > 0 {
+		if first > total {
+			return nil, domain.New(domain.ReasonOutOfRange, "first_frame: %d is beyond the last frame (%d frames)", first, total)
+		}
+		n := audio.MaxFrameOffsets
+		if req.FrameCount != nil {
+			n = min(n, int(req.GetFrameCount()))
+		}
+		resp.FrameOffsets = w.FrameOffsets[first:min(total, first+n)]
+	}
+	return resp, nil
 }
 
 // fieldForbidden refuses a request that filters, sorts or reads a field the
@@ -379,7 +444,8 @@ func toProto(role string, c store.Call) *ecoutev1.Call {
 		Evaluated:     c.Evaluated,
 		Audio: &ecoutev1.AudioInfo{Codec: c.Audio.Codec, SampleRate: int32(c.Audio.SampleRate),
 			Channels: int32(c.Audio.Channels), BitrateKbps: int32(c.Audio.BitrateKbps), SizeBytes: c.Audio.Size,
-			Duration: durationpb.New(c.Audio.Duration), FrameCount: int32(c.Audio.FrameCount), StorageState: "file"},
+			Duration: durationpb.New(c.Audio.Duration), FrameCount: int32(c.Audio.FrameCount), StorageState: "file",
+			Repair: c.Audio.Repair},
 	}
 	if !c.ConsentAnsweredAt.IsZero() {
 		pc.Consent.AnsweredAt = timestamppb.New(c.ConsentAnsweredAt)

@@ -38,7 +38,8 @@ func (s *Ingest) UploadRecording(stream grpc.ClientStreamingServer[ecoutev1.Uplo
 	if err != nil {
 		return err
 	}
-	return stream.SendAndClose(&ecoutev1.UploadRecordingResponse{CallId: res.CallID, Duplicate: res.Duplicate})
+	return stream.SendAndClose(&ecoutev1.UploadRecordingResponse{CallId: res.CallID, Duplicate: res.Duplicate,
+		Converted: res.Converted, Repair: res.Repair})
 }
 
 // uploadReader turns the audio messages that follow the metadata into a

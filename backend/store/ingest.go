@@ -49,17 +49,21 @@ func (s *SQLite) IngestedAudio(ctx context.Context, callID string) (Audio, Wavef
 	var a Audio
 	var wf Waveform
 	var dur, bucket int64
-	var offs []byte
+	var offs, ch []byte
 	err := s.db.QueryRowContext(ctx, `SELECT audio_key, audio_size, audio_codec, audio_sample_rate, audio_channels,
-		audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms, peaks, peak_bucket_ms, frame_offsets
+		audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms, peaks, peak_bucket_ms, frame_offsets,
+		audio_repair, channel_peaks
 		FROM calls WHERE id = ?`, callID).Scan(&a.Key, &a.Size, &a.Codec, &a.SampleRate, &a.Channels, &a.BitrateKbps,
-		&a.FrameCount, &a.SamplesPerFrame, &dur, &wf.Peaks, &bucket, &offs)
+		&a.FrameCount, &a.SamplesPerFrame, &dur, &wf.Peaks, &bucket, &offs, &a.Repair, &ch)
 	if err != nil {
 		return Audio{}, Waveform{}, notFound(err, "audio of "+callID)
 	}
 	a.Duration = time.Duration(dur) * time.Millisecond
 	wf.Bucket = time.Duration(bucket) * time.Millisecond
 	wf.SamplesPerFrame, wf.SampleRate = a.SamplesPerFrame, a.SampleRate
+	if n := len(wf.Peaks); n > 0 && len(ch) == 2*n {
+		wf.ChannelPeaks = [][]byte{ch[:n], ch[n:]}
+	}
 	if wf.FrameOffsets, err = DecodeOffsets(offs); err != nil {
 		return Audio{}, Waveform{}, fmt.Errorf("audio of %s: %w", callID, err)
 	}

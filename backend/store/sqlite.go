@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ var migrations embed.FS
 // SQLite is the embedded store: one database file, WAL journal.
 type SQLite struct {
 	db *sql.DB
+	// fc seals personal data (sealed.go); nil only in tests of the store.
+	fc FieldCipher
 }
 
 var _ Store = (*SQLite)(nil)
@@ -29,6 +32,11 @@ var _ Store = (*SQLite)(nil)
 // OpenSQLite opens (creating if needed) the database at path and brings its
 // schema to the latest migration.
 func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite, error) {
+	// The file is readable by its owner only (R9), and so are the WAL and
+	// shared-memory files, which SQLite creates with the database's mode.
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers wait on busy_timeout instead of failing on lock upgrade.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
@@ -52,7 +60,27 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 		db.Close()
 		return nil, err
 	}
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("database %s: %w", side, err)
+		}
+	}
 	return &SQLite{db: db}, nil
+}
+
+// ownerOnly creates the database file with mode 0600 if it is missing,
+// and takes away the rights of group and others from an existing one.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
@@ -150,10 +178,10 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 			agent = u.AgentID
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, login, display_name, role, password_hash,
-			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at,
+			pending_grant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			u.ID, u.Login, u.DisplayName, u.Role, u.PasswordHash, b2i(u.PasswordChangeRequired), agent,
-			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt))
+			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt), u.PendingGrant)
 		if err != nil {
 			return err
 		}
@@ -174,14 +202,14 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 }
 
 const userCols = `id, login, display_name, role, password_hash, password_change_required, COALESCE(agent_id, ''), disabled, created_at,
-	first_name, last_name, password_changed_at, failed_logins, locked_until`
+	first_name, last_name, password_changed_at, failed_logins, locked_until, pending_grant`
 
 func (s *SQLite) scanUser(ctx context.Context, row *sql.Row, what string) (User, error) {
 	var u User
 	var pcr, dis int
 	var created, changed, locked int64
 	if err := row.Scan(&u.ID, &u.Login, &u.DisplayName, &u.Role, &u.PasswordHash, &pcr, &u.AgentID, &dis, &created,
-		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked); err != nil {
+		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked, &u.PendingGrant); err != nil {
 		return User{}, notFound(err, what)
 	}
 	u.PasswordChangeRequired, u.Disabled, u.CreatedAt = pcr != 0, dis != 0, fromMS(created)
@@ -370,11 +398,11 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO calls (id, external_id, started_at, ended_at, agent_id, team_id,
 			campaign_id, direction, customer_name, customer_phone, customer_address, customer_number,
-			consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
+			customer_phone_hash, consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
 			activity_type, lost, state, retained_until, audio_key, audio_size, audio_codec, audio_sample_rate,
 			audio_channels, audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms,
-			peak_bucket_ms, peaks, frame_offsets, evaluated, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+			peak_bucket_ms, peaks, frame_offsets, evaluated, created_at, audio_repair, channel_peaks)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
@@ -390,12 +418,15 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 				w.Peaks = []byte{} // nil would be NULL
 			}
 			_, err = st.ExecContext(ctx, c.ID, c.ExternalID, ms(c.StartedAt), ms(c.EndedAt), c.AgentID, c.TeamID,
-				c.CampaignID, c.Direction, c.CustomerName, c.CustomerPhone, c.CustomerAddress, c.CustomerNumber,
+				c.CampaignID, c.Direction, s.seal("calls", "customer_name", c.ID, c.CustomerName),
+				s.seal("calls", "customer_phone", c.ID, c.CustomerPhone),
+				s.seal("calls", "customer_address", c.ID, c.CustomerAddress),
+				s.seal("calls", "customer_number", c.ID, c.CustomerNumber), s.PhoneIndex(c.CustomerPhone),
 				ms(c.ConsentRequestedAt), nullMS(c.ConsentAnsweredAt), b2i(c.ConsentAccepted),
 				c.RingTime.Milliseconds(), c.TalkTime.Milliseconds(), c.BackOfficeTime.Milliseconds(),
 				c.ActivityType, b2i(c.Lost), c.State, ms(c.RetainedUntil), a.Key, a.Size, a.Codec, a.SampleRate,
 				a.Channels, a.BitrateKbps, a.FrameCount, a.SamplesPerFrame, a.Duration.Milliseconds(),
-				w.Bucket.Milliseconds(), w.Peaks, offs, b2i(c.Evaluated), ms(c.CreatedAt))
+				w.Bucket.Milliseconds(), w.Peaks, offs, b2i(c.Evaluated), ms(c.CreatedAt), a.Repair, joinPeaks(w))
 			if err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("call %s: %w", c.ExternalID, ErrDuplicate)
@@ -426,24 +457,30 @@ const callCols = `c.id, c.external_id, c.started_at, c.ended_at, c.agent_id, a.n
 	c.consent_requested_at, COALESCE(c.consent_answered_at, 0), c.consent_accepted, c.ring_ms, c.talk_ms,
 	c.back_office_ms, c.activity_type, c.lost, c.state, c.retained_until, c.audio_key, c.audio_size, c.audio_codec,
 	c.audio_sample_rate, c.audio_channels, c.audio_bitrate_kbps, c.audio_frame_count, c.audio_samples_per_frame,
-	c.duration_ms, c.evaluated, c.created_at`
+	c.duration_ms, c.evaluated, c.created_at, c.audio_repair`
 
 const callFrom = ` FROM calls c JOIN agents a ON a.id = c.agent_id JOIN teams t ON t.id = c.team_id
 	JOIN campaigns p ON p.id = c.campaign_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanCall(r scanner) (Call, error) {
+func (s *SQLite) scanCall(r scanner) (Call, error) {
 	var c Call
 	var st, en, cr, ca, ring, talk, bo, ret, dur, created int64
 	var acc, lost, ev int
+	var cust [4]raw
 	err := r.Scan(&c.ID, &c.ExternalID, &st, &en, &c.AgentID, &c.AgentName, &c.TeamID, &c.TeamName,
-		&c.CampaignID, &c.CampaignName, &c.Direction, &c.CustomerName, &c.CustomerPhone, &c.CustomerAddress,
-		&c.CustomerNumber, &cr, &ca, &acc, &ring, &talk, &bo, &c.ActivityType, &lost, &c.State, &ret,
+		&c.CampaignID, &c.CampaignName, &c.Direction, &cust[0], &cust[1], &cust[2],
+		&cust[3], &cr, &ca, &acc, &ring, &talk, &bo, &c.ActivityType, &lost, &c.State, &ret,
 		&c.Audio.Key, &c.Audio.Size, &c.Audio.Codec, &c.Audio.SampleRate, &c.Audio.Channels, &c.Audio.BitrateKbps,
-		&c.Audio.FrameCount, &c.Audio.SamplesPerFrame, &dur, &ev, &created)
+		&c.Audio.FrameCount, &c.Audio.SamplesPerFrame, &dur, &ev, &created, &c.Audio.Repair)
 	if err != nil {
 		return Call{}, err
+	}
+	for i, f := range []*string{&c.CustomerName, &c.CustomerPhone, &c.CustomerAddress, &c.CustomerNumber} {
+		if *f, err = s.open("calls", SealedColumns["calls"][i], c.ID, cust[i].v); err != nil {
+			return Call{}, err
+		}
 	}
 	c.StartedAt, c.EndedAt = fromMS(st), fromMS(en)
 	c.ConsentRequestedAt, c.ConsentAnsweredAt, c.ConsentAccepted = fromMS(cr), fromMS(ca), acc != 0
@@ -519,7 +556,7 @@ func where(scope Scope, f Filter) (string, []any) {
 func (s *SQLite) GetCall(ctx context.Context, id string, scope Scope) (Call, error) {
 	w, args := where(scope, Filter{})
 	row := s.db.QueryRowContext(ctx, `SELECT `+callCols+callFrom+w+` AND c.id = ?`, append(args, id)...)
-	c, err := scanCall(row)
+	c, err := s.scanCall(row)
 	if err != nil {
 		return Call{}, notFound(err, "call "+id)
 	}
@@ -570,7 +607,7 @@ func (s *SQLite) ListCalls(ctx context.Context, q ListQuery) ([]Call, int64, err
 	defer rows.Close()
 	var out []Call
 	for rows.Next() {
-		c, err := scanCall(rows)
+		c, err := s.scanCall(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("list calls: %w", err)
 		}
@@ -585,17 +622,30 @@ func (s *SQLite) GetWaveform(ctx context.Context, id string, scope Scope) (Wavef
 	var wf Waveform
 	var bucket int64
 	var offs []byte
+	var ch []byte
 	err := s.db.QueryRowContext(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
-		c.audio_sample_rate, c.audio_size`+callFrom+w+` AND c.id = ?`, append(args, id)...).
-		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize)
+		c.audio_sample_rate, c.audio_size, c.channel_peaks`+callFrom+w+` AND c.id = ?`, append(args, id)...).
+		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize, &ch)
 	if err != nil {
 		return Waveform{}, notFound(err, "waveform of "+id)
 	}
 	wf.Bucket = time.Duration(bucket) * time.Millisecond
+	if n := len(wf.Peaks); n > 0 && len(ch) == 2*n {
+		wf.ChannelPeaks = [][]byte{ch[:n], ch[n:]}
+	}
 	if wf.FrameOffsets, err = DecodeOffsets(offs); err != nil {
 		return Waveform{}, fmt.Errorf("waveform of %s: %w", id, err)
 	}
 	return wf, nil
+}
+
+// joinPeaks packs a stereo recording's peaks per channel for the
+// channel_peaks column; nil (NULL) for mono.
+func joinPeaks(w Waveform) []byte {
+	if len(w.ChannelPeaks) != 2 || len(w.ChannelPeaks[0]) != len(w.Peaks) || len(w.ChannelPeaks[1]) != len(w.Peaks) {
+		return nil
+	}
+	return append(append(make([]byte, 0, 2*len(w.Peaks)), w.ChannelPeaks[0]...), w.ChannelPeaks[1]...)
 }
 
 // AddOptOut counts n opted-out calls on day.

@@ -741,7 +741,7 @@ func (s *SQLite) RebuildStats(ctx context.Context) error {
 		}
 		var es []Evaluation
 		for rows.Next() {
-			e, err := scanEvaluation(rows)
+			e, err := s.scanEvaluation(rows)
 			if err != nil {
 				rows.Close()
 				return err

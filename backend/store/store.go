@@ -96,6 +96,9 @@ type Audio struct {
 	FrameCount      int
 	SamplesPerFrame int
 	Duration        time.Duration
+	// Repair says what of a damaged upload was left out or silenced to
+	// store the rest; empty when it was stored whole.
+	Repair string
 }
 
 // Call is one recorded call. AgentName, TeamName and CampaignName are filled
@@ -137,7 +140,10 @@ type Call struct {
 
 // Waveform is what playback needs, computed once at ingestion.
 type Waveform struct {
-	Peaks           []byte // one per Bucket, 0..255 of full scale
+	Peaks []byte // one per Bucket, 0..255 of full scale
+	// ChannelPeaks are a stereo recording's peaks per channel (left, right),
+	// each as long as Peaks; nil for mono.
+	ChannelPeaks    [][]byte
 	Bucket          time.Duration
 	FrameOffsets    []int64
 	SamplesPerFrame int
@@ -208,6 +214,9 @@ type Store interface {
 	EvaluationStore
 	RequestStore
 	Directory
+	ThrottleStore
+	GrantStore
+	RegisterStore
 	StatsStore
 
 	CreateUser(ctx context.Context, u User) error

@@ -13,12 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/service"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 const ingestSynopsis = `ingest [--transcoder ffmpeg|lame] (--meta META.json AUDIO | --dir DIR)
@@ -28,10 +29,13 @@ consent (an opted-out call is refused and only counted), metadata, audio
 profile. META.json is the JSON form of ecoute.v1.RecordingMetadata, e.g.
   {"externalId": "pbx-42", "startedAt": "2026-03-02T09:15:00Z", ...}
 AUDIO is an MP3 (MPEG-1, or MPEG-2 at 16/24 kHz, stored as is) or, with a
-transcoder, an MP3 at another rate or a WAV (PCM, G.711), converted to 16 kHz
-mono 32 kbps. --dir imports every NAME.json with its NAME.mp3 or NAME.wav (an
-export from another recorder), shows progress on stderr and ends with a summary
-of what was refused and why. Exits non-zero when anything was refused.`
+transcoder, an MP3 at another rate or a WAV (PCM, G.711 µ-law/A-law, GSM 6.10
+"WAV49": ffmpeg only), converted to 16 kHz MP3 (mono 32 kbps; two parties, one
+per channel, in stereo 48 kbps). A file cut short or with junk around its
+frames is stored with what is valid, and the result says what was left out.
+--dir imports every NAME.json with its NAME.mp3 or NAME.wav (an export from
+another recorder), shows progress on stderr and ends with a summary of what was
+refused and why. Exits non-zero when anything was refused.`
 
 func cmdIngest(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ingest", ingestSynopsis, stderr)
@@ -88,9 +92,12 @@ func printResult(w io.Writer, name string, res core.Stored) {
 	case res.Duplicate:
 		fmt.Fprintf(w, "%s: already stored as call %s (nothing new stored)\n", name, res.CallID)
 	case res.Converted:
-		fmt.Fprintf(w, "%s: stored as call %s (converted to 16 kHz mono 32 kbps)\n", name, res.CallID)
+		fmt.Fprintf(w, "%s: stored as call %s (converted to 16 kHz MP3)\n", name, res.CallID)
 	default:
 		fmt.Fprintf(w, "%s: stored as call %s\n", name, res.CallID)
+	}
+	if res.Repair != "" {
+		fmt.Fprintf(w, "%s: damaged, repaired: %s\n", name, res.Repair)
 	}
 }
 

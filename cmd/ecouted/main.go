@@ -27,6 +27,7 @@ import (
 	"github.com/ecoute/ecoute/backend/auth"
 	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/internal/termsafe"
 )
 
 const usage = `ecouted — the Écoute recording backend
@@ -39,10 +40,12 @@ Commands:
   serve       serve gRPC (TLS by default)
   seed-demo   fill an empty data directory with demo data and one account per role
   user add    create a named account (one-time password)
-  user disable|enable|reset-password|list
-              disable or re-enable an account, give it a one-time password, list accounts
+  user disable|enable|reset-password|list|locks
+              disable or re-enable an account, give it a one-time password, list accounts,
+              list the logins throttled from an address
   user company LOGIN COMPANY
               link a client account to its company (the campaigns' client name)
+  grant list|approve|refuse  the privileged grants waiting for a second person (four-eyes)
   team add|rename|end|list          the teams
   agent add|rename|move|end|list    the agents whose calls are recorded
   campaign add|rename|end|list      the campaigns the calls belong to
@@ -52,6 +55,7 @@ Commands:
   audit verify|list   check the audit trail's hash chain / print entries
   export-subject      export what is held about a person, encrypted with age
   erase-subject       delete a customer's recordings (objection)
+  requests add|list|close  the dpo's register of the requests of the people concerned (R7)
   authorized-persons  export who may access what (R8), encrypted with age
   ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
   activity import [--dry-run] FILE.csv
@@ -89,7 +93,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "ecouted:", domain.Describe(err))
+		fmt.Fprintln(os.Stderr, "ecouted:", termsafe.Line(domain.Describe(err)))
 		os.Exit(1)
 	}
 }
@@ -139,6 +143,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdEraseSubject(*data, rest, stdout, stderr)
 	case "authorized-persons":
 		return cmdAuthorizedPersons(*data, rest, stdout, stderr)
+	case "requests":
+		return cmdRequests(*data, rest, stdout, stderr)
+	case "grant":
+		return cmdGrant(*data, rest, stdout, stderr)
 	case "sample":
 		return cmdSample(*data, rest, stdout, stderr)
 	case "purge":
@@ -155,7 +163,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, activity, sample, purge, config, grid; see --help)", cmd)
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, activity, sample, purge, config, grid, grant, requests; see --help)", safe(cmd))
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -257,11 +265,17 @@ func cmdServe(data string, args []string, stderr io.Writer) error {
 	insecure := fs.Bool("insecure", false, "serve plain text; accepted on loopback addresses only")
 	var hosts listFlag
 	fs.Var(&hosts, "tls-host", "extra host name or address for the server certificate (repeatable)")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (CPU, heap, mutex, block) over HTTP on this loopback address, e.g. 127.0.0.1:6060 (cmd/ecoute-load -profile uses it)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *insecure && !backend.IsLoopback(*listen) {
 		return fmt.Errorf("serve: --insecure is allowed on loopback addresses only, not %s", *listen)
+	}
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr, stderr); err != nil {
+			return err
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -36,6 +36,7 @@ func TestHelpAndErrors(t *testing.T) {
 		{[]string{"bogus"}, "", "unknown command"},
 		{[]string{"init"}, "", "--name"},
 		{[]string{"serve", "--insecure", "--listen", "192.0.2.1:7443"}, "", "loopback"},
+		{[]string{"serve", "--pprof", "192.0.2.1:6060"}, "", "loopback"},
 		{[]string{"user", "add", "--login", "x", "--role", "hr"}, "", "--first"},
 		{[]string{"user", "del"}, "", "unknown user command"},
 	}

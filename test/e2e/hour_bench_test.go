@@ -194,10 +194,11 @@ func openHour(b *testing.B, c *client.Client, eng *player.Engine, id string) pla
 	if err != nil {
 		b.Fatal(err)
 	}
-	offs := wf.GetFrameOffsets()
-	size := offs[len(offs)-1] + 144
-	tr, err := eng.Open(c.AudioSource(id, size), player.Info{Size: size, FrameOffsets: offs,
-		SampleRate: int(wf.GetSampleRate()), SamplesPerFrame: int(wf.GetSamplesPerFrame())})
+	size, err := c.AudioSize(context.Background(), id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := eng.Open(c.AudioSource(id, size), playerInfo(c.PlaybackInfo(id, wf, size)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -69,14 +69,22 @@ func openTrack(tb testing.TB, c *client.Client, eng *player.Engine, call *ecoute
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tr, err := eng.Open(c.AudioSource(call.GetCallId(), size), player.Info{
-		Size: size, FrameOffsets: wf.GetFrameOffsets(),
-		SampleRate: int(wf.GetSampleRate()), SamplesPerFrame: int(wf.GetSamplesPerFrame()),
-	})
+	tr, err := eng.Open(c.AudioSource(call.GetCallId(), size), playerInfo(c.PlaybackInfo(call.GetCallId(), wf, size)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return tr
+}
+
+// playerInfo hands the gateway's description of a call to the player, as
+// the call screen does.
+func playerInfo(p client.Playback) player.Info {
+	info := player.Info{Size: p.Size, SampleRate: p.SampleRate, SamplesPerFrame: p.SamplesPerFrame,
+		Channels: p.Channels, FrameOffsets: p.FrameOffsets, PeaksFunc: p.PeaksFunc}
+	if p.Index != nil {
+		info.Index = p.Index
+	}
+	return info
 }
 
 // waitFirstSample waits for the first samples handed to the output.

@@ -850,7 +850,23 @@ func (x *AudioChunk) GetCodec() string {
 type GetWaveformRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The call's id; required.
-	CallId        string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// How many peaks to draw [from, to) with (a screen's width, say): each is
+	// the loudest of the stored peaks it covers; at most 65,536. Unset: the
+	// stored resolution (one peak per 50 ms), a page of at most 65,536 peaks
+	// from `from` (ask the next page from where it ends). 0: no peaks.
+	Buckets *int32 `protobuf:"varint,2,opt,name=buckets,proto3,oneof" json:"buckets,omitempty"`
+	// The start of the time range of the peaks; unset is the start of the
+	// recording.
+	From *durationpb.Duration `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	// The end of the time range of the peaks; unset or zero is the end.
+	To *durationpb.Duration `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	// The frame index wanted: the offsets of frames [first_frame,
+	// first_frame + frame_count). Unset frame_count: as many as one reply
+	// holds (65,536); 0: none. total_frames says how many there are.
+	FirstFrame int32 `protobuf:"varint,5,opt,name=first_frame,json=firstFrame,proto3" json:"first_frame,omitempty"`
+	// How many frame offsets to send from first_frame (see above).
+	FrameCount    *int32 `protobuf:"varint,6,opt,name=frame_count,json=frameCount,proto3,oneof" json:"frame_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -892,14 +908,50 @@ func (x *GetWaveformRequest) GetCallId() string {
 	return ""
 }
 
+func (x *GetWaveformRequest) GetBuckets() int32 {
+	if x != nil && x.Buckets != nil {
+		return *x.Buckets
+	}
+	return 0
+}
+
+func (x *GetWaveformRequest) GetFrom() *durationpb.Duration {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *GetWaveformRequest) GetTo() *durationpb.Duration {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *GetWaveformRequest) GetFirstFrame() int32 {
+	if x != nil {
+		return x.FirstFrame
+	}
+	return 0
+}
+
+func (x *GetWaveformRequest) GetFrameCount() int32 {
+	if x != nil && x.FrameCount != nil {
+		return *x.FrameCount
+	}
+	return 0
+}
+
 // GetWaveformResponse is what a player needs to draw and seek.
 type GetWaveformResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One peak per bucket, 0..255 of full scale.
+	// One peak per bucket, 0..255 of full scale, both channels together.
 	Peaks []byte `protobuf:"bytes,1,opt,name=peaks,proto3" json:"peaks,omitempty"`
 	// The length of audio each peak stands for.
 	Bucket *durationpb.Duration `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	// Byte offset of each MP3 frame in the stored file, in order.
+	// Byte offset of each MP3 frame in the stored file, in order, from
+	// frame first_frame.
 	FrameOffsets []int64 `protobuf:"varint,3,rep,packed,name=frame_offsets,json=frameOffsets,proto3" json:"frame_offsets,omitempty"`
 	// Samples in one MP3 frame (576 or 1152).
 	SamplesPerFrame int32 `protobuf:"varint,4,opt,name=samples_per_frame,json=samplesPerFrame,proto3" json:"samples_per_frame,omitempty"`
@@ -907,7 +959,20 @@ type GetWaveformResponse struct {
 	SampleRate int32 `protobuf:"varint,5,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
 	// Size of the stored MP3 in bytes: what StreamAudio sends from offset 0
 	// to the end.
-	TotalSize     int64 `protobuf:"varint,6,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	TotalSize int64 `protobuf:"varint,6,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	// Where the first peak's bucket starts.
+	From *durationpb.Duration `protobuf:"bytes,7,opt,name=from,proto3" json:"from,omitempty"`
+	// A two-party (stereo) recording's peaks per channel, left party first,
+	// over the same buckets as peaks; empty for a mono recording.
+	ChannelPeaks [][]byte `protobuf:"bytes,8,rep,name=channel_peaks,json=channelPeaks,proto3" json:"channel_peaks,omitempty"`
+	// The index of the first frame in frame_offsets.
+	FirstFrame int32 `protobuf:"varint,9,opt,name=first_frame,json=firstFrame,proto3" json:"first_frame,omitempty"`
+	// The number of frames in the recording (the whole index).
+	TotalFrames int32 `protobuf:"varint,10,opt,name=total_frames,json=totalFrames,proto3" json:"total_frames,omitempty"`
+	// 1 (mono) or 2 (two parties, one per channel).
+	Channels int32 `protobuf:"varint,11,opt,name=channels,proto3" json:"channels,omitempty"`
+	// The playing time of the recording.
+	Duration      *durationpb.Duration `protobuf:"bytes,12,opt,name=duration,proto3" json:"duration,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -984,6 +1049,48 @@ func (x *GetWaveformResponse) GetTotalSize() int64 {
 	return 0
 }
 
+func (x *GetWaveformResponse) GetFrom() *durationpb.Duration {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *GetWaveformResponse) GetChannelPeaks() [][]byte {
+	if x != nil {
+		return x.ChannelPeaks
+	}
+	return nil
+}
+
+func (x *GetWaveformResponse) GetFirstFrame() int32 {
+	if x != nil {
+		return x.FirstFrame
+	}
+	return 0
+}
+
+func (x *GetWaveformResponse) GetTotalFrames() int32 {
+	if x != nil {
+		return x.TotalFrames
+	}
+	return 0
+}
+
+func (x *GetWaveformResponse) GetChannels() int32 {
+	if x != nil {
+		return x.Channels
+	}
+	return 0
+}
+
+func (x *GetWaveformResponse) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
 var File_ecoute_v1_call_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_call_proto_rawDesc = "" +
@@ -1058,9 +1165,19 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12\x14\n" +
-	"\x05codec\x18\x04 \x01(\tR\x05codec\"-\n" +
+	"\x05codec\x18\x04 \x01(\tR\x05codec\"\x89\x02\n" +
 	"\x12GetWaveformRequest\x12\x17\n" +
-	"\acall_id\x18\x01 \x01(\tR\x06callId\"\xef\x01\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1d\n" +
+	"\abuckets\x18\x02 \x01(\x05H\x00R\abuckets\x88\x01\x01\x12-\n" +
+	"\x04from\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04from\x12)\n" +
+	"\x02to\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x02to\x12\x1f\n" +
+	"\vfirst_frame\x18\x05 \x01(\x05R\n" +
+	"firstFrame\x12$\n" +
+	"\vframe_count\x18\x06 \x01(\x05H\x01R\n" +
+	"frameCount\x88\x01\x01B\n" +
+	"\n" +
+	"\b_bucketsB\x0e\n" +
+	"\f_frame_count\"\xda\x03\n" +
 	"\x13GetWaveformResponse\x12\x14\n" +
 	"\x05peaks\x18\x01 \x01(\fR\x05peaks\x121\n" +
 	"\x06bucket\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06bucket\x12#\n" +
@@ -1069,7 +1186,15 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\vsample_rate\x18\x05 \x01(\x05R\n" +
 	"sampleRate\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x06 \x01(\x03R\ttotalSize*f\n" +
+	"total_size\x18\x06 \x01(\x03R\ttotalSize\x12-\n" +
+	"\x04from\x18\a \x01(\v2\x19.google.protobuf.DurationR\x04from\x12#\n" +
+	"\rchannel_peaks\x18\b \x03(\fR\fchannelPeaks\x12\x1f\n" +
+	"\vfirst_frame\x18\t \x01(\x05R\n" +
+	"firstFrame\x12!\n" +
+	"\ftotal_frames\x18\n" +
+	" \x01(\x05R\vtotalFrames\x12\x1a\n" +
+	"\bchannels\x18\v \x01(\x05R\bchannels\x125\n" +
+	"\bduration\x18\f \x01(\v2\x19.google.protobuf.DurationR\bduration*f\n" +
 	"\x0fEvaluatedFilter\x12 \n" +
 	"\x1cEVALUATED_FILTER_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14EVALUATED_FILTER_YES\x10\x01\x12\x17\n" +
@@ -1132,20 +1257,24 @@ var file_ecoute_v1_call_proto_depIdxs = []int32{
 	16, // 15: ecoute.v1.Call.audio:type_name -> ecoute.v1.AudioInfo
 	12, // 16: ecoute.v1.Call.ended_at:type_name -> google.protobuf.Timestamp
 	5,  // 17: ecoute.v1.GetCallResponse.call:type_name -> ecoute.v1.Call
-	13, // 18: ecoute.v1.GetWaveformResponse.bucket:type_name -> google.protobuf.Duration
-	2,  // 19: ecoute.v1.CallService.ListCalls:input_type -> ecoute.v1.ListCallsRequest
-	6,  // 20: ecoute.v1.CallService.GetCall:input_type -> ecoute.v1.GetCallRequest
-	8,  // 21: ecoute.v1.CallService.StreamAudio:input_type -> ecoute.v1.StreamAudioRequest
-	10, // 22: ecoute.v1.CallService.GetWaveform:input_type -> ecoute.v1.GetWaveformRequest
-	3,  // 23: ecoute.v1.CallService.ListCalls:output_type -> ecoute.v1.ListCallsResponse
-	7,  // 24: ecoute.v1.CallService.GetCall:output_type -> ecoute.v1.GetCallResponse
-	9,  // 25: ecoute.v1.CallService.StreamAudio:output_type -> ecoute.v1.AudioChunk
-	11, // 26: ecoute.v1.CallService.GetWaveform:output_type -> ecoute.v1.GetWaveformResponse
-	23, // [23:27] is the sub-list for method output_type
-	19, // [19:23] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	13, // 18: ecoute.v1.GetWaveformRequest.from:type_name -> google.protobuf.Duration
+	13, // 19: ecoute.v1.GetWaveformRequest.to:type_name -> google.protobuf.Duration
+	13, // 20: ecoute.v1.GetWaveformResponse.bucket:type_name -> google.protobuf.Duration
+	13, // 21: ecoute.v1.GetWaveformResponse.from:type_name -> google.protobuf.Duration
+	13, // 22: ecoute.v1.GetWaveformResponse.duration:type_name -> google.protobuf.Duration
+	2,  // 23: ecoute.v1.CallService.ListCalls:input_type -> ecoute.v1.ListCallsRequest
+	6,  // 24: ecoute.v1.CallService.GetCall:input_type -> ecoute.v1.GetCallRequest
+	8,  // 25: ecoute.v1.CallService.StreamAudio:input_type -> ecoute.v1.StreamAudioRequest
+	10, // 26: ecoute.v1.CallService.GetWaveform:input_type -> ecoute.v1.GetWaveformRequest
+	3,  // 27: ecoute.v1.CallService.ListCalls:output_type -> ecoute.v1.ListCallsResponse
+	7,  // 28: ecoute.v1.CallService.GetCall:output_type -> ecoute.v1.GetCallResponse
+	9,  // 29: ecoute.v1.CallService.StreamAudio:output_type -> ecoute.v1.AudioChunk
+	11, // 30: ecoute.v1.CallService.GetWaveform:output_type -> ecoute.v1.GetWaveformResponse
+	27, // [27:31] is the sub-list for method output_type
+	23, // [23:27] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_call_proto_init() }
@@ -1155,6 +1284,7 @@ func file_ecoute_v1_call_proto_init() {
 	}
 	file_ecoute_v1_common_proto_init()
 	file_ecoute_v1_call_proto_msgTypes[0].OneofWrappers = []any{}
+	file_ecoute_v1_call_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -44,9 +44,10 @@ type CallServiceClient interface {
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(ctx context.Context, in *StreamAudioRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AudioChunk], error)
 	// GetWaveform returns what playback needs and was computed at ingestion:
-	// peaks for drawing, the byte offset of every MP3 frame for seeking, and
-	// the audio's total size, so a player needs no other call before
-	// streaming.
+	// peaks for drawing, at the resolution asked for, and the byte offsets of
+	// the MP3 frames for seeking, a page at a time. A reply stays well under
+	// a megabyte whatever the length of the recording. The reply also carries the audio's total
+	// size, so a player needs no other call before streaming.
 	GetWaveform(ctx context.Context, in *GetWaveformRequest, opts ...grpc.CallOption) (*GetWaveformResponse, error)
 }
 
@@ -126,9 +127,10 @@ type CallServiceServer interface {
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(*StreamAudioRequest, grpc.ServerStreamingServer[AudioChunk]) error
 	// GetWaveform returns what playback needs and was computed at ingestion:
-	// peaks for drawing, the byte offset of every MP3 frame for seeking, and
-	// the audio's total size, so a player needs no other call before
-	// streaming.
+	// peaks for drawing, at the resolution asked for, and the byte offsets of
+	// the MP3 frames for seeking, a page at a time. A reply stays well under
+	// a megabyte whatever the length of the recording. The reply also carries the audio's total
+	// size, so a player needs no other call before streaming.
 	GetWaveform(context.Context, *GetWaveformRequest) (*GetWaveformResponse, error)
 	mustEmbedUnimplementedCallServiceServer()
 }

@@ -364,18 +364,25 @@ type AudioInfo struct {
 	Codec string `protobuf:"bytes,1,opt,name=codec,proto3" json:"codec,omitempty"`
 	// Samples per second, e.g. 16000.
 	SampleRate int32 `protobuf:"varint,2,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
-	// 1 (mono) or 2.
+	// 2 for a two-party recording: one party per channel, left first.
 	Channels int32 `protobuf:"varint,3,opt,name=channels,proto3" json:"channels,omitempty"`
-	// Bit rate of the MP3 frames, in kbit/s.
+	// The mean bitrate of the audio frames: a variable-bitrate file's
+	// average, not its first frame's.
 	BitrateKbps int32 `protobuf:"varint,4,opt,name=bitrate_kbps,json=bitrateKbps,proto3" json:"bitrate_kbps,omitempty"`
 	// Size of the stored MP3 in bytes (what StreamAudio sends in total).
 	SizeBytes int64 `protobuf:"varint,5,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
-	// Length of the audio.
+	// The playing time of the audio frames (a LAME/Xing tag frame is not
+	// audio and not counted).
 	Duration *durationpb.Duration `protobuf:"bytes,6,opt,name=duration,proto3" json:"duration,omitempty"`
 	// Number of MP3 frames.
 	FrameCount int32 `protobuf:"varint,7,opt,name=frame_count,json=frameCount,proto3" json:"frame_count,omitempty"`
 	// Where the audio is kept: "file" for the encrypted file store.
-	StorageState  string `protobuf:"bytes,8,opt,name=storage_state,json=storageState,proto3" json:"storage_state,omitempty"`
+	StorageState string `protobuf:"bytes,8,opt,name=storage_state,json=storageState,proto3" json:"storage_state,omitempty"`
+	// What of a damaged upload was left out or silenced to store the rest
+	// (a file a crash or a full disk cut short, junk before the first frame,
+	// frames whose audio was lost); empty when the recording was stored
+	// whole.
+	Repair        string `protobuf:"bytes,9,opt,name=repair,proto3" json:"repair,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -466,6 +473,13 @@ func (x *AudioInfo) GetStorageState() string {
 	return ""
 }
 
+func (x *AudioInfo) GetRepair() string {
+	if x != nil {
+		return x.Repair
+	}
+	return ""
+}
+
 var File_ecoute_v1_common_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_common_proto_rawDesc = "" +
@@ -496,7 +510,7 @@ const file_ecoute_v1_common_proto_rawDesc = "" +
 	"\ttalk_time\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\btalkTime\x12C\n" +
 	"\x10back_office_time\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x0ebackOfficeTime\x12#\n" +
 	"\ractivity_type\x18\x04 \x01(\tR\factivityType\x12\x12\n" +
-	"\x04lost\x18\x05 \x01(\bR\x04lost\"\x9d\x02\n" +
+	"\x04lost\x18\x05 \x01(\bR\x04lost\"\xb5\x02\n" +
 	"\tAudioInfo\x12\x14\n" +
 	"\x05codec\x18\x01 \x01(\tR\x05codec\x12\x1f\n" +
 	"\vsample_rate\x18\x02 \x01(\x05R\n" +
@@ -508,7 +522,8 @@ const file_ecoute_v1_common_proto_rawDesc = "" +
 	"\bduration\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x1f\n" +
 	"\vframe_count\x18\a \x01(\x05R\n" +
 	"frameCount\x12#\n" +
-	"\rstorage_state\x18\b \x01(\tR\fstorageStateB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"\rstorage_state\x18\b \x01(\tR\fstorageState\x12\x16\n" +
+	"\x06repair\x18\t \x01(\tR\x06repairB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_common_proto_rawDescOnce sync.Once

@@ -249,7 +249,13 @@ type UploadRecordingResponse struct {
 	// The id of the call, new or already known.
 	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// True when external_id was already known and nothing new was stored.
-	Duplicate     bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	Duplicate bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	// The audio went through the transcoder: it was not in a format stored
+	// as it is.
+	Converted bool `protobuf:"varint,3,opt,name=converted,proto3" json:"converted,omitempty"`
+	// What of a damaged upload was left out or silenced to store the rest
+	// (see AudioInfo.repair); empty when it was stored whole.
+	Repair        string `protobuf:"bytes,4,opt,name=repair,proto3" json:"repair,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -296,6 +302,20 @@ func (x *UploadRecordingResponse) GetDuplicate() bool {
 		return x.Duplicate
 	}
 	return false
+}
+
+func (x *UploadRecordingResponse) GetConverted() bool {
+	if x != nil {
+		return x.Converted
+	}
+	return false
+}
+
+func (x *UploadRecordingResponse) GetRepair() string {
+	if x != nil {
+		return x.Repair
+	}
+	return ""
 }
 
 // ActivityInterval is one agent's figures over one interval of one
@@ -553,10 +573,12 @@ const file_ecoute_v1_ingest_proto_rawDesc = "" +
 	"\x16UploadRecordingRequest\x12:\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1c.ecoute.v1.RecordingMetadataH\x00R\bmetadata\x12\x16\n" +
 	"\x05audio\x18\x02 \x01(\fH\x00R\x05audioB\x06\n" +
-	"\x04part\"P\n" +
+	"\x04part\"\x86\x01\n" +
 	"\x17UploadRecordingResponse\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"\xde\x03\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x12\x1c\n" +
+	"\tconverted\x18\x03 \x01(\bR\tconverted\x12\x16\n" +
+	"\x06repair\x18\x04 \x01(\tR\x06repair\"\xde\x03\n" +
 	"\x10ActivityInterval\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1f\n" +
 	"\vcampaign_id\x18\x02 \x01(\tR\n" +
