@@ -441,6 +441,34 @@ func TestStatsScopeByRole(t *testing.T) {
 			t.Errorf("%s with %v: %v", c.login, c.f, err)
 		}
 	}
+	// Input limits on the filters (backend/limits), for hr who reaches every
+	// team as for a supervisor: the id alphabet, the count, the times.
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = fmt.Sprintf("a%d", i)
+	}
+	for _, c := range []struct {
+		login, field string
+		f            *ecoutev1.StatsFilter
+	}{
+		{"hr", "filter.team_ids", &ecoutev1.StatsFilter{TeamIds: []string{"t6\x1b]0;x\a"}}},
+		{"sup6", "filter.agent_ids", &ecoutev1.StatsFilter{AgentIds: []string{""}}},
+		{"hr", "filter.agent_ids", &ecoutev1.StatsFilter{AgentIds: many}},
+		{"hr", "filter.campaign_ids", &ecoutev1.StatsFilter{CampaignIds: []string{strings.Repeat("p", 65)}}},
+		{"hr", "filter.from", &ecoutev1.StatsFilter{From: timestamppb.New(time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)),
+			To: timestamppb.New(time.Date(1970, 1, 9, 0, 0, 0, 0, time.UTC))}},
+	} {
+		_, err := w.stats().QualityStats(w.as(t, c.login), &ecoutev1.QualityStatsRequest{Filter: c.f})
+		if code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%s with a bad %s: %v", c.login, c.field, err)
+		}
+	}
+	for _, req := range []*ecoutev1.StatsEvaluationsRequest{{FailedCriterionId: "x\u202e"},
+		{EvaluatorId: strings.Repeat("u", 65)}} {
+		if _, err := w.stats().StatsEvaluations(w.as(t, "sup6"), req); code(err) != codes.InvalidArgument {
+			t.Errorf("drill-down %v: %v", req, err)
+		}
+	}
 	// The roles without statistics, and the client outside its tables.
 	for _, login := range []string{"dpo", "admin", "maint", "client-alpha"} {
 		ctx := w.as(t, login)
@@ -505,6 +533,13 @@ func TestActivityUploadValidation(t *testing.T) {
 		{func(i *ecoutev1.ActivityInterval) { i.CallsLost = -1 }, "intervals[1].calls_lost"},
 		{func(i *ecoutev1.ActivityInterval) { i.StartedAt = timestamppb.New(at.AddDate(-2, 0, 0)) }, "intervals[1].ended_at"},
 		{func(i *ecoutev1.ActivityInterval) { i.ActivityType = " " }, "intervals[1].activity_type"},
+		// Input limits (backend/limits): the id alphabet, control and bidi characters, sizes, times.
+		{func(i *ecoutev1.ActivityInterval) { i.AgentId = "a1\x1b[2J" }, "intervals[1].agent_id"},
+		{func(i *ecoutev1.ActivityInterval) { i.CampaignId = strings.Repeat("p", 65) }, "intervals[1].campaign_id"},
+		{func(i *ecoutev1.ActivityInterval) { i.ActivityType = "in\u202ebound" }, "intervals[1].activity_type"},
+		{func(i *ecoutev1.ActivityInterval) { i.ActivityType = strings.Repeat("x", 65) }, "intervals[1].activity_type"},
+		{func(i *ecoutev1.ActivityInterval) { i.StartedAt = timestamppb.New(time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)) },
+			"intervals[1].started_at"},
 	} {
 		bad := good()
 		bad.StartedAt = timestamppb.New(at.Add(time.Hour))

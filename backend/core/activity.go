@@ -11,6 +11,7 @@ import (
 
 	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/store"
 )
 
@@ -70,6 +71,13 @@ func (b *Backend) checkActivity(ctx context.Context, rows []ActivityRow, field s
 			return fmt.Sprintf("%s[%d].%s", field, i, f)
 		}
 		bad := func(f, format string, a ...any) error { return domain.Invalid(at(f), format, a...) }
+		for _, err := range []error{limits.ID(at("agent_id"), r.AgentID), limits.ID(at("campaign_id"), r.CampaignID),
+			limits.Line(at("activity_type"), r.ActivityType, MaxActivityType),
+			limits.Instant(at("started_at"), r.StartedAt), limits.Instant(at("ended_at"), r.EndedAt)} {
+			if err != nil {
+				return nil, err
+			}
+		}
 		a, ok := agents[r.AgentID]
 		if !ok {
 			var err error
@@ -103,7 +111,7 @@ func (b *Backend) checkActivity(ctx context.Context, rows []ActivityRow, field s
 		switch {
 		case typ == "":
 			return nil, bad("activity_type", "is required")
-		case len(typ) > 64 || strings.IndexFunc(typ, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0:
+		case len(typ) > MaxActivityType || strings.IndexFunc(typ, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0:
 			return nil, bad("activity_type", "at most 64 printable characters")
 		case r.StartedAt.IsZero():
 			return nil, bad("started_at", "is required")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/stats"
 	"github.com/ecoute/ecoute/backend/store"
@@ -68,6 +69,21 @@ func (b *Backend) statsReach(ctx context.Context, c Caller) (reach, error) {
 
 // checkFilter refuses a team or agent outside the reach.
 func (b *Backend) checkFilter(ctx context.Context, r reach, f StatsFilter) error {
+	for _, l := range []struct {
+		field string
+		ids   []string
+	}{{"filter.team_ids", f.Teams}, {"filter.campaign_ids", f.Campaigns}, {"filter.grid_ids", f.Grids},
+		{"filter.agent_ids", f.Agent}} {
+		if err := limits.IDs(l.field, l.ids, limits.MaxFilterIDs); err != nil {
+			return err
+		}
+	}
+	if err := limits.Instant("filter.from", f.From); err != nil {
+		return err
+	}
+	if err := limits.Instant("filter.to", f.To); err != nil {
+		return err
+	}
 	if r.scope.All {
 		return nil
 	}
@@ -614,6 +630,12 @@ func (b *Backend) statsEvaluations(ctx context.Context, c Caller, d DrillDown) (
 		return nil, err
 	}
 	if err := b.checkFilter(ctx, r, d.Filter); err != nil {
+		return nil, err
+	}
+	if err := limits.ID("failed_criterion_id", d.FailedCriterion); err != nil {
+		return nil, err
+	}
+	if err := limits.ID("evaluator_id", d.EvaluatorID); err != nil {
 		return nil, err
 	}
 	p, err := stats.Resolve(d.Filter.From, d.Filter.To, d.Filter.Grouping, b.Clock.Now())
