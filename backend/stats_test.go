@@ -538,7 +538,9 @@ func TestActivityUploadValidation(t *testing.T) {
 		{func(i *ecoutev1.ActivityInterval) { i.CampaignId = strings.Repeat("p", 65) }, "intervals[1].campaign_id"},
 		{func(i *ecoutev1.ActivityInterval) { i.ActivityType = "in\u202ebound" }, "intervals[1].activity_type"},
 		{func(i *ecoutev1.ActivityInterval) { i.ActivityType = strings.Repeat("x", 65) }, "intervals[1].activity_type"},
-		{func(i *ecoutev1.ActivityInterval) { i.StartedAt = timestamppb.New(time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)) },
+		{func(i *ecoutev1.ActivityInterval) {
+			i.StartedAt = timestamppb.New(time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC))
+		},
 			"intervals[1].started_at"},
 	} {
 		bad := good()
