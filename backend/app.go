@@ -231,6 +231,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterDirectoryServiceServer(s, &service.Directory{Core: a.core})
 	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
 	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
+	ecoutev1.RegisterStatsServiceServer(s, &service.Stats{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

@@ -223,6 +223,7 @@ type Store interface {
 	ThrottleStore
 	GrantStore
 	RegisterStore
+	StatsStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)
