@@ -77,6 +77,11 @@ const (
 	ReasonGrantClosed          Reason = "GRANT_CLOSED"
 	ReasonTooManyAttempts      Reason = "TOO_MANY_ATTEMPTS"
 	ReasonPrivacyRequestClosed Reason = "PRIVACY_REQUEST_CLOSED"
+
+	// Statistics.
+	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
+	ReasonNoCompany      Reason = "NO_COMPANY"
+	ReasonMonthNotClosed Reason = "MONTH_NOT_CLOSED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -94,6 +99,7 @@ var Reasons = []Reason{
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
+	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.
@@ -119,6 +125,8 @@ const (
 	MetaEvaluatorID    = "evaluator_id"    // NOT_EVALUATOR
 	MetaGrantID        = "grant_id"        // GRANT_PENDING
 	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
+	MetaID             = "id"              // OUTSIDE_SCOPE (with MetaField)
+	MetaClosesAt       = "closes_at"       // MONTH_NOT_CLOSED (RFC 3339, UTC)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

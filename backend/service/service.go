@@ -56,6 +56,12 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.DirectoryService/EndCampaign":               true,
 	"/ecoute.v1.DirectoryService/RenameTeam":                true,
 	"/ecoute.v1.DirectoryService/EndTeam":                   true,
+	"/ecoute.v1.IngestService/UploadActivity":               true,
+	"/ecoute.v1.StatsService/QualityStats":                  true,
+	"/ecoute.v1.StatsService/AgentActivity":                 true,
+	"/ecoute.v1.StatsService/ClientTables":                  true,
+	"/ecoute.v1.StatsService/StatsEvaluations":              true,
+	"/ecoute.v1.StatsService/ExportStats":                   true,
 }
 
 func peerAddr(ctx context.Context) string {

@@ -74,9 +74,9 @@ func scanAudit(rows *sql.Rows) (AuditRow, error) {
 	return r, err
 }
 
-func auditHead(ctx context.Context, tx *sql.Tx, lock string) (AuditHead, error) {
+func auditHead(ctx context.Context, tx *sql.Tx) (AuditHead, error) {
 	var h AuditHead
-	err := tx.QueryRowContext(ctx, `SELECT seq, hash, signature FROM audit_head WHERE id = 1`+lock).
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash, signature FROM audit_head WHERE id = 1`).
 		Scan(&h.Seq, &h.Hash, &h.Signature)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AuditHead{}, nil
@@ -92,37 +92,52 @@ func auditHead(ctx context.Context, tx *sql.Tx, lock string) (AuditHead, error) 
 func (s *SQLite) AppendAudit(ctx context.Context, build func(head AuditHead) (AuditRow, AuditHead, error)) (AuditRow, error) {
 	var row AuditRow
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// On PostgreSQL the head row is locked: concurrent appends queue on
-		// it (and the later ones are retried) instead of racing for a seq.
-		head, err := auditHead(ctx, tx, s.dialect("", " FOR UPDATE"))
-		if err != nil {
-			return fmt.Errorf("read head: %w", err)
-		}
-		var next AuditHead
-		row, next, err = build(head)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			row.Seq, row.At.UnixMilli(), row.ActorID, row.ActorLogin, row.ActorRole, row.Source, row.Action,
-			row.Target, row.Details, row.PrevHash, row.Hash)
-		if s.postgres && isUniquePG(err) {
-			// The very first entries of an empty chain have no head row to
-			// lock: two servers raced for seq 1, and this one lost.
-			return fmt.Errorf("%w: %w", errConflict, err)
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, seq, hash, signature) VALUES (1,?,?,?)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature`,
-			next.Seq, next.Hash, next.Signature)
+		var err error
+		row, err = s.appendAuditTx(ctx, tx, build)
 		return err
 	})
 	if err != nil {
 		return AuditRow{}, fmt.Errorf("append audit entry: %w", err)
 	}
 	return row, nil
+}
+
+// appendAuditTx is AppendAudit inside tx (its statements prepared once).
+func (s *SQLite) appendAuditTx(ctx context.Context, tx *sql.Tx, build func(head AuditHead) (AuditRow, AuditHead, error)) (AuditRow, error) {
+	var head AuditHead
+	// On PostgreSQL the head row is locked: concurrent appends queue on it
+	// (and the later ones are retried) instead of racing for a seq.
+	st, err := s.txStmt(ctx, tx, `SELECT seq, hash, signature FROM audit_head WHERE id = 1`+s.dialect("", " FOR UPDATE"))
+	if err != nil {
+		return AuditRow{}, fmt.Errorf("read head: %w", err)
+	}
+	err = st.QueryRowContext(ctx).Scan(&head.Seq, &head.Hash, &head.Signature)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return AuditRow{}, fmt.Errorf("read head: %w", err)
+	}
+	row, next, err := build(head)
+	if err != nil {
+		return AuditRow{}, err
+	}
+	if st, err = s.txStmt(ctx, tx, `INSERT INTO audit_events (`+auditCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
+		return AuditRow{}, err
+	}
+	_, err = st.ExecContext(ctx, row.Seq, row.At.UnixMilli(), row.ActorID, row.ActorLogin, row.ActorRole, row.Source,
+		row.Action, row.Target, row.Details, row.PrevHash, row.Hash)
+	if s.postgres && isUniquePG(err) {
+		// The very first entries of an empty chain have no head row to
+		// lock: two servers raced for seq 1, and this one lost.
+		return AuditRow{}, fmt.Errorf("%w: %w", errConflict, err)
+	}
+	if err != nil {
+		return AuditRow{}, err
+	}
+	if st, err = s.txStmt(ctx, tx, `INSERT INTO audit_head (id, seq, hash, signature) VALUES (1,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature`); err != nil {
+		return AuditRow{}, err
+	}
+	_, err = st.ExecContext(ctx, next.Seq, next.Hash, next.Signature)
+	return row, err
 }
 
 // AuditHead returns the signed head; zero Seq when nothing was ever
