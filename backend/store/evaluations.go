@@ -296,7 +296,7 @@ func (s *SQLite) CreateEvaluations(ctx context.Context, es []Evaluation) error {
 				t.add(e.AgentID, e.CallStartedAt)
 			}
 		}
-		if err := refreshEvaluations(ctx, tx, t); err != nil {
+		if err := s.refreshEvaluations(ctx, tx, t); err != nil {
 			return err
 		}
 		if len(es) == 1 { // a request names one evaluation
@@ -513,7 +513,7 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 			}
 			t := touched{}
 			t.add(stored.AgentID, stored.CallStartedAt)
-			if err := refreshEvaluations(ctx, tx, t); err != nil {
+			if err := s.refreshEvaluations(ctx, tx, t); err != nil {
 				return err
 			}
 		}
@@ -529,7 +529,7 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 func (s *SQLite) DeleteExpiredEvaluations(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		t, err := touchedEvaluations(ctx, tx, `e.retained_until <= ?`, ms(now))
+		t, err := s.touchedEvaluations(ctx, tx, `e.retained_until <= ?`, ms(now))
 		if err != nil {
 			return err
 		}
@@ -548,7 +548,7 @@ func (s *SQLite) DeleteExpiredEvaluations(ctx context.Context, now time.Time) (i
 		}
 		// Their parts went with them (ON DELETE CASCADE); the aggregates
 		// of their agent-months are recomputed from what remains.
-		return refreshEvaluations(ctx, tx, t)
+		return s.refreshEvaluations(ctx, tx, t)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete expired evaluations: %w", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -108,4 +109,13 @@ func openTest(t testing.TB) (*SQLite, string) {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, path
+}
+
+// anyRows makes a test statement that picks arbitrary rows by "rowid"
+// (rowid % 4 = 0) run on PostgreSQL too, with a hash of the id instead.
+func anyRows(q string) string {
+	if onPostgres() {
+		return strings.ReplaceAll(q, "rowid", "abs(hashtext(id))")
+	}
+	return q
 }

@@ -117,12 +117,15 @@ var _ StatsStore = (*SQLite)(nil)
 const dayMS = int64(24 * time.Hour / time.Millisecond)
 
 // bucketSQL is the start of the bucket of span holding the instant col.
-func bucketSQL(span, col string) string {
+func (s *SQLite) bucketSQL(span, col string) string {
 	switch span {
 	case SpanDay:
 		return fmt.Sprintf("(%s / %d) * %d", col, dayMS, dayMS)
 	case SpanWeek:
 		return fmt.Sprintf("((%s / %d + 3) / 7 * 7 - 3) * %d", col, dayMS, dayMS)
+	}
+	if s.postgres {
+		return fmt.Sprintf("(EXTRACT(EPOCH FROM date_trunc('month', to_timestamp(%s / 1000) AT TIME ZONE 'UTC')) * 1000)::bigint", col)
 	}
 	return fmt.Sprintf("CAST(strftime('%%s', %s / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000", col)
 }
@@ -141,27 +144,27 @@ func WeekStart(t time.Time) time.Time {
 
 const evalCounts = `e.status <> 'draft' AND e.kind = 'normal' AND e.has_total = 1`
 
-func scoresInsert(span string) string {
+func (s *SQLite) scoresInsert(span string) string {
 	var bins []string
 	for i := range Bins {
 		lo, hi := i*100, (i+1)*100
 		if i == Bins-1 {
 			hi = 1001
 		}
-		bins = append(bins, fmt.Sprintf("SUM(e.total_tenths >= %d AND e.total_tenths < %d)", lo, hi))
+		bins = append(bins, fmt.Sprintf("SUM(CASE WHEN e.total_tenths >= %d AND e.total_tenths < %d THEN 1 ELSE 0 END)", lo, hi))
 	}
 	return `INSERT INTO stat_scores (span, start, agent_id, team_id, campaign_id, grid_id, evaluator_id, n, sum_tenths,
 		critical_failed, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9)
-		SELECT '` + span + `', ` + bucketSQL(span, "e.call_started_at") + `, e.agent_id, e.team_id, e.campaign_id,
+		SELECT '` + span + `', ` + s.bucketSQL(span, "e.call_started_at") + `, e.agent_id, e.team_id, e.campaign_id,
 		e.grid_id, e.evaluator_id, COUNT(*), SUM(e.total_tenths), SUM(e.critical_failed), ` + strings.Join(bins, ", ") + `
 		FROM evaluations e WHERE ` + evalCounts + ` AND {cond}
 		GROUP BY 2, e.agent_id, e.team_id, e.campaign_id, e.grid_id, e.evaluator_id`
 }
 
-func partsInsert(span string) string {
+func (s *SQLite) partsInsert(span string) string {
 	return `INSERT INTO stat_parts (span, start, agent_id, team_id, campaign_id, grid_id, kind, part_id, section_id,
 		counted, failed, sum_tenths)
-		SELECT '` + span + `', ` + bucketSQL(span, "e.call_started_at") + `, e.agent_id, e.team_id, e.campaign_id,
+		SELECT '` + span + `', ` + s.bucketSQL(span, "e.call_started_at") + `, e.agent_id, e.team_id, e.campaign_id,
 		e.grid_id, p.kind, p.part_id, MIN(p.section_id), SUM(p.counted), SUM(p.failed), SUM(p.score_tenths)
 		FROM evaluations e JOIN evaluation_parts p ON p.evaluation_id = e.id WHERE ` + evalCounts + ` AND {cond}
 		GROUP BY 2, e.agent_id, e.team_id, e.campaign_id, e.grid_id, p.kind, p.part_id`
@@ -169,10 +172,10 @@ func partsInsert(span string) string {
 
 // activityInsert sums an agent's intervals per bucket and campaign, all
 // activity types together (an empty activity_type): the per-agent figures.
-func activityInsert(span string) string {
+func (s *SQLite) activityInsert(span string) string {
 	return `INSERT INTO stat_activity (span, start, agent_id, team_id, campaign_id, activity_type, intervals,
 		calls_handled, calls_lost, talk_ms, back_office_ms, ring_ms)
-		SELECT '` + span + `', ` + bucketSQL(span, "a.started_at") + `, a.agent_id, a.team_id, a.campaign_id,
+		SELECT '` + span + `', ` + s.bucketSQL(span, "a.started_at") + `, a.agent_id, a.team_id, a.campaign_id,
 		'', COUNT(*), SUM(a.calls_handled), SUM(a.calls_lost), SUM(a.talk_ms), SUM(a.back_office_ms),
 		SUM(a.ring_ms) FROM activity_intervals a WHERE {cond}
 		GROUP BY 2, a.agent_id, a.team_id, a.campaign_id`
@@ -181,10 +184,10 @@ func activityInsert(span string) string {
 // teamActivityInsert sums a team's intervals per bucket, campaign and
 // activity type, under an empty agent_id: the time per activity type, read
 // without one row per agent.
-func teamActivityInsert(span string) string {
+func (s *SQLite) teamActivityInsert(span string) string {
 	return `INSERT INTO stat_activity (span, start, agent_id, team_id, campaign_id, activity_type, intervals,
 		calls_handled, calls_lost, talk_ms, back_office_ms, ring_ms)
-		SELECT '` + span + `', ` + bucketSQL(span, "a.started_at") + `, '', a.team_id, a.campaign_id,
+		SELECT '` + span + `', ` + s.bucketSQL(span, "a.started_at") + `, '', a.team_id, a.campaign_id,
 		a.activity_type, COUNT(*), SUM(a.calls_handled), SUM(a.calls_lost), SUM(a.talk_ms), SUM(a.back_office_ms),
 		SUM(a.ring_ms) FROM activity_intervals a WHERE {cond}
 		GROUP BY 2, a.team_id, a.campaign_id, a.activity_type`
@@ -271,7 +274,7 @@ func teamsOf(ctx context.Context, tx *sql.Tx, table, agent string, r monthRange,
 // agent-month from the evaluations (its days, its month, and every week
 // overlapping it), then the team rows of the parts of every team the
 // agent was in.
-func refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
+func (s *SQLite) refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
 	teams := map[[2]string]bool{}
 	for k := range t {
 		r := rangeOf(k.month)
@@ -287,7 +290,7 @@ func refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
 		}
 		for _, sp := range r.spans() {
 			cond := "e.agent_id = ? AND e.call_started_at >= ? AND e.call_started_at < ?"
-			for _, q := range []string{scoresInsert(sp.span), partsInsert(sp.span)} {
+			for _, q := range []string{s.scoresInsert(sp.span), s.partsInsert(sp.span)} {
 				if _, err := tx.ExecContext(ctx, strings.Replace(q, "{cond}", cond, 1), k.agent, ms(sp.lo), ms(sp.hi)); err != nil {
 					return fmt.Errorf("refresh statistics: %w", err)
 				}
@@ -331,7 +334,7 @@ func refreshEvaluations(ctx context.Context, tx *sql.Tx, t touched) error {
 
 // refreshActivity is refreshEvaluations for the activity feed: the
 // agent's rows, then the per-type rows of their teams.
-func refreshActivity(ctx context.Context, tx *sql.Tx, t touched) error {
+func (s *SQLite) refreshActivity(ctx context.Context, tx *sql.Tx, t touched) error {
 	teams := map[[2]string]bool{}
 	for k := range t {
 		r := rangeOf(k.month)
@@ -345,7 +348,7 @@ func refreshActivity(ctx context.Context, tx *sql.Tx, t touched) error {
 		}
 		for _, sp := range r.spans() {
 			cond := "a.agent_id = ? AND a.started_at >= ? AND a.started_at < ?"
-			if _, err := tx.ExecContext(ctx, strings.Replace(activityInsert(sp.span), "{cond}", cond, 1), k.agent,
+			if _, err := tx.ExecContext(ctx, strings.Replace(s.activityInsert(sp.span), "{cond}", cond, 1), k.agent,
 				ms(sp.lo), ms(sp.hi)); err != nil {
 				return fmt.Errorf("refresh activity statistics: %w", err)
 			}
@@ -365,7 +368,7 @@ func refreshActivity(ctx context.Context, tx *sql.Tx, t touched) error {
 		}
 		for _, sp := range r.spans() {
 			cond := "a.team_id = ? AND a.started_at >= ? AND a.started_at < ?"
-			if _, err := tx.ExecContext(ctx, strings.Replace(teamActivityInsert(sp.span), "{cond}", cond, 1), k[0],
+			if _, err := tx.ExecContext(ctx, strings.Replace(s.teamActivityInsert(sp.span), "{cond}", cond, 1), k[0],
 				ms(sp.lo), ms(sp.hi)); err != nil {
 				return fmt.Errorf("refresh team activity: %w", err)
 			}
@@ -661,7 +664,7 @@ func (s *SQLite) PutActivity(ctx context.Context, in []ActivityInterval) error {
 			}
 			t.add(a.AgentID, a.StartedAt)
 		}
-		if err := refreshActivity(ctx, tx, t); err != nil {
+		if err := s.refreshActivity(ctx, tx, t); err != nil {
 			return err
 		}
 		return recordRequest(ctx, tx, "", int64(len(in)))
@@ -676,7 +679,7 @@ func (s *SQLite) PutActivity(ctx context.Context, in []ActivityInterval) error {
 func (s *SQLite) DeleteExpiredActivity(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT agent_id, `+bucketSQL(SpanMonth, "started_at")+`
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT agent_id, `+s.bucketSQL(SpanMonth, "started_at")+`
 			FROM activity_intervals WHERE started_at < ?`, ms(cutoff))
 		if err != nil {
 			return err
@@ -698,7 +701,7 @@ func (s *SQLite) DeleteExpiredActivity(ctx context.Context, cutoff time.Time) (i
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		return refreshActivity(ctx, tx, t)
+		return s.refreshActivity(ctx, tx, t)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete expired activity: %w", err)
@@ -708,8 +711,8 @@ func (s *SQLite) DeleteExpiredActivity(ctx context.Context, cutoff time.Time) (i
 
 // touchedEvaluations lists the agent-months of the evaluations matching
 // where (a condition on evaluations e).
-func touchedEvaluations(ctx context.Context, tx *sql.Tx, where string, args ...any) (touched, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT e.agent_id, `+bucketSQL(SpanMonth, "e.call_started_at")+`
+func (s *SQLite) touchedEvaluations(ctx context.Context, tx *sql.Tx, where string, args ...any) (touched, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT e.agent_id, `+s.bucketSQL(SpanMonth, "e.call_started_at")+`
 		FROM evaluations e WHERE `+where, args...)
 	if err != nil {
 		return nil, err
@@ -756,7 +759,7 @@ func (s *SQLite) RebuildStats(ctx context.Context) error {
 			}
 		}
 		for _, span := range []string{SpanDay, SpanWeek, SpanMonth} {
-			for _, q := range []string{scoresInsert(span), partsInsert(span), activityInsert(span), teamActivityInsert(span)} {
+			for _, q := range []string{s.scoresInsert(span), s.partsInsert(span), s.activityInsert(span), s.teamActivityInsert(span)} {
 				if _, err := tx.ExecContext(ctx, strings.Replace(q, "{cond}", "1 = 1", 1)); err != nil {
 					return err
 				}

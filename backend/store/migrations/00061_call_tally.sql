@@ -40,9 +40,9 @@ CREATE TRIGGER call_tally_inserted AFTER INSERT ON calls WHEN NEW.state = 'kept'
 BEGIN
     INSERT INTO call_tally (team_id, agent_id, campaign_id, evaluated, n)
         VALUES (NEW.team_id, NEW.agent_id, NEW.campaign_id, NEW.evaluated, 1)
-        ON CONFLICT (team_id, agent_id, campaign_id, evaluated) DO UPDATE SET n = n + 1;
+        ON CONFLICT (team_id, agent_id, campaign_id, evaluated) DO UPDATE SET n = call_tally.n + 1;
     INSERT INTO call_days (day, n) VALUES (NEW.started_at - NEW.started_at % 86400000, 1)
-        ON CONFLICT (day) DO UPDATE SET n = n + 1;
+        ON CONFLICT (day) DO UPDATE SET n = call_days.n + 1;
     UPDATE change_counters SET n = n + 1 WHERE name = 'calls';
 END;
 -- +goose StatementEnd
@@ -81,9 +81,9 @@ WHEN NEW.state = 'kept'
 BEGIN
     INSERT INTO call_tally (team_id, agent_id, campaign_id, evaluated, n)
         VALUES (NEW.team_id, NEW.agent_id, NEW.campaign_id, NEW.evaluated, 1)
-        ON CONFLICT (team_id, agent_id, campaign_id, evaluated) DO UPDATE SET n = n + 1;
+        ON CONFLICT (team_id, agent_id, campaign_id, evaluated) DO UPDATE SET n = call_tally.n + 1;
     INSERT INTO call_days (day, n) VALUES (NEW.started_at - NEW.started_at % 86400000, 1)
-        ON CONFLICT (day) DO UPDATE SET n = n + 1;
+        ON CONFLICT (day) DO UPDATE SET n = call_days.n + 1;
 END;
 -- +goose StatementEnd
 

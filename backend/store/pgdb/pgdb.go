@@ -1,7 +1,9 @@
 // Package pgdb opens PostgreSQL through database/sql (pgx's stdlib driver)
 // for SQL written once for both stores: the store's queries use SQLite's
 // "?" placeholders, which this driver rewrites to PostgreSQL's "$1, $2, …"
-// before they reach the server. Everything else is pgx's.
+// before they reach the server, and SQLite's index hints ("INDEXED BY
+// name", which PostgreSQL's planner does without) are dropped. Everything
+// else is pgx's.
 package pgdb
 
 import (
@@ -9,6 +11,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -48,19 +51,30 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 type conn struct{ *stdlib.Conn }
 
 func (c conn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(Rebind(query))
+	return c.Conn.Prepare(Translate(query))
 }
 
 func (c conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, Rebind(query))
+	return c.Conn.PrepareContext(ctx, Translate(query))
 }
 
 func (c conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, Rebind(query), args)
+	return c.Conn.ExecContext(ctx, Translate(query), args)
 }
 
 func (c conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, Rebind(query), args)
+	return c.Conn.QueryContext(ctx, Translate(query), args)
+}
+
+var indexHint = regexp.MustCompile(`\s+(?:INDEXED BY \w+|NOT INDEXED)\b`)
+
+// Translate is the statement as PostgreSQL takes it: index hints dropped,
+// placeholders numbered.
+func Translate(q string) string {
+	if strings.Contains(q, "INDEXED") {
+		q = indexHint.ReplaceAllString(q, "")
+	}
+	return Rebind(q)
 }
 
 // Rebind rewrites each "?" placeholder to "$n", leaving alone those inside

@@ -24,6 +24,13 @@ func TestRebind(t *testing.T) {
 	}
 }
 
+func TestTranslateDropsIndexHints(t *testing.T) {
+	got := pgdb.Translate("SELECT c.id FROM calls c INDEXED BY calls_team_started WHERE c.team_id = ?")
+	if want := "SELECT c.id FROM calls c WHERE c.team_id = $1"; got != want {
+		t.Errorf("Translate = %q, want %q", got, want)
+	}
+}
+
 func TestRedact(t *testing.T) {
 	if got := pgdb.Redact("postgres://ecoute:s3cret@db:5432/ecoute"); got != "postgres://ecoute:xxxxx@db:5432/ecoute" {
 		t.Errorf("Redact = %q", got)
