@@ -277,7 +277,7 @@ func (s *SQLite) TryJobLock(ctx context.Context, name string) (func(), bool, err
 	}
 	return func() {
 		conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext(?))`, "ecoute job "+name) //nolint:errcheck // closing frees it anyway
-		conn.Raw(func(driverConn any) error { return driver.ErrBadConn }) //nolint:errcheck // never reuse a connection that held a lock
+		conn.Raw(func(driverConn any) error { return driver.ErrBadConn })                                          //nolint:errcheck // never reuse a connection that held a lock
 		conn.Close()
 	}, true, nil
 }
