@@ -73,6 +73,8 @@ type Files struct {
 	// NoSync skips fsync. Only for throw-away data (the demo seeding), where
 	// durability costs seconds and buys nothing.
 	NoSync bool
+
+	packs packs // the packs this process appends to (packs.go)
 }
 
 // NewFiles uses root (created if missing, mode 0700) with the master key
@@ -177,7 +179,7 @@ func (f *Files) Root() string { return f.root }
 // the backend, but check them anyway so no key escapes the root.
 func (f *Files) path(key string) (string, error) {
 	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "\\") || !fs.ValidPath(key) ||
-		strings.HasPrefix(key, TempDir+"/") {
+		strings.HasPrefix(key, TempDir+"/") || strings.HasPrefix(key, PackDir+"/") || strings.Contains(key, "@") {
 		return "", fmt.Errorf("invalid blob key %q", key)
 	}
 	return filepath.Join(f.root, filepath.FromSlash(key)), nil
@@ -211,6 +213,8 @@ type pending struct {
 	s         *sealer
 	closed    bool
 	committed bool
+	// staged blobs are made durable by Pack, not by Close.
+	staged bool
 }
 
 // Create starts a blob in the temporary directory.
@@ -253,7 +257,7 @@ func (p *pending) Close() error {
 	if err := p.s.Close(); err != nil {
 		return fmt.Errorf("seal %s: %w", p.key, err)
 	}
-	if !p.f.NoSync {
+	if !p.f.NoSync && !p.staged {
 		if err := p.tmp.Sync(); err != nil {
 			return fmt.Errorf("sync %s: %w", p.key, err)
 		}
@@ -348,8 +352,15 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Open opens a blob for random access to its plaintext.
+// Open opens a blob for random access to its plaintext: a file of its own,
+// or a blob kept in a pack (a key Pack returned).
 func (f *Files) Open(_ context.Context, key string) (Blob, error) {
+	if loc, ok, err := parsePacked(key); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return f.openPacked(key, loc)
+	}
 	p, err := f.path(key)
 	if err != nil {
 		return nil, err
@@ -369,8 +380,16 @@ func (f *Files) Open(_ context.Context, key string) (Blob, error) {
 	return o, nil
 }
 
-// Delete removes a blob; deleting a missing blob is not an error.
+// Delete removes a blob; deleting a missing blob is not an error. A blob
+// kept in a pack, or a range of a pack (Coalesce), is cut out of it: its
+// disk blocks are handed back to the file system.
 func (f *Files) Delete(_ context.Context, key string) error {
+	if loc, ok, err := parsePacked(key); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return f.punch(loc.pack, []span{{loc.off, loc.n}})
+	}
 	p, err := f.path(key)
 	if err != nil {
 		return err

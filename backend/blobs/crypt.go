@@ -140,11 +140,13 @@ func (s *sealer) seal(last bool) error {
 // Close seals the last chunk; it does not close the underlying writer.
 func (s *sealer) Close() error { return s.seal(true) }
 
-// opened is a decrypting random-access view of an encrypted file. It keeps
-// the last chunk it decrypted, because readers (StreamAudio, the analyser)
-// read sequentially in pieces smaller than a chunk.
+// opened is a decrypting random-access view of an encrypted blob: a whole
+// file, or a range of a pack (see packs.go). It keeps the last chunk it
+// decrypted, because readers (StreamAudio, the analyser) read sequentially
+// in pieces smaller than a chunk.
 type opened struct {
 	f      *os.File
+	base   int64 // where the blob starts in f
 	aead   cipher.AEAD
 	size   int64
 	chunks int64
@@ -160,20 +162,26 @@ func openSealed(f *os.File, master []byte, key string) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openSealedAt(f, 0, st.Size(), master, key)
+}
+
+// openSealedAt opens the blob sealed under key that takes length bytes of
+// f from base.
+func openSealedAt(f *os.File, base, length int64, master []byte, key string) (*opened, error) {
 	hdr := make([]byte, HeaderSize)
-	if _, err := io.ReadFull(f, hdr); err != nil || string(hdr[:len(magic)]) != magic {
+	if _, err := f.ReadAt(hdr, base); err != nil || string(hdr[:len(magic)]) != magic {
 		return nil, fmt.Errorf("not an encrypted blob: %w", ErrCorrupt)
 	}
 	aead, err := fileAEAD(master, hdr[len(magic):], key)
 	if err != nil {
 		return nil, err
 	}
-	body := st.Size() - int64(HeaderSize)
+	body := length - int64(HeaderSize)
 	size, ok := plainSize(body)
 	if !ok {
-		return nil, fmt.Errorf("blob length %d: %w", st.Size(), ErrCorrupt)
+		return nil, fmt.Errorf("blob length %d: %w", length, ErrCorrupt)
 	}
-	return &opened{f: f, aead: aead, size: size, chunks: (body + sealedSize - 1) / sealedSize, cached: -1}, nil
+	return &opened{f: f, base: base, aead: aead, size: size, chunks: (body + sealedSize - 1) / sealedSize, cached: -1}, nil
 }
 
 func (o *opened) Size() int64  { return o.size }
@@ -194,7 +202,7 @@ func (o *opened) chunk(i int64) error {
 		o.plain = make([]byte, 0, ChunkSize)
 	}
 	buf := o.sealed[:n]
-	if _, err := o.f.ReadAt(buf, int64(HeaderSize)+i*sealedSize); err != nil {
+	if _, err := o.f.ReadAt(buf, o.base+int64(HeaderSize)+i*sealedSize); err != nil {
 		return fmt.Errorf("read chunk %d: %w", i, err)
 	}
 	p, err := o.aead.Open(o.plain[:0], nonce(i), buf, additional(i, i == o.chunks-1))
