@@ -74,7 +74,7 @@ type Files struct {
 	// durability costs seconds and buys nothing.
 	NoSync bool
 
-	packs packs // the packs this process appends to (packs.go)
+	packs *packs // the packs this process appends to (packs.go), shared by copies
 }
 
 // NewFiles uses root (created if missing, mode 0700) with the master key
@@ -87,7 +87,7 @@ func NewFiles(root string, master []byte) (*Files, error) {
 	if err := os.MkdirAll(filepath.Join(root, TempDir), 0o700); err != nil {
 		return nil, fmt.Errorf("blob directory: %w", err)
 	}
-	f := &Files{root: root, master: master}
+	f := &Files{root: root, master: master, packs: &packs{}}
 	if err := f.checkKey(); err != nil {
 		return nil, err
 	}

@@ -191,7 +191,7 @@ func (f *Files) commitAlone(ctx context.Context, p *pending) error {
 // packFor returns the open pack of group, creating one when there is none
 // or it is full. The caller holds f.packs.mu.
 func (f *Files) packFor(group string) (*packWriter, error) {
-	ps := &f.packs
+	ps := f.packs
 	if w := ps.open[group]; w != nil && w.size < maxPackSize {
 		ps.order = append(slices.DeleteFunc(ps.order, func(g string) bool { return g == group }), group)
 		return w, nil
@@ -200,13 +200,28 @@ func (f *Files) packFor(group string) (*packWriter, error) {
 	for len(ps.order) >= maxOpenPacks {
 		f.dropPack(ps.order[0])
 	}
+	w, err := f.newPack(group, "")
+	if err != nil {
+		return nil, err
+	}
+	if ps.open == nil {
+		ps.open = map[string]*packWriter{}
+	}
+	ps.open[group] = w
+	ps.order = append(ps.order, group)
+	return w, nil
+}
+
+// newPack creates an empty pack of group, locked (shared) so RemovePacks
+// leaves it alone while it is written. prefix starts its name.
+func (f *Files) newPack(group, prefix string) (*packWriter, error) {
 	dir := filepath.Join(f.root, PackDir, group)
 	if err := f.mkdir(dir); err != nil {
 		return nil, fmt.Errorf("pack directory %s: %w", group, err)
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	name := hex.EncodeToString(id[:]) + ".pack"
+	name := prefix + hex.EncodeToString(id[:]) + ".pack"
 	// Locked before it is visible, so RemovePacks never takes a pack that
 	// is being written for one that is dead.
 	tmp := filepath.Join(f.root, TempDir, "pack-"+name)
@@ -230,19 +245,13 @@ func (f *Files) packFor(group string) (*packWriter, error) {
 			return nil, fmt.Errorf("create pack: %w", err)
 		}
 	}
-	w := &packWriter{f: fh, rel: PackDir + "/" + group + "/" + name}
-	if ps.open == nil {
-		ps.open = map[string]*packWriter{}
-	}
-	ps.open[group] = w
-	ps.order = append(ps.order, group)
-	return w, nil
+	return &packWriter{f: fh, rel: PackDir + "/" + group + "/" + name}, nil
 }
 
 // dropPack closes the pack of group (releasing its lock). The caller holds
 // f.packs.mu.
 func (f *Files) dropPack(group string) {
-	ps := &f.packs
+	ps := f.packs
 	if w := ps.open[group]; w != nil {
 		w.f.Close()
 		delete(ps.open, group)
@@ -425,12 +434,37 @@ func (f *Files) punch(pack string, spans []span) error {
 	return errors.Join(cerr, perr)
 }
 
-// DeleteAll deletes keys: the blobs of a pack in one pass over it, the
-// others one by one.
-func (f *Files) DeleteAll(ctx context.Context, keys []string) error {
+// GroupKey is the deletion key that stands for every pack of group no
+// stored key names any more (DeleteAll removes them whole): what the
+// sampling queues once it has copied the kept recordings of a day out of
+// the day's packs.
+func GroupKey(group string) string { return PackDir + "/" + group + "/" }
+
+// groupOfKey is the group of a GroupKey.
+func groupOfKey(k string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, PackDir+"/")
+	if !ok || !strings.HasSuffix(rest, "/") {
+		return "", false
+	}
+	g := strings.TrimSuffix(rest, "/")
+	return g, validGroup(g)
+}
+
+// DeleteAll deletes keys: a pack that no stored key names any more (live
+// says which, from committed data) is removed whole, which frees all its
+// blocks at once; in the others the blobs of keys are punched out, in one
+// pass per pack; a GroupKey removes the dead packs of its group; other
+// keys are files of their own. Punching costs the file system about a
+// millisecond a range, removing a pack next to nothing, so the sampling
+// arranges for whole packs to die.
+func (f *Files) DeleteAll(ctx context.Context, keys []string, live func(ctx context.Context, pack string) (bool, error)) error {
 	byPack := map[string][]span{}
-	var alone []string
+	var alone, groups []string
 	for _, k := range keys {
+		if g, ok := groupOfKey(k); ok {
+			groups = append(groups, g)
+			continue
+		}
 		loc, ok, err := parsePacked(k)
 		switch {
 		case err != nil:
@@ -445,7 +479,21 @@ func (f *Files) DeleteAll(ctx context.Context, keys []string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if live != nil {
+			gone, err := f.removeDead(ctx, pack, live)
+			if err != nil {
+				return err
+			}
+			if gone {
+				continue
+			}
+		}
 		if err := f.punch(pack, merge(spans)); err != nil {
+			return err
+		}
+	}
+	if len(groups) > 0 && live != nil {
+		if _, err := f.RemovePacks(ctx, groups, live); err != nil {
 			return err
 		}
 	}
@@ -453,6 +501,110 @@ func (f *Files) DeleteAll(ctx context.Context, keys []string) error {
 		if err := f.Delete(ctx, k); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Copied is a pack made by CopyOut, locked until Release.
+type Copied struct {
+	// Keys are the blobs' keys in the new pack, in the order given.
+	Keys []string
+	f    *Files
+	w    *packWriter
+}
+
+// Release lets the pack be removed once no stored key names it: call it
+// once the keys are committed (or abandoned).
+func (c *Copied) Release() {
+	if c != nil && c.w != nil {
+		c.w.f.Close()
+		c.w = nil
+	}
+}
+
+// Discard removes the pack: its keys were not stored.
+func (c *Copied) Discard() {
+	if c != nil && c.w != nil {
+		os.Remove(filepath.Join(c.f.root, filepath.FromSlash(c.w.rel)))
+		c.Release()
+	}
+}
+
+// CopyOut copies the blobs of keys into a new pack of group, synced, and
+// returns their new keys: a blob is moved, sealed as it is, with
+// copy_file_range. Keys of blobs of their own file are returned as they
+// are. The sampling moves the few recordings it keeps out of a day's
+// packs, so that the packs die whole.
+func (f *Files) CopyOut(ctx context.Context, group string, keys []string) (*Copied, error) {
+	if !validGroup(group) {
+		return nil, fmt.Errorf("copy out: invalid group %q", group)
+	}
+	w, err := f.newPack(group, "k")
+	if err != nil {
+		return nil, err
+	}
+	c := &Copied{f: f, w: w, Keys: make([]string, len(keys))}
+	srcs := map[string]*os.File{}
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
+	for i, k := range keys {
+		if err := ctx.Err(); err != nil {
+			c.Discard()
+			return nil, err
+		}
+		loc, ok, err := parsePacked(k)
+		if err != nil || (ok && loc.name == "") {
+			c.Discard()
+			return nil, fmt.Errorf("copy out %q: %w", k, errors.Join(err, errors.New("not a blob")))
+		}
+		if !ok {
+			c.Keys[i] = k
+			continue
+		}
+		src := srcs[loc.pack]
+		if src == nil {
+			if src, err = os.Open(filepath.Join(f.root, filepath.FromSlash(loc.pack))); err != nil {
+				c.Discard()
+				return nil, fmt.Errorf("copy out %s: %w", k, err)
+			}
+			srcs[loc.pack] = src
+		}
+		off := alignUp(w.size)
+		if err := copyRange(w.f, off, src, loc.off, loc.n); err != nil {
+			c.Discard()
+			return nil, fmt.Errorf("copy out %s: %w", k, err)
+		}
+		w.size = off + loc.n
+		c.Keys[i] = fmt.Sprintf("%s@%s:%d+%d", loc.name, w.rel, off, loc.n)
+	}
+	if !f.NoSync {
+		if err := fdatasync(w.f); err != nil {
+			c.Discard()
+			return nil, fmt.Errorf("copy out: sync %s: %w", w.rel, err)
+		}
+	}
+	return c, nil
+}
+
+// copyRange copies n bytes of src at soff to dst at doff.
+func copyRange(dst *os.File, doff int64, src *os.File, soff, n int64) error {
+	for n > 0 {
+		k, err := unix.CopyFileRange(int(src.Fd()), &soff, int(dst.Fd()), &doff, int(n), 0)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil || k == 0 {
+			// No copy_file_range (another file system, an old kernel):
+			// through memory.
+			if err == nil || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
+				_, err = io.Copy(io.NewOffsetWriter(dst, doff), io.NewSectionReader(src, soff, n))
+			}
+			return err
+		}
+		n -= int64(k)
 	}
 	return nil
 }
@@ -577,4 +729,106 @@ func fdatasync(fh *os.File) error {
 		return err
 	}
 	return serr
+}
+
+// SweepPacks frees what a crash left in packs: the blobs appended for a
+// batch whose rows were never committed. A pack no key names is removed;
+// in the others every range no key names is punched out. Only packs no
+// process appends to are touched; run it, like Sweep, while no upload is
+// in flight. It returns how many packs it removed or punched.
+func (f *Files) SweepPacks(ctx context.Context, keys map[string]bool) (int, error) {
+	live := map[string][]span{}
+	for k := range keys {
+		if loc, ok, err := parsePacked(k); ok && err == nil {
+			live[loc.pack] = append(live[loc.pack], span{loc.off, loc.n})
+		}
+	}
+	root := filepath.Join(f.root, PackDir)
+	groups, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sweep packs: %w", err)
+	}
+	swept := 0
+	for _, g := range groups {
+		if !g.IsDir() || !validGroup(g.Name()) {
+			continue
+		}
+		entries, err := os.ReadDir(filepath.Join(root, g.Name()))
+		if err != nil {
+			return swept, fmt.Errorf("sweep packs: %w", err)
+		}
+		for _, e := range entries {
+			if err := ctx.Err(); err != nil {
+				return swept, err
+			}
+			rel := PackDir + "/" + g.Name() + "/" + e.Name()
+			if !validPack(rel) {
+				continue
+			}
+			did, err := f.sweepPack(rel, merge(live[rel]))
+			if err != nil {
+				return swept, err
+			}
+			if did {
+				swept++
+			}
+		}
+		os.Remove(filepath.Join(root, g.Name())) // only when empty
+	}
+	return swept, nil
+}
+
+// sweepPack removes a pack no key names, or punches out of it what lies
+// outside the sorted spans of its keys; did says it found garbage.
+func (f *Files) sweepPack(rel string, spans []span) (did bool, err error) {
+	p := filepath.Join(f.root, filepath.FromSlash(rel))
+	fh, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sweep %s: %w", rel, err)
+	}
+	defer fh.Close()
+	if err := flock(fh, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return false, nil // a process appends to it
+		}
+		return false, fmt.Errorf("sweep %s: %w", rel, err)
+	}
+	if len(spans) == 0 {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("sweep %s: %w", rel, err)
+		}
+		return true, nil
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return false, fmt.Errorf("sweep %s: %w", rel, err)
+	}
+	var holes []span
+	at := int64(0)
+	for _, s := range append(spans, span{off: alignUp(st.Size()), n: 0}) {
+		if s.off > at && hasData(fh, at, s.off) {
+			holes = append(holes, span{at, s.off - at})
+		}
+		at = max(at, alignUp(s.off+s.n))
+	}
+	if len(holes) == 0 {
+		return false, nil
+	}
+	return true, f.punch(rel, holes)
+}
+
+// hasData says whether [from, to) of fh holds data, not only holes (a
+// file system without SEEK_DATA says yes).
+func hasData(fh *os.File, from, to int64) bool {
+	off, err := unix.Seek(int(fh.Fd()), from, unix.SEEK_DATA)
+	if err != nil {
+		return !errors.Is(err, unix.ENXIO)
+	}
+	return off < to
 }

@@ -111,7 +111,7 @@ func TestPackStoresReadsAndPunches(t *testing.T) {
 			gone = append(gone, keys[i])
 		}
 	}
-	if err := f.DeleteAll(ctx, Coalesce(gone)); err != nil {
+	if err := f.DeleteAll(ctx, Coalesce(gone), func(context.Context, string) (bool, error) { return true, nil }); err != nil {
 		t.Fatal(err)
 	}
 	after := blocks(t, path)
@@ -221,5 +221,112 @@ func TestDeriveKey(t *testing.T) {
 	a, b := f.DeriveKey("one"), f.DeriveKey("two")
 	if len(a) != 32 || bytes.Equal(a, b) || !bytes.Equal(a, f.DeriveKey("one")) || bytes.Equal(a, f.master) {
 		t.Errorf("derived keys %x %x", a, b)
+	}
+}
+
+// TestCopyOut: blobs moved to a new pack read back under their new keys;
+// the old pack, named by nothing any more, goes whole with its group's key.
+func TestCopyOut(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "audio")
+	f := newFiles(t, root)
+	var items []Staged
+	for i := range 10 {
+		items = append(items, stage(t, f, "2027-03-01", fmt.Sprintf("calls/%02d/c.mp3", i), bytes.Repeat([]byte{byte(i)}, 70000)))
+	}
+	keys, err := f.Pack(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ClosePacks()
+	old, _, _ := PackOf(keys[0])
+	c, err := f.CopyOut(ctx, "2027-03-01", []string{keys[3], keys[7], "calls/aa/own.mp3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Keys[2] != "calls/aa/own.mp3" {
+		t.Errorf("a blob of its own moved: %q", c.Keys[2])
+	}
+	for i, k := range c.Keys[:2] {
+		want := bytes.Repeat([]byte{byte([]int{3, 7}[i])}, 70000)
+		if got := readAll(t, f, k); !bytes.Equal(got, want) {
+			t.Errorf("copied blob %d damaged", i)
+		}
+		if p, _, _ := PackOf(k); p == old {
+			t.Errorf("copied into the old pack")
+		}
+	}
+	newPack, _, _ := PackOf(c.Keys[0])
+	live := func(_ context.Context, p string) (bool, error) { return p == newPack, nil }
+	// Until released, the new pack is not removed even if nothing names it.
+	if err := f.DeleteAll(ctx, []string{GroupKey("2027-03-01")}, func(context.Context, string) (bool, error) { return false, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, f, c.Keys[0]); len(got) != 70000 {
+		t.Fatal("the new pack went before its release")
+	}
+	c.Release()
+	if err := f.DeleteAll(ctx, []string{GroupKey("2027-03-01")}, live); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(old))); !os.IsNotExist(err) {
+		t.Errorf("old pack still there: %v", err)
+	}
+	if got := readAll(t, f, c.Keys[1]); len(got) != 70000 {
+		t.Error("the new pack went with the old")
+	}
+	// A discarded copy leaves nothing.
+	d, err := f.CopyOut(ctx, "2027-03-01", []string{c.Keys[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Discard()
+	if got := files(t, root); len(got) != 1 {
+		t.Errorf("files after a discarded copy: %v", got)
+	}
+}
+
+// TestSweepPacks: what a crash left in packs (blobs appended for rows never
+// committed) is freed at start-up; what keys name stays whole.
+func TestSweepPacks(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "audio")
+	w := newFiles(t, root)
+	big := bytes.Repeat([]byte("x"), 3*packAlign)
+	var items []Staged
+	for i := range 4 {
+		items = append(items, stage(t, w, "2027-03-01", fmt.Sprintf("calls/aa/%d.mp3", i), big))
+	}
+	items = append(items, stage(t, w, "2027-03-02", "calls/bb/x.mp3", big))
+	keys, err := w.Pack(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack, _, _ := PackOf(keys[0])
+	other, _, _ := PackOf(keys[4])
+	path := filepath.Join(root, filepath.FromSlash(pack))
+	before := blocks(t, path)
+	// The writer still appends: nothing is touched.
+	named := map[string]bool{keys[1]: true, keys[3]: true}
+	if n, err := w.SweepPacks(ctx, named); err != nil || n != 0 {
+		t.Fatalf("swept %d (%v) packs a writer holds", n, err)
+	}
+	w.ClosePacks()
+	if n, err := w.SweepPacks(ctx, named); err != nil || n != 2 {
+		t.Fatalf("swept %d packs (%v), want 2", n, err)
+	}
+	for _, k := range []string{keys[1], keys[3]} {
+		if got := readAll(t, w, k); !bytes.Equal(got, big) {
+			t.Errorf("%s: %d bytes back after the sweep", k, len(got))
+		}
+	}
+	if after := blocks(t, path); after > before/2+8 {
+		t.Errorf("pack takes %d blocks after the sweep, %d before: the unnamed blobs were not freed", after, before)
+	}
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(other))); !os.IsNotExist(err) {
+		t.Errorf("a pack no key names is still there: %v", err)
+	}
+	if n, err := w.SweepPacks(ctx, named); err != nil || n != 0 {
+		t.Errorf("a second sweep found %d packs to sweep (%v)", n, err)
 	}
 }
