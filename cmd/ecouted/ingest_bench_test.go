@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ecoute/ecoute/internal/mp3frame"
+)
+
+// BenchmarkIngestDir imports a folder of 500 recordings of 100 kB (the
+// demo clip cut at the last frame before 100 kB, with its NAME.json) with
+// `ecouted ingest --dir`, into a fresh data directory, durably (each
+// recording's audio and row synced before it counts as stored): --jobs 1
+// stores one recording at a time, --jobs 20 twenty at once, as 20
+// uploaders would.
+func BenchmarkIngestDir(b *testing.B) {
+	clip, err := os.ReadFile("../../internal/demo/audio/07-carte.mp3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, err := mp3frame.Scan(bytes.NewReader(clip))
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := int64(0)
+	for _, off := range ix.Offsets {
+		if off > 100_000 {
+			break
+		}
+		end = off
+	}
+	clip = clip[:end]
+	const n = 500
+	in := b.TempDir()
+	for i := range n {
+		name := filepath.Join(in, fmt.Sprintf("rec-%04d", i))
+		writeMeta(b, name+".json", fmt.Sprintf("bench-dir-%04d", i), nil)
+		if err := os.WriteFile(name+".mp3", clip, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, jobs := range []int{1, 20} {
+		b.Run(fmt.Sprintf("jobs%d", jobs), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				data := ingestDataDir(b)
+				b.StartTimer()
+				out, _, err := runArgs("", "--data", data, "ingest", "--dir", in, "--jobs", fmt.Sprint(jobs))
+				if err != nil || !strings.Contains(out, fmt.Sprintf("%d stored", n)) {
+					b.Fatalf("ingest --dir: %v\n%s", err, out)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "recordings/s")
+		})
+	}
+}
