@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -359,5 +360,118 @@ func TestRetentionSettingDatesRecordings(t *testing.T) {
 	want := time.Date(end.Year(), end.Month(), end.Day(), settings.SamplingHour, 0, 0, 0, time.UTC)
 	if !c.RetainedUntil.Equal(want) || !c.RetainedUntil.Equal(settings.RecordingKeptUntil(c.StartedAt)) {
 		t.Errorf("retained until %v, want %v (the last purge within start + 1 month)", c.RetainedUntil, want)
+	}
+}
+
+// TestReuploadOfSampledOutCallRefused: a call the sampling deleted is
+// refused when uploaded again (SAMPLED_OUT, AlreadyExists), so a retry is
+// not another draw (R2), and nothing of the retry is stored; a kept call
+// uploaded again is answered as a duplicate.
+func TestReuploadOfSampledOutCallRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clock.NewFake(ingestNow)}) // rate 0.05
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	ing := ingestFixtures(t, app)
+	data := clip(t)
+	const n = 40
+	for i := range n {
+		if _, err := ing.Ingest(ctx, fixedMeta(fmt.Sprintf("retry-%02d", i)), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := app.Sample(ctx, ingestNow.Add(48*time.Hour))
+	if err != nil || rep.Received != n || rep.Kept >= n/2 {
+		t.Fatalf("sampling: %+v, %v", rep, err)
+	}
+	var gone, kept []string
+	for i := range n {
+		ext := fmt.Sprintf("retry-%02d", i)
+		if _, err := app.Store().CallIDByExternalID(ctx, ext); errors.Is(err, store.ErrNotFound) {
+			gone = append(gone, ext)
+		} else if err == nil {
+			kept = append(kept, ext)
+		} else {
+			t.Fatal(err)
+		}
+	}
+	if len(gone) != n-rep.Kept || len(kept) != rep.Kept {
+		t.Fatalf("%d gone and %d kept, the sampling said %d kept", len(gone), len(kept), rep.Kept)
+	}
+	before := storedAudio(t, app, dir)
+	for _, ext := range gone {
+		_, err := ing.Ingest(ctx, fixedMeta(ext), bytes.NewReader(data))
+		info, _ := errorInfo(err)
+		if status.Code(err) != codes.AlreadyExists || info.GetReason() != "SAMPLED_OUT" || !strings.Contains(err.Error(), ext) {
+			t.Errorf("re-upload of sampled-out %s: %v; want AlreadyExists, SAMPLED_OUT", ext, err)
+		}
+		if _, err := app.Store().CallIDByExternalID(ctx, ext); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("re-upload of sampled-out %s stored a row: %v", ext, err)
+		}
+	}
+	if after := storedAudio(t, app, dir); after != before {
+		t.Errorf("%d recordings stored after the refused retries, %d before", after, before)
+	}
+	for _, ext := range kept {
+		if res, err := ing.Ingest(ctx, fixedMeta(ext), bytes.NewReader(data)); err != nil || !res.Duplicate {
+			t.Errorf("re-upload of kept %s: %+v, %v; want a duplicate", ext, res, err)
+		}
+	}
+	// Another call of the same day is still taken (a late upload).
+	if res, err := ing.Ingest(ctx, fixedMeta("retry-late"), bytes.NewReader(data)); err != nil || res.Duplicate {
+		t.Errorf("late upload: %+v, %v", res, err)
+	}
+}
+
+// TestImplausibleMetadataRefusedByField: the plausibility table is
+// enforced at the door, with the field named (InvalidArgument with a
+// field violation) and nothing stored; the table's rules are tested one by
+// one in backend/plausibility.
+func TestImplausibleMetadataRefusedByField(t *testing.T) {
+	ctx := context.Background()
+	app, ing, dir := ingestApp(t, "")
+	if err := app.Store().CreateTeam(ctx, store.Team{ID: "team-b", Name: "B", CreatedAt: ingestNow}); err != nil {
+		t.Fatal(err)
+	}
+	data := clip(t) // 40 s
+	for _, c := range []struct {
+		name, field string
+		edit        func(md *ecoutev1.RecordingMetadata)
+	}{
+		{"starts in the future", "metadata.started_at", func(md *ecoutev1.RecordingMetadata) {
+			md.StartedAt = timestamppb.New(ingestNow.Add(8 * 24 * time.Hour))
+			md.EndedAt = timestamppb.New(ingestNow.Add(8*24*time.Hour + 45*time.Second))
+			md.Consent.RequestedAt = timestamppb.New(ingestNow.Add(8*24*time.Hour - 5*time.Second))
+		}},
+		{"ends long after its audio", "metadata.ended_at", func(md *ecoutev1.RecordingMetadata) {
+			md.EndedAt = timestamppb.New(md.StartedAt.AsTime().Add(30 * time.Minute))
+		}},
+		{"consent asked a year before", "metadata.consent.requested_at", func(md *ecoutev1.RecordingMetadata) {
+			md.Consent.RequestedAt = timestamppb.New(md.StartedAt.AsTime().AddDate(-1, 0, 0))
+		}},
+		{"agent filed under another team", "metadata.team_id", func(md *ecoutev1.RecordingMetadata) { md.TeamId = "team-b" }},
+		{"escape character", "metadata.customer.name", func(md *ecoutev1.RecordingMetadata) {
+			md.Customer.Name = "Jean\x1b[2J"
+		}},
+		{"3 MiB string", "metadata.customer.address", func(md *ecoutev1.RecordingMetadata) {
+			md.Customer.Address = strings.Repeat("a", 3<<20)
+		}},
+	} {
+		md := fixedMeta("implausible-" + strings.ReplaceAll(c.name, " ", "-"))
+		c.edit(md)
+		_, err := ing.Ingest(ctx, md, bytes.NewReader(data))
+		_, br := errorInfo(err)
+		if status.Code(err) != codes.InvalidArgument || len(br.GetFieldViolations()) == 0 || br.GetFieldViolations()[0].GetField() != c.field {
+			t.Errorf("%s: %v; want InvalidArgument on %s", c.name, err, c.field)
+		}
+		if _, err := app.Store().CallIDByExternalID(ctx, md.ExternalId); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: stored (%v)", c.name, err)
+		}
+	}
+	if n := storedAudio(t, app, dir); n != 0 {
+		t.Errorf("%d recordings stored by refused uploads", n)
 	}
 }

@@ -259,6 +259,16 @@ func (f *Files) dropPack(group string) {
 	ps.order = slices.DeleteFunc(ps.order, func(g string) bool { return g == group })
 }
 
+// SealGroup stops appending to the pack of group in this process: the
+// next blob of the group starts a new pack. The sampling seals a day before
+// it draws, so that the day's packs can die whole once the kept blobs are
+// copied out (a pack a writer holds is never removed).
+func (f *Files) SealGroup(group string) {
+	f.packs.mu.Lock()
+	defer f.packs.mu.Unlock()
+	f.dropPack(group)
+}
+
 // ClosePacks closes every pack this Files appends to.
 func (f *Files) ClosePacks() {
 	f.packs.mu.Lock()

@@ -71,6 +71,12 @@ type Copier interface {
 	CopyOut(ctx context.Context, group string, keys []string) (*blobs.Copied, error)
 }
 
+// Sealer stops appending to a group's pack in this process (blobs.Files):
+// a day is sealed before its draw, so its packs can be removed whole.
+type Sealer interface {
+	SealGroup(group string)
+}
+
 // Sampler settles the recordings waiting for the sampling.
 type Sampler struct {
 	Store store.JobStore
@@ -151,6 +157,9 @@ func (s *Sampler) Run(ctx context.Context, now time.Time) (Report, error) {
 const drawAttempts = 5
 
 func (s *Sampler) sampleDay(ctx context.Context, day, now time.Time) (Day, error) {
+	if sl, ok := s.Blobs.(Sealer); ok {
+		sl.SealGroup(day.UTC().Format(time.DateOnly))
+	}
 	done, err := s.Store.SamplingRoundCount(ctx, day)
 	if err != nil {
 		return Day{}, err

@@ -47,6 +47,10 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Concurrent uploads each run a few queries: keep their connections
+	// (database/sql keeps 2 idle by default, and opening one costs more
+	// than the queries).
+	db.SetMaxIdleConns(32)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
