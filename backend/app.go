@@ -114,11 +114,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), nil); err != nil {
 		return nil, err
 	}
+	if err := a.sealPersonalData(ctx); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if a.sessions, err = auth.NewSessions(a.store, cfg.Clock, auth.DefaultParams); err != nil {
 		a.store.Close()
 		return nil, err
 	}
-	if a.audit, err = openAudit(cfg, a.store); err != nil {
+	if a.audit, err = openAudit(ctx, cfg, a.store); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -128,6 +132,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	if err := a.openDataLife(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	if err := a.registerTrustPurgers(); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -160,7 +168,7 @@ func (a *App) Close() error {
 	a.core.Close()
 	a.blobs.ClosePacks()
 	a.releaseIngest()
-	return a.store.Close()
+	return errors.Join(a.audit.Close(), a.store.Close())
 }
 
 // Store exposes the store to tests and maintenance commands.
@@ -231,6 +239,8 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
 	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
 	ecoutev1.RegisterDirectoryServiceServer(s, &service.Directory{Core: a.core})
+	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
+	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

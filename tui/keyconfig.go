@@ -26,16 +26,17 @@ import (
 // KeyOverrides maps "screen.action" to the keys that replace the defaults.
 type KeyOverrides map[string][]string
 
-// keyMaps are the declared key maps by prefix, built fresh.
-func keyMaps() map[string]any {
+// keyMaps are the declared key maps by prefix, built fresh, their help
+// written in tr's language.
+func keyMaps(tr *i18n.Printer) map[string]any {
 	return map[string]any{
-		"global":      newGlobalKeys(english),
-		"login":       newLoginKeys(english),
-		"calls":       newCallsKeys(english),
-		"player":      newPlayerKeys(english),
-		"call":        newCallKeys(english),
-		"evaluation":  newEvalKeys(english),
-		"evaluations": newEvalListKeys(english),
+		"global":      newGlobalKeys(tr),
+		"login":       newLoginKeys(tr),
+		"calls":       newCallsKeys(tr),
+		"player":      newPlayerKeys(tr),
+		"call":        newCallKeys(tr),
+		"evaluation":  newEvalKeys(tr),
+		"evaluations": newEvalListKeys(tr),
 	}
 }
 
@@ -52,9 +53,9 @@ type KeyAction struct {
 }
 
 // KeyActions lists every action that can be overridden, sorted by name.
-func KeyActions() []KeyAction {
+func KeyActions(tr *i18n.Printer) []KeyAction {
 	var out []KeyAction
-	for prefix, m := range keyMaps() {
+	for prefix, m := range keyMaps(tr) {
 		v := reflect.ValueOf(m)
 		for i := range v.NumField() {
 			if v.Field(i).Type() == reflect.TypeFor[Binding]() {
@@ -69,7 +70,7 @@ func KeyActions() []KeyAction {
 
 func actionNames() []string {
 	var out []string
-	for _, a := range KeyActions() {
+	for _, a := range KeyActions(english) {
 		out = append(out, a.Name)
 	}
 	return out
@@ -97,7 +98,7 @@ func (o KeyOverrides) Validate(tr *i18n.Printer) error {
 // conflicts refuses an override whose key another action of the same
 // screen already answers to: one of the two would silently never fire.
 func (o KeyOverrides) conflicts(tr *i18n.Printer) error {
-	maps := keyMaps()
+	maps := keyMaps(english)
 	prefixes := make([]string, 0, len(maps))
 	for p := range maps {
 		prefixes = append(prefixes, p)

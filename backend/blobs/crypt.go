@@ -34,6 +34,8 @@ const (
 	// HeaderSize is the bytes before the first chunk.
 	HeaderSize = len(magic) + idSize
 	sealedSize = ChunkSize + tagSize
+	// TagSize is the authentication tag that follows each chunk.
+	TagSize = tagSize
 )
 
 // KeySize is the length of the master key (AES-256).
@@ -140,13 +142,40 @@ func (s *sealer) seal(last bool) error {
 // Close seals the last chunk; it does not close the underlying writer.
 func (s *sealer) Close() error { return s.seal(true) }
 
-// opened is a decrypting random-access view of an encrypted blob: a whole
-// file, or a range of a pack (see packs.go). It keeps the last chunk it
-// decrypted, because readers (StreamAudio, the analyser) read sequentially
-// in pieces smaller than a chunk.
+// Size is the plaintext written so far.
+func (s *sealer) Size() int64 { return s.n }
+
+// Sealer encrypts a stream into the blob format; Close seals the last chunk
+// and does not close the writer underneath.
+type Sealer interface {
+	io.WriteCloser
+	Size() int64
+}
+
+// NewSealer starts a blob sealed under key with the master key, written to
+// w (for stores other than files: the bytes to send).
+func NewSealer(w io.Writer, master []byte, key string) (Sealer, error) {
+	if len(master) != KeySize {
+		return nil, fmt.Errorf("blob key: %d bytes, want %d", len(master), KeySize)
+	}
+	return newSealer(w, master, key)
+}
+
+// SealedSize is the stored length of a blob of plain bytes of plaintext.
+func SealedSize(plain int64) int64 {
+	chunks := (plain + ChunkSize - 1) / ChunkSize
+	if chunks == 0 {
+		chunks = 1
+	}
+	return int64(HeaderSize) + plain + chunks*tagSize
+}
+
+// opened is a decrypting random-access view of an encrypted file. It keeps
+// the last chunk it decrypted, because readers (StreamAudio, the analyser)
+// read sequentially in pieces smaller than a chunk.
 type opened struct {
-	f      *os.File
-	base   int64 // where the blob starts in f
+	f      io.ReaderAt
+	closer io.Closer
 	aead   cipher.AEAD
 	size   int64
 	chunks int64
@@ -162,14 +191,19 @@ func openSealed(f *os.File, master []byte, key string) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	return openSealedAt(f, 0, st.Size(), master, key)
+	return openSealedAt(f, f, st.Size(), master, key)
 }
 
-// openSealedAt opens the blob sealed under key that takes length bytes of
-// f from base.
-func openSealedAt(f *os.File, base, length int64, master []byte, key string) (*opened, error) {
+// OpenSealed gives random access to the plaintext of a blob sealed under
+// key, length bytes readable from r (for stores other than files, such as
+// S3 objects); Close closes closer.
+func OpenSealed(r io.ReaderAt, closer io.Closer, length int64, master []byte, key string) (Blob, error) {
+	return openSealedAt(r, closer, length, master, key)
+}
+
+func openSealedAt(r io.ReaderAt, closer io.Closer, length int64, master []byte, key string) (*opened, error) {
 	hdr := make([]byte, HeaderSize)
-	if _, err := f.ReadAt(hdr, base); err != nil || string(hdr[:len(magic)]) != magic {
+	if _, err := r.ReadAt(hdr, 0); err != nil || string(hdr[:len(magic)]) != magic {
 		return nil, fmt.Errorf("not an encrypted blob: %w", ErrCorrupt)
 	}
 	aead, err := fileAEAD(master, hdr[len(magic):], key)
@@ -181,11 +215,11 @@ func openSealedAt(f *os.File, base, length int64, master []byte, key string) (*o
 	if !ok {
 		return nil, fmt.Errorf("blob length %d: %w", length, ErrCorrupt)
 	}
-	return &opened{f: f, base: base, aead: aead, size: size, chunks: (body + sealedSize - 1) / sealedSize, cached: -1}, nil
+	return &opened{f: r, closer: closer, aead: aead, size: size, chunks: (body + sealedSize - 1) / sealedSize, cached: -1}, nil
 }
 
 func (o *opened) Size() int64  { return o.size }
-func (o *opened) Close() error { return o.f.Close() }
+func (o *opened) Close() error { return o.closer.Close() }
 
 // chunk decrypts chunk i into o.plain; the caller holds o.mu.
 func (o *opened) chunk(i int64) error {
@@ -202,7 +236,7 @@ func (o *opened) chunk(i int64) error {
 		o.plain = make([]byte, 0, ChunkSize)
 	}
 	buf := o.sealed[:n]
-	if _, err := o.f.ReadAt(buf, o.base+int64(HeaderSize)+i*sealedSize); err != nil {
+	if _, err := o.f.ReadAt(buf, int64(HeaderSize)+i*sealedSize); err != nil {
 		return fmt.Errorf("read chunk %d: %w", i, err)
 	}
 	p, err := o.aead.Open(o.plain[:0], nonce(i), buf, additional(i, i == o.chunks-1))

@@ -403,7 +403,7 @@ func (f *Files) openPacked(key string, loc packLoc) (Blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", key, err)
 	}
-	o, err := openSealedAt(fh, loc.off, loc.n, f.master, loc.name)
+	o, err := openSealedAt(io.NewSectionReader(fh, loc.off, loc.n), fh, loc.n, f.master, loc.name)
 	if err != nil {
 		fh.Close()
 		return nil, fmt.Errorf("open %s: %w", key, err)

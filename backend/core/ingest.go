@@ -416,6 +416,11 @@ func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, plau
 	if !md.StartedAt.IsZero() {
 		f.KeptUntil = b.Settings.RecordingKeptUntil(md.StartedAt)
 	}
+	// The input limits first (sizes, instants a store can hold), then the
+	// plausibility table.
+	if err := CheckRecording(md); err != nil {
+		return store.Call{}, f, err
+	}
 	if teams, err := b.Store.AgentTeams(ctx, md.AgentID); err == nil {
 		f.AgentTeams = teams
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -97,7 +97,7 @@ func (s *SQLite) InsertPending(ctx context.Context, uploads []PendingUpload) ([]
 			if out[i].SampledOut {
 				continue
 			}
-			args, err := callValues(u.Call)
+			args, err := s.callValues(u.Call)
 			if err != nil {
 				return err
 			}

@@ -169,14 +169,15 @@ func walk(edges []fkEdge, root reach) []reach {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func subjectRoot(s Subject) (reach, error) {
+func (st *SQLite) subjectRoot(s Subject) (reach, error) {
 	switch {
 	case s.AgentID != "" && s.CustomerPhone != "":
 		return reach{}, errors.New("subject: either an agent or a customer phone, not both")
 	case s.AgentID != "":
 		return reach{table: "agents", cond: "id = ?", args: []any{s.AgentID}}, nil
 	case s.CustomerPhone != "":
-		return reach{table: "calls", cond: "customer_phone = ?", args: []any{s.CustomerPhone}}, nil
+		// By the keyed hash: the number itself is sealed (sealed.go).
+		return reach{table: "calls", cond: "customer_phone_hash = ?", args: []any{st.PhoneIndex(s.CustomerPhone)}}, nil
 	}
 	return reach{}, errors.New("subject: an agent id or a customer phone is required")
 }
@@ -211,9 +212,9 @@ func exportValue(col string, v any) any {
 // customerColumns identify a caller: in an agent's export they are a third
 // party's data and are withheld (the calls stay, their customers do not).
 var customerColumns = map[string]bool{"customer_name": true, "customer_phone": true, "customer_address": true,
-	"customer_number": true}
+	"customer_number": true, "customer_phone_hash": true}
 
-func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool) ([]Row, error) {
+func (s *SQLite) selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool) ([]Row, error) {
 	rows, err := q.QueryContext(ctx, `SELECT * FROM `+quoteIdent(r.table)+` WHERE `+r.cond, r.args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.table, err)
@@ -222,6 +223,11 @@ func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool
 	cols, err := rows.Columns()
 	if err != nil {
 		return nil, err
+	}
+	// A waiting upload's row is sealed as the row of calls it becomes.
+	sealedAs := r.table
+	if sealedAs == "pending_calls" {
+		sealedAs = "calls"
 	}
 	var out []Row
 	for rows.Next() {
@@ -234,7 +240,19 @@ func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool
 			return nil, fmt.Errorf("read %s: %w", r.table, err)
 		}
 		row := Row{}
+		id := ""
 		for n, c := range cols {
+			if c == "id" {
+				id = fmt.Sprint(vals[n])
+			}
+		}
+		for n, c := range cols {
+			if isSealed(sealedAs, c) {
+				// Sealed at rest, opened for the person it is about.
+				if vals[n], err = s.open(sealedAs, c, id, vals[n]); err != nil {
+					return nil, fmt.Errorf("read %s: %w", r.table, err)
+				}
+			}
 			if hideCustomer && customerColumns[c] {
 				row[c] = "[withheld: third party]"
 				continue
@@ -252,7 +270,7 @@ func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool
 
 // SubjectData walks the schema from the subject's root rows.
 func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, error) {
-	root, err := subjectRoot(subj)
+	root, err := s.subjectRoot(subj)
 	if err != nil {
 		return SubjectData{}, err
 	}
@@ -275,7 +293,7 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 	d := SubjectData{Rows: map[string][]Row{}}
 	seen := map[string]bool{}
 	for _, r := range walk(edges, root) {
-		rows, err := selectRows(ctx, tx, r, subj.AgentID != "")
+		rows, err := s.selectRows(ctx, tx, r, subj.AgentID != "")
 		if err != nil {
 			return SubjectData{}, err
 		}
@@ -313,7 +331,7 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 	}
 	// Uploads waiting for the sampling are the subject's too; no foreign
 	// key leads to them.
-	if err := pendingOfSubject(ctx, tx, subj, &d); err != nil {
+	if err := s.pendingOfSubject(ctx, tx, subj, &d); err != nil {
 		return SubjectData{}, err
 	}
 	if len(d.Tables) == 0 {
@@ -330,12 +348,12 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 }
 
 // pendingOfSubject adds the subject's uploads waiting for the sampling to d.
-func pendingOfSubject(ctx context.Context, tx *sql.Tx, subj Subject, d *SubjectData) error {
-	r := reach{table: "pending_calls", cond: "customer_phone = ?", args: []any{subj.CustomerPhone}}
+func (s *SQLite) pendingOfSubject(ctx context.Context, tx *sql.Tx, subj Subject, d *SubjectData) error {
+	r := reach{table: "pending_calls", cond: "customer_phone_hash = ?", args: []any{s.PhoneIndex(subj.CustomerPhone)}}
 	if subj.AgentID != "" {
 		r = reach{table: "pending_calls", cond: "agent_id = ?", args: []any{subj.AgentID}}
 	}
-	rows, err := selectRows(ctx, tx, r, subj.AgentID != "")
+	rows, err := s.selectRows(ctx, tx, r, subj.AgentID != "")
 	if err != nil || len(rows) == 0 {
 		return err
 	}
@@ -375,21 +393,21 @@ func (s *SQLite) EraseCustomer(ctx context.Context, phone string, now time.Time)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blob_deletions (key, queued_at)
-			SELECT audio_key, ? FROM calls WHERE customer_phone = ? ON CONFLICT (key) DO NOTHING`, ms(now), phone); err != nil {
+			SELECT audio_key, ? FROM calls WHERE customer_phone_hash = ? ON CONFLICT (key) DO NOTHING`, ms(now), s.PhoneIndex(phone)); err != nil {
 			return fmt.Errorf("queue audio: %w", err)
 		}
 		// Uploads waiting for the sampling go too.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blob_deletions (key, queued_at)
-			SELECT audio_key, ? FROM pending_calls WHERE customer_phone = ? ON CONFLICT (key) DO NOTHING`, ms(now), phone); err != nil {
+			SELECT audio_key, ? FROM pending_calls WHERE customer_phone_hash = ? ON CONFLICT (key) DO NOTHING`, ms(now), s.PhoneIndex(phone)); err != nil {
 			return fmt.Errorf("queue audio: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM pending_calls WHERE customer_phone = ?`, phone)
+		res, err := tx.ExecContext(ctx, `DELETE FROM pending_calls WHERE customer_phone_hash = ?`, s.PhoneIndex(phone))
 		if err != nil {
 			return fmt.Errorf("delete waiting uploads: %w", err)
 		}
 		waiting, _ := res.RowsAffected()
 		// Children before parents: reverse walk order, the root last.
-		order := walk(edges, reach{table: "calls", cond: "customer_phone = ?", args: []any{phone}})
+		order := walk(edges, reach{table: "calls", cond: "customer_phone_hash = ?", args: []any{s.PhoneIndex(phone)}})
 		for n := len(order) - 1; n >= 0; n-- {
 			r := order[n]
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+quoteIdent(r.table)+` WHERE `+r.cond, r.args...)

@@ -216,6 +216,9 @@ type Store interface {
 	EvaluationStore
 	RequestStore
 	Directory
+	ThrottleStore
+	GrantStore
+	RegisterStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

@@ -4,27 +4,22 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/themes"
 	"github.com/ecoute/ecoute/tui"
 )
 
-const completionUsage = `usage: ecoute completion bash|zsh|fish
-
-Prints a shell completion script for ecoute. Load it with:
-
-  bash:  source <(ecoute completion bash)     (or save it in /etc/bash_completion.d/ecoute)
-  zsh:   ecoute completion zsh > "${fpath[1]}/_ecoute"
-  fish:  ecoute completion fish > ~/.config/fish/completions/ecoute.fish
-`
+// completionUsage is ecoute completion's help.
+func completionUsage() string { return T("ecoute.completionUsage") }
 
 // The commands and the flags each takes; the scripts are generated from
 // these so they follow the help.
 var (
 	completionCommands = []string{"connect", "demo", "play", "config", "completion", "help"}
 	completionFlags    = map[string][]string{
-		"connect":    {"--server", "--insecure", "--theme", "--pin-file", "--silent", "--config", "--login", "--help"},
-		"demo":       {"--data", "--as", "--theme", "--silent", "--help"},
-		"play":       {"--no-tui", "--help"},
+		"connect":    {"--server", "--insecure", "--theme", "--pin-file", "--silent", "--config", "--login", "--lang", "--help"},
+		"demo":       {"--data", "--as", "--theme", "--silent", "--lang", "--help"},
+		"play":       {"--speed", "--start", "--no-tui", "--silent", "--mute-party", "--balance", "--lang", "--help"},
 		"config":     {"--help"},
 		"completion": {"bash", "zsh", "fish"},
 		"help":       {"connect", "demo", "play", "config", "completion"},
@@ -34,7 +29,7 @@ var (
 
 func runCompletion(args []string) error {
 	if len(args) != 1 {
-		return fmt.Errorf("give one shell\n\n%s", completionUsage)
+		return usageError(T("ecoute.giveOneShell"), completionUsage())
 	}
 	switch args[0] {
 	case "bash":
@@ -44,9 +39,9 @@ func runCompletion(args []string) error {
 	case "fish":
 		fmt.Print(fishCompletion())
 	case "-h", "--help", "-help":
-		fmt.Print(completionUsage)
+		fmt.Print(completionUsage())
 	default:
-		return fmt.Errorf("unknown shell %q\n\n%s", args[0], completionUsage)
+		return usageError(T("ecoute.unknownShell", args[0]), completionUsage())
 	}
 	return nil
 }
@@ -56,6 +51,7 @@ func bashCompletion() string {
 	for _, c := range completionCommands {
 		fmt.Fprintf(&cases, "    %s) opts=%q ;;\n", c, strings.Join(completionFlags[c], " "))
 	}
+	// i18n: shell code, not prose (the next literal).
 	return fmt.Sprintf(`# bash completion for ecoute
 _ecoute() {
   local cur prev cmd opts
@@ -70,7 +66,7 @@ _ecoute() {
   cmd=connect
   if [ "$COMP_CWORD" -gt 1 ]; then cmd="${COMP_WORDS[1]}"; fi
   case "$cmd" in
-%s    play) COMPREPLY=( $(compgen -f -X '!*.mp3' -- "$cur") $(compgen -d -- "$cur") $(compgen -W "--no-tui --help" -- "$cur") ); return ;;
+%s    play) COMPREPLY=( $(compgen -f -X '!*.mp3' -- "$cur") $(compgen -d -- "$cur") $(compgen -W %q -- "$cur") ); return ;;
     *) opts="${_ecoute_connect}" ;;
   esac
   if [ "$COMP_CWORD" -eq 1 ]; then opts="%s $opts"; fi
@@ -78,30 +74,30 @@ _ecoute() {
 }
 _ecoute_connect=%q
 complete -F _ecoute ecoute
-`, strings.Join(themes.Names(), " "), strings.Join(demoRoles, " "), cases.String(),
+`, strings.Join(themes.Names(), " "), strings.Join(demoRoles, " "), cases.String(), strings.Join(completionFlags["play"], " "),
 		strings.Join(completionCommands, " "), strings.Join(completionFlags["connect"], " "))
 }
 
 func zshCompletion() string {
 	var b strings.Builder
-	b.WriteString("#compdef ecoute\n# zsh completion for ecoute\n_ecoute() {\n  local -a commands\n  commands=(\n")
+	b.WriteString("#compdef ecoute\n# zsh completion for ecoute\n_ecoute() {\n  local -a commands\n  commands=(\n") // i18n: shell code, not prose
 	for _, c := range completionCommands {
 		fmt.Fprintf(&b, "    %q\n", c)
 	}
-	b.WriteString("  )\n  if (( CURRENT == 2 )); then\n    _describe 'command' commands\n  fi\n")
+	b.WriteString("  )\n  if (( CURRENT == 2 )); then\n    _describe 'command' commands\n  fi\n") // i18n: shell code, not prose
 	fmt.Fprintf(&b, "  case $words[CURRENT-1] in\n    --theme) compadd %s; return ;;\n    --as) compadd %s; return ;;\n    --pin-file|--config|--data) _files; return ;;\n  esac\n",
 		strings.Join(themes.Names(), " "), strings.Join(demoRoles, " "))
 	b.WriteString("  case $words[2] in\n")
 	for _, c := range completionCommands {
 		fmt.Fprintf(&b, "    %s) compadd -- %s ;;\n", c, strings.Join(completionFlags[c], " "))
 	}
-	fmt.Fprintf(&b, "    *) compadd -- %s ;;\n  esac\n  [[ $words[2] == play ]] && _files -g '*.mp3'\n}\ncompdef _ecoute ecoute\n", strings.Join(completionFlags["connect"], " "))
+	fmt.Fprintf(&b, "    *) compadd -- %s ;;\n  esac\n  [[ $words[2] == play ]] && _files -g '*.mp3'\n}\ncompdef _ecoute ecoute\n", strings.Join(completionFlags["connect"], " ")) // i18n: shell code, not prose
 	return b.String()
 }
 
 func fishCompletion() string {
 	var b strings.Builder
-	b.WriteString("# fish completion for ecoute\ncomplete -c ecoute -f\n")
+	b.WriteString("# fish completion for ecoute\ncomplete -c ecoute -f\n") // i18n: shell code, not prose
 	fmt.Fprintf(&b, "complete -c ecoute -n __fish_use_subcommand -a %q\n", strings.Join(completionCommands, " "))
 	for _, c := range completionCommands {
 		for _, f := range completionFlags[c] {
@@ -118,28 +114,25 @@ func fishCompletion() string {
 	fmt.Fprintf(&b, "complete -c ecoute -l theme -x -a %q\n", strings.Join(themes.Names(), " "))
 	fmt.Fprintf(&b, "complete -c ecoute -l as -x -a %q\n", strings.Join(demoRoles, " "))
 	b.WriteString("complete -c ecoute -l pin-file -r -F\ncomplete -c ecoute -l config -r -F\ncomplete -c ecoute -l data -r -F\n")
-	b.WriteString("complete -c ecoute -n '__fish_seen_subcommand_from play' -F\n")
+	b.WriteString("complete -c ecoute -n '__fish_seen_subcommand_from play' -F\n") // i18n: shell code, not prose
 	return b.String()
 }
 
-const configUsage = `usage: ecoute config
-
-Prints where the settings file is read from, an example of it, and every
-key action that can be rebound in its keys: section.
-`
+// configUsage is ecoute config's help.
+func configUsage() string { return T("ecoute.configUsage") }
 
 func runConfig(args []string) error {
 	if len(args) > 0 {
 		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-			fmt.Print(configUsage)
+			fmt.Print(configUsage())
 			return nil
 		}
-		return fmt.Errorf("unexpected argument %q\n\n%s", args[0], configUsage)
+		return usageError(T("ecoute.unexpectedArg", args[0]), configUsage())
 	}
-	fmt.Printf("settings file: %s\n\n", configPathHint())
-	fmt.Printf(configExample, strings.Join(themes.Names(), ", "))
-	fmt.Println("\nkey actions (keys: section):")
-	for _, a := range tui.KeyActions() {
+	fmt.Printf("%s\n\n", T("ecoute.settingsFile", configPathHint()))
+	fmt.Print(T("ecoute.configExample", strings.Join(themes.Names(), ", ")))
+	fmt.Println("\n" + T("ecoute.keyActions"))
+	for _, a := range tui.KeyActions(i18n.New(lang)) {
 		fmt.Printf("  %-18s %-22s %s\n", a.Name, strings.Join(a.Keys, ", "), a.Desc)
 	}
 	return nil

@@ -27,22 +27,11 @@ type fileConfig struct {
 	Keys    tui.KeyOverrides `yaml:"keys"`
 }
 
-const configExample = `# ~/.config/ecoute/config.yaml — every line is optional.
-server: quality.example.com:7443
-theme: high-contrast        # %s
-pin_file: ~/.config/ecoute/known_servers
-silent: false               # true: never open the sound device
-lang: fr                    # en or fr (default: $LC_ALL, $LC_MESSAGES, $LANG)
-keys:                       # the actions are listed below
-  calls.filter: ["/", "F"]
-  player.toggle: ["space", "p"]
-`
-
 // defaultConfigPath is $XDG_CONFIG_HOME/ecoute/config.yaml.
 func defaultConfigPath() (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("config: no config directory: %w", err)
+		return "", fmt.Errorf("%s: %w", T("ecoute.errConfigDir"), err)
 	}
 	return filepath.Join(dir, "ecoute", "config.yaml"), nil
 }
@@ -73,25 +62,25 @@ func loadConfig(path string) (fileConfig, error) {
 		return cfg, nil
 	}
 	if err != nil {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+		return cfg, fmt.Errorf("%s: %w", T("ecoute.errConfig", path), err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+		return cfg, fmt.Errorf("%s: %w", T("ecoute.errConfig", path), err)
 	}
 	if cfg.Theme != "" {
 		if _, err := themes.Lookup(cfg.Theme); err != nil {
-			return cfg, fmt.Errorf("config %s: theme: %w", path, err)
+			return cfg, fmt.Errorf("%s: theme: %w", T("ecoute.errConfig", path), err)
 		}
 	}
 	if cfg.Lang != "" {
 		if _, err := i18n.Parse(cfg.Lang); err != nil {
-			return cfg, fmt.Errorf("config %s: lang: %w", path, err)
+			return cfg, fmt.Errorf("%s: lang: %w", T("ecoute.errConfig", path), err)
 		}
 	}
 	if err := cfg.Keys.Validate(i18n.New(lang)); err != nil {
-		return cfg, fmt.Errorf("config %s: %w", path, err)
+		return cfg, fmt.Errorf("%s: %w", T("ecoute.errConfig", path), err)
 	}
 	cfg.PinFile = expandHome(cfg.PinFile)
 	return cfg, nil

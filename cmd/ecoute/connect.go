@@ -17,34 +17,11 @@ import (
 
 const defaultServer = "localhost:7443"
 
-var connectUsage = fmt.Sprintf(`usage: ecoute [connect] [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH]
-                        [--silent] [--config PATH] [--login NAME]
-
-Connects to an ecouted server and opens the console.
-
-  --server ADDR     host:port of the server (default: $ECOUTE_SERVER, else the
-                    config file's server:, else %s)
-  --insecure        plain text instead of TLS; refused unless ADDR is a loopback address
-  --theme NAME      colours: %v
-                    (default: the config file's theme:, else %s;
-                    NO_COLOR turns colours off whatever is chosen)
-  --pin-file PATH   pinned server CAs (default: %s)
-  --silent          do not open the sound device; play silently in real time
-  --config PATH     settings file (default: %s; "ecoute config" shows an example)
-  --login NAME      fill in the login field
-
-Unsent evaluation drafts are kept (0600) in %s
-until the server confirms them, and offered back at the next login.
-
-Security: on the first connection to a server the console trusts the
-certificate authority it presents and pins it (like SSH's known_hosts),
-printing its SHA-256 fingerprint; compare it with the one ecouted printed.
-A server presenting another CA later is refused, with the file line to delete
-if the change is expected.
-
-While the console runs, messages from libraries (e.g. the sound system) go to
-%s.
-`, defaultServer, strings.Join(themes.Names(), ", "), themes.Default, pinFileHint(), configPathHint(), draftDirHint(), logPathHint())
+// connectUsage is the default command's help.
+func connectUsage() string {
+	return T("ecoute.connectUsage", defaultServer, strings.Join(themes.Names(), ", "), themes.Default, pinFileHint(),
+		configPathHint(), draftDirHint(), logPathHint())
+}
 
 func draftDirHint() string {
 	d, err := tui.DefaultDraftDir()
@@ -72,7 +49,7 @@ func runConnect(args []string) error {
 	silent := fs.Bool("silent", false, "")
 	configPath := fs.String("config", "", "")
 	login := fs.String("login", "", "")
-	if help, err := parseFlags(fs, args, connectUsage); help || err != nil {
+	if help, err := parseFlags(fs, args, connectUsage()); help || err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*configPath)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/ecoute/ecoute/backend"
@@ -18,22 +19,10 @@ import (
 	"github.com/ecoute/ecoute/tui"
 )
 
-var demoUsage = fmt.Sprintf(`usage: ecoute demo [--data DIR] [--as ROLE] [--theme NAME] [--silent]
-
-Runs a complete Écoute in this process: a backend on a loopback port with TLS
-and an SQLite store, filled with demo data (3 teams, 12 agents, 30 days of
-sampled calls ending today), and the console logged in as a demo account.
-
-  --data DIR     keep the demo data in DIR (created and seeded on first use);
-                 default: a temporary directory removed on exit
-  --as ROLE      log in as the demo account of ROLE (default supervisor):
-                 supervisor, trainer, agent, hr, client, maintenance, dpo, admin
-  --theme NAME   colours: %v (default %s; NO_COLOR turns colours off)
-  --silent       do not open the sound device; play silently in real time
-
-The demo accounts and their passwords are written to the log
-(%s) so you can log in as another role.
-`, themes.Names(), themes.Default, logPathHint())
+// demoUsage is ecoute demo's help.
+func demoUsage() string {
+	return T("ecoute.demoUsage", strings.Join(themes.Names(), ", "), themes.Default, logPathHint())
+}
 
 func runDemo(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -41,7 +30,7 @@ func runDemo(args []string) error {
 	role := fs.String("as", "supervisor", "")
 	theme := fs.String("theme", "", "")
 	silent := fs.Bool("silent", false, "")
-	if help, err := parseFlags(fs, args, demoUsage); help || err != nil {
+	if help, err := parseFlags(fs, args, demoUsage()); help || err != nil {
 		return err
 	}
 	// The settings file's theme and keys apply to the demo too.
@@ -58,7 +47,7 @@ func runDemo(args []string) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "ecoute-demo-")
 		if err != nil {
-			return fmt.Errorf("demo data dir: %w", err)
+			return fmt.Errorf("%s: %w", T("ecoute.errDemoDir"), err)
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
@@ -71,7 +60,7 @@ func runDemo(args []string) error {
 		logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		app, err := backend.Open(ctx, backend.Config{DataDir: dir, Logger: logger})
 		if err != nil {
-			return fmt.Errorf("open demo backend in %s: %w", dir, err)
+			return fmt.Errorf("%s: %w", T("ecoute.errDemoOpen", dir), err)
 		}
 		defer app.Close()
 
@@ -82,7 +71,7 @@ func runDemo(args []string) error {
 
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return fmt.Errorf("demo backend listen: %w", err)
+			return fmt.Errorf("%s: %w", T("ecoute.errDemoListen"), err)
 		}
 		srvCtx, stopServer := context.WithCancel(ctx)
 		served := make(chan error, 1)
@@ -98,7 +87,7 @@ func runDemo(args []string) error {
 		}
 		c, err := client.Dial(ctx, lis.Addr().String(), client.Options{CAPEM: caPEM})
 		if err != nil {
-			return fmt.Errorf("connect to the demo backend: %w", err)
+			return fmt.Errorf("%s: %w", T("ecoute.errDemoConnect"), err)
 		}
 		defer c.Close()
 
@@ -126,22 +115,22 @@ func demoAccount(ctx context.Context, app *backend.App, role string, log *os.Fil
 	case errors.Is(err, backend.ErrAlreadySeeded):
 		acc, err := app.RenewDemoPassword(ctx, role)
 		if err != nil {
-			return backend.DemoAccount{}, fmt.Errorf("demo account for %s: %w", role, err)
+			return backend.DemoAccount{}, fmt.Errorf("%s: %w", T("ecoute.errDemoAccount", role), err)
 		}
-		fmt.Fprintf(log, "demo account: %s %s %s\n", acc.Role, acc.Login, acc.Password)
+		fmt.Fprintf(log, "demo account: %s %s %s\n", acc.Role, acc.Login, acc.Password) // i18n: a log line
 		return acc, nil
 	case err != nil:
-		return backend.DemoAccount{}, fmt.Errorf("seed demo data: %w", err)
+		return backend.DemoAccount{}, fmt.Errorf("%s: %w", T("ecoute.errDemoSeed"), err)
 	}
 	var found *backend.DemoAccount
 	for i, a := range accounts {
-		fmt.Fprintf(log, "demo account: %s %s %s\n", a.Role, a.Login, a.Password)
+		fmt.Fprintf(log, "demo account: %s %s %s\n", a.Role, a.Login, a.Password) // i18n: a log line
 		if a.Role == role {
 			found = &accounts[i]
 		}
 	}
 	if found == nil {
-		return backend.DemoAccount{}, fmt.Errorf("no demo account for role %q", role)
+		return backend.DemoAccount{}, errors.New(T("ecoute.errDemoNoAccount", role))
 	}
 	return *found, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -52,3 +53,9 @@ func langFor(cfg fileConfig) i18n.Lang {
 // langFlagGiven records that --lang was on the command line (it wins over
 // every setting).
 var langFlagGiven bool
+
+// T is a message of the ecoute command in the run's language.
+func T(k i18n.Key, args ...any) string { return i18n.New(lang).T(k, args...) }
+
+// usageError is a usage mistake followed by the command's help.
+func usageError(msg, usage string) error { return fmt.Errorf("%s\n\n%s", msg, usage) }

@@ -11,30 +11,8 @@ import (
 	"github.com/ecoute/ecoute/internal/i18n"
 )
 
-const mainUsage = `Écoute — quality-monitoring console for call centres.
-
-usage:
-  ecoute [connect] [--server ADDR] [--insecure] [--theme NAME] [--pin-file PATH]
-         [--silent] [--config PATH] [--login NAME]
-                              connect to a server and open the console
-  ecoute demo [--data DIR] [--as ROLE] [--theme NAME] [--silent]
-                              run a server with demo data in this process and open the console
-  ecoute play FILE.mp3 [--no-tui]
-                              play a local recording
-  ecoute config               show the settings file's path, an example and the key actions
-  ecoute completion bash|zsh|fish
-                              print a shell completion script
-  ecoute help [COMMAND]       show this help, or a command's
-
-Every command takes --lang en|fr (default: the settings file's lang:, else
-$LC_ALL, $LC_MESSAGES or $LANG, else English).
-
-Settings: %s (server, theme, pin_file, silent, lang, keys);
-flags win over $ECOUTE_SERVER, which wins over the file. NO_COLOR=1 turns colours off.
-In the console, ? lists every key of the screen.
-
-Run "ecoute help connect" for the connection options.
-`
+// mainUsage is the command's help.
+func mainUsage() string { return T("ecoute.mainUsage", configPathHint()) }
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -69,7 +47,7 @@ func run(args []string) error {
 		case "completion":
 			return runCompletion(args[1:])
 		case "-h", "-help", "--help":
-			fmt.Printf(mainUsage, configPathHint())
+			fmt.Print(mainUsage())
 			return nil
 		}
 	}
@@ -78,7 +56,7 @@ func run(args []string) error {
 
 func runHelp(args []string) error {
 	if len(args) == 0 {
-		fmt.Printf(mainUsage, configPathHint())
+		fmt.Print(mainUsage())
 		return nil
 	}
 	switch args[0] {
@@ -93,7 +71,7 @@ func runHelp(args []string) error {
 	case "completion":
 		return runCompletion([]string{"--help"})
 	}
-	return fmt.Errorf("no help for %q\n\n%s", args[0], fmt.Sprintf(mainUsage, configPathHint()))
+	return usageError(T("ecoute.noHelp", args[0]), mainUsage())
 }
 
 func parseFlags(fs *flag.FlagSet, args []string, usage string) (help bool, err error) {
@@ -104,10 +82,10 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string) (help bool, err e
 			fmt.Print(usage)
 			return true, nil
 		}
-		return false, fmt.Errorf("%v\n\n%s", err, usage)
+		return false, usageError(err.Error(), usage)
 	}
 	if fs.NArg() > 0 {
-		return false, fmt.Errorf("unexpected argument %q\n\n%s", fs.Arg(0), usage)
+		return false, usageError(T("ecoute.unexpectedArg", fs.Arg(0)), usage)
 	}
 	return false, nil
 }

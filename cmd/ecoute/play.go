@@ -12,25 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/ecoute/ecoute/player"
 )
 
-const playUsage = `usage: ecoute play FILE.mp3 [--speed X] [--start MM:SS] [--no-tui] [--silent]
-                  [--mute-party 1|2] [--balance B]
-
-Plays a local recording. Accepted: MPEG-1 Layer III, or MPEG-2 Layer III at
-16 or 24 kHz. Without a sound device (SSH, CI) it plays silently in real time.
-A damaged file plays what is valid (junk skipped, lost frames silent); one cut
-short plays up to the cut, then stops with a message. A stereo recording is
-two parties, one per channel: the player keeps them apart.
-
-  --speed X        play at X times the speed, pitch kept (0.5 to 2, steps of 0.25)
-  --start T        start at T (SS, MM:SS or H:MM:SS, decimals allowed)
-  --no-tui         print the position every second instead of the player screen
-  --silent         do not open the sound device
-  --mute-party N   silence party N of a two-party recording (1: left, 2: right)
-  --balance B      weigh the two parties: -1 party 1 only … 0 both … 1 party 2 only
-`
+// playUsage is ecoute play's help.
+func playUsage() string { return T("ecoute.playUsage") }
 
 // runPlay implements `ecoute play`.
 func runPlay(args []string) error {
@@ -47,10 +35,10 @@ func runPlay(args []string) error {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Print(playUsage)
+				fmt.Print(playUsage())
 				return nil
 			}
-			return fmt.Errorf("play: %w\n%s", err, playUsage)
+			return usageError(T("ecoute.errPlay")+": "+err.Error(), playUsage())
 		}
 		if fs.NArg() == 0 {
 			break
@@ -59,22 +47,22 @@ func runPlay(args []string) error {
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		return fmt.Errorf("play: want one MP3 file\n%s", playUsage)
+		return usageError(T("ecoute.errPlayOne"), playUsage())
 	}
 	if *speed < player.MinSpeed || *speed > player.MaxSpeed || player.ClampSpeed(*speed) != *speed {
-		return fmt.Errorf("play: --speed %v: want %v to %v in steps of %v", *speed, player.MinSpeed, player.MaxSpeed, player.SpeedStep)
+		return errors.New(T("ecoute.errPlaySpeed", *speed, player.MinSpeed, player.MaxSpeed, player.SpeedStep))
 	}
 	if *mute < 0 || *mute > 2 {
-		return fmt.Errorf("play: --mute-party %d: want 1 or 2", *mute)
+		return errors.New(T("ecoute.errPlayMute", *mute))
 	}
 	if *balance < -1 || *balance > 1 {
-		return fmt.Errorf("play: --balance %v: want -1 to 1", *balance)
+		return errors.New(T("ecoute.errPlayBalance", *balance))
 	}
 	var at time.Duration
 	if *start != "" {
 		var err error
 		if at, err = parseClock(*start); err != nil {
-			return fmt.Errorf("play: --start: %w", err)
+			return fmt.Errorf("%s: %w", T("ecoute.errPlayStart"), err)
 		}
 	}
 
@@ -88,33 +76,35 @@ func runPlay(args []string) error {
 	eng := <-engc
 	defer eng.Close()
 	if err != nil {
-		return fmt.Errorf("play: %w", err)
+		return fmt.Errorf("%s: %w", T("ecoute.errPlay"), err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
 	tr, err := eng.Open(src, info)
 	if err != nil {
-		return fmt.Errorf("play %s: %w", files[0], err)
+		return fmt.Errorf("%s %s: %w", T("ecoute.errPlay"), files[0], err)
 	}
 	defer tr.Close()
 	if at > 0 {
 		if at >= tr.Duration() {
-			return fmt.Errorf("play: --start %s is past the end (%s)", *start, formatClock(tr.Duration()))
+			return errors.New(T("ecoute.errPlayPastEnd", *start, formatClock(tr.Duration())))
 		}
 		tr.Seek(at)
 	}
 	if c, ok := tr.(player.Controls); ok {
 		c.SetSpeed(*speed)
 		if (*mute != 0 || *balance != 0) && c.Parties() != 2 {
-			return fmt.Errorf("play: --mute-party, --balance: %s has one channel: its parties are not apart", files[0])
+			return errors.New(T("ecoute.errPlayOneParty", files[0]))
 		}
 		if *mute != 0 {
 			c.SetPartyMuted(*mute-1, true)
 		}
 		c.SetBalance(*balance)
 	}
-	if !*noTUI {
+	// The player screen needs a terminal; piped or in a script, the
+	// positions are printed instead.
+	if !*noTUI && term.IsTerminal(os.Stdout.Fd()) && term.IsTerminal(os.Stdin.Fd()) {
 		if run := localPlayerUI; run != nil {
 			return run(ctx, eng, tr, files[0])
 		}
@@ -128,7 +118,7 @@ var localPlayerUI func(ctx context.Context, eng *player.Engine, tr player.Track,
 
 // playPlain plays to the end, printing the position about every second.
 func playPlain(ctx context.Context, w io.Writer, eng *player.Engine, tr player.Track) error {
-	fmt.Fprintf(w, "output: %s\n", eng.OutputReason())
+	fmt.Fprintln(w, T("ecoute.playOutput", eng.OutputReason()))
 	total := formatClock(tr.Duration())
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -136,7 +126,7 @@ func playPlain(ctx context.Context, w io.Writer, eng *player.Engine, tr player.T
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(w, "%s / %s (stopped)\n", formatClock(tr.Position()), total)
+			fmt.Fprintln(w, T("ecoute.playStopped", formatClock(tr.Position()), total))
 			return nil
 		case ev, ok := <-tr.Events():
 			if !ok {
@@ -147,7 +137,7 @@ func playPlain(ctx context.Context, w io.Writer, eng *player.Engine, tr player.T
 				fmt.Fprintf(w, "%s / %s\n", formatClock(ev.Position), total)
 				return nil
 			case player.EventError:
-				return fmt.Errorf("play: stopped at %s: %w", formatClock(ev.Position), ev.Err)
+				return fmt.Errorf("%s: %w", T("ecoute.errPlayStopped", formatClock(ev.Position)), ev.Err)
 			}
 		case <-tick.C:
 			fmt.Fprintf(w, "%s / %s\n", formatClock(tr.Position()), total)
@@ -181,14 +171,14 @@ func formatClock(d time.Duration) string {
 func parseClock(s string) (time.Duration, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) > 3 {
-		return 0, fmt.Errorf("%q: want SS, MM:SS or H:MM:SS", s)
+		return 0, errors.New(T("ecoute.errClock", s))
 	}
 	var d time.Duration
 	for i, p := range parts {
 		last := i == len(parts)-1
 		v, err := strconv.ParseFloat(p, 64)
 		if err != nil || v < 0 || (!last && v != float64(int(v))) {
-			return 0, fmt.Errorf("%q: want SS, MM:SS or H:MM:SS", s)
+			return 0, errors.New(T("ecoute.errClock", s))
 		}
 		d = d*60 + time.Duration(v*float64(time.Second))
 	}

@@ -13,8 +13,8 @@ func TestPlayPartyFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--mute-party", "3", mono}, "want 1 or 2"},
-		{[]string{"--balance", "2", mono}, "want -1 to 1"},
+		{[]string{"--mute-party", "3", mono}, "give 1 or 2"},
+		{[]string{"--balance", "2", mono}, "give -1 to 1"},
 		{[]string{"--silent", "--no-tui", "--mute-party", "2", mono}, "has one channel"},
 	} {
 		err := runPlay(c.args)

@@ -10,7 +10,7 @@ import (
 func logPath() (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("find cache dir for the log: %w", err)
+		return "", fmt.Errorf("%s: %w", T("ecoute.errLogDir"), err)
 	}
 	return filepath.Join(dir, "ecoute", "ecoute.log"), nil
 }
@@ -33,11 +33,11 @@ func withStderrLog(f func(log *os.File) error) error {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create log dir: %w", err)
+		return fmt.Errorf("%s: %w", T("ecoute.errCreateLogDir"), err)
 	}
 	log, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("open log: %w", err)
+		return fmt.Errorf("%s: %w", T("ecoute.errOpenLog"), err)
 	}
 	defer log.Close()
 	var before int64
@@ -51,7 +51,7 @@ func withStderrLog(f func(log *os.File) error) error {
 	runErr := f(log)
 	restore()
 	if st, err := log.Stat(); err == nil && st.Size() > before {
-		fmt.Fprintf(os.Stderr, "ecoute: messages were logged to %s\n", path)
+		fmt.Fprintln(os.Stderr, T("ecoute.logged", path))
 	}
 	return runErr
 }

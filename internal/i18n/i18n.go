@@ -102,21 +102,40 @@ func load() {
 	entries = map[Lang]map[Key]entry{}
 	builder = catalog.NewBuilder(catalog.Fallback(language.English))
 	for _, l := range Langs {
-		b, err := fs.ReadFile(files, "locales/"+string(l)+".yaml")
-		if err != nil {
-			loadErr = err
+		// A language's messages may be split over several files:
+		// locales/fr.yaml, locales/fr.ecoute.yaml …
+		names, err := fs.Glob(files, "locales/"+string(l)+".*yaml")
+		if err != nil || len(names) == 0 {
+			loadErr = fmt.Errorf("i18n: no catalogue for %s: %v", l, err)
 			return
 		}
 		m := map[Key]entry{}
-		if err := yaml.Unmarshal(b, &m); err != nil {
-			loadErr = fmt.Errorf("i18n: locales/%s.yaml: %w", l, err)
-			return
+		for _, name := range names {
+			b, err := fs.ReadFile(files, name)
+			if err != nil {
+				loadErr = err
+				return
+			}
+			part := map[Key]entry{}
+			if err := yaml.Unmarshal(b, &part); err != nil {
+				loadErr = fmt.Errorf("i18n: %s: %w", name, err)
+				return
+			}
+			for k, e := range part {
+				if _, dup := m[k]; dup {
+					loadErr = fmt.Errorf("i18n: %s: %s is defined twice for %s", name, k, l)
+					return
+				}
+				m[k] = e
+			}
 		}
 		entries[l] = m
 		for k, e := range m {
-			if e.Arg == 0 {
-				err = builder.SetString(l.tag(), string(k), e.Format)
-			} else {
+			// Plain messages are looked up here and formatted as they
+			// are (the catalogue would read "${…}" in them as its own
+			// variables); plural ones go to the catalogue, which picks
+			// the form.
+			if e.Arg != 0 {
 				cases := make([]any, 0, 2*len(e.Forms))
 				for _, f := range e.Forms {
 					cases = append(cases, f.selector, f.format)
@@ -179,7 +198,16 @@ func New(l Lang) *Printer {
 func (p *Printer) Lang() Lang { return p.lang }
 
 // T is the message key, formatted with args.
-func (p *Printer) T(k Key, args ...any) string { return p.p.Sprintf(string(k), args...) }
+func (p *Printer) T(k Key, args ...any) string {
+	e, ok := entries[p.lang][k]
+	if !ok {
+		e, ok = entries[English][k]
+	}
+	if !ok || e.Arg != 0 {
+		return p.p.Sprintf(string(k), args...)
+	}
+	return p.p.Sprintf(e.Format, args...)
+}
 
 // Percent writes v with one decimal and the percent sign as the language
 // writes it ("97.3 %", "97,3 %" with a narrow no-break space).
