@@ -60,8 +60,8 @@ type Config struct {
 	// SampleAll keeps every recording at the daily sampling: systematic
 	// recording, which R2 forbids. It exists for tests that must see what
 	// they upload; ecouted.yaml cannot set it, no flag does, and the
-	// day's sampling record says rate 1, which `ecouted sampling verify`
-	// reports as unlawful.
+	// day's sampling record says rate 1, which sampling.Verify reports as
+	// above the lawful maximum.
 	SampleAll bool
 }
 
