@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ecoute/ecoute/internal/mp3frame"
 )
@@ -45,16 +47,29 @@ func BenchmarkIngestDir(b *testing.B) {
 	}
 	for _, jobs := range []int{1, 20} {
 		b.Run(fmt.Sprintf("jobs%d", jobs), func(b *testing.B) {
+			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				data := ingestDataDir(b)
 				b.StartTimer()
+				cpu0 := cpuTime()
 				out, _, err := runArgs("", "--data", data, "ingest", "--dir", in, "--jobs", fmt.Sprint(jobs))
 				if err != nil || !strings.Contains(out, fmt.Sprintf("%d stored", n)) {
 					b.Fatalf("ingest --dir: %v\n%s", err, out)
 				}
+				cpu += cpuTime() - cpu0
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "recordings/s")
+			b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(n*b.N), "cpu-ms/recording")
 		})
 	}
+}
+
+// cpuTime is this process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
