@@ -62,6 +62,7 @@ const (
 	ReasonOutsideRecordingPeriod Reason = "OUTSIDE_RECORDING_PERIOD"
 	ReasonAudioFormatRefused     Reason = "AUDIO_FORMAT_REFUSED"
 	ReasonAudioTooLarge          Reason = "AUDIO_TOO_LARGE"
+	ReasonSampledOut             Reason = "SAMPLED_OUT"
 
 	// Plumbing.
 	ReasonAuditUnavailable Reason = "AUDIT_UNAVAILABLE"
@@ -94,7 +95,7 @@ var Reasons = []Reason{
 	ReasonRoleForbidden, ReasonFieldForbidden, ReasonNotEvaluatedAgent,
 	ReasonStaleVersion, ReasonAlreadySubmitted, ReasonWrongStatus, ReasonEvaluationIncomplete,
 	ReasonCommentRequired, ReasonOverrideReasonRequired, ReasonFlaggedTerms, ReasonRespondWindowClosed, ReasonNoGrid,
-	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
+	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge, ReasonSampledOut,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,

@@ -69,6 +69,7 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonOutsideRecordingPeriod: codes.FailedPrecondition,
 	domain.ReasonAudioFormatRefused:     codes.InvalidArgument,
 	domain.ReasonAudioTooLarge:          codes.ResourceExhausted,
+	domain.ReasonSampledOut:             codes.AlreadyExists,
 
 	domain.ReasonAuditUnavailable: codes.Internal,
 	domain.ReasonRequestIDReused:  codes.InvalidArgument,

@@ -166,6 +166,10 @@ const (
 	// AUDIO_TOO_LARGE: the recording is larger than the server takes (code
 	// RESOURCE_EXHAUSTED). Metadata "max_bytes".
 	ErrorReason_ERROR_REASON_AUDIO_TOO_LARGE ErrorReason = 53
+	// SAMPLED_OUT: a call of this external_id was uploaded before and
+	// deleted by the daily sampling: it is not stored again, so a retry is
+	// not another draw (code ALREADY_EXISTS, R2). Do not retry.
+	ErrorReason_ERROR_REASON_SAMPLED_OUT ErrorReason = 54
 	// AUDIT_UNAVAILABLE: the audit entry of a read could not be written, so
 	// the content was not sent (code INTERNAL, R10).
 	ErrorReason_ERROR_REASON_AUDIT_UNAVAILABLE ErrorReason = 60
@@ -263,6 +267,7 @@ var (
 		51: "ERROR_REASON_OUTSIDE_RECORDING_PERIOD",
 		52: "ERROR_REASON_AUDIO_FORMAT_REFUSED",
 		53: "ERROR_REASON_AUDIO_TOO_LARGE",
+		54: "ERROR_REASON_SAMPLED_OUT",
 		60: "ERROR_REASON_AUDIT_UNAVAILABLE",
 		61: "ERROR_REASON_REQUEST_ID_REUSED",
 		70: "ERROR_REASON_DIRECTORY_ENDED",
@@ -317,6 +322,7 @@ var (
 		"ERROR_REASON_OUTSIDE_RECORDING_PERIOD": 51,
 		"ERROR_REASON_AUDIO_FORMAT_REFUSED":     52,
 		"ERROR_REASON_AUDIO_TOO_LARGE":          53,
+		"ERROR_REASON_SAMPLED_OUT":              54,
 		"ERROR_REASON_AUDIT_UNAVAILABLE":        60,
 		"ERROR_REASON_REQUEST_ID_REUSED":        61,
 		"ERROR_REASON_DIRECTORY_ENDED":          70,
@@ -364,7 +370,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xf5\r\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\x93\x0e\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -405,7 +411,8 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\x16ERROR_REASON_OPTED_OUT\x102\x12)\n" +
 	"%ERROR_REASON_OUTSIDE_RECORDING_PERIOD\x103\x12%\n" +
 	"!ERROR_REASON_AUDIO_FORMAT_REFUSED\x104\x12 \n" +
-	"\x1cERROR_REASON_AUDIO_TOO_LARGE\x105\x12\"\n" +
+	"\x1cERROR_REASON_AUDIO_TOO_LARGE\x105\x12\x1c\n" +
+	"\x18ERROR_REASON_SAMPLED_OUT\x106\x12\"\n" +
 	"\x1eERROR_REASON_AUDIT_UNAVAILABLE\x10<\x12\"\n" +
 	"\x1eERROR_REASON_REQUEST_ID_REUSED\x10=\x12 \n" +
 	"\x1cERROR_REASON_DIRECTORY_ENDED\x10F\x12!\n" +
