@@ -217,6 +217,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
 	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
 	ecoutev1.RegisterDirectoryServiceServer(s, &service.Directory{Core: a.core})
+	ecoutev1.RegisterPairingServiceServer(s, &service.Pairing{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

@@ -48,6 +48,9 @@ type Backend struct {
 	// means they are refused.
 	Transcoder *audio.Transcoder
 	Log        *slog.Logger
+
+	// pairing holds the pairings of consoles and companions (pairing.go).
+	pairing pairings
 }
 
 // Caller is who calls an operation, from where, and which request of

@@ -70,6 +70,10 @@ const (
 	// The directory (teams, agents, campaigns).
 	ReasonDirectoryEnded Reason = "DIRECTORY_ENDED"
 	ReasonDirectoryInUse Reason = "DIRECTORY_IN_USE"
+
+	// Pairing a companion with a console that runs elsewhere (SSH).
+	ReasonPairingCodeInvalid Reason = "PAIRING_CODE_INVALID"
+	ReasonPairingEnded       Reason = "PAIRING_ENDED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -85,6 +89,7 @@ var Reasons = []Reason{
 	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
+	ReasonPairingCodeInvalid, ReasonPairingEnded,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.

@@ -198,18 +198,18 @@ func EvaluationScope(u domain.User) domain.EvalScope {
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	domain.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	domain.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:    RowsTrainees,
 	},
 	domain.RoleAgent: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
@@ -234,7 +234,7 @@ var Table = map[string]Rule{
 		Rows:    RowsNone,
 	},
 	domain.RoleAdmin: {
-		Methods: join(authMethods, adminRead, adminWrite, directoryRead, directoryWrite, auditRead, []string{MListAuthorizedPersons}),
+		Methods: join(authMethods, adminRead, adminWrite, directoryRead, directoryWrite, auditRead, []string{MListAuthorizedPersons}, sshKeys),
 		Fields:  []string{FieldAudio},
 		Rows:    RowsNone,
 	},

@@ -75,6 +75,9 @@ var codeOf = map[domain.Reason]codes.Code{
 
 	domain.ReasonDirectoryEnded: codes.FailedPrecondition,
 	domain.ReasonDirectoryInUse: codes.FailedPrecondition,
+
+	domain.ReasonPairingCodeInvalid: codes.NotFound,
+	domain.ReasonPairingEnded:       codes.FailedPrecondition,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

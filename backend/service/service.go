@@ -51,6 +51,11 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.DirectoryService/EndCampaign":            true,
 	"/ecoute.v1.DirectoryService/RenameTeam":             true,
 	"/ecoute.v1.DirectoryService/EndTeam":                true,
+	"/ecoute.v1.AdminService/AddSshKey":                  true,
+	"/ecoute.v1.AdminService/RemoveSshKey":               true,
+	"/ecoute.v1.PairingService/CreatePairing":            true,
+	"/ecoute.v1.PairingService/PublishPlayback":          true,
+	"/ecoute.v1.PairingService/FollowPlayback":           true,
 }
 
 func peerAddr(ctx context.Context) string {

@@ -214,6 +214,7 @@ type Store interface {
 	EvaluationStore
 	RequestStore
 	Directory
+	SSHKeyStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)
