@@ -153,6 +153,7 @@ type Gateway interface {
 	Accounts
 	Periods
 	Connection
+	Pairing
 }
 
 var _ Gateway = (*Client)(nil)
