@@ -99,7 +99,7 @@ func TestRemoteSoundPublishesThePlayer(t *testing.T) {
 		t.Fatalf("started on %T, want the call list", a.top())
 	}
 	out := ansi.Strip(a.render())
-	for _, want := range []string{"code BCDF-0001, valid until 14:05", "ecoute listen --server srv:7443 BCDF-0001",
+	for _, want := range []string{"(code valid until 14:05; no sound plays on this server)", "ecoute listen --server srv:7443 BCDF-0001",
 		"not here: ecoute listen BCDF-0001"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
@@ -115,7 +115,7 @@ func TestRemoteSoundPublishesThePlayer(t *testing.T) {
 	if st := b.last(t); st.CallId != "call-002" || st.Playing || st.GetPosition().AsDuration() != 0 {
 		t.Fatalf("published on open: %v", st)
 	}
-	if out := ansi.Strip(a.render()); !strings.Contains(out, "No sound on this server: code BCDF-0001") {
+	if out := ansi.Strip(a.render()); !strings.Contains(out, "For the sound, run on your machine: ecoute listen --server srv:7443 BCDF-0001") {
 		t.Errorf("the call screen does not say how to get the sound:\n%s", out)
 	}
 	// Play, then 5 s forward: each is published, in order.

@@ -49,8 +49,9 @@ type Backend struct {
 	Transcoder *audio.Transcoder
 	Log        *slog.Logger
 
-	// pairing holds the pairings of consoles and companions (pairing.go).
-	pairing pairings
+	// pairing holds the pairings of consoles and companions (pairing.go),
+	// made at first use.
+	pairing *pairings
 }
 
 // Caller is who calls an operation, from where, and which request of

@@ -115,6 +115,20 @@ func (h *pairings) init() {
 	}
 }
 
+// hubInit guards the making of a Backend's hub (a Backend may be copied
+// before: the copy makes its own).
+var hubInit sync.Mutex
+
+// hub is the Backend's pairings.
+func (b *Backend) hub() *pairings {
+	hubInit.Lock()
+	defer hubInit.Unlock()
+	if b.pairing == nil {
+		b.pairing = &pairings{}
+	}
+	return b.pairing
+}
+
 // NormalizePairingCode is a code as typed (any case, with or without the
 // dash or spaces) in its canonical form.
 func NormalizePairingCode(code string) string {
@@ -162,7 +176,7 @@ func (b *Backend) CreatePairing(ctx context.Context, c Caller, session string) (
 		if err := sessionOf(session); err != nil {
 			return Pairing{}, err
 		}
-		h := &b.pairing
+		h := b.hub()
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.init()
@@ -215,7 +229,7 @@ func (b *Backend) publish(session, pairingID string, st *PlaybackState) (followe
 	if st.Speed < 0 || st.Speed > 4 || st.Position < 0 || st.LoopStart < 0 || st.LoopEnd < 0 {
 		return 0, false, domain.Invalid("state", "speed, position or loop out of range")
 	}
-	h := &b.pairing
+	h := b.hub()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.init()
@@ -257,7 +271,7 @@ func (b *Backend) FollowPlayback(ctx context.Context, c Caller, code, pairingID 
 func (b *Backend) follow(c Caller, code, pairingID string, e *entry) (*Follower, error) {
 	invalid := domain.New(domain.ReasonPairingCodeInvalid,
 		"code: unknown, expired or already used; ask the console for a new one")
-	h := &b.pairing
+	h := b.hub()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.init()
@@ -307,7 +321,7 @@ func (b *Backend) follow(c Caller, code, pairingID string, e *entry) (*Follower,
 // at each change, or after PairingHeartbeat; the last update has Ended
 // set. It checks meanwhile that the publisher's session is still open.
 func (f *Follower) Next(ctx context.Context) (PlaybackUpdate, error) {
-	h := &f.b.pairing
+	h := f.b.hub()
 	if f.sent {
 		h.mu.Lock()
 		ch, ended := f.pr.changed, f.pr.ended
@@ -345,7 +359,7 @@ func (f *Follower) Next(ctx context.Context) (PlaybackUpdate, error) {
 // Close leaves the pairing.
 func (f *Follower) Close() {
 	f.once.Do(func() {
-		h := &f.b.pairing
+		h := f.b.hub()
 		h.mu.Lock()
 		f.pr.followers--
 		h.mu.Unlock()
@@ -368,7 +382,7 @@ func (b *Backend) sessionAlive(ctx context.Context, hash string) bool {
 // endPairings ends the pairing of a session (token hash): its followers
 // get a last message, its code stops working.
 func (b *Backend) endPairings(session string) {
-	h := &b.pairing
+	h := b.hub()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.init()
@@ -392,7 +406,7 @@ func (b *Backend) endPairings(session string) {
 // sweepPairings ends the pairings whose session has ended without saying
 // so (a console's logout, an expiry, a revocation).
 func (b *Backend) sweepPairings(ctx context.Context) {
-	h := &b.pairing
+	h := b.hub()
 	h.mu.Lock()
 	h.init()
 	var sessions []string

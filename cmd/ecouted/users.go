@@ -30,6 +30,8 @@ func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 		return cmdUserReset(data, args[1:], stdout, stderr)
 	case "list":
 		return cmdUserList(data, args[1:], stdout, stderr)
+	case "key":
+		return cmdUserKey(data, args[1:], stdin, stdout, stderr)
 	}
 	return fmt.Errorf("unknown user command %q: use \"ecouted user add|disable|enable|reset-password|list\"", args[0])
 }
