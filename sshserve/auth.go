@@ -52,6 +52,7 @@ type conn struct {
 	succeeded bool
 	id        Identity // the session opened, once succeeded
 	client    string
+	source    net.Addr
 	channels  int // session channels opened
 }
 
@@ -90,9 +91,12 @@ type connKey struct{}
 func (s *Server) connEnded(ctx ssh.Context, st *conn) {
 	st.mu.Lock()
 	login, keyTried, pwStep, pwTried, ok, client := st.login, st.keyTried, st.pwStep, st.pwTried, st.succeeded, st.client
-	id, channels := st.id, st.channels
+	id, channels, addr := st.id, st.channels, st.source
 	st.mu.Unlock()
-	source := ctx.RemoteAddr().String()
+	if addr == nil {
+		return // no authentication was tried (a scanner, ssh-keyscan)
+	}
+	source := addr.String()
 	bg := context.WithoutCancel(ctx)
 	switch {
 	case ok && channels == 0:
@@ -103,7 +107,7 @@ func (s *Server) connEnded(ctx ssh.Context, st *conn) {
 	case ok || !keyTried:
 		return // the session records its end; a scanner tried no key
 	}
-	s.limits.failed(hostOf(ctx.RemoteAddr()), "")
+	s.limits.failed(hostOf(addr), "")
 	switch {
 	case !pwStep:
 		s.cfg.Auth.Refused(bg, login, source, "key", client)
@@ -119,7 +123,7 @@ func (s *Server) connEnded(ctx ssh.Context, st *conn) {
 func (s *Server) publicKey(ctx ssh.Context, st *conn, cm gossh.ConnMetadata, key gossh.PublicKey) (*gossh.Permissions, error) {
 	login := cm.User()
 	st.mu.Lock()
-	st.login, st.keyTried, st.client = login, true, string(cm.ClientVersion())
+	st.login, st.keyTried, st.client, st.source = login, true, string(cm.ClientVersion()), cm.RemoteAddr()
 	st.mu.Unlock()
 	source := cm.RemoteAddr()
 	if !s.limits.admit(hostOf(source)) {

@@ -160,7 +160,18 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 			s.mu.Unlock()
 		}()
 
-		err := se.run(runCtx, pty, winch, env)
+		se.touch()
+		se.w, se.h = pty.Window.Width, pty.Window.Height
+		go se.watch(runCtx)
+		go se.resizes(runCtx, winch)
+		if noWindowChanges(ctx.ClientVersion()) {
+			go se.pollSize(runCtx)
+		}
+		console := s.cfg.console
+		if console == nil {
+			console = (*session).run
+		}
+		err := console(se, runCtx, pty, env)
 		code := 0
 		switch cause := context.Cause(runCtx); {
 		case errors.Is(cause, errIdle):
@@ -192,7 +203,7 @@ func (s *Server) handle(ssh.Handler) ssh.Handler {
 }
 
 // run runs the console until the user quits or ctx ends.
-func (se *session) run(ctx context.Context, pty ssh.Pty, winch <-chan ssh.Window, env []string) error {
+func (se *session) run(ctx context.Context, pty ssh.Pty, env []string) error {
 	s := se.s
 	c, err := client.Dial(ctx, s.cfg.Backend, client.Options{CAPEM: s.cfg.CAPEM, Insecure: s.cfg.Insecure,
 		Clock: s.cfg.Clock})
@@ -208,14 +219,6 @@ func (se *session) run(ctx context.Context, pty ssh.Pty, winch <-chan ssh.Window
 	// runs on the null output, and the sound goes to a companion.
 	eng := player.NewEngine(player.EngineOptions{ForceNull: true, Clock: s.cfg.Clock})
 	defer eng.Close()
-
-	se.touch()
-	se.w, se.h = pty.Window.Width, pty.Window.Height
-	go se.watch(ctx)
-	go se.resizes(ctx, winch)
-	if noWindowChanges(se.sess.Context().ClientVersion()) {
-		go se.pollSize(ctx)
-	}
 	profile := colorprofile.Env(env)
 	if profile < colorprofile.TrueColor {
 		// The terminal may say better than TERM does.
@@ -323,11 +326,11 @@ func (se *session) watch(ctx context.Context) {
 		quiet := now.Sub(time.Unix(0, se.lastKey.Load()))
 		open := now.Sub(se.started)
 		switch {
-		case quiet >= idle:
-			se.stop(errIdle)
-			return
 		case open >= limit:
 			se.stop(errLimit)
+			return
+		case quiet >= idle:
+			se.stop(errIdle)
 			return
 		}
 		if quiet < idle-warnIdle {

@@ -148,6 +148,9 @@ type Config struct {
 	Log   *slog.Logger
 	// checkEvery is how often the limits are checked (tests shorten it).
 	checkEvery time.Duration
+	// console runs a session's console; nil is the real one (tests put a
+	// small program in its place).
+	console func(se *session, ctx context.Context, pty ssh.Pty, env []string) error
 }
 
 // Validate refuses limits outside their bounds and fills the defaults.
