@@ -124,7 +124,9 @@ func (m *tickModel) state() (keys string, ticks int, size string) {
 
 type tickMsg struct{}
 
-func tick() tea.Cmd { return tea.Tick(20*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} }) }
+func tick() tea.Cmd {
+	return tea.Tick(20*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} })
+}
 
 func (m *tickModel) Init() tea.Cmd { return tick() }
 

@@ -28,7 +28,9 @@ import (
 // speed, loop, volume, the parties' balance).
 
 // listenUsage is ecoute listen's help.
-func listenUsage() string { return T("ecoute.listenUsage", defaultServer, pinFileHint(), configPathHint()) }
+func listenUsage() string {
+	return T("ecoute.listenUsage", defaultServer, pinFileHint(), configPathHint())
+}
 
 // seekTolerance is how far the companion may drift from the session's
 // player before it seeks (a seek is heard as a jump).
