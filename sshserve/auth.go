@@ -126,7 +126,7 @@ func (s *Server) publicKey(ctx ssh.Context, st *conn, cm gossh.ConnMetadata, key
 	st.login, st.keyTried, st.client, st.source = login, true, string(cm.ClientVersion()), cm.RemoteAddr()
 	st.mu.Unlock()
 	source := cm.RemoteAddr()
-	if !s.limits.admit(hostOf(source)) {
+	if !s.limits.sourceOK(hostOf(source)) {
 		return nil, errRateLimited
 	}
 	var fp, cert string

@@ -96,6 +96,14 @@ func (l *limits) admit(source string) bool {
 	return l.conn.get(source, now).AllowN(now, 1)
 }
 
+// sourceOK tells whether the source has failed authentications left.
+func (l *limits) sourceOK(source string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	return l.sourceFail.get(source, now).TokensAt(now) >= 1
+}
+
 // passwordAllowed tells whether a password may be tried now.
 func (l *limits) passwordAllowed(source, account string) bool {
 	l.mu.Lock()

@@ -540,6 +540,31 @@ func TestRatesCountFailures(t *testing.T) {
 	}
 }
 
+// TestConnectionBudgetCountsConnections: the connection budget takes one
+// token per connection, however many keys the client offers in it (an
+// agent holding several keys is common); past the budget, connections are
+// refused.
+func TestConnectionBudgetCountsConnections(t *testing.T) {
+	w := newWorld(t, func(c *Config) {
+		c.Rates = Rates{ConnEvery: time.Hour, ConnBurst: 2, SourceFailEvery: time.Minute, SourceFailBurst: 10,
+			AccountFailEvery: time.Minute, AccountFailBurst: 5}
+	})
+	k := newSigner(t)
+	w.account("claire", "pw", k)
+	others := []gossh.Signer{newSigner(t), newSigner(t), newSigner(t), k}
+	for i := range 2 {
+		c, _, err := w.dial("claire", "", others, "pw")
+		if err != nil {
+			t.Fatalf("connection %d, with four keys offered: %v", i+1, err)
+		}
+		c.Close()
+	}
+	if c, _, err := w.dial("claire", "", []gossh.Signer{k}, "pw"); err == nil {
+		c.Close()
+		t.Fatal("a third connection passed a budget of two")
+	}
+}
+
 // TestSessionCaps: an account's sessions beyond its cap are refused with a
 // message; closing one makes room.
 func TestSessionCaps(t *testing.T) {
