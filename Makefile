@@ -39,9 +39,27 @@ build:
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ecoute ./cmd/ecoute
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ecouted ./cmd/ecouted
 
-## test: every test, the integration and end-to-end (tmux) ones included
-test:
+## test: every test, the integration and end-to-end (tmux) ones included;
+## the S3 tests run a real S3 server (versitygw), installed here once
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(GOBIN)/versitygw
+test: $(VERSITYGW)
 	ECOUTE_TEST_TAGS=$(TAGS) $(GO) test $(GOFLAGS_TAGS) -count=1 -timeout 15m ./...
+
+HAVE_PG := $(shell ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo yes)
+ifneq ($(HAVE_PG),yes)
+  ifeq ($(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo yes),yes)
+    test: pg-install
+  endif
+endif
+.PHONY: pg-install
+pg-install:
+	@echo "installing PostgreSQL for the store tests (apt-get install postgresql)…"
+	apt-get install -y -qq postgresql >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
+$(VERSITYGW):
+	@echo "installing the S3 test server (versitygw $(VERSITYGW_VERSION)) into $(GOBIN), once: about a minute"
+	GOFLAGS=-mod=mod $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 ## test-short: unit tests only
 test-short:
@@ -64,12 +82,28 @@ load:
 	$(GO) run $(GOFLAGS_TAGS) ./cmd/ecoute-load -tags "$(TAGS)" -consoles $(LOAD_CONSOLES) -duration $(LOAD_DURATION) \
 		-profile $(LOAD_PROFILE) -out $(LOAD_PROFILE)/report.md
 
-## fuzz: fuzz the player's decode boundary (bad MP3 bytes) for FUZZTIME
-# A short minimisation: the default (60 s per new input) would spend the
-# whole run minimising instead of fuzzing.
-FUZZTIME ?= 60s
+## fuzz: fuzz every input boundary for FUZZTIME each: the player's decoder
+## (bad MP3 bytes), the upload metadata, the grid YAML, the comment check,
+## the console's filter parser and the page tokens
+# Go fuzzes one target per run, so each gets FUZZTIME: 7 × 10 s of fuzzing,
+# plus an instrumented build per package (about 1 minute in all once the
+# build cache is warm; several on a cold cache). A short minimisation: the
+# default (60 s per new input) would spend the run minimising instead.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = \
+	FuzzDecode:./player/ \
+	FuzzRecordingMetadata:./backend/service/ \
+	FuzzPageToken:./backend/service/ \
+	FuzzAuditPageToken:./backend/core/ \
+	FuzzParseYAML:./backend/grid/ \
+	FuzzCheck:./backend/lexicon/ \
+	FuzzParseFilter:./tui/
 fuzz:
-	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./player/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test $(GOFLAGS_TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
+	done
 
 tools:
 	$(GO) install github.com/bufbuild/buf/cmd/buf@v1.75.0

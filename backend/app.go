@@ -107,11 +107,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.store, err = store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), nil); err != nil {
 		return nil, err
 	}
+	if err := a.sealPersonalData(ctx); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if a.sessions, err = auth.NewSessions(a.store, cfg.Clock, auth.DefaultParams); err != nil {
 		a.store.Close()
 		return nil, err
 	}
-	if a.audit, err = openAudit(cfg, a.store); err != nil {
+	if a.audit, err = openAudit(ctx, cfg, a.store); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -121,6 +125,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	if err := a.openDataLife(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	if err := a.registerTrustPurgers(); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -148,7 +156,10 @@ func (a *App) openCore() (*core.Backend, error) {
 func (a *App) Core() *core.Backend { return a.core }
 
 // Close releases the database.
-func (a *App) Close() error { a.releaseIngest(); return a.store.Close() }
+func (a *App) Close() error {
+	a.releaseIngest()
+	return errors.Join(a.audit.Close(), a.store.Close())
+}
 
 // Store exposes the store to tests and maintenance commands.
 func (a *App) Store() store.Store { return a.store }
@@ -217,6 +228,8 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterEvaluationServiceServer(s, &service.Evaluations{Core: a.core})
 	ecoutev1.RegisterIngestServiceServer(s, &service.Ingest{Core: a.core})
 	ecoutev1.RegisterDirectoryServiceServer(s, &service.Directory{Core: a.core})
+	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
+	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
 	ecoutev1.RegisterPairingServiceServer(s, &service.Pairing{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {

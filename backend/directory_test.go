@@ -118,10 +118,12 @@ func TestDirectoryOverGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("agent account for a directory agent: %v", err)
 	}
-	// The team must be told when it may be recorded (R6).
+	// The team must be told when it may be recorded (R6): they were, two
+	// days ago.
 	now := time.Now().UTC().Truncate(time.Second)
 	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-dir",
-		StartsAt: timestamppb.New(now.Add(-3 * time.Hour)), EndsAt: timestamppb.New(now.Add(3 * time.Hour))}); err != nil {
+		StartsAt: timestamppb.New(now.Add(-3 * time.Hour)), EndsAt: timestamppb.New(now.Add(3 * time.Hour)),
+		InformedAt: timestamppb.New(now.Add(-48 * time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
 	meta := func(ext string, start time.Time) *ecoutev1.RecordingMetadata {
@@ -273,7 +275,8 @@ func TestEndedAgentNameGoesWithTheirLastRecording(t *testing.T) {
 		"agent;1001;Camille Lefèvre;T1;\nagent;1002;Marc Petit;T1;\n", false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AddRecordingPeriod(ctx, core.Local(), "T1", t0.AddDate(0, 0, -7), t0.AddDate(0, 0, 7), ""); err != nil {
+	// The agents were told two weeks before (R6).
+	if _, err := b.AddRecordingPeriod(ctx, core.Local(), "T1", t0.AddDate(0, 0, -7), t0.AddDate(0, 0, 7), "", t0.AddDate(0, 0, -14)); err != nil {
 		t.Fatal(err)
 	}
 	for _, agent := range []string{"1001", "1002"} {

@@ -230,10 +230,19 @@ func TestEvaluationLifecycle(t *testing.T) {
 	}
 	// One entry for the refusal, one for the submit (the newest).
 	links, err := w.app.Audit().List(context.Background(), audit.Query{Action: "evaluation.submit", Limit: 10})
-	if err != nil || len(links) != 2 || links[0].Target != e.EvaluationId || links[0].Details["override_reason"] == "" ||
-		links[0].Details["flagged"] != "health" || links[0].Details["result"] != "ok" ||
+	if err != nil || len(links) != 2 || links[0].Target != e.EvaluationId ||
+		links[0].Details["override_reason"] != "kept with the evaluation" || links[0].Details["result"] != "ok" ||
 		links[1].Details["result"] != "OVERRIDE_REASON_REQUIRED" {
 		t.Errorf("submit audit: %+v %v", links, err)
+	}
+	// The trail points to the evaluation: no score, no reason, no flagged
+	// category in it (issue 12).
+	for _, l := range links {
+		for k, v := range l.Details {
+			if strings.Contains(v, "Citation") || strings.Contains(v, "health") || k == "total" || k == "flagged" {
+				t.Errorf("submit audit holds %s=%q", k, v)
+			}
+		}
 	}
 	got, err := ecoutev1.NewCallServiceClient(w.conn).GetCall(sup, &ecoutev1.GetCallRequest{CallId: call.CallId})
 	if err != nil || !got.Call.Evaluated {

@@ -194,7 +194,7 @@ func TestPBXFormats(t *testing.T) {
 			app, ing, dir := ingestApp(t, tc)
 			want := 0
 			for i, f := range formats {
-				res, err := ing.Ingest(ctx, fixedMeta(name+"-"+itoa(i)), bytes.NewReader(f.data))
+				res, err := ing.Ingest(ctx, fixedMeta(strings.ReplaceAll(name, " ", "-")+"-"+itoa(i)), bytes.NewReader(f.data))
 				msg := status.Convert(err).Message()
 				switch {
 				case tc == "":

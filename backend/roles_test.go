@@ -18,11 +18,14 @@ import (
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/auth"
+	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/policy"
+	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -227,6 +230,9 @@ func TestEveryRPCFollowsTheRoleTable(t *testing.T) {
 	}
 
 	ac := ecoutev1.NewAuthServiceClient(conn)
+	// An evaluation with a score and a reason behind a flagged comment:
+	// what the audit readers must not read (issue 12).
+	evaluationID := submitWithOverride(t, conn)
 	errorsChecked := 0
 	defer func() {
 		// Refusals, bad and missing arguments, unknown ids: every kind.
@@ -276,6 +282,9 @@ func TestEveryRPCFollowsTheRoleTable(t *testing.T) {
 				}
 				for _, m := range out {
 					inspected += checkFields(t, role, r.full, m.ProtoReflect())
+				}
+				if r.full == policy.MListAuditEvents && policy.Allowed(role, r.full) {
+					checkAuditReading(ctx, t, conn, role, evaluationID)
 				}
 			}
 			if allowed != len(policy.AllowedMethods(role))-1 { // Login is public
@@ -333,31 +342,99 @@ func TestRedactionIsEnforcedOnTheWire(t *testing.T) {
 	}
 }
 
-func TestLockoutOverGRPC(t *testing.T) {
-	ac := ecoutev1.NewAuthServiceClient(env.conn)
-	ctx := context.Background()
-	err := env.app.AddUser(ctx, newHR("verrou"))
+// dialFrom is a connection to the test server whose client side uses the
+// loopback address local (127.0.0.2…): another source address.
+func dialFrom(t *testing.T, local string) *grpc.ClientConn {
+	t.Helper()
+	pem, _ := env.app.CACertPEM()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	conn, err := grpc.NewClient(env.conn.Target(),
+		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})),
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", addr)
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// answer is what a refused login tells its caller.
+func answer(err error) string {
+	info, _ := errorInfo(err)
+	return code(err).String() + "|" + info.GetReason() + "|" + status.Convert(err).Message()
+}
+
+// Guessing from one address throttles that address; the account's owner,
+// elsewhere, still logs in; an unknown login, a wrong password and a
+// throttled login get the very same answer; the lock is audited and listed
+// for administrators.
+func TestLoginThrottlingOverGRPC(t *testing.T) {
+	ctx := context.Background()
+	if err := env.app.AddUser(ctx, newHR("verrou")); err != nil {
+		t.Fatal(err)
+	}
+	attacker := ecoutev1.NewAuthServiceClient(dialFrom(t, "127.0.0.2"))
+	owner := ecoutev1.NewAuthServiceClient(dialFrom(t, "127.0.0.3"))
+	var wrong string
 	for i := 1; i <= 5; i++ {
-		_, err := ac.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: "pas le bon mot"})
-		want := codes.Unauthenticated
-		if i == 5 {
-			want = codes.PermissionDenied
+		_, err := attacker.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: "pas le bon mot"})
+		if code(err) != codes.Unauthenticated {
+			t.Fatalf("failure %d: %v", i, err)
 		}
-		if code(err) != want {
-			t.Fatalf("failure %d: %v, want %v", i, err, want)
-		}
+		wrong = answer(err)
 	}
-	_, err = ac.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: hrPassword})
-	if code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "locked after 5 failed logins") {
-		t.Errorf("right password while locked: %v", err)
+	_, err := attacker.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: hrPassword})
+	locked := answer(err)
+	_, err = attacker.Login(ctx, &ecoutev1.LoginRequest{Login: "personne-de-ce-nom", Password: hrPassword})
+	unknown := answer(err)
+	if wrong != locked || wrong != unknown || !strings.Contains(wrong, "BAD_CREDENTIALS") {
+		t.Errorf("answers differ:\nwrong   %s\nlocked  %s\nunknown %s", wrong, locked, unknown)
 	}
-	// The lock is in the audit trail.
-	links, err := env.app.Audit().List(ctx, audit.Query{Action: auth.EventLocked, ActorLogin: "verrou"})
-	if err != nil || len(links) != 1 || links[0].Target != "verrou" || links[0].Details["failures"] != "5" {
+	if _, err := owner.Login(ctx, &ecoutev1.LoginRequest{Login: "verrou", Password: hrPassword}); err != nil {
+		t.Errorf("the owner, from another address, is locked out: %v", err)
+	}
+	// The lock is in the audit trail, with the address it comes from …
+	links, err := env.app.Audit().List(ctx, audit.Query{Action: auth.EventThrottled, ActorLogin: "verrou"})
+	if err != nil || len(links) != 1 || links[0].Target != "verrou" || links[0].Details["failures"] != "5" ||
+		links[0].Details["source"] != "127.0.0.2" {
 		t.Errorf("audit of the lock: %v %+v", err, links)
+	}
+	// … and administrators see the locks in force.
+	actx, _ := adminCtx(t)
+	ls, err := ecoutev1.NewTrustServiceClient(env.conn).ListLoginLocks(actx, &ecoutev1.ListLoginLocksRequest{})
+	if err != nil || !slices.ContainsFunc(ls.GetLocks(), func(l *ecoutev1.LoginLock) bool {
+		return l.Login == "verrou" && l.Source == "127.0.0.2" && l.Failures == 5 && l.LockedUntil != nil
+	}) {
+		t.Errorf("login locks: %v %v", ls, err)
+	}
+}
+
+// Guessing the current password with a session is throttled too.
+func TestChangePasswordGuessingIsThrottled(t *testing.T) {
+	ctx := context.Background()
+	if err := env.app.AddUser(ctx, newHR("devine")); err != nil {
+		t.Fatal(err)
+	}
+	ac := ecoutev1.NewAuthServiceClient(dialFrom(t, "127.0.0.4"))
+	lr, err := ac.Login(ctx, &ecoutev1.LoginRequest{Login: "devine", Password: hrPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+lr.Token)
+	for i := 1; i <= 5; i++ {
+		_, err := ac.ChangePassword(sctx, &ecoutev1.ChangePasswordRequest{OldPassword: "essai", NewPassword: "une phrase toute neuve"})
+		if info, _ := errorInfo(err); info.GetReason() != "OLD_PASSWORD_WRONG" {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	_, err = ac.ChangePassword(sctx, &ecoutev1.ChangePasswordRequest{OldPassword: hrPassword, NewPassword: "une phrase toute neuve"})
+	if info, _ := errorInfo(err); code(err) != codes.ResourceExhausted || info.GetReason() != "TOO_MANY_ATTEMPTS" ||
+		info.GetMetadata()["retry_after"] == "" {
+		t.Errorf("sixth try: %v", err)
 	}
 }
 
@@ -394,6 +471,15 @@ func TestAdminManagesAccountsAndSessions(t *testing.T) {
 		Role: "hr"}); code(err) != codes.AlreadyExists {
 		t.Errorf("duplicate login: %v", err)
 	}
+	// A trainer hears calls: the account waits for a second person.
+	if cr.PendingGrantId == "" || !cr.Account.PendingApproval {
+		t.Fatalf("trainer account not pending: %v", cr)
+	}
+	_, err = ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: cr.InitialPassword})
+	if info, _ := errorInfo(err); code(err) != codes.PermissionDenied || info.GetReason() != "GRANT_PENDING" {
+		t.Fatalf("login before approval: %v", err)
+	}
+	approve(t, cr.PendingGrantId)
 	// One-time: only ChangePassword, WhoAmI and Logout until changed.
 	lr, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: cr.InitialPassword})
 	if err != nil || !lr.PasswordChangeRequired {
@@ -408,6 +494,8 @@ func TestAdminManagesAccountsAndSessions(t *testing.T) {
 		"lea-formation-2026":    "contains your login",
 		"Martin et les siens !": "contains your name",
 		"motdepasse1234":        "too easy to guess",
+		"Benoit2026!!":          "too easy to guess (based on a first name, a year",
+		"Monaco2026!!":          "too easy to guess (based on a place name, a year",
 		cr.InitialPassword:      "reuses one of your last 5 passwords",
 	} {
 		_, err := ac.ChangePassword(lctx, &ecoutev1.ChangePasswordRequest{OldPassword: cr.InitialPassword, NewPassword: pw})
@@ -439,24 +527,39 @@ func TestAdminManagesAccountsAndSessions(t *testing.T) {
 		t.Errorf("after revocation: %v", err)
 	}
 	// Teams, reset, disable.
+	// Adding a team waits for a second person; the account keeps its teams.
 	st, err := adm.SetUserTeams(actx, &ecoutev1.SetUserTeamsRequest{UserId: cr.Account.UserId, TeamIds: []string{"team-energie", "team-support"}})
-	if err != nil || len(st.Account.TeamIds) != 2 {
+	if err != nil || len(st.Account.TeamIds) != 1 || st.PendingGrantId == "" {
 		t.Errorf("teams: %v %v", st, err)
 	}
-	rp, err := adm.ResetPassword(actx, &ecoutev1.ResetPasswordRequest{UserId: cr.Account.UserId})
-	if err != nil {
-		t.Fatal(err)
+	approve(t, st.PendingGrantId)
+	users, err := adm.ListUsers(actx, &ecoutev1.ListUsersRequest{})
+	if err != nil || !slices.ContainsFunc(users.Accounts, func(a *ecoutev1.Account) bool { return a.Login == "lea" && len(a.TeamIds) == 2 }) {
+		t.Errorf("teams after approval: %v", err)
 	}
-	if lr, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.OneTimePassword}); err != nil || !lr.PasswordChangeRequired {
+	// A reset: the administrator gets half the password, the approver the
+	// other half; the user needs both.
+	rp, err := adm.ResetPassword(actx, &ecoutev1.ResetPasswordRequest{UserId: cr.Account.UserId})
+	if err != nil || rp.OneTimePassword != "" || rp.FirstHalf == "" || rp.PendingGrantId == "" {
+		t.Fatalf("reset: %v %v", rp, err)
+	}
+	if _, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.FirstHalf}); code(err) != codes.Unauthenticated {
+		t.Errorf("first half alone: %v", err)
+	}
+	second := approve(t, rp.PendingGrantId)
+	if second == "" || strings.Contains(second, rp.FirstHalf) {
+		t.Fatalf("second half %q", second)
+	}
+	if lr, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.FirstHalf + second}); err != nil || !lr.PasswordChangeRequired {
 		t.Errorf("reset password is not one-time: %v %v", lr, err)
 	}
 	if _, err := adm.SetUserDisabled(actx, &ecoutev1.SetUserDisabledRequest{UserId: cr.Account.UserId, Disabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.OneTimePassword}); code(err) != codes.PermissionDenied {
+	if _, err := ac.Login(bg, &ecoutev1.LoginRequest{Login: "lea", Password: rp.FirstHalf + second}); code(err) != codes.PermissionDenied {
 		t.Errorf("disabled account: %v", err)
 	}
-	users, err := adm.ListUsers(actx, &ecoutev1.ListUsersRequest{})
+	users, err = adm.ListUsers(actx, &ecoutev1.ListUsersRequest{})
 	if err != nil || !slices.ContainsFunc(users.Accounts, func(a *ecoutev1.Account) bool { return a.Login == "lea" && a.Disabled }) {
 		t.Errorf("list: %v", err)
 	}
@@ -498,20 +601,40 @@ func TestRecordingPeriods(t *testing.T) {
 	if code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "recording period") {
 		t.Fatalf("upload outside the periods: %v", err)
 	}
-	// ... and accepted once an administrator declares one.
+	// A period cannot be declared after the fact (R6: agents are told in
+	// advance) …
 	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
-		StartsAt: timestamppb.New(old.Add(-time.Hour)), EndsAt: timestamppb.New(old)}); err != nil {
-		t.Fatal(err)
+		StartsAt: timestamppb.New(old.Add(-time.Hour)), EndsAt: timestamppb.New(old.Add(time.Hour))}); code(err) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), "starts_at") {
+		t.Fatalf("a retroactive period: %v", err)
 	}
+	// ... so the upload is accepted only if one was declared then (as the
+	// store would hold it, had it been declared in time).
+	declared := func(from, to time.Time) {
+		t.Helper()
+		if err := env.app.Store().AddRecordingPeriod(context.Background(), store.RecordingPeriod{ID: core.NewID(),
+			TeamID: "team-banque", StartsAt: from, EndsAt: to, CreatedBy: "test", CreatedAt: from.AddDate(0, 0, -7)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	declared(old.Add(-time.Hour), old)
 	if _, err = upload(t, md, clip(t)); code(err) != codes.FailedPrecondition {
 		t.Errorf("a period ending when the call starts covers it: %v", err)
 	}
-	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
-		StartsAt: timestamppb.New(old.Add(-time.Hour)), EndsAt: timestamppb.New(old.Add(time.Hour))}); err != nil {
-		t.Fatal(err)
-	}
+	declared(old.Add(-time.Hour), old.Add(time.Hour))
 	if _, err = upload(t, md, clip(t)); err != nil {
 		t.Errorf("upload inside a declared period: %v", err)
+	}
+	// Declared in advance, for a bounded time.
+	soon := now.Add(2 * 24 * time.Hour)
+	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
+		StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(soon.AddDate(0, 1, 0))}); err != nil {
+		t.Errorf("a period declared two days ahead: %v", err)
+	}
+	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
+		StartsAt: timestamppb.New(soon), EndsAt: timestamppb.New(soon.AddDate(10, 0, 0))}); code(err) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), "at most 3mo") {
+		t.Errorf("a period of ten years: %v", err)
 	}
 	if _, err := adm.AddRecordingPeriod(actx, &ecoutev1.AddRecordingPeriodRequest{TeamId: "team-banque",
 		StartsAt: timestamppb.New(now), EndsAt: timestamppb.New(now.Add(-time.Hour))}); code(err) != codes.InvalidArgument {

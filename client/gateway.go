@@ -152,6 +152,7 @@ type Gateway interface {
 	Audit
 	Accounts
 	Periods
+	PrivacyRequests
 	Connection
 	Pairing
 }

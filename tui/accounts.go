@@ -89,6 +89,8 @@ func (s *accountsScreen) Update(msg tea.Msg) tea.Cmd {
 			return s.load()
 		case on(msg, auditBinding(s.c)):
 			return cmdOf(OpenAuditMsg{})
+		case on(msg, requestsBinding(s.c)):
+			return cmdOf(OpenRequestsMsg{})
 		}
 	case tea.MouseClickMsg, tea.MouseWheelMsg:
 		s.list.mouse(msg, 1) // below the count line
@@ -126,5 +128,5 @@ func (s *accountsScreen) View() string {
 func (s *accountsScreen) Keys() []Group {
 	k := s.keys
 	return []Group{{Title: s.c.T(accountsTitle), Keys: []Binding{k.Down, k.Up, k.PageDown, k.PageUp, k.Top, k.Bottom,
-		k.Reload, auditBinding(s.c)}}}
+		k.Reload, auditBinding(s.c), requestsBinding(s.c)}}}
 }

@@ -544,6 +544,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.push(newCallScreen(a.c, msg.ID))
 	case OpenAuditMsg:
 		return a, a.push(newAuditScreen(a.c))
+	case OpenRequestsMsg:
+		return a, a.push(newRequestsScreen(a.c))
 	case OpenEvaluationMsg:
 		return a, a.push(newEvalScreen(a.c, msg))
 	case OpenEvaluationsMsg:

@@ -245,7 +245,7 @@ func parseScoreRange(v string) (lo, hi *float64, err error) {
 			return nil, nil
 		}
 		x, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-		if err != nil || x < 0 || x > 100 {
+		if err != nil || !(x >= 0 && x <= 100) { // NaN too (found by FuzzParseFilter)
 			return nil, errors.New("not a percentage")
 		}
 		return &x, nil
@@ -267,7 +267,7 @@ func parseScoreRange(v string) (lo, hi *float64, err error) {
 func parseFilterDuration(v string) (time.Duration, error) {
 	if m, s, ok := strings.Cut(v, ":"); ok {
 		var mm, ss int
-		if _, err := fmt.Sscanf(m+" "+s, "%d %d", &mm, &ss); err != nil || mm < 0 || ss < 0 || ss > 59 || len(s) != 2 {
+		if _, err := fmt.Sscanf(m+" "+s, "%d %d", &mm, &ss); err != nil || mm < 0 || mm > 100000 || ss < 0 || ss > 59 || len(s) != 2 {
 			return 0, errors.New("bad m:ss")
 		}
 		return time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second, nil

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
+	"github.com/ecoute/ecoute/internal/termsafe"
 )
 
 // Actions recorded. Jobs and later features may record others; an action
@@ -118,6 +119,8 @@ type Log struct {
 	// purgeMu keeps this process's purges out of its verifications, which
 	// would otherwise see the purged rows vanish mid-walk.
 	purgeMu sync.RWMutex
+	// anchors seal the head outside the database (anchor.go).
+	anchors []*Anchor
 }
 
 // New returns the chain kept in st, signed with key.
@@ -153,21 +156,25 @@ func (l *Log) Append(ctx context.Context, e Entry) error {
 	// Hashed strings must survive the trip through the database and JSON
 	// unchanged, or an honest entry would later look edited: invalid UTF-8
 	// (a login tried by anyone) is replaced before hashing.
-	e.Actor = Actor{UserID: validUTF8(e.Actor.UserID), Login: validUTF8(e.Actor.Login), Role: validUTF8(e.Actor.Role)}
-	e.Source, e.Action, e.Target = validUTF8(e.Source), validUTF8(e.Action), validUTF8(e.Target)
+	// What anyone could type (a login tried, an id asked for) is kept with
+	// its control characters escaped (termsafe): the trail is read on
+	// terminals, and an entry must not rewrite the screen that shows it.
+	e.Actor = Actor{UserID: safe(e.Actor.UserID), Login: safe(e.Actor.Login), Role: safe(e.Actor.Role)}
+	e.Source, e.Action, e.Target = safe(e.Source), safe(e.Action), safe(e.Target)
 	if len(e.Details) > 0 {
 		d := make(map[string]string, len(e.Details))
 		for k, v := range e.Details {
 			if len(v) > MaxDetailLen {
 				v = v[:MaxDetailLen]
 			}
-			d[validUTF8(k)] = validUTF8(v)
+			d[safe(k)] = safe(v)
 		}
 		e.Details = d
 	}
 	details := encodeDetails(e.Details)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var sealed Link
 	_, err := l.store.AppendAudit(context.WithoutCancel(ctx), func(head store.AuditHead) (store.AuditRow, store.AuditHead, error) {
 		ent := Link{Seq: head.Seq + 1, Entry: e}
 		if head.Seq > 0 {
@@ -182,11 +189,14 @@ func (l *Log) Append(ctx context.Context, e Entry) error {
 			ActorRole: e.Actor.Role, Source: e.Source, Action: e.Action, Target: e.Target, Details: details,
 			PrevHash: ent.PrevHash.String(), Hash: ent.Hash.String()}
 		sig := ed25519.Sign(l.key, headMessage(ent.Seq, ent.Hash))
+		sealed = ent
 		return row, store.AuditHead{Seq: ent.Seq, Hash: row.Hash, Signature: hex.EncodeToString(sig)}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
+	// Committed: now sealed outside the database too.
+	l.seal(sealed.Seq, sealed.Hash, e.Time)
 	return nil
 }
 
@@ -257,8 +267,8 @@ func (l *Log) PurgeBefore(ctx context.Context, t time.Time) (int64, error) {
 			return store.AuditCheckpoint{}, fmt.Errorf("entry %d changed since it was verified", last.Seq)
 		}
 		cp := store.AuditCheckpoint{Seq: last.Seq, Hash: last.Hash, PurgedBefore: t, Purged: purged, CreatedAt: now,
-			PublicKey: hex.EncodeToString(l.PublicKey())}
-		cp.Signature = hex.EncodeToString(ed25519.Sign(l.key, checkpointMessage(cp.Seq, e.Hash, cp.PurgedBefore)))
+			PublicKey: hex.EncodeToString(l.PublicKey()), Version: CheckpointVersion}
+		cp.Signature = hex.EncodeToString(ed25519.Sign(l.key, checkpointMessage(cp)))
 		return cp, nil
 	})
 	l.mu.Unlock()
@@ -273,6 +283,8 @@ func (l *Log) PurgeBefore(ctx context.Context, t time.Time) (int64, error) {
 }
 
 func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+func safe(s string) string { return termsafe.Escape(validUTF8(s)) }
 
 // Purger deletes the audit entries older than the connection-log retention
 // (R4), for the retention registry. Cutoff maps "now" to the oldest instant
@@ -292,6 +304,16 @@ func headMessage(seq int64, h Hash) []byte {
 	return fmt.Appendf(nil, "ecoute.audit.head.v1\x00%d\x00%s", seq, h)
 }
 
-func checkpointMessage(seq int64, h Hash, purgedBefore time.Time) []byte {
-	return fmt.Appendf(nil, "ecoute.audit.checkpoint.v1\x00%d\x00%s\x00%d", seq, h, purgedBefore.UnixMilli())
+// CheckpointVersion is the signature form of new checkpoints: version 2
+// signs every field of the checkpoint (the purged count, when it was made
+// and by which key included); version 1, of checkpoints made before, signed
+// only the seq, the hash and the purge's cutoff.
+const CheckpointVersion = 2
+
+func checkpointMessage(cp store.AuditCheckpoint) []byte {
+	if cp.Version < 2 {
+		return fmt.Appendf(nil, "ecoute.audit.checkpoint.v1\x00%d\x00%s\x00%d", cp.Seq, cp.Hash, cp.PurgedBefore.UnixMilli())
+	}
+	return fmt.Appendf(nil, "ecoute.audit.checkpoint.v2\x00%d\x00%s\x00%d\x00%d\x00%d\x00%s", cp.Seq, cp.Hash,
+		cp.PurgedBefore.UnixMilli(), cp.Purged, cp.CreatedAt.UnixMilli(), cp.PublicKey)
 }

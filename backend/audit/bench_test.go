@@ -57,3 +57,21 @@ func BenchmarkVerify10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendAnchored is BenchmarkAppend with the head also sealed in
+// a head log and a witness (one more signature and two file writes).
+func BenchmarkAppendAnchored(b *testing.B) {
+	l := benchLog(b)
+	ctx := context.Background()
+	for _, name := range []string{"head log", "witness"} {
+		if err := l.AddAnchor(ctx, name, filepath.Join(b.TempDir(), "anchor.log"), true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Cleanup(func() { l.Close() })
+	for b.Loop() {
+		if err := l.Append(ctx, benchEntry); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

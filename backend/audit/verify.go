@@ -24,13 +24,20 @@ type Report struct {
 	Checkpoint *store.AuditCheckpoint
 	// KeyFingerprint identifies the key signatures were checked against.
 	KeyFingerprint string
+	// Anchors are the files the head is sealed in outside the database,
+	// as found (anchor.go).
+	Anchors []AnchorState
 }
 
 func (r Report) String() string {
 	if r.OK {
 		s := fmt.Sprintf("%d entries, chain intact (from seq %d)", r.Entries, r.FromSeq)
 		if r.Checkpoint != nil {
-			s += fmt.Sprintf("; earlier entries purged, signed checkpoint at seq %d (key %s)", r.Checkpoint.Seq, r.KeyFingerprint)
+			s += fmt.Sprintf("; earlier entries purged, signed checkpoint at seq %d (%d purged, key %s)", r.Checkpoint.Seq,
+				r.Checkpoint.Purged, r.KeyFingerprint)
+		}
+		for _, a := range r.Anchors {
+			s += fmt.Sprintf("; %s %s agrees (%d lines, last seq %d)", a.Name, a.Path, a.Lines, a.Seq)
 		}
 		return s
 	}
@@ -79,8 +86,8 @@ func (l *Log) verify(ctx context.Context) (Report, error) {
 		if cp.PublicKey != hex.EncodeToString(pub) {
 			return bad(cp.Seq, "purge checkpoint signed by another key (%.16s…), not this data directory's", cp.PublicKey)
 		}
-		if herr != nil || serr != nil || !ed25519.Verify(pub, checkpointMessage(cp.Seq, h, cp.PurgedBefore), sig) {
-			return bad(cp.Seq, "purge checkpoint signature does not verify: checkpoint forged or altered")
+		if herr != nil || serr != nil || !ed25519.Verify(pub, checkpointMessage(cp), sig) {
+			return bad(cp.Seq, "purge checkpoint signature does not verify: checkpoint forged or altered (its seq, hash, cutoff, purged count or date edited)")
 		}
 		prev, rep.FromSeq = h, cp.Seq+1
 	case errors.Is(err, store.ErrNotFound):
@@ -137,8 +144,10 @@ walk:
 			if extra, err := l.store.AuditRows(ctx, 0, 1); err != nil {
 				return rep, err
 			} else if len(extra) == 0 {
-				rep.OK = true // nothing ever recorded
-				return rep, nil
+				// Nothing recorded, or everything wiped: the anchors tell.
+				ok, err := l.checkAnchors(ctx, &rep)
+				rep.OK = ok
+				return rep, err
 			}
 		}
 		return bad(max(rep.LastSeq, 1), "the signed head of the chain is missing")
@@ -179,6 +188,7 @@ walk:
 		}
 		cur = now
 	}
-	rep.OK = true
-	return rep, nil
+	ok, err := l.checkAnchors(ctx, &rep)
+	rep.OK = ok
+	return rep, err
 }

@@ -22,6 +22,9 @@ type NewAccount struct {
 	OneTime bool
 	// DisplayName defaults to "First Last".
 	DisplayName string
+	// PendingGrant makes the account wait for a second person's approval
+	// of this grant request before it can log in.
+	PendingGrant string
 }
 
 // FieldError is an account request refused because of one field.
@@ -62,7 +65,7 @@ func (s *Sessions) CreateAccount(ctx context.Context, a NewAccount) (store.User,
 	}
 	u := store.User{ID: NewUserID(), Login: a.Login, DisplayName: a.DisplayName, FirstName: a.FirstName,
 		LastName: a.LastName, Role: a.Role, PasswordChangeRequired: a.OneTime, AgentID: a.AgentID,
-		TeamIDs: a.TeamIDs, CreatedAt: s.Clock.Now()}
+		TeamIDs: a.TeamIDs, CreatedAt: s.Clock.Now(), PendingGrant: a.PendingGrant}
 	if err := s.Rules.CheckPassword(PersonOf(u), a.Password); err != nil {
 		return store.User{}, fmt.Errorf("password: %w", err)
 	}
@@ -119,6 +122,11 @@ func (s *Sessions) checkLinks(ctx context.Context, role string, teams []string, 
 	return nil
 }
 
+// CheckTeams checks teams for an account of role, as SetTeams would.
+func (s *Sessions) CheckTeams(ctx context.Context, role string, teams []string) error {
+	return s.checkLinks(ctx, role, teams, "")
+}
+
 // SetTeams replaces the teams of a supervisor or trainer.
 func (s *Sessions) SetTeams(ctx context.Context, userID string, teams []string) (store.User, error) {
 	u, err := s.Store.UserByID(ctx, userID)
@@ -148,25 +156,28 @@ func (s *Sessions) SetDisabled(ctx context.Context, userID string, disabled bool
 }
 
 // ResetPassword gives the user a new random one-time password, revokes
-// the user's sessions and returns the password (shown once to the
-// administrator). The caller records it (backend/core).
+// the user's sessions and returns the password. The caller records it
+// (backend/core).
 func (s *Sessions) ResetPassword(ctx context.Context, userID string) (string, error) {
+	pw := GeneratePassword()
+	return pw, s.ResetPasswordTo(ctx, userID, pw)
+}
+
+// ResetPasswordTo sets pw as the user's one-time password and revokes the
+// user's sessions (backend/core splits pw between two people).
+func (s *Sessions) ResetPasswordTo(ctx context.Context, userID, pw string) error {
 	u, err := s.Store.UserByID(ctx, userID)
 	if err != nil {
-		return "", err
+		return err
 	}
-	pw := GeneratePassword()
 	hash, err := HashPassword(pw, s.Params)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if err := s.Store.ChangePassword(ctx, u.ID, hash, true, s.Clock.Now()); err != nil {
-		return "", err
+		return err
 	}
-	if err := s.Store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
-		return "", err
-	}
-	return pw, nil
+	return s.Store.DeleteUserSessions(ctx, u.ID, "")
 }
 
 // NewUserID returns a random account id.

@@ -90,14 +90,22 @@ type Rules struct {
 	MinGuesses float64
 	History    int           // a new password may not be one of the last History
 	MaxAge     time.Duration // after this a password must be changed at next login
-	LockAfter  int           // failed logins in a row that lock the account
+	// LockAfter failures of a login from one source address lock that
+	// pair for LockFor; each further failure doubles it, up to MaxLockFor.
+	LockAfter  int
 	LockFor    time.Duration
+	MaxLockFor time.Duration
 }
 
 // DefaultRules: 12 characters, 40 bits and 10^8 zxcvbn guesses, last 5, 90
-// days, 5 failures lock 15 min.
+// days; 5 failures from one address lock that login from that address for
+// 1 minute, then 2, 4, 8… up to 1 hour.
 var DefaultRules = Rules{MinLength: MinPasswordLen, MinBits: MinStrengthBits, MinGuesses: MinGuesses, History: 5,
-	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: 15 * time.Minute}
+	MaxAge: 90 * 24 * time.Hour, LockAfter: 5, LockFor: time.Minute, MaxLockFor: time.Hour}
+
+// MaxPasswordLen bounds a password, in bytes: a passphrase fits, a
+// megabyte pasted by mistake (or malice) does not.
+const MaxPasswordLen = 1024
 
 // Person is who a password belongs to, for the "contains your login/name"
 // checks.
@@ -110,6 +118,9 @@ type Person struct {
 // login, name, strength. The error is a *PolicyError whose text says why,
 // in words a user can act on.
 func (r Rules) CheckPassword(p Person, password string) error {
+	if len(password) > MaxPasswordLen {
+		return &PolicyError{fmt.Errorf("too long: %d bytes at most", MaxPasswordLen)}
+	}
 	if utf8.RuneCountInString(password) < r.MinLength {
 		return &PolicyError{fmt.Errorf("too short: %d characters at least", r.MinLength)}
 	}

@@ -78,54 +78,102 @@ func TestStrengthOrders(t *testing.T) {
 	}
 }
 
-func TestLockoutAfterFiveFailures(t *testing.T) {
+func TestThrottlingIsPerLoginAndSource(t *testing.T) {
 	ctx := context.Background()
-	s, c, st := newSessions(t)
-	for i := 1; i <= 4; i++ {
-		if _, _, _, err := s.Login(ctx, "claire", "mauvais", ""); !errors.Is(err, ErrBadCredentials) {
+	s, c, _ := newSessions(t)
+	var events []Event
+	s.Notify = func(_ context.Context, e Event) { events = append(events, e) }
+	const attacker, owner = "203.0.113.9:40001", "10.1.1.1:5555"
+	for i := 1; i <= 5; i++ {
+		if _, _, _, err := s.Login(ctx, "claire", "mauvais", attacker); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	var le *LockedError
-	if _, _, _, err := s.Login(ctx, "claire", "mauvais", "10.1.1.1:1"); !errors.As(err, &le) {
-		t.Fatalf("fifth failure did not lock: %v", err)
+	if len(events) != 1 || events[0].Action != EventThrottled || events[0].Details["source"] != "203.0.113.9" ||
+		events[0].Details["failures"] != "5" {
+		t.Fatalf("lock events %+v", events)
 	}
-	if !le.Until.Equal(c.Now().Add(15 * time.Minute)) {
-		t.Errorf("locked until %v", le.Until)
+	// From the attacker's address, even the right password gets the same
+	// answer as a wrong one; a new connection (another port) changes nothing.
+	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", "203.0.113.9:40002"); err != ErrBadCredentials {
+		t.Errorf("right password from the locked address: %v", err)
 	}
-	// Locked: even the right password is refused, and says why.
-	c.Advance(14 * time.Minute)
-	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", ""); !errors.As(err, &le) || !strings.Contains(err.Error(), "locked") {
-		t.Errorf("right password while locked: %v", err)
+	// The owner, elsewhere, is not locked out.
+	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", owner); err != nil {
+		t.Errorf("the owner from another address: %v", err)
 	}
+	// The delay grows: 1 minute, then 2 after the next failure.
 	c.Advance(time.Minute)
-	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", ""); err != nil {
-		t.Errorf("after 15 minutes: %v", err)
+	if _, _, _, err := s.Login(ctx, "claire", "mauvais", attacker); err != ErrBadCredentials {
+		t.Fatal(err)
 	}
-	u, _ := st.UserByID(ctx, "u1")
-	if u.FailedLogins != 0 || !u.LockedUntil.IsZero() {
-		t.Errorf("a good login did not reset the counter: %d, %v", u.FailedLogins, u.LockedUntil)
+	if len(events) != 2 || events[1].Details["until"] != c.Now().Add(2*time.Minute).UTC().Format(time.RFC3339) {
+		t.Fatalf("second lock %+v", events)
 	}
-	// A success in between restarts the count.
+	c.Advance(119 * time.Second)
+	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", attacker); err != ErrBadCredentials {
+		t.Errorf("still locked: %v", err)
+	}
+	c.Advance(time.Second)
+	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", attacker); err != nil {
+		t.Errorf("after 2 minutes: %v", err)
+	}
+	// A good password restarts the count for that address.
 	for range 4 {
-		s.Login(ctx, "claire", "mauvais", "")
+		s.Login(ctx, "claire", "mauvais", attacker)
 	}
-	s.Login(ctx, "claire", "le bon mot de passe", "")
-	if _, _, _, err := s.Login(ctx, "claire", "mauvais", ""); !errors.Is(err, ErrBadCredentials) {
-		t.Errorf("count not restarted after success: %v", err)
+	if len(events) != 2 {
+		t.Errorf("4 failures after a success locked again: %+v", events)
 	}
 }
 
-func TestLockIsNotified(t *testing.T) {
+// An unknown login, a wrong password and a throttled login are one answer.
+func TestSameAnswerForUnknownWrongAndLocked(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newSessions(t)
-	var got []Event
-	s.Notify = func(_ context.Context, e Event) { got = append(got, e) }
 	for range 5 {
-		s.Login(ctx, "claire", "mauvais", "")
+		s.Login(ctx, "claire", "mauvais", "198.51.100.1:1")
 	}
-	if len(got) != 1 || got[0].Action != EventLocked || got[0].User.Login != "claire" {
-		t.Errorf("events %+v", got)
+	_, _, _, unknown := s.Login(ctx, "personne", "le bon mot de passe", "198.51.100.2:1")
+	_, _, _, wrong := s.Login(ctx, "claire", "mauvais", "198.51.100.3:1")
+	_, _, _, locked := s.Login(ctx, "claire", "le bon mot de passe", "198.51.100.1:1")
+	if unknown != ErrBadCredentials || wrong != ErrBadCredentials || locked != ErrBadCredentials {
+		t.Errorf("unknown %v, wrong %v, locked %v", unknown, wrong, locked)
+	}
+	// Unknown logins are throttled alike (so that locking does not tell).
+	for range 5 {
+		s.Login(ctx, "personne", "x", "198.51.100.4:1")
+	}
+	if th, _ := s.Store.LoginThrottle(ctx, "personne", "198.51.100.4"); th.LockedUntil.IsZero() {
+		t.Error("an unknown login is not throttled like a real one")
+	}
+}
+
+// Guessing the current password with someone's session is throttled too.
+func TestChangePasswordGuessesAreThrottled(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newSessions(t)
+	_, _, u, err := s.Login(ctx, "claire", "le bon mot de passe", "10.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Principal{User: u}
+	for i := 1; i <= 5; i++ {
+		if _, _, err := s.ChangePassword(ctx, p, "devinette", "une toute nouvelle phrase", "10.9.9.9:1"); err != ErrBadCredentials {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	var te *ThrottledError
+	if _, _, err := s.ChangePassword(ctx, p, "le bon mot de passe", "une toute nouvelle phrase", "10.9.9.9:2"); !errors.As(err, &te) {
+		t.Fatalf("sixth try: %v", err)
+	}
+	// The same count as logins: that address cannot log in either…
+	if _, _, _, err := s.Login(ctx, "claire", "le bon mot de passe", "10.9.9.9:3"); err != ErrBadCredentials {
+		t.Errorf("login from the guessing address: %v", err)
+	}
+	// … the owner elsewhere can.
+	if _, _, err := s.ChangePassword(ctx, p, "le bon mot de passe", "une toute nouvelle phrase", "10.0.0.1:2"); err != nil {
+		t.Errorf("change from the owner's address: %v", err)
 	}
 }
 

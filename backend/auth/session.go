@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/ecoute/ecoute/backend/store"
@@ -27,14 +28,24 @@ var (
 	ErrDisabled       = errors.New("account disabled: ask an administrator")
 )
 
-// LockedError is a login refused because of repeated failures.
-type LockedError struct {
+// ThrottledError is a ChangePassword refused because of repeated wrong
+// current passwords from this address.
+type ThrottledError struct {
 	Until    time.Time
 	Failures int
 }
 
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("account locked after %d failed logins, until %s UTC", e.Failures, e.Until.UTC().Format("15:04"))
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%d wrong current passwords from this address: try again after %s UTC", e.Failures,
+		e.Until.UTC().Format("15:04"))
+}
+
+// PendingError is a login with the right password to an account that waits
+// for a second person's approval.
+type PendingError struct{ GrantID string }
+
+func (e *PendingError) Error() string {
+	return "the account waits for a second administrator's approval (grant " + e.GrantID + ")"
 }
 
 // Principal is the authenticated caller.
@@ -55,7 +66,7 @@ type Event struct {
 // entries of the administrators' password resets and session revocations
 // (recorded by backend/core).
 const (
-	EventLocked          = "auth.account.locked"
+	EventThrottled       = "auth.login.throttled"
 	EventPasswordExpired = "auth.password.expired"
 	EventPasswordReset   = "auth.password.reset"
 	EventSessionsRevoked = "auth.sessions.revoked"
@@ -96,48 +107,58 @@ func HashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login checks the password and opens a session. sourceAddr is kept with the
-// session for the audit trail. A locked account is refused even with the
-// right password; a wrong one counts towards the lock. A password older
-// than Rules.MaxAge marks the user PasswordChangeRequired.
+// Login checks the password and opens a session. sourceAddr is kept with
+// the session for the audit trail. An unknown login, a wrong password and a
+// login throttled from this address get the same answer, ErrBadCredentials,
+// after the same work (one password hash checked), so that nobody learns
+// which logins exist or which are locked. Failures are counted per login
+// tried and source address (Rules.LockAfter, then a delay that doubles with
+// each further failure, Rules.LockFor to Rules.MaxLockFor): guessing from
+// one address slows that address, never the account's owner elsewhere.
+// Each lock is notified (EventThrottled). A password older than
+// Rules.MaxAge marks the user PasswordChangeRequired.
 func (s *Sessions) Login(ctx context.Context, login, password, sourceAddr string) (token string, expires time.Time, u store.User, err error) {
 	fail := func(err error) (string, time.Time, store.User, error) { return "", time.Time{}, store.User{}, err }
-	u, err = s.Store.UserByLogin(ctx, login)
-	if errors.Is(err, store.ErrNotFound) {
+	now := s.Clock.Now()
+	src := SourceIP(sourceAddr)
+	if !countable(login) {
+		// No account can have this login: nothing to count or store.
 		_ = VerifyPassword(s.dummy, password)
 		return fail(ErrBadCredentials)
 	}
+	if len(password) > MaxPasswordLen {
+		password = "" // no password is that long: a failure like any other
+	}
+	th, err := s.Store.LoginThrottle(ctx, login, src)
 	if err != nil {
 		return fail(fmt.Errorf("login %s: %w", login, err))
 	}
-	now := s.Clock.Now()
-	if now.Before(u.LockedUntil) {
-		return fail(&LockedError{Until: u.LockedUntil, Failures: s.Rules.LockAfter})
+	if now.Before(th.LockedUntil) {
+		_ = VerifyPassword(s.dummy, password)
+		return fail(ErrBadCredentials)
+	}
+	u, err = s.Store.UserByLogin(ctx, login)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		_ = VerifyPassword(s.dummy, password)
+		return fail(s.failed(ctx, store.User{Login: login}, src, now))
+	case err != nil:
+		return fail(fmt.Errorf("login %s: %w", login, err))
 	}
 	if err := VerifyPassword(u.PasswordHash, password); err != nil {
 		if !errors.Is(err, ErrMismatch) {
 			return fail(fmt.Errorf("login %s: %w", login, err))
 		}
-		if s.Rules.LockAfter <= 0 {
-			return fail(ErrBadCredentials)
-		}
-		until := now.Add(s.Rules.LockFor)
-		n, locked, err := s.Store.RecordLoginFailure(ctx, u.ID, s.Rules.LockAfter, until)
-		if err != nil {
-			return fail(err)
-		}
-		if locked {
-			s.notify(ctx, Event{Action: EventLocked, User: u, Details: map[string]string{
-				"failures": fmt.Sprint(n), "until": until.UTC().Format(time.RFC3339), "source": sourceAddr}})
-			return fail(&LockedError{Until: until, Failures: n})
-		}
-		return fail(ErrBadCredentials)
+		return fail(s.failed(ctx, u, src, now))
 	}
 	if u.Disabled {
 		return fail(ErrDisabled)
 	}
-	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
-		if err := s.Store.ResetLoginFailures(ctx, u.ID); err != nil {
+	if u.PendingGrant != "" {
+		return fail(&PendingError{GrantID: u.PendingGrant})
+	}
+	if th.Failures > 0 {
+		if err := s.Store.ClearLoginThrottle(ctx, login, src); err != nil {
 			return fail(err)
 		}
 	}
@@ -154,6 +175,63 @@ func (s *Sessions) Login(ctx context.Context, login, password, sourceAddr string
 		return fail(err)
 	}
 	return token, expires, u, nil
+}
+
+// countable tells whether a login tried can name an account, and so is
+// worth a throttle row: bounded, and without control characters.
+func countable(login string) bool {
+	if login == "" || len(login) > MaxLoginLen {
+		return false
+	}
+	for _, r := range login {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxLoginLen bounds a login (the same bound as backend/limits).
+const MaxLoginLen = 64
+
+// failed counts a failure of u's login (u may be no account) from src and
+// notifies a lock; the answer is always ErrBadCredentials.
+func (s *Sessions) failed(ctx context.Context, u store.User, src string, now time.Time) error {
+	th, err := s.Store.RecordLoginFailureFrom(ctx, u.Login, src, now, s.Rules.lockFor)
+	if err != nil {
+		return err
+	}
+	if !th.LockedUntil.IsZero() {
+		s.notify(ctx, Event{Action: EventThrottled, User: u, Details: map[string]string{
+			"failures": fmt.Sprint(th.Failures), "until": th.LockedUntil.UTC().Format(time.RFC3339), "source": src}})
+	}
+	return ErrBadCredentials
+}
+
+// lockFor is how long a login and source pair is refused after n
+// failures: nothing before LockAfter, then LockFor, doubled at each
+// further failure, up to MaxLockFor.
+func (r Rules) lockFor(n int) time.Duration {
+	if r.LockAfter <= 0 || n < r.LockAfter {
+		return 0
+	}
+	d := r.LockFor
+	for i := r.LockAfter; i < n && d < r.MaxLockFor; i++ {
+		d *= 2
+	}
+	if r.MaxLockFor > 0 && d > r.MaxLockFor {
+		d = r.MaxLockFor
+	}
+	return d
+}
+
+// SourceIP is the address failures are counted for: the client's IP,
+// without the port (a new connection has a new port).
+func SourceIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // passwordTime is when the current password was set.
@@ -232,8 +310,26 @@ func (s *Sessions) ChangePassword(ctx context.Context, p Principal, oldPw, newPw
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	// Guessing the current password with a stolen session is throttled as
+	// a login is, on the same count (login and source address).
+	now, src := s.Clock.Now(), SourceIP(sourceAddr)
+	th, err := s.Store.LoginThrottle(ctx, u.Login, src)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if now.Before(th.LockedUntil) {
+		return "", time.Time{}, &ThrottledError{Until: th.LockedUntil, Failures: th.Failures}
+	}
 	if err := VerifyPassword(u.PasswordHash, oldPw); err != nil {
+		if err := s.failed(ctx, u, src, now); !errors.Is(err, ErrBadCredentials) {
+			return "", time.Time{}, err
+		}
 		return "", time.Time{}, ErrBadCredentials
+	}
+	if th.Failures > 0 {
+		if err := s.Store.ClearLoginThrottle(ctx, u.Login, src); err != nil {
+			return "", time.Time{}, err
+		}
 	}
 	if err := s.CheckNewPassword(ctx, u, newPw); err != nil {
 		return "", time.Time{}, err

@@ -42,6 +42,10 @@ type Config struct {
 	// PasswordMaxAge is how old a password may get before the next login
 	// must change it (R9).
 	PasswordMaxAge Period
+	// AuditWitness is a file outside the data directory (another volume, a
+	// mount of another host) where the audit trail's signed head is sealed
+	// too, beside DIR/audit-head.log; empty: no witness (R10).
+	AuditWitness string
 }
 
 // Limits that the law fixes: they bound the settings and are applied as they
@@ -96,6 +100,8 @@ func Settings() []Setting {
 			"converts uploads outside the canonical audio profile; empty refuses them"},
 		{"passwords.max_age", d.PasswordMaxAge.String(), MinPasswordMaxAge.String() + "–" + MaxPasswordMaxAge.String(), "R9",
 			"a password older than this must be changed at the next login"},
+		{"audit.witness", `""`, "absolute path outside the data directory, or empty", "R10",
+			"a second file, on another volume or host, where the audit trail's signed head is sealed; audit verify checks it"},
 		{"(fixed) evaluations", Evaluations.String(), "not configurable", "R4, R12",
 			"evaluations are deleted this long after they were created"},
 		{"(fixed) agent names on recordings", AgentNamesOnRecording.String(), "not configurable", "R4",
@@ -135,6 +141,9 @@ func (c Config) Validate() error {
 		if err := checkTranscoder(c.Transcoder); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.AuditWitness != "" && !filepath.IsAbs(c.AuditWitness) {
+		errs = append(errs, fmt.Errorf("audit.witness: %q is not an absolute path", c.AuditWitness))
 	}
 	return errors.Join(errs...)
 }
@@ -222,6 +231,13 @@ func Parse(r io.Reader) (Config, error) {
 				return fmt.Errorf("want a path")
 			}
 			c.Transcoder = n.Value
+			return nil
+		},
+		"audit.witness": func(n *yaml.Node) error {
+			if n.Kind != yaml.ScalarNode {
+				return fmt.Errorf("want a path")
+			}
+			c.AuditWitness = n.Value
 			return nil
 		},
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
+	"github.com/ecoute/ecoute/backend/policy"
 )
 
 // Page sizes of ListAudit.
@@ -27,6 +29,8 @@ type AuditListing struct {
 	PageSize int
 	// PageToken is NextPageToken of the previous page.
 	PageToken string
+
+	areas []string // what the caller's role may read (policy.AuditAreas)
 }
 
 // AuditPage is one page of entries and the token of the next (older) one.
@@ -64,7 +68,18 @@ func (b *Backend) ListAudit(ctx context.Context, c Caller, q AuditListing) (Audi
 	if q.PageToken != "" {
 		d["next_page"] = "true"
 	}
-	page, lerr := b.listAudit(ctx, q)
+	areas, readable := policy.AuditReadable(c.User.Role)
+	q.areas = areas
+	if areas != nil {
+		q.areas = append([]string{}, areas...)
+	}
+	var page AuditPage
+	var lerr error
+	if !readable {
+		lerr = domain.Forbidden(c.User.Role, "read audit", "role %s may not read the audit trail", c.User.Role)
+	} else {
+		page, lerr = b.listAudit(ctx, q)
+	}
 	if lerr == nil {
 		d["returned"] = strconv.Itoa(len(page.Links))
 	}
@@ -78,6 +93,13 @@ func (b *Backend) ListAudit(ctx context.Context, c Caller, q AuditListing) (Audi
 }
 
 func (b *Backend) listAudit(ctx context.Context, q AuditListing) (AuditPage, error) {
+	for _, err := range []error{limits.ID("user_id", q.UserID), limits.Line("user_login", q.UserLogin, limits.MaxLogin),
+		limits.Line("action", q.Action, limits.MaxName), limits.Line("page_token", q.PageToken, limits.MaxPageToken),
+		limits.Instant("since", q.Since), limits.Instant("until", q.Until)} {
+		if err != nil {
+			return AuditPage{}, err
+		}
+	}
 	size := q.PageSize
 	switch {
 	case size < 0:
@@ -88,7 +110,7 @@ func (b *Backend) listAudit(ctx context.Context, q AuditListing) (AuditPage, err
 		size = MaxAuditPage
 	}
 	aq := audit.Query{ActorID: q.UserID, ActorLogin: q.UserLogin, Action: q.Action, Since: q.Since, Until: q.Until,
-		Limit: size + 1}
+		Limit: size + 1, Areas: q.areas}
 	if !aq.Since.IsZero() && !aq.Until.IsZero() && !aq.Until.After(aq.Since) {
 		return AuditPage{}, domain.Invalid("until", "must be after since")
 	}

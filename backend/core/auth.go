@@ -19,7 +19,9 @@ type Session struct {
 
 // Login checks a login and password and opens a session from source (the
 // client's address). Logins are audited where they arrive (the gRPC audit
-// interceptor records successes and failures with the login tried).
+// interceptor records successes and failures with the login tried). An
+// unknown login, a wrong password and a throttled one are the same
+// refusal, BAD_CREDENTIALS.
 func (b *Backend) Login(ctx context.Context, login, password, source string) (Session, error) {
 	if login == "" {
 		return Session{}, domain.Invalid("login", "is required")
@@ -44,7 +46,10 @@ func (b *Backend) Logout(ctx context.Context, p auth.Principal) error {
 func (b *Backend) ChangePassword(ctx context.Context, p auth.Principal, oldPw, newPw, source string) (Session, error) {
 	token, exp, err := b.Sessions.ChangePassword(ctx, p, oldPw, newPw, source)
 	var pe *auth.PolicyError
+	var te *auth.ThrottledError
 	switch {
+	case errors.As(err, &te):
+		return Session{}, AccountError("change password", err)
 	case errors.Is(err, auth.ErrBadCredentials):
 		return Session{}, domain.InvalidAs(domain.ReasonOldPasswordWrong, "old_password", "does not match")
 	case errors.As(err, &pe):

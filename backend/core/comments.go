@@ -8,6 +8,7 @@ import (
 	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/grid"
 	"github.com/ecoute/ecoute/backend/lexicon"
+	"github.com/ecoute/ecoute/backend/limits"
 )
 
 // MaxCommentLen bounds every free-text field of an evaluation, in bytes.
@@ -28,11 +29,13 @@ func (b *Backend) CheckComment(_ context.Context, text string) ([]Hit, error) {
 	return b.hits(nil, text), nil
 }
 
+// maxLen checks free text: at most MaxCommentLen bytes, no control
+// characters but line breaks and tabs (backend/limits).
 func maxLen(field, text string) error {
 	if len(text) > MaxCommentLen {
 		return domain.Invalid(field, "longer than %d bytes", MaxCommentLen)
 	}
-	return nil
+	return limits.Text(field, text, MaxCommentLen)
 }
 
 // hits runs the R13 check over every comment of an evaluation.
@@ -67,9 +70,18 @@ func categories(hits []Hit) string {
 // accepted values, bounded comments; unanswered ones without comment are
 // dropped. It returns them, also by criterion id.
 func checkAnswers(g grid.Grid, in []grid.Answer) ([]grid.Answer, map[string]grid.Answer, error) {
+	if n := g.CriterionCount(); len(in) > n {
+		return nil, nil, domain.Invalid("answers", "%d answers for the %d criteria of grid %s v%d", len(in), n, g.ID, g.Version)
+	}
 	out := make([]grid.Answer, 0, len(in))
 	byID := map[string]grid.Answer{}
 	for i, a := range in {
+		if err := limits.Line(field("answers", i, "criterion_id"), a.CriterionID, limits.MaxID); err != nil {
+			return nil, nil, err
+		}
+		if err := limits.Line(field("answers", i, "value"), a.Value, limits.MaxID); err != nil {
+			return nil, nil, err
+		}
 		c, ok := g.Criterion(a.CriterionID)
 		if !ok {
 			return nil, nil, domain.Invalid(field("answers", i, "criterion_id"), "%q is not in grid %s v%d",

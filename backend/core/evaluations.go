@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/grid"
 	"github.com/ecoute/ecoute/backend/lifecycle"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/scoring"
 	"github.com/ecoute/ecoute/backend/store"
@@ -25,6 +27,7 @@ const (
 	ActionEvalAcknowledge = "evaluation.acknowledge"
 	ActionEvalDispute     = "evaluation.dispute"
 	ActionEvalResolve     = "evaluation.resolve"
+	ActionEvalHandOver    = "evaluation.handover"
 )
 
 // StartEvaluation opens the evaluation of a call: the call's existing one
@@ -36,6 +39,10 @@ func (b *Backend) StartEvaluation(ctx context.Context, c Caller, callID, gridID 
 			e := entry{details: map[string]string{"call_id": callID}}
 			if callID == "" {
 				return EvaluationView{}, e, domain.Invalid("call_id", "is required")
+			}
+			if err := errors.Join(limits.ID("call_id", callID), limits.ID("grid_id", gridID)); err != nil {
+				de, _ := domain.As(err)
+				return EvaluationView{}, e, de
 			}
 			call, err := b.Store.GetCall(ctx, callID, policy.Scope(c.User))
 			if errors.Is(err, store.ErrNotFound) {
@@ -120,6 +127,75 @@ func (b *Backend) step(ctx context.Context, c Caller, id string, a lifecycle.Act
 	return e, next, err
 }
 
+// evaluator refuses a write to a draft by anyone but its evaluator: an
+// evaluation is signed by who wrote it, and a colleague takes a draft over
+// only through HandOverEvaluation.
+func evaluator(c Caller, e store.Evaluation) error {
+	if e.EvaluatorID == c.User.ID {
+		return nil
+	}
+	return domain.New(domain.ReasonNotEvaluator,
+		"evaluation %s is %s's draft: only its evaluator saves or submits it (ask them to hand it over)",
+		e.ID, orID(e.EvaluatorName, e.EvaluatorID)).With(domain.MetaEvaluatorID, e.EvaluatorID)
+}
+
+func orID(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
+// HandOverEvaluation gives a draft to another supervisor linked to its
+// team, who becomes its evaluator: asked by the evaluator, or, when the
+// evaluator's account is disabled, by the supervisor taking it over.
+func (b *Backend) HandOverEvaluation(ctx context.Context, c Caller, id, toUserID string) (EvaluationView, error) {
+	return once(ctx, b, c, "evaluation.handover", ActionEvalHandOver,
+		func(ctx context.Context) (EvaluationView, entry, error) {
+			en := entry{target: id}
+			if err := limits.ID("to_user_id", toUserID); err != nil {
+				return EvaluationView{}, en, err
+			}
+			e, _, err := b.step(ctx, c, id, lifecycle.HandOver)
+			if err != nil {
+				return EvaluationView{}, en, err
+			}
+			en.details = map[string]string{"call_id": e.CallID, "from": e.EvaluatorID, "to": toUserID}
+			to, err := b.userByID(ctx, toUserID)
+			if err != nil {
+				return EvaluationView{}, en, domain.Invalid("to_user_id", "%v", err)
+			}
+			switch {
+			case to.ID == e.EvaluatorID:
+				return EvaluationView{}, en, domain.Invalid("to_user_id", "%s is already the evaluator", to.Login)
+			case to.Role != domain.RoleSupervisor || to.Disabled || !slices.Contains(to.TeamIDs, e.TeamID):
+				return EvaluationView{}, en, domain.Invalid("to_user_id",
+					"%s is not an active supervisor of team %s", to.Login, e.TeamID)
+			}
+			kind := "handover"
+			if c.User.ID != e.EvaluatorID {
+				// A takeover: only of a departed evaluator's draft, by the
+				// supervisor who takes it.
+				from, err := b.Store.UserByID(ctx, e.EvaluatorID)
+				gone := errors.Is(err, store.ErrNotFound) || (err == nil && from.Disabled)
+				if err != nil && !gone {
+					return EvaluationView{}, en, domain.Internal("find evaluator", err)
+				}
+				if !gone || to.ID != c.User.ID {
+					return EvaluationView{}, en, evaluator(c, e)
+				}
+				kind = "takeover"
+			}
+			en.details["kind"] = kind
+			e.EvaluatorID, e.UpdatedAt = to.ID, b.Clock.Now()
+			v, err := b.update(ctx, e, e.Version)
+			return v, en, err
+		},
+		func(ctx context.Context, r store.Request) (EvaluationView, error) {
+			return b.replayEvaluation(ctx, c, r)
+		})
+}
+
 // stale is the refusal of a save against a version that is not current.
 func stale(id string, current int64) error {
 	return domain.New(domain.ReasonStaleVersion, "evaluation %s was saved elsewhere: current version is %d", id, current).
@@ -164,6 +240,9 @@ func (b *Backend) SaveEvaluation(ctx context.Context, c Caller, d Draft) (Evalua
 				return EvaluationView{}, en, err
 			}
 			en.details = map[string]string{"call_id": e.CallID}
+			if err := evaluator(c, e); err != nil {
+				return EvaluationView{}, en, err
+			}
 			if d.ExpectedVersion != e.Version {
 				return EvaluationView{}, en, stale(e.ID, e.Version)
 			}
@@ -195,6 +274,9 @@ func (b *Backend) SubmitEvaluation(ctx context.Context, c Caller, id string, exp
 				return EvaluationView{}, en, err
 			}
 			en.details = map[string]string{"call_id": e.CallID}
+			if err := evaluator(c, e); err != nil {
+				return EvaluationView{}, en, err
+			}
 			if expectedVersion != e.Version {
 				return EvaluationView{}, en, stale(e.ID, e.Version)
 			}
@@ -230,12 +312,13 @@ func (b *Backend) SubmitEvaluation(ctx context.Context, c Caller, id string, exp
 			now := b.Clock.Now()
 			e.Status, e.SubmittedAt, e.UpdatedAt = next, now, now
 			if len(hits) > 0 {
+				// The reason is kept with the evaluation it justifies
+				// (sealed at rest); the trail says there is one, never
+				// what it says nor which terms were flagged.
 				e.OverrideReason = reason
-				en.details["override_reason"], en.details["flagged"] = reason, cats
+				en.details["override_reason"] = "kept with the evaluation"
 			}
 			applyScore(&e, res)
-			en.details["total"] = strconv.FormatFloat(res.Total, 'f', 1, 64)
-			en.details["critical_failed"] = strconv.FormatBool(res.CriticalFailed)
 			v, err := b.update(ctx, e, expectedVersion)
 			return v, en, err
 		},
@@ -352,7 +435,7 @@ func (b *Backend) ResolveDispute(ctx context.Context, c Caller, r Resolution) (E
 			e.Status, e.ResolvedAt, e.UpdatedAt, e.ResolutionReason, e.ResolvedBy = next, now, now, reason, c.User.ID
 			e.Resolution = r.Kind
 			en.details = map[string]string{"call_id": e.CallID, "resolution": e.Resolution,
-				"total": strconv.FormatFloat(float64(e.TotalTenths)/10, 'f', 1, 64)}
+				"reason": "kept with the evaluation"}
 			v, err := b.update(ctx, e, e.Version)
 			return v, en, err
 		},

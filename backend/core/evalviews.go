@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/scoring"
 	"github.com/ecoute/ecoute/backend/store"
@@ -64,6 +65,9 @@ func (b *Backend) evaluation(ctx context.Context, c Caller, id string) (store.Ev
 	if id == "" {
 		return store.Evaluation{}, domain.Invalid("evaluation_id", "is required")
 	}
+	if err := limits.ID("evaluation_id", id); err != nil {
+		return store.Evaluation{}, err
+	}
 	e, err := b.Store.GetEvaluation(ctx, id, policy.EvaluationScope(c.User))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Evaluation{}, domain.NotFound("evaluation %s not found", id)
@@ -103,6 +107,10 @@ const MaxEvaluationPage = 500
 // ListEvaluations lists the evaluations the caller may read, newest call
 // first.
 func (b *Backend) ListEvaluations(ctx context.Context, c Caller, q EvaluationQuery) ([]EvaluationView, error) {
+	if err := errors.Join(limits.ID("call_id", q.CallID), limits.Count("statuses", len(q.Statuses), limits.MaxStatuses)); err != nil {
+		e, _ := domain.As(err)
+		return nil, e
+	}
 	size := q.PageSize
 	switch {
 	case size < 0:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ecoute/ecoute/backend/domain"
 	"github.com/ecoute/ecoute/backend/grid"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/store"
 )
 
@@ -26,6 +27,12 @@ func (b *Backend) ListGrids(ctx context.Context) ([]store.GridRecord, error) {
 func (b *Backend) GetGrid(ctx context.Context, id string, version int) (store.GridRecord, error) {
 	if id == "" {
 		return store.GridRecord{}, domain.Invalid("grid_id", "is required")
+	}
+	if err := limits.ID("grid_id", id); err != nil {
+		return store.GridRecord{}, err
+	}
+	if version < 0 {
+		return store.GridRecord{}, domain.Invalid("version", "must not be negative")
 	}
 	return b.grid(ctx, id, version)
 }

@@ -392,6 +392,9 @@ func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, erro
 	bad := func(field, format string, a ...any) (store.Call, error) {
 		return store.Call{}, domain.Invalid("metadata."+field, format, a...)
 	}
+	if err := CheckRecording(md); err != nil {
+		return store.Call{}, err
+	}
 	switch {
 	case md.ExternalID == "":
 		return bad("external_id", "is required")

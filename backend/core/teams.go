@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/config"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/store"
 )
 
@@ -46,6 +48,12 @@ func (b *Backend) CreateTeam(ctx context.Context, c Caller, id, name string) (st
 			if err != nil {
 				return store.Team{}, e, err
 			}
+			if err := limits.ID("team_id", id); err != nil {
+				return store.Team{}, e, err
+			}
+			if err := limits.Line("name", name, limits.MaxName); err != nil {
+				return store.Team{}, e, err
+			}
 			t := store.Team{ID: id, Name: name, CreatedAt: b.Clock.Now()}
 			if err := b.Store.CreateTeam(ctx, t); errors.Is(err, store.ErrDuplicate) {
 				return t, e, domain.New(domain.ReasonAlreadyExists, "team_id: %q exists", id).With(domain.MetaField, "team_id")
@@ -60,8 +68,14 @@ func (b *Backend) CreateTeam(ctx context.Context, c Caller, id, name string) (st
 }
 
 // AddRecordingPeriod declares that team may be recorded during [from, to)
-// (R6).
-func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string, from, to time.Time, note string) (store.RecordingPeriod, error) {
+// (R6). Agents are told in advance: a period starts at least
+// config.RecordingPeriodNotice after they were told (informed; zero: now,
+// the declaration itself; otherwise not in the future and at most
+// config.MaxNoticeAge ago — told by letter or at a meeting before the
+// period was typed in), and lasts at most config.MaxRecordingPeriod
+// (declare the next one in time). The notice date is kept in the audit
+// entry.
+func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string, from, to time.Time, note string, informed time.Time) (store.RecordingPeriod, error) {
 	return once(ctx, b, c, "recording_period.create", ActionPeriodCreate,
 		func(ctx context.Context) (store.RecordingPeriod, entry, error) {
 			e := entry{target: team}
@@ -75,6 +89,12 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 			case !to.After(from):
 				return store.RecordingPeriod{}, e, domain.Invalid("ends_at", "must be after starts_at")
 			}
+			for _, err := range []error{limits.ID("team_id", team), limits.Instant("starts_at", from),
+				limits.Instant("ends_at", to), limits.Line("note", note, limits.MaxNote)} {
+				if err != nil {
+					return store.RecordingPeriod{}, e, err
+				}
+			}
 			if t, err := b.Store.TeamByID(ctx, team); errors.Is(err, store.ErrNotFound) {
 				return store.RecordingPeriod{}, e, domain.NotFound("team_id: no team %q", team)
 			} else if err != nil {
@@ -82,10 +102,32 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 			} else if !t.EndedAt.IsZero() {
 				return store.RecordingPeriod{}, e, Ended(KindTeam, team, t.EndedAt)
 			}
+			now := b.Clock.Now()
+			switch {
+			case informed.IsZero():
+				informed = now
+			case informed.After(now):
+				return store.RecordingPeriod{}, e, domain.Invalid("informed_at", "%s is in the future: say when the agents were told",
+					informed.UTC().Format(time.RFC3339))
+			case informed.Before(config.MaxNoticeAge.Before(now.UTC())):
+				return store.RecordingPeriod{}, e, domain.Invalid("informed_at", "%s is more than %s ago: tell the agents again",
+					informed.UTC().Format(time.RFC3339), config.MaxNoticeAge)
+			}
+			if earliest := config.EarliestRecordingStart(informed); from.Before(earliest) {
+				return store.RecordingPeriod{}, e, domain.Invalid("starts_at",
+					"%s is too soon: agents are told in advance (R6), so a period starts at least %s after they were told (from %s)",
+					from.UTC().Format(time.RFC3339), config.RecordingPeriodNotice, earliest.Format(time.RFC3339))
+			}
+			if last := config.MaxRecordingPeriod.After(from.UTC()); to.After(last) {
+				return store.RecordingPeriod{}, e, domain.Invalid("ends_at",
+					"a period lasts at most %s (until %s): declare the next one in time", config.MaxRecordingPeriod,
+					last.Format(time.RFC3339))
+			}
 			p := store.RecordingPeriod{ID: NewID(), TeamID: team, StartsAt: from.UTC(), EndsAt: to.UTC(), Note: note,
 				CreatedBy: c.User.Login, CreatedAt: b.Clock.Now()}
 			e = entry{target: p.ID, details: map[string]string{"team": p.TeamID,
-				"from": p.StartsAt.Format(time.RFC3339), "to": p.EndsAt.Format(time.RFC3339)}}
+				"from": p.StartsAt.Format(time.RFC3339), "to": p.EndsAt.Format(time.RFC3339),
+				"informed": informed.UTC().Format(time.RFC3339)}}
 			if err := b.Store.AddRecordingPeriod(ctx, p); err != nil {
 				return p, e, domain.Internal("add recording period", err)
 			}
@@ -99,6 +141,9 @@ func (b *Backend) AddRecordingPeriod(ctx context.Context, c Caller, team string,
 // ListRecordingPeriods lists the periods of a team ("" = every team)
 // ending after endingAfter (zero = all), in start order.
 func (b *Backend) ListRecordingPeriods(ctx context.Context, team string, endingAfter time.Time) ([]store.RecordingPeriod, error) {
+	if err := limits.ID("team_id", team); err != nil {
+		return nil, err
+	}
 	ps, err := b.Store.RecordingPeriods(ctx, team, endingAfter)
 	if err != nil {
 		return nil, domain.Internal("list recording periods", err)

@@ -42,6 +42,9 @@ type User struct {
 	PasswordChangedAt   time.Time // zero = never changed since creation
 	FailedLogins        int
 	LockedUntil         time.Time // zero = not locked
+	// PendingGrant is the grant request a new account with a privileged
+	// role waits for; it cannot log in until a second person approves.
+	PendingGrant string
 }
 
 // Scope limits the calls a caller may read. The zero Scope reads nothing.

@@ -70,6 +70,13 @@ const (
 	// The directory (teams, agents, campaigns).
 	ReasonDirectoryEnded Reason = "DIRECTORY_ENDED"
 	ReasonDirectoryInUse Reason = "DIRECTORY_IN_USE"
+	// Trust: separation of duties, throttling, the dpo's register.
+	ReasonNotEvaluator         Reason = "NOT_EVALUATOR"
+	ReasonSelfApproval         Reason = "SELF_APPROVAL"
+	ReasonGrantPending         Reason = "GRANT_PENDING"
+	ReasonGrantClosed          Reason = "GRANT_CLOSED"
+	ReasonTooManyAttempts      Reason = "TOO_MANY_ATTEMPTS"
+	ReasonPrivacyRequestClosed Reason = "PRIVACY_REQUEST_CLOSED"
 
 	// Pairing a companion with a console that runs elsewhere (SSH).
 	ReasonPairingCodeInvalid Reason = "PAIRING_CODE_INVALID"
@@ -89,6 +96,8 @@ var Reasons = []Reason{
 	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
+	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
+	ReasonPrivacyRequestClosed,
 	ReasonPairingCodeInvalid, ReasonPairingEnded,
 }
 
@@ -112,6 +121,9 @@ const (
 	MetaEndedAt        = "ended_at"        // DIRECTORY_ENDED (RFC 3339, UTC)
 	MetaKind           = "kind"            // DIRECTORY_ENDED: team, agent or campaign
 	MetaAgents         = "agents"          // DIRECTORY_IN_USE (count)
+	MetaEvaluatorID    = "evaluator_id"    // NOT_EVALUATOR
+	MetaGrantID        = "grant_id"        // GRANT_PENDING
+	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

@@ -10,9 +10,13 @@ package grid
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/ecoute/ecoute/internal/termsafe"
 )
 
 // Answer types.
@@ -126,12 +130,78 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 // lower-case letters, digits, "-" and "_", at most 64 characters.
 func ValidID(s string) bool { return idRE.MatchString(s) }
 
+// Size limits of a grid: an evaluator reads it whole for every call, and
+// every listing sends it.
+const (
+	MaxYAML     = 64 << 10 // bytes of the YAML form
+	MaxSections = 20
+	MaxCriteria = 100 // in the whole grid
+	MaxChoices  = 10  // per criterion
+	MaxName     = 100 // grid name
+	MaxTitle    = 200 // section title, criterion and choice label
+	MaxText     = 2000
+	MaxWeight   = 1e6 // weights and points
+	maxProblems = 50
+)
+
+// badText says what is wrong with a text field, or "".
+func badText(v string, max int, multiline bool) string {
+	if len(v) > max {
+		return fmt.Sprintf("%d bytes, at most %d", len(v), max)
+	}
+	if !utf8.ValidString(v) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range v {
+		if multiline && (r == '\n' || r == '\t') {
+			continue
+		}
+		if termsafe.Dangerous(r) {
+			return fmt.Sprintf("holds the control character %U: not allowed", r)
+		}
+	}
+	return ""
+}
+
+// badNumber says what is wrong with a weight or a number of points, or "".
+func badNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprintf("%v is not a number", v)
+	}
+	if v > MaxWeight {
+		return fmt.Sprintf("%g is more than %g", v, MaxWeight)
+	}
+	return ""
+}
+
 // Validate checks a grid and returns every problem found, or nil.
 func Validate(g Grid) error {
 	var ps Problems
 	add := func(path, format string, args ...any) {
 		ps = append(ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
+	text := func(path, v string, max int, multiline bool) {
+		if why := badText(v, max, multiline); why != "" {
+			add(path, "%s", why)
+		}
+	}
+	number := func(path string, v float64) {
+		if why := badNumber(v); why != "" {
+			add(path, "%s", why)
+		}
+	}
+	criteria := 0
+	for _, s := range g.Sections {
+		criteria += len(s.Criteria)
+	}
+	switch {
+	case len(g.Sections) > MaxSections:
+		return Problems{{Path: "sections", Msg: fmt.Sprintf("%d sections, at most %d", len(g.Sections), MaxSections)}}
+	case criteria > MaxCriteria:
+		return Problems{{Path: "sections", Msg: fmt.Sprintf("%d criteria in all, at most %d", criteria, MaxCriteria)}}
+	}
+	text("name", g.Name, MaxName, false)
+	text("description", g.Description, MaxText, true)
 	if !ValidID(g.ID) {
 		add("id", "%q is not a valid id (a-z, 0-9, - and _, at most 64)", g.ID)
 	}
@@ -158,9 +228,11 @@ func Validate(g Grid) error {
 		if strings.TrimSpace(s.Title) == "" {
 			add(sp+".title", "is required")
 		}
+		text(sp+".title", s.Title, MaxTitle, false)
 		if !(s.Weight > 0) {
 			add(sp+".weight", "must be greater than 0")
 		}
+		number(sp+".weight", s.Weight)
 		if len(s.Criteria) == 0 {
 			add(sp+".criteria", "at least one criterion is required")
 		}
@@ -176,8 +248,15 @@ func Validate(g Grid) error {
 			if strings.TrimSpace(c.Label) == "" {
 				add(cp+".label", "is required")
 			}
+			text(cp+".label", c.Label, MaxTitle, false)
+			text(cp+".help", c.Help, MaxText, true)
 			if !(c.Weight > 0) {
 				add(cp+".weight", "must be greater than 0")
+			}
+			number(cp+".weight", c.Weight)
+			if len(c.Choices) > MaxChoices {
+				add(cp+".choices", "%d choices, at most %d", len(c.Choices), MaxChoices)
+				continue
 			}
 			switch c.Type {
 			case TypeYesNo, TypeScale:
@@ -200,9 +279,11 @@ func Validate(g Grid) error {
 					if strings.TrimSpace(ch.Label) == "" {
 						add(chp+".label", "is required")
 					}
+					text(chp+".label", ch.Label, MaxTitle, false)
 					if ch.Points < 0 {
 						add(chp+".points", "must not be negative")
 					}
+					number(chp+".points", ch.Points)
 					best = max(best, ch.Points)
 				}
 				if len(c.Choices) >= 2 && best == 0 {
@@ -219,6 +300,9 @@ func Validate(g Grid) error {
 	}
 	if len(ps) == 0 {
 		return nil
+	}
+	if len(ps) > maxProblems {
+		ps = append(ps[:maxProblems], Problem{Path: "grid", Msg: fmt.Sprintf("and %d more problems", len(ps)-maxProblems)})
 	}
 	return ps
 }

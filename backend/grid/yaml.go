@@ -22,6 +22,9 @@ var (
 // carries the line it was found on (Problems), so an author can fix the file
 // in one pass.
 func ParseYAML(data []byte) (Grid, error) {
+	if len(data) > MaxYAML {
+		return Grid{}, Problems{{Path: "grid", Line: 1, Msg: fmt.Sprintf("%d bytes, at most %d", len(data), MaxYAML)}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Grid{}, fmt.Errorf("read grid: %w", err)

@@ -5,6 +5,7 @@
 // depends on nothing but the domain values.
 //
 //	(none) ──start──▶ draft ──save──▶ draft
+//	                  draft ──hand_over──▶ draft (another evaluator)
 //	                  draft ──submit──▶ submitted
 //	              submitted ──acknowledge──▶ acknowledged
 //	              submitted ──dispute──▶ disputed ──resolve_kept|resolve_revised──▶ resolved
@@ -29,10 +30,14 @@ const (
 	Dispute        Action = "dispute"
 	ResolveKept    Action = "resolve_kept"
 	ResolveRevised Action = "resolve_revised"
+	// HandOver gives a draft to another supervisor (who of them may is the
+	// evaluation service's: the evaluator, or anyone of the team when the
+	// evaluator's account is disabled).
+	HandOver Action = "hand_over"
 )
 
 // Actions lists every action.
-var Actions = []Action{Start, Save, Submit, Acknowledge, Dispute, ResolveKept, ResolveRevised}
+var Actions = []Action{Start, Save, Submit, Acknowledge, Dispute, ResolveKept, ResolveRevised, HandOver}
 
 // None is the status of a call that has no evaluation yet.
 const None = ""
@@ -51,6 +56,7 @@ var actors = map[Action][]string{
 	Dispute:        {domain.RoleAgent},
 	ResolveKept:    {domain.RoleSupervisor},
 	ResolveRevised: {domain.RoleSupervisor},
+	HandOver:       {domain.RoleSupervisor},
 }
 
 type step struct {
@@ -62,6 +68,7 @@ type step struct {
 var table = map[step]string{
 	{None, Start}:                         domain.EvalDraft,
 	{domain.EvalDraft, Save}:              domain.EvalDraft,
+	{domain.EvalDraft, HandOver}:          domain.EvalDraft,
 	{domain.EvalDraft, Submit}:            domain.EvalSubmitted,
 	{domain.EvalSubmitted, Acknowledge}:   domain.EvalAcknowledged,
 	{domain.EvalSubmitted, Dispute}:       domain.EvalDisputed,
@@ -78,6 +85,7 @@ var why = map[Action]string{
 	Dispute:        "it can be acknowledged or disputed once, after submission",
 	ResolveKept:    "only a disputed evaluation is resolved",
 	ResolveRevised: "only a disputed evaluation is resolved",
+	HandOver:       "only a draft is handed over",
 }
 
 // Next is the status that action by role leads to from status. A role
@@ -118,6 +126,8 @@ func verb(a Action) string {
 	switch a {
 	case ResolveKept, ResolveRevised:
 		return "resolve"
+	case HandOver:
+		return "hand over"
 	}
 	return string(a)
 }

@@ -11,23 +11,24 @@ import (
 // of the refusal ("S" = ALREADY_SUBMITTED, "W" = WRONG_STATUS).
 var matrix = map[string]map[Action]string{
 	None: {Start: "draft", Save: "W", Submit: "W", Acknowledge: "W", Dispute: "W",
-		ResolveKept: "W", ResolveRevised: "W"},
+		ResolveKept: "W", ResolveRevised: "W", HandOver: "W"},
 	"draft": {Start: "W", Save: "draft", Submit: "submitted", Acknowledge: "W", Dispute: "W",
-		ResolveKept: "W", ResolveRevised: "W"},
+		ResolveKept: "W", ResolveRevised: "W", HandOver: "draft"},
 	"submitted": {Start: "W", Save: "S", Submit: "S", Acknowledge: "acknowledged", Dispute: "disputed",
-		ResolveKept: "W", ResolveRevised: "W"},
+		ResolveKept: "W", ResolveRevised: "W", HandOver: "W"},
 	"acknowledged": {Start: "W", Save: "S", Submit: "S", Acknowledge: "W", Dispute: "W",
-		ResolveKept: "W", ResolveRevised: "W"},
+		ResolveKept: "W", ResolveRevised: "W", HandOver: "W"},
 	"disputed": {Start: "W", Save: "S", Submit: "S", Acknowledge: "W", Dispute: "W",
-		ResolveKept: "resolved", ResolveRevised: "resolved"},
+		ResolveKept: "resolved", ResolveRevised: "resolved", HandOver: "W"},
 	"resolved": {Start: "W", Save: "S", Submit: "S", Acknowledge: "W", Dispute: "W",
-		ResolveKept: "W", ResolveRevised: "W"},
+		ResolveKept: "W", ResolveRevised: "W", HandOver: "W"},
 }
 
 // actor is who takes each action; every other role is refused whatever
 // the status.
 var actor = map[Action]string{Start: "supervisor", Save: "supervisor", Submit: "supervisor",
-	Acknowledge: "agent", Dispute: "agent", ResolveKept: "supervisor", ResolveRevised: "supervisor"}
+	Acknowledge: "agent", Dispute: "agent", ResolveKept: "supervisor", ResolveRevised: "supervisor",
+	HandOver: "supervisor"}
 
 var roles = []string{domain.RoleSupervisor, domain.RoleTrainer, domain.RoleAgent, domain.RoleHR, domain.RoleClient,
 	domain.RoleMaintenance, domain.RoleDPO, domain.RoleAdmin, domain.RoleTelephony, domain.RoleSystem, ""}
@@ -83,8 +84,8 @@ func TestEveryStatusActionAndRole(t *testing.T) {
 			}
 		}
 	}
-	// 7 allowed steps, each by exactly one role.
-	if allowed != 7 || allowed+refused != len(Statuses)*len(Actions)*len(roles) {
+	// 8 allowed steps, each by exactly one role.
+	if allowed != 8 || allowed+refused != len(Statuses)*len(Actions)*len(roles) {
 		t.Errorf("%d allowed, %d refused", allowed, refused)
 	}
 }

@@ -84,6 +84,15 @@ const (
 	MEndCampaign    = "/ecoute.v1.DirectoryService/EndCampaign"
 	MRenameTeam     = "/ecoute.v1.DirectoryService/RenameTeam"
 	MEndTeam        = "/ecoute.v1.DirectoryService/EndTeam"
+
+	MListGrantRequests = "/ecoute.v1.TrustService/ListGrantRequests"
+	MApproveGrant      = "/ecoute.v1.TrustService/ApproveGrant"
+	MRefuseGrant       = "/ecoute.v1.TrustService/RefuseGrant"
+	MListLoginLocks    = "/ecoute.v1.TrustService/ListLoginLocks"
+
+	MRecordPrivacyRequest = "/ecoute.v1.PrivacyRequestService/RecordPrivacyRequest"
+	MListPrivacyRequests  = "/ecoute.v1.PrivacyRequestService/ListPrivacyRequests"
+	MClosePrivacyRequest  = "/ecoute.v1.PrivacyRequestService/ClosePrivacyRequest"
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -140,7 +149,11 @@ var (
 	// auditRead reads and verifies the audit trail (dpo, admin).
 	auditRead = []string{MListAuditEvents, MVerifyAuditChain}
 	// privacyDPO answers the rights of the people concerned (R7, R8).
-	privacyDPO = []string{MExportSubject, MEraseSubject, MListAuthorizedPersons}
+	privacyDPO = []string{MExportSubject, MEraseSubject, MListAuthorizedPersons, MRecordPrivacyRequest,
+		MListPrivacyRequests, MClosePrivacyRequest}
+	// secondPerson decides the privileged grants another person asked for
+	// (four-eyes: another administrator or the dpo).
+	secondPerson = []string{MListGrantRequests, MApproveGrant, MRefuseGrant}
 )
 
 func join(parts ...[]string) []string {
@@ -166,11 +179,13 @@ const (
 	MDisputeEvaluation     = "/ecoute.v1.EvaluationService/DisputeEvaluation"
 	MResolveDispute        = "/ecoute.v1.EvaluationService/ResolveDispute"
 	MCheckComment          = "/ecoute.v1.EvaluationService/CheckComment"
+	MHandOverEvaluation    = "/ecoute.v1.EvaluationService/HandOverEvaluation"
 )
 
 var (
-	evalRead   = []string{MListGrids, MGetGrid, MListEvaluations, MGetEvaluation}
-	evalWrite  = []string{MSaveGrid, MStartEvaluation, MSaveEvaluation, MSubmitEvaluation, MResolveDispute, MCheckComment}
+	evalRead  = []string{MListGrids, MGetGrid, MListEvaluations, MGetEvaluation}
+	evalWrite = []string{MSaveGrid, MStartEvaluation, MSaveEvaluation, MSubmitEvaluation, MResolveDispute, MCheckComment,
+		MHandOverEvaluation}
 	evalAnswer = []string{MAcknowledgeEvaluation, MDisputeEvaluation}
 
 	evalScores = []string{"evaluation.evaluation_id", "evaluation.call_id", "evaluation.grid_id",
@@ -229,14 +244,16 @@ var Table = map[string]Rule{
 		Rows:    RowsAllTechnical,
 	},
 	domain.RoleDPO: {
-		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, directoryRead, auditRead, privacyDPO),
-		Fields:  []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
-		Rows:    RowsNone,
+		Methods: join(authMethods, []string{MListUsers, MListTeams, MListRecordingPeriods}, directoryRead, auditRead, privacyDPO,
+			secondPerson),
+		Fields: []string{FieldAgentName, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddr, FieldCustomerNumber},
+		Rows:   RowsNone,
 	},
 	domain.RoleAdmin: {
-		Methods: join(authMethods, adminRead, adminWrite, directoryRead, directoryWrite, auditRead, []string{MListAuthorizedPersons}, sshKeys),
-		Fields:  []string{FieldAudio},
-		Rows:    RowsNone,
+		Methods: join(authMethods, adminRead, adminWrite, directoryRead, directoryWrite, auditRead, []string{MListAuthorizedPersons},
+			secondPerson, []string{MListLoginLocks}, sshKeys),
+		Fields: []string{FieldAudio},
+		Rows:   RowsNone,
 	},
 	// The telephony side's service account: uploads, reads nothing.
 	domain.RoleTelephony: {

@@ -48,10 +48,13 @@ type Requests struct {
 	Clock clock.Clock
 }
 
-// Caller is who asks and from where, for the audit trail.
+// Caller is who asks and from where, for the audit trail, and the request
+// of the dpo's register the export or erasure answers (its id only goes in
+// the trail: the reasons and outcomes are kept, sealed, in the register).
 type Caller struct {
-	Actor  audit.Actor
-	Source string
+	Actor   audit.Actor
+	Source  string
+	Request string
 }
 
 // ErrNoRecord is an export of someone of whom nothing is held.
@@ -168,6 +171,9 @@ func (q *Requests) Export(ctx context.Context, who Caller, subj store.Subject, r
 	target := subjectTarget(subj)
 	details := map[string]string{"calls": strconv.Itoa(sum.Calls), "rows": strconv.Itoa(sum.Rows),
 		"audit_entries": strconv.Itoa(sum.AuditEntries), "recipient": recipientKind(recipient), "result": "started"}
+	if who.Request != "" {
+		details["request"] = who.Request
+	}
 	if err := q.Audit.Append(ctx, audit.Entry{Actor: who.Actor, Source: who.Source, Action: audit.ActionExport,
 		Target: target, Details: details}); err != nil {
 		return Summary{}, &domain.Error{Reason: domain.ReasonAuditUnavailable,
@@ -316,8 +322,9 @@ func (q *Requests) putAudio(ctx context.Context, tw *tar.Writer, c store.Subject
 // Erase deletes the recordings of the customer with this phone number
 // (objection, R7): call rows and the rows that reference them in one
 // transaction that also queues the audio files, then the files. It is
-// recorded in the audit trail, with the reason given.
-func (q *Requests) Erase(ctx context.Context, who Caller, phone, reason string) (calls, related int64, err error) {
+// recorded in the audit trail, with the request of the register it
+// answers (who.Request), where the reason is kept.
+func (q *Requests) Erase(ctx context.Context, who Caller, phone string) (calls, related int64, err error) {
 	if err := CheckPhone(phone); err != nil {
 		return 0, 0, err
 	}
@@ -331,8 +338,8 @@ func (q *Requests) Erase(ctx context.Context, who Caller, phone, reason string) 
 	}
 	d := map[string]string{"calls": strconv.FormatInt(calls, 10), "related_rows": strconv.FormatInt(related, 10),
 		"result": "ok"}
-	if reason != "" {
-		d["reason"] = reason
+	if who.Request != "" {
+		d["request"] = who.Request
 	}
 	if err != nil {
 		d["result"] = "failed"

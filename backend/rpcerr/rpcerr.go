@@ -73,8 +73,14 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonAuditUnavailable: codes.Internal,
 	domain.ReasonRequestIDReused:  codes.InvalidArgument,
 
-	domain.ReasonDirectoryEnded: codes.FailedPrecondition,
-	domain.ReasonDirectoryInUse: codes.FailedPrecondition,
+	domain.ReasonDirectoryEnded:       codes.FailedPrecondition,
+	domain.ReasonDirectoryInUse:       codes.FailedPrecondition,
+	domain.ReasonNotEvaluator:         codes.PermissionDenied,
+	domain.ReasonSelfApproval:         codes.PermissionDenied,
+	domain.ReasonGrantPending:         codes.PermissionDenied,
+	domain.ReasonGrantClosed:          codes.FailedPrecondition,
+	domain.ReasonTooManyAttempts:      codes.ResourceExhausted,
+	domain.ReasonPrivacyRequestClosed: codes.FailedPrecondition,
 
 	domain.ReasonPairingCodeInvalid: codes.NotFound,
 	domain.ReasonPairingEnded:       codes.FailedPrecondition,

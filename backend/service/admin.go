@@ -21,7 +21,8 @@ func AccountOf(u domain.User) *ecoutev1.Account {
 	return &ecoutev1.Account{UserId: u.ID, Login: u.Login, FirstName: u.FirstName, LastName: u.LastName,
 		DisplayName: u.DisplayName, Role: u.Role, TeamIds: u.TeamIDs, AgentId: u.AgentID, Disabled: u.Disabled,
 		PasswordChangeRequired: u.PasswordChangeRequired, CreatedAt: ts(u.CreatedAt),
-		PasswordChangedAt: ts(u.PasswordChangedAt), LockedUntil: ts(u.LockedUntil)}
+		PasswordChangedAt: ts(u.PasswordChangedAt), PendingApproval: u.PendingGrant != "",
+		PendingGrantId: u.PendingGrant}
 }
 
 // PeriodOf converts a recording period.
@@ -53,7 +54,7 @@ func (s *Admin) CreateUser(ctx context.Context, req *ecoutev1.CreateUserRequest)
 		u, pw, err := s.Core.CreateUser(ctx, c, core.NewAccount{Login: req.GetLogin(), FirstName: req.GetFirstName(),
 			LastName: req.GetLastName(), Role: req.GetRole(), Password: req.GetInitialPassword(), TeamIDs: req.GetTeamIds(),
 			AgentID: req.GetAgentId()})
-		return &ecoutev1.CreateUserResponse{Account: AccountOf(u), InitialPassword: pw}, err
+		return &ecoutev1.CreateUserResponse{Account: AccountOf(u), InitialPassword: pw, PendingGrantId: u.PendingGrant}, err
 	}, same)
 }
 
@@ -68,19 +69,20 @@ func (s *Admin) SetUserDisabled(ctx context.Context, req *ecoutev1.SetUserDisabl
 
 // SetUserTeams replaces the teams of a supervisor or trainer.
 func (s *Admin) SetUserTeams(ctx context.Context, req *ecoutev1.SetUserTeamsRequest) (*ecoutev1.SetUserTeamsResponse, error) {
-	return serve(ctx, req, func(c core.Caller) (domain.User, error) {
-		return s.Core.SetTeams(ctx, c, req.GetUserId(), req.GetTeamIds())
-	}, func(u domain.User) *ecoutev1.SetUserTeamsResponse {
-		return &ecoutev1.SetUserTeamsResponse{Account: AccountOf(u)}
-	})
+	return serve(ctx, req, func(c core.Caller) (*ecoutev1.SetUserTeamsResponse, error) {
+		u, grant, err := s.Core.SetTeams(ctx, c, req.GetUserId(), req.GetTeamIds())
+		return &ecoutev1.SetUserTeamsResponse{Account: AccountOf(u), PendingGrantId: grant}, err
+	}, same)
 }
 
-// ResetPassword sets a one-time password and revokes the user's sessions.
-// It takes no request id: the password is never kept to be answered again.
+// ResetPassword sets a one-time password and revokes the user's sessions;
+// the administrator gets its first half only. It takes no request id: the
+// password is never kept to be answered again.
 func (s *Admin) ResetPassword(ctx context.Context, req *ecoutev1.ResetPasswordRequest) (*ecoutev1.ResetPasswordResponse, error) {
-	return serve(ctx, nil, func(c core.Caller) (string, error) { return s.Core.ResetPassword(ctx, c, req.GetUserId()) },
-		func(pw string) *ecoutev1.ResetPasswordResponse {
-			return &ecoutev1.ResetPasswordResponse{OneTimePassword: pw}
+	return serve(ctx, nil, func(c core.Caller) (core.Reset, error) { return s.Core.ResetPassword(ctx, c, req.GetUserId()) },
+		func(r core.Reset) *ecoutev1.ResetPasswordResponse {
+			return &ecoutev1.ResetPasswordResponse{OneTimePassword: r.Password, FirstHalf: r.FirstHalf,
+				PendingGrantId: r.Grant, ExpiresAt: ts(r.Expires)}
 		})
 }
 
@@ -120,7 +122,7 @@ func (s *Admin) CreateTeam(ctx context.Context, req *ecoutev1.CreateTeamRequest)
 func (s *Admin) AddRecordingPeriod(ctx context.Context, req *ecoutev1.AddRecordingPeriodRequest) (*ecoutev1.AddRecordingPeriodResponse, error) {
 	return serve(ctx, req, func(c core.Caller) (store.RecordingPeriod, error) {
 		return s.Core.AddRecordingPeriod(ctx, c, req.GetTeamId(), timeOf(req.GetStartsAt()), timeOf(req.GetEndsAt()),
-			req.GetNote())
+			req.GetNote(), timeOf(req.GetInformedAt()))
 	}, func(p store.RecordingPeriod) *ecoutev1.AddRecordingPeriodResponse {
 		return &ecoutev1.AddRecordingPeriodResponse{Period: PeriodOf(p)}
 	})

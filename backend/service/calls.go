@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/ecoute/ecoute/backend/audio"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/limits"
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/store"
 	"google.golang.org/grpc"
@@ -48,6 +50,23 @@ type pageToken struct {
 	Filter string `json:"f"`
 }
 
+// parsePageToken reads a page token made for order and the filter hash
+// fh. Fuzzed (FuzzPageToken).
+func parsePageToken(t, order, fh string) (*store.Cursor, error) {
+	var pt pageToken
+	raw, err := base64.RawURLEncoding.DecodeString(t)
+	if err == nil {
+		err = json.Unmarshal(raw, &pt)
+	}
+	if err != nil || pt.ID == "" || limits.ID("page_token", pt.ID) != nil {
+		return nil, domain.Invalid("page_token", "malformed")
+	}
+	if pt.Order != order || pt.Filter != fh {
+		return nil, domain.Invalid("page_token", "made for another order_by or filter")
+	}
+	return &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}, nil
+}
+
 func filterHash(f *ecoutev1.CallFilter) string {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(f)
 	h := sha256.Sum256(b)
@@ -78,6 +97,11 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 		return nil, err
 	}
 	role := p.User.Role
+	if err := errors.Join(limits.Line("order_by", req.GetOrderBy(), limits.MaxName),
+		limits.Line("page_token", req.GetPageToken(), limits.MaxPageToken)); err != nil {
+		de, _ := domain.As(err)
+		return nil, de
+	}
 	key, desc, err := parseOrder(req.GetOrderBy())
 	if err != nil {
 		return nil, err
@@ -105,18 +129,9 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 	fh := filterHash(req.GetFilter())
 	q := store.ListQuery{Scope: policy.Scope(p.User), Filter: f, Order: key, Desc: desc, Limit: size + 1}
 	if t := req.GetPageToken(); t != "" {
-		var pt pageToken
-		raw, err := base64.RawURLEncoding.DecodeString(t)
-		if err == nil {
-			err = json.Unmarshal(raw, &pt)
+		if q.After, err = parsePageToken(t, order, fh); err != nil {
+			return nil, err
 		}
-		if err != nil || pt.ID == "" {
-			return nil, domain.Invalid("page_token", "malformed")
-		}
-		if pt.Order != order || pt.Filter != fh {
-			return nil, domain.Invalid("page_token", "made for another order_by or filter")
-		}
-		q.After = &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}
 	}
 	calls, total, err := s.Store.ListCalls(ctx, q)
 	if err != nil {
@@ -179,6 +194,9 @@ func (s *Calls) filter(role string, f *ecoutev1.CallFilter) (store.Filter, error
 	var out store.Filter
 	if f == nil {
 		return out, nil
+	}
+	if err := checkFilter(f); err != nil {
+		return out, err
 	}
 	need := func(field, name string) error {
 		if !policy.Visible(role, field) {
@@ -262,6 +280,9 @@ func (s *Calls) get(ctx context.Context, u store.User, id string) (store.Call, e
 	if id == "" {
 		return store.Call{}, domain.Invalid("call_id", "is required")
 	}
+	if err := limits.ID("call_id", id); err != nil {
+		return store.Call{}, err
+	}
 	c, err := s.Store.GetCall(ctx, id, policy.Scope(u))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Call{}, domain.NotFound("call %s not found", id)
@@ -287,6 +308,9 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	}
 	if req.GetLength() < 0 {
 		return domain.Invalid("length", "must not be negative")
+	}
+	if req.GetLength() > math.MaxInt64-req.GetOffset() {
+		return domain.Invalid("length", "offset + length is beyond any audio (%d + %d overflows)", req.GetOffset(), req.GetLength())
 	}
 	c, err := s.get(ctx, p.User, req.GetCallId())
 	if err != nil {
@@ -343,6 +367,9 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	}
 	if req.GetCallId() == "" {
 		return nil, domain.Invalid("call_id", "is required")
+	}
+	if err := limits.ID("call_id", req.GetCallId()); err != nil {
+		return nil, err
 	}
 	from, to := req.GetFrom().AsDuration(), req.GetTo().AsDuration()
 	switch {

@@ -140,3 +140,12 @@ func (s *Evaluations) CheckComment(ctx context.Context, req *ecoutev1.CheckComme
 			return &ecoutev1.CheckCommentResponse{Hits: hitsOf(hits)}
 		})
 }
+
+// HandOverEvaluation gives a draft to another supervisor of its team.
+func (s *Evaluations) HandOverEvaluation(ctx context.Context, req *ecoutev1.HandOverEvaluationRequest) (*ecoutev1.HandOverEvaluationResponse, error) {
+	return serve(ctx, req, func(c core.Caller) (core.EvaluationView, error) {
+		return s.Core.HandOverEvaluation(ctx, c, req.GetEvaluationId(), req.GetToUserId())
+	}, func(v core.EvaluationView) *ecoutev1.HandOverEvaluationResponse {
+		return &ecoutev1.HandOverEvaluationResponse{Evaluation: evaluationOf(v)}
+	})
+}

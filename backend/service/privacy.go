@@ -44,7 +44,7 @@ func (s *Privacy) ExportSubject(req *ecoutev1.ExportSubjectRequest, stream grpc.
 	}
 	subj := store.Subject{AgentID: req.GetAgentId(), CustomerPhone: req.GetCustomerPhoneE164()}
 	bw := bufio.NewWriterSize(sendWriter{stream: stream}, ExportChunk)
-	if _, err := s.Core.ExportSubject(ctx, c, subj, req.GetRecipient(), bw); err != nil {
+	if _, err := s.Core.ExportSubject(ctx, c, subj, req.GetRecipient(), bw, req.GetPrivacyRequestId()); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -56,11 +56,12 @@ func (s *Privacy) EraseSubject(ctx context.Context, req *ecoutev1.EraseSubjectRe
 	if err != nil {
 		return nil, err
 	}
-	calls, related, err := s.Core.EraseSubject(ctx, c, req.GetCustomerPhoneE164(), req.GetReason())
+	r, err := s.Core.EraseSubject(ctx, c, req.GetCustomerPhoneE164(), req.GetReason(), req.GetPrivacyRequestId())
 	if err != nil {
 		return nil, err
 	}
-	return &ecoutev1.EraseSubjectResponse{RecordingsDeleted: calls, RelatedRowsDeleted: related}, nil
+	return &ecoutev1.EraseSubjectResponse{RecordingsDeleted: r.Calls, RelatedRowsDeleted: r.Related,
+		PrivacyRequestId: r.Request}, nil
 }
 
 // ListAuthorizedPersons is the nominative register of R8: every account,

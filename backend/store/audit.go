@@ -46,13 +46,18 @@ type AuditCheckpoint struct {
 	CreatedAt    time.Time
 	PublicKey    string // hex Ed25519 public key that signed it
 	Signature    string // hex
+	// Version is the form of the signature (backend/audit.CheckpointVersion).
+	Version int
 }
 
 // AuditQuery filters a listing of audit entries, newest first.
 type AuditQuery struct {
 	ActorID, ActorLogin string
 	// Action matches exactly, or as a prefix when it ends with "." or "/".
-	Action       string
+	Action string
+	// Areas, when not nil, keeps only the actions starting with one of
+	// these prefixes (what the reader's role may read).
+	Areas        []string
 	Since, Until time.Time // at >= Since, at < Until; zero = open
 	BeforeSeq    int64     // paging: only seq < BeforeSeq; 0 = from the newest
 	Limit        int
@@ -166,6 +171,20 @@ func (s *SQLite) ListAudit(ctx context.Context, q AuditQuery) ([]AuditRow, error
 	} else if a != "" {
 		add("action = ?", a)
 	}
+	if q.Areas != nil {
+		var or []string
+		for _, p := range q.Areas {
+			if p == "" {
+				continue
+			}
+			or = append(or, "(action >= ? AND action < ?)")
+			args = append(args, p, p[:len(p)-1]+string(p[len(p)-1]+1))
+		}
+		if len(or) == 0 {
+			or = []string{"1 = 0"}
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+	}
 	if !q.Since.IsZero() {
 		add("at >= ?", q.Since.UnixMilli())
 	}
@@ -202,9 +221,9 @@ func (s *SQLite) ListAudit(ctx context.Context, q AuditQuery) ([]AuditRow, error
 func (s *SQLite) LatestAuditCheckpoint(ctx context.Context) (AuditCheckpoint, error) {
 	var c AuditCheckpoint
 	var before, created int64
-	err := s.db.QueryRowContext(ctx, `SELECT seq, hash, purged_before, purged, created_at, public_key, signature
-		FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
-		Scan(&c.Seq, &c.Hash, &before, &c.Purged, &created, &c.PublicKey, &c.Signature)
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash, purged_before, purged, created_at, public_key, signature,
+		version FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
+		Scan(&c.Seq, &c.Hash, &before, &c.Purged, &created, &c.PublicKey, &c.Signature, &c.Version)
 	if err != nil {
 		return AuditCheckpoint{}, notFound(err, "audit checkpoint")
 	}
@@ -252,8 +271,8 @@ func (s *SQLite) PurgeAudit(ctx context.Context, before time.Time,
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, purged_before, purged, created_at,
-			public_key, signature) VALUES (?,?,?,?,?,?,?)`, cp.Seq, cp.Hash, ms(cp.PurgedBefore), cp.Purged,
-			ms(cp.CreatedAt), cp.PublicKey, cp.Signature)
+			public_key, signature, version) VALUES (?,?,?,?,?,?,?,?)`, cp.Seq, cp.Hash, ms(cp.PurgedBefore), cp.Purged,
+			ms(cp.CreatedAt), cp.PublicKey, cp.Signature, cp.Version)
 		if err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}

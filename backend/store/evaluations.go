@@ -253,10 +253,12 @@ func (s *SQLite) CreateEvaluations(ctx context.Context, es []Evaluation) error {
 				acknowledged_at, disputed_at, agent_comment, resolved_at, resolution, resolution_reason, resolved_by)
 				VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 				e.ID, e.CallID, ms(e.CallStartedAt), e.GridID, e.GridVersion, e.AgentID, e.TeamID, e.EvaluatorID,
-				e.Status, e.Version, string(answers), e.Comment, e.TotalTenths, b2i(e.HasTotal), b2i(e.CriticalFailed),
-				e.OverrideReason, ms(e.CreatedAt), ms(e.UpdatedAt), ms(e.SubmittedAt), ms(e.RetainedUntil),
-				ms(e.AcknowledgedAt), ms(e.DisputedAt), e.AgentComment, ms(e.ResolvedAt), e.Resolution,
-				e.ResolutionReason, e.ResolvedBy)
+				e.Status, e.Version, s.seal("evaluations", "answers", e.ID, string(answers)),
+				s.seal("evaluations", "comment", e.ID, e.Comment), e.TotalTenths, b2i(e.HasTotal), b2i(e.CriticalFailed),
+				s.seal("evaluations", "override_reason", e.ID, e.OverrideReason), ms(e.CreatedAt), ms(e.UpdatedAt),
+				ms(e.SubmittedAt), ms(e.RetainedUntil), ms(e.AcknowledgedAt), ms(e.DisputedAt),
+				s.seal("evaluations", "agent_comment", e.ID, e.AgentComment), ms(e.ResolvedAt), e.Resolution,
+				s.seal("evaluations", "resolution_reason", e.ID, e.ResolutionReason), e.ResolvedBy)
 			if isUnique(err) {
 				return fmt.Errorf("call %s: %w", e.CallID, ErrDuplicate)
 			}
@@ -306,17 +308,23 @@ const evalFrom = ` FROM evaluations e LEFT JOIN grids g ON g.id = e.grid_id AND 
 	LEFT JOIN agents a ON a.id = e.agent_id LEFT JOIN users u ON u.id = e.evaluator_id
 	LEFT JOIN users r ON r.id = e.resolved_by`
 
-func scanEvaluation(r scanner) (Evaluation, error) {
+func (s *SQLite) scanEvaluation(r scanner) (Evaluation, error) {
 	var e Evaluation
 	var answers string
+	var text [5]raw // SealedColumns["evaluations"]
 	var callStart, created, updated, submitted, retained, acked, disputed, resolved int64
 	var hasTotal, critical int
 	err := r.Scan(&e.ID, &e.CallID, &callStart, &e.GridID, &e.GridVersion, &e.GridName, &e.AgentID, &e.AgentName,
-		&e.TeamID, &e.EvaluatorID, &e.EvaluatorName, &e.Status, &e.Version, &answers, &e.Comment, &e.TotalTenths,
-		&hasTotal, &critical, &e.OverrideReason, &created, &updated, &submitted, &retained, &acked, &disputed,
-		&e.AgentComment, &resolved, &e.Resolution, &e.ResolutionReason, &e.ResolvedBy, &e.ResolvedByName)
+		&e.TeamID, &e.EvaluatorID, &e.EvaluatorName, &e.Status, &e.Version, &text[0], &text[1], &e.TotalTenths,
+		&hasTotal, &critical, &text[2], &created, &updated, &submitted, &retained, &acked, &disputed,
+		&text[3], &resolved, &e.Resolution, &text[4], &e.ResolvedBy, &e.ResolvedByName)
 	if err != nil {
 		return Evaluation{}, err
+	}
+	for i, f := range []*string{&answers, &e.Comment, &e.OverrideReason, &e.AgentComment, &e.ResolutionReason} {
+		if *f, err = s.open("evaluations", SealedColumns["evaluations"][i], e.ID, text[i].v); err != nil {
+			return Evaluation{}, err
+		}
 	}
 	var as []answerJSON
 	if err := json.Unmarshal([]byte(answers), &as); err != nil {
@@ -367,7 +375,7 @@ func evalWhere(sc EvalScope) (string, []any) {
 // GetEvaluation returns one evaluation within scope.
 func (s *SQLite) GetEvaluation(ctx context.Context, id string, scope EvalScope) (Evaluation, error) {
 	w, args := evalWhere(scope)
-	e, err := scanEvaluation(s.db.QueryRowContext(ctx, `SELECT `+evalCols+evalFrom+w+` AND e.id = ?`, append(args, id)...))
+	e, err := s.scanEvaluation(s.db.QueryRowContext(ctx, `SELECT `+evalCols+evalFrom+w+` AND e.id = ?`, append(args, id)...))
 	if err != nil {
 		return Evaluation{}, notFound(err, "evaluation "+id)
 	}
@@ -399,7 +407,7 @@ func (s *SQLite) ListEvaluations(ctx context.Context, q EvalQuery) ([]Evaluation
 	defer rows.Close()
 	var out []Evaluation
 	for rows.Next() {
-		e, err := scanEvaluation(rows)
+		e, err := s.scanEvaluation(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list evaluations: %w", err)
 		}
@@ -418,10 +426,13 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 		res, err := tx.ExecContext(ctx, `UPDATE evaluations SET status = ?, version = version + 1, answers = ?,
 			comment = ?, total_tenths = ?, has_total = ?, critical_failed = ?, override_reason = ?, updated_at = ?,
 			submitted_at = ?, acknowledged_at = ?, disputed_at = ?, agent_comment = ?, resolved_at = ?,
-			resolution = ?, resolution_reason = ?, resolved_by = ? WHERE id = ? AND version = ?`,
-			e.Status, string(answers), e.Comment, e.TotalTenths, b2i(e.HasTotal), b2i(e.CriticalFailed),
-			e.OverrideReason, ms(e.UpdatedAt), ms(e.SubmittedAt), ms(e.AcknowledgedAt), ms(e.DisputedAt),
-			e.AgentComment, ms(e.ResolvedAt), e.Resolution, e.ResolutionReason, e.ResolvedBy, e.ID, expect)
+			resolution = ?, resolution_reason = ?, resolved_by = ?, evaluator_id = ? WHERE id = ? AND version = ?`,
+			e.Status, s.seal("evaluations", "answers", e.ID, string(answers)),
+			s.seal("evaluations", "comment", e.ID, e.Comment), e.TotalTenths, b2i(e.HasTotal), b2i(e.CriticalFailed),
+			s.seal("evaluations", "override_reason", e.ID, e.OverrideReason), ms(e.UpdatedAt), ms(e.SubmittedAt),
+			ms(e.AcknowledgedAt), ms(e.DisputedAt), s.seal("evaluations", "agent_comment", e.ID, e.AgentComment),
+			ms(e.ResolvedAt), e.Resolution, s.seal("evaluations", "resolution_reason", e.ID, e.ResolutionReason),
+			e.ResolvedBy, e.EvaluatorID, e.ID, expect)
 		if err != nil {
 			return err
 		}

@@ -169,14 +169,15 @@ func walk(edges []fkEdge, root reach) []reach {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func subjectRoot(s Subject) (reach, error) {
+func (st *SQLite) subjectRoot(s Subject) (reach, error) {
 	switch {
 	case s.AgentID != "" && s.CustomerPhone != "":
 		return reach{}, errors.New("subject: either an agent or a customer phone, not both")
 	case s.AgentID != "":
 		return reach{table: "agents", cond: "id = ?", args: []any{s.AgentID}}, nil
 	case s.CustomerPhone != "":
-		return reach{table: "calls", cond: "customer_phone = ?", args: []any{s.CustomerPhone}}, nil
+		// By the keyed hash: the number itself is sealed (sealed.go).
+		return reach{table: "calls", cond: "customer_phone_hash = ?", args: []any{st.PhoneIndex(s.CustomerPhone)}}, nil
 	}
 	return reach{}, errors.New("subject: an agent id or a customer phone is required")
 }
@@ -211,9 +212,9 @@ func exportValue(col string, v any) any {
 // customerColumns identify a caller: in an agent's export they are a third
 // party's data and are withheld (the calls stay, their customers do not).
 var customerColumns = map[string]bool{"customer_name": true, "customer_phone": true, "customer_address": true,
-	"customer_number": true}
+	"customer_number": true, "customer_phone_hash": true}
 
-func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool) ([]Row, error) {
+func (s *SQLite) selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool) ([]Row, error) {
 	rows, err := q.QueryContext(ctx, `SELECT * FROM `+quoteIdent(r.table)+` WHERE `+r.cond, r.args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.table, err)
@@ -234,7 +235,19 @@ func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool
 			return nil, fmt.Errorf("read %s: %w", r.table, err)
 		}
 		row := Row{}
+		id := ""
 		for n, c := range cols {
+			if c == "id" {
+				id = fmt.Sprint(vals[n])
+			}
+		}
+		for n, c := range cols {
+			if isSealed(r.table, c) {
+				// Sealed at rest, opened for the person it is about.
+				if vals[n], err = s.open(r.table, c, id, vals[n]); err != nil {
+					return nil, fmt.Errorf("read %s: %w", r.table, err)
+				}
+			}
 			if hideCustomer && customerColumns[c] {
 				row[c] = "[withheld: third party]"
 				continue
@@ -252,7 +265,7 @@ func selectRows(ctx context.Context, q schemaQuerier, r reach, hideCustomer bool
 
 // SubjectData walks the schema from the subject's root rows.
 func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, error) {
-	root, err := subjectRoot(subj)
+	root, err := s.subjectRoot(subj)
 	if err != nil {
 		return SubjectData{}, err
 	}
@@ -275,7 +288,7 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 	d := SubjectData{Rows: map[string][]Row{}}
 	seen := map[string]bool{}
 	for _, r := range walk(edges, root) {
-		rows, err := selectRows(ctx, tx, r, subj.AgentID != "")
+		rows, err := s.selectRows(ctx, tx, r, subj.AgentID != "")
 		if err != nil {
 			return SubjectData{}, err
 		}
@@ -343,11 +356,11 @@ func (s *SQLite) EraseCustomer(ctx context.Context, phone string, now time.Time)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blob_deletions (key, queued_at)
-			SELECT audio_key, ? FROM calls WHERE customer_phone = ? ON CONFLICT (key) DO NOTHING`, ms(now), phone); err != nil {
+			SELECT audio_key, ? FROM calls WHERE customer_phone_hash = ? ON CONFLICT (key) DO NOTHING`, ms(now), s.PhoneIndex(phone)); err != nil {
 			return fmt.Errorf("queue audio: %w", err)
 		}
 		// Children before parents: reverse walk order, the root last.
-		order := walk(edges, reach{table: "calls", cond: "customer_phone = ?", args: []any{phone}})
+		order := walk(edges, reach{table: "calls", cond: "customer_phone_hash = ?", args: []any{s.PhoneIndex(phone)}})
 		for n := len(order) - 1; n >= 0; n-- {
 			r := order[n]
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+quoteIdent(r.table)+` WHERE `+r.cond, r.args...)

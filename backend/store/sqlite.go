@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ var migrations embed.FS
 // SQLite is the embedded store: one database file, WAL journal.
 type SQLite struct {
 	db *sql.DB
+	// fc seals personal data (sealed.go); nil only in tests of the store.
+	fc FieldCipher
 }
 
 var _ Store = (*SQLite)(nil)
@@ -29,6 +32,11 @@ var _ Store = (*SQLite)(nil)
 // OpenSQLite opens (creating if needed) the database at path and brings its
 // schema to the latest migration.
 func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite, error) {
+	// The file is readable by its owner only (R9), and so are the WAL and
+	// shared-memory files, which SQLite creates with the database's mode.
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers wait on busy_timeout instead of failing on lock upgrade.
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
@@ -49,7 +57,27 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 		db.Close()
 		return nil, err
 	}
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("database %s: %w", side, err)
+		}
+	}
 	return &SQLite{db: db}, nil
+}
+
+// ownerOnly creates the database file with mode 0600 if it is missing,
+// and takes away the rights of group and others from an existing one.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
@@ -147,10 +175,10 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 			agent = u.AgentID
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, login, display_name, role, password_hash,
-			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			password_change_required, agent_id, disabled, created_at, first_name, last_name, password_changed_at,
+			pending_grant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			u.ID, u.Login, u.DisplayName, u.Role, u.PasswordHash, b2i(u.PasswordChangeRequired), agent,
-			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt))
+			b2i(u.Disabled), ms(u.CreatedAt), u.FirstName, u.LastName, ms(u.PasswordChangedAt), u.PendingGrant)
 		if err != nil {
 			return err
 		}
@@ -171,14 +199,14 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 }
 
 const userCols = `id, login, display_name, role, password_hash, password_change_required, COALESCE(agent_id, ''), disabled, created_at,
-	first_name, last_name, password_changed_at, failed_logins, locked_until`
+	first_name, last_name, password_changed_at, failed_logins, locked_until, pending_grant`
 
 func (s *SQLite) scanUser(ctx context.Context, row *sql.Row, what string) (User, error) {
 	var u User
 	var pcr, dis int
 	var created, changed, locked int64
 	if err := row.Scan(&u.ID, &u.Login, &u.DisplayName, &u.Role, &u.PasswordHash, &pcr, &u.AgentID, &dis, &created,
-		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked); err != nil {
+		&u.FirstName, &u.LastName, &changed, &u.FailedLogins, &locked, &u.PendingGrant); err != nil {
 		return User{}, notFound(err, what)
 	}
 	u.PasswordChangeRequired, u.Disabled, u.CreatedAt = pcr != 0, dis != 0, fromMS(created)
@@ -367,11 +395,11 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO calls (id, external_id, started_at, ended_at, agent_id, team_id,
 			campaign_id, direction, customer_name, customer_phone, customer_address, customer_number,
-			consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
+			customer_phone_hash, consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
 			activity_type, lost, state, retained_until, audio_key, audio_size, audio_codec, audio_sample_rate,
 			audio_channels, audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms,
 			peak_bucket_ms, peaks, frame_offsets, evaluated, created_at, audio_repair, channel_peaks)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
@@ -387,7 +415,10 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 				w.Peaks = []byte{} // nil would be NULL
 			}
 			_, err = st.ExecContext(ctx, c.ID, c.ExternalID, ms(c.StartedAt), ms(c.EndedAt), c.AgentID, c.TeamID,
-				c.CampaignID, c.Direction, c.CustomerName, c.CustomerPhone, c.CustomerAddress, c.CustomerNumber,
+				c.CampaignID, c.Direction, s.seal("calls", "customer_name", c.ID, c.CustomerName),
+				s.seal("calls", "customer_phone", c.ID, c.CustomerPhone),
+				s.seal("calls", "customer_address", c.ID, c.CustomerAddress),
+				s.seal("calls", "customer_number", c.ID, c.CustomerNumber), s.PhoneIndex(c.CustomerPhone),
 				ms(c.ConsentRequestedAt), nullMS(c.ConsentAnsweredAt), b2i(c.ConsentAccepted),
 				c.RingTime.Milliseconds(), c.TalkTime.Milliseconds(), c.BackOfficeTime.Milliseconds(),
 				c.ActivityType, b2i(c.Lost), c.State, ms(c.RetainedUntil), a.Key, a.Size, a.Codec, a.SampleRate,
@@ -430,17 +461,23 @@ const callFrom = ` FROM calls c JOIN agents a ON a.id = c.agent_id JOIN teams t 
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanCall(r scanner) (Call, error) {
+func (s *SQLite) scanCall(r scanner) (Call, error) {
 	var c Call
 	var st, en, cr, ca, ring, talk, bo, ret, dur, created int64
 	var acc, lost, ev int
+	var cust [4]raw
 	err := r.Scan(&c.ID, &c.ExternalID, &st, &en, &c.AgentID, &c.AgentName, &c.TeamID, &c.TeamName,
-		&c.CampaignID, &c.CampaignName, &c.Direction, &c.CustomerName, &c.CustomerPhone, &c.CustomerAddress,
-		&c.CustomerNumber, &cr, &ca, &acc, &ring, &talk, &bo, &c.ActivityType, &lost, &c.State, &ret,
+		&c.CampaignID, &c.CampaignName, &c.Direction, &cust[0], &cust[1], &cust[2],
+		&cust[3], &cr, &ca, &acc, &ring, &talk, &bo, &c.ActivityType, &lost, &c.State, &ret,
 		&c.Audio.Key, &c.Audio.Size, &c.Audio.Codec, &c.Audio.SampleRate, &c.Audio.Channels, &c.Audio.BitrateKbps,
 		&c.Audio.FrameCount, &c.Audio.SamplesPerFrame, &dur, &ev, &created, &c.Audio.Repair)
 	if err != nil {
 		return Call{}, err
+	}
+	for i, f := range []*string{&c.CustomerName, &c.CustomerPhone, &c.CustomerAddress, &c.CustomerNumber} {
+		if *f, err = s.open("calls", SealedColumns["calls"][i], c.ID, cust[i].v); err != nil {
+			return Call{}, err
+		}
 	}
 	c.StartedAt, c.EndedAt = fromMS(st), fromMS(en)
 	c.ConsentRequestedAt, c.ConsentAnsweredAt, c.ConsentAccepted = fromMS(cr), fromMS(ca), acc != 0
@@ -516,7 +553,7 @@ func where(scope Scope, f Filter) (string, []any) {
 func (s *SQLite) GetCall(ctx context.Context, id string, scope Scope) (Call, error) {
 	w, args := where(scope, Filter{})
 	row := s.db.QueryRowContext(ctx, `SELECT `+callCols+callFrom+w+` AND c.id = ?`, append(args, id)...)
-	c, err := scanCall(row)
+	c, err := s.scanCall(row)
 	if err != nil {
 		return Call{}, notFound(err, "call "+id)
 	}
@@ -567,7 +604,7 @@ func (s *SQLite) ListCalls(ctx context.Context, q ListQuery) ([]Call, int64, err
 	defer rows.Close()
 	var out []Call
 	for rows.Next() {
-		c, err := scanCall(rows)
+		c, err := s.scanCall(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("list calls: %w", err)
 		}

@@ -215,6 +215,9 @@ type Store interface {
 	RequestStore
 	Directory
 	SSHKeyStore
+	ThrottleStore
+	GrantStore
+	RegisterStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/ecoute/ecoute/player"
 )
 
@@ -100,7 +102,9 @@ func runPlay(args []string) error {
 		}
 		c.SetBalance(*balance)
 	}
-	if !*noTUI {
+	// The player screen needs a terminal; piped or in a script, the
+	// positions are printed instead.
+	if !*noTUI && term.IsTerminal(os.Stdout.Fd()) && term.IsTerminal(os.Stdin.Fd()) {
 		if run := localPlayerUI; run != nil {
 			return run(ctx, eng, tr, files[0])
 		}

@@ -48,10 +48,10 @@ func cmdAuditVerify(data string, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("audit verify: %w", err)
 	}
 	if !rep.OK {
-		fmt.Fprintf(stdout, "FAILED: %s\n", rep)
+		fmt.Fprintf(stdout, "FAILED: %s\n", safe(rep.String()))
 		return fmt.Errorf("%w: first bad entry is seq %d (%s)", errChainBroken, rep.BadSeq, rep.Reason)
 	}
-	fmt.Fprintf(stdout, "OK: %s\n", rep)
+	fmt.Fprintf(stdout, "OK: %s\n", safe(rep.String()))
 	return nil
 }
 
@@ -102,12 +102,15 @@ func cmdAuditList(data string, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, l := range links {
+		// Escaped again: entries recorded before the trail escaped them
+		// may hold what an attacker typed as a login.
 		var det []string
 		for k, v := range l.Details {
-			det = append(det, k+"="+v)
+			det = append(det, safe(k)+"="+safe(v))
 		}
 		fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Seq, l.Time.UTC().Format("2006-01-02T15:04:05.000Z"),
-			l.Actor.Login, l.Actor.Role, l.Source, l.Action, l.Target, strings.Join(sortedStrings(det), " "))
+			safe(l.Actor.Login), safe(l.Actor.Role), safe(l.Source), safe(l.Action), safe(l.Target),
+			strings.Join(sortedStrings(det), " "))
 	}
 	return nil
 }

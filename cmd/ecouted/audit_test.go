@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/ecoute/ecoute/backend"
@@ -167,20 +168,100 @@ func TestExportAndEraseSubjectCommands(t *testing.T) {
 		t.Errorf("bad recipient: %v", err)
 	}
 
+	if _, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", phone); err == nil || !strings.Contains(err.Error(), "--reason") {
+		t.Errorf("erasure without a reason: %v", err)
+	}
 	if out, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", phone, "--reason", "objection 7"); err != nil ||
 		!strings.HasPrefix(out, "erased "+n+" recordings") {
 		t.Fatalf("erase-subject: %v %q", err, out)
 	}
-	if _, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", "0612"); err == nil || !strings.Contains(err.Error(), "E.164") {
+	if _, _, err := runArgs("", "--data", dir, "erase-subject", "--phone", "0612", "--reason", "x"); err == nil || !strings.Contains(err.Error(), "E.164") {
 		t.Errorf("bad phone: %v", err)
 	}
+	// The trail names the request of the register; the reason is kept
+	// there, not in the trail.
 	out, _, err := runArgs("", "--data", dir, "audit", "list", "--action", "privacy.")
 	if err != nil || strings.Count(out, "privacy.export") != 1 || !strings.Contains(out, "privacy.erase") ||
-		!strings.Contains(out, "privacy.authorized.list") ||
-		!strings.Contains(out, "reason=objection 7") || strings.Contains(out, phone) {
+		!strings.Contains(out, "privacy.authorized.list") || !strings.Contains(out, "request=") ||
+		strings.Contains(out, "objection 7") || strings.Contains(out, phone) {
 		t.Errorf("audit list: %v\n%s", err, out)
+	}
+	if out, _, err := runArgs("", "--data", dir, "requests", "list", "--all"); err != nil ||
+		!strings.Contains(out, "Reason: objection 7") || !strings.Contains(out, "closed") {
+		t.Errorf("the erasure's request in the register: %v\n%s", err, out)
 	}
 	if out, _, err := runArgs("", "--data", dir, "audit", "verify"); err != nil || !strings.HasPrefix(out, "OK") {
 		t.Errorf("verify: %v %q", err, out)
 	}
+}
+
+// The three ways to rewrite history that the chain alone cannot see, each
+// found by `ecouted audit verify` with a non-zero exit and a named cause:
+// the head is sealed outside the database (DIR/audit-head.log) and the
+// checkpoints are signed whole.
+func TestAuditVerifySeesTamperingOutsideTheChain(t *testing.T) {
+	// wipe: every audit table emptied.
+	t.Run("wiped tables", func(t *testing.T) {
+		dir := auditDir(t, 5)
+		tamper(t, dir, `DELETE FROM audit_events`, `DELETE FROM audit_head`, `DELETE FROM audit_checkpoints`)
+		out, _, err := runArgs("", "--data", dir, "audit", "verify")
+		if !errors.Is(err, errChainBroken) || !strings.Contains(out, "FAILED") || !strings.Contains(err.Error(), "wiped") {
+			t.Errorf("after wiping: err %v, out %q", err, out)
+		}
+	})
+	// rollback: the head saved, more entries, then those deleted and the
+	// old head restored.
+	t.Run("rolled back tail", func(t *testing.T) {
+		dir := auditDir(t, 4)
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, backend.DBFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seq int64
+		var hash, sig string
+		if err := db.QueryRow(`SELECT seq, hash, signature FROM audit_head`).Scan(&seq, &hash, &sig); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		// Act: a few commands, each audited.
+		for range 3 {
+			if _, _, err := runArgs("", "--data", dir, "audit", "list", "--limit", "1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tamper(t, dir, `DELETE FROM audit_events WHERE seq > `+strconv.FormatInt(seq, 10),
+			`UPDATE audit_head SET seq = `+strconv.FormatInt(seq, 10)+`, hash = '`+hash+`', signature = '`+sig+`'`)
+		out, _, err := runArgs("", "--data", dir, "audit", "verify")
+		if !errors.Is(err, errChainBroken) || !strings.Contains(out, "FAILED") || !strings.Contains(err.Error(), "rolled back") ||
+			!strings.Contains(err.Error(), "seq "+strconv.FormatInt(seq+1, 10)) {
+			t.Errorf("after a rollback: err %v, out %q", err, out)
+		}
+	})
+	// checkpoint: its purged count lowered after a purge.
+	t.Run("edited checkpoint", func(t *testing.T) {
+		dir := auditDir(t, 5)
+		later := time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339)
+		if _, _, err := runArgs("", "--data", dir, "purge", "--now", later); err != nil {
+			t.Fatal(err)
+		}
+		if out, _, err := runArgs("", "--data", dir, "audit", "verify"); err != nil || !strings.Contains(out, "checkpoint") {
+			t.Fatalf("after the purge: %v %q", err, out)
+		}
+		tamper(t, dir, `UPDATE audit_checkpoints SET purged = purged - 1`)
+		out, _, err := runArgs("", "--data", dir, "audit", "verify")
+		if !errors.Is(err, errChainBroken) || !strings.Contains(out, "FAILED") || !strings.Contains(err.Error(), "checkpoint") {
+			t.Errorf("after editing the checkpoint: err %v, out %q", err, out)
+		}
+	})
+	// the head log itself deleted.
+	t.Run("head log deleted", func(t *testing.T) {
+		dir := auditDir(t, 2)
+		if err := os.Remove(filepath.Join(dir, "audit-head.log")); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := runArgs("", "--data", dir, "audit", "verify")
+		if !errors.Is(err, errChainBroken) || !strings.Contains(err.Error(), "head log") || !strings.Contains(err.Error(), "missing") {
+			t.Errorf("after deleting the head log: err %v, out %q", err, out)
+		}
+	})
 }

@@ -93,7 +93,7 @@ func cmdAgent(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.CreateAgent(ctx, core.Local(), *id, *name, *team); err != nil {
 					return fmt.Errorf("agent add: %w", err)
 				}
-				fmt.Fprintf(stderr, "agent %s added to team %s\n", *id, *team)
+				fmt.Fprintf(stderr, "agent %s added to team %s\n", safe(*id), safe(*team))
 				return nil
 			})
 		}},
@@ -112,7 +112,7 @@ func cmdAgent(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.RenameAgent(ctx, core.Local(), *id, *name); err != nil {
 					return fmt.Errorf("agent rename: %w", err)
 				}
-				fmt.Fprintf(stderr, "agent %s renamed\n", *id)
+				fmt.Fprintf(stderr, "agent %s renamed\n", safe(*id))
 				return nil
 			})
 		}},
@@ -131,7 +131,7 @@ func cmdAgent(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.MoveAgent(ctx, core.Local(), *id, *team); err != nil {
 					return fmt.Errorf("agent move: %w", err)
 				}
-				fmt.Fprintf(stderr, "agent %s moved to team %s\n", *id, *team)
+				fmt.Fprintf(stderr, "agent %s moved to team %s\n", safe(*id), safe(*team))
 				return nil
 			})
 		}},
@@ -153,7 +153,7 @@ func cmdAgent(data string, args []string, stdout, stderr io.Writer) error {
 				if err != nil {
 					return fmt.Errorf("agent end: %w", err)
 				}
-				fmt.Fprintf(stderr, "agent %s ended; %d account(s) disabled\n", *id, e.AccountsDisabled)
+				fmt.Fprintf(stderr, "agent %s ended; %d account(s) disabled\n", safe(*id), e.AccountsDisabled)
 				return nil
 			})
 		}},
@@ -172,7 +172,7 @@ func cmdAgent(data string, args []string, stdout, stderr io.Writer) error {
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tTEAM\tSTATE")
 				for _, a := range as {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.ID, a.Name, a.TeamID, state(a.EndedAt, !a.NameErasedAt.IsZero()))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safe(a.ID), safe(a.Name), safe(a.TeamID), state(a.EndedAt, !a.NameErasedAt.IsZero()))
 				}
 				return tw.Flush()
 			})
@@ -200,7 +200,7 @@ func cmdCampaign(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.CreateCampaign(ctx, core.Local(), *id, *name, *client); err != nil {
 					return fmt.Errorf("campaign add: %w", err)
 				}
-				fmt.Fprintf(stderr, "campaign %s added\n", *id)
+				fmt.Fprintf(stderr, "campaign %s added\n", safe(*id))
 				return nil
 			})
 		}},
@@ -220,7 +220,7 @@ func cmdCampaign(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.RenameCampaign(ctx, core.Local(), *id, *name, *client); err != nil {
 					return fmt.Errorf("campaign rename: %w", err)
 				}
-				fmt.Fprintf(stderr, "campaign %s renamed\n", *id)
+				fmt.Fprintf(stderr, "campaign %s renamed\n", safe(*id))
 				return nil
 			})
 		}},
@@ -238,7 +238,7 @@ func cmdCampaign(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.EndCampaign(ctx, core.Local(), *id); err != nil {
 					return fmt.Errorf("campaign end: %w", err)
 				}
-				fmt.Fprintf(stderr, "campaign %s ended\n", *id)
+				fmt.Fprintf(stderr, "campaign %s ended\n", safe(*id))
 				return nil
 			})
 		}},
@@ -256,7 +256,7 @@ func cmdCampaign(data string, args []string, stdout, stderr io.Writer) error {
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tCLIENT\tSTATE")
 				for _, p := range ps {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.Name, orDash(p.ClientName), state(p.EndedAt, false))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safe(p.ID), safe(p.Name), safe(orDash(p.ClientName)), state(p.EndedAt, false))
 				}
 				return tw.Flush()
 			})
@@ -279,7 +279,7 @@ func cmdTeam(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.CreateTeam(ctx, core.Local(), *id, *name); err != nil {
 					return fmt.Errorf("team add: %w", err)
 				}
-				fmt.Fprintf(stderr, "team %s created\n", *id)
+				fmt.Fprintf(stderr, "team %s created\n", safe(*id))
 				return nil
 			})
 		}},
@@ -297,7 +297,7 @@ func cmdTeam(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.RenameTeam(ctx, core.Local(), *id, *name); err != nil {
 					return fmt.Errorf("team rename: %w", err)
 				}
-				fmt.Fprintf(stderr, "team %s renamed\n", *id)
+				fmt.Fprintf(stderr, "team %s renamed\n", safe(*id))
 				return nil
 			})
 		}},
@@ -316,7 +316,7 @@ func cmdTeam(data string, args []string, stdout, stderr io.Writer) error {
 				if _, err := b.EndTeam(ctx, core.Local(), *id); err != nil {
 					return fmt.Errorf("team end: %w", err)
 				}
-				fmt.Fprintf(stderr, "team %s ended\n", *id)
+				fmt.Fprintf(stderr, "team %s ended\n", safe(*id))
 				return nil
 			})
 		}},
@@ -333,7 +333,7 @@ func cmdTeam(data string, args []string, stdout, stderr io.Writer) error {
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tSTATE")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.Name, state(t.EndedAt, false))
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", safe(t.ID), safe(t.Name), state(t.EndedAt, false))
 				}
 				return tw.Flush()
 			})
@@ -387,7 +387,7 @@ func cmdDirectory(data string, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("directory import: %s: %w", name, err)
 	}
 	if file.Windows1252 {
-		fmt.Fprintf(stderr, "%s is not UTF-8: read as Windows-1252\n", name)
+		fmt.Fprintf(stderr, "%s is not UTF-8: read as Windows-1252\n", safe(name))
 	}
 	return withApp(data, func(ctx context.Context, b *core.Backend) error {
 		rep, err := b.ImportDirectory(ctx, core.Local(), file, *dry)

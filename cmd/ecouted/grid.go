@@ -60,7 +60,7 @@ func cmdGridImport(data string, args []string, stdout, stderr io.Writer) error {
 		var ps grid.Problems
 		if errors.As(err, &ps) {
 			for _, p := range ps {
-				fmt.Fprintf(stderr, "%s:%s\n", file, p)
+				fmt.Fprintf(stderr, "%s:%s\n", safe(file), safe(p.String()))
 			}
 			return fmt.Errorf("grid import: %d problem(s) in %s", len(ps), file)
 		}
@@ -80,7 +80,7 @@ func cmdGridImport(data string, args []string, stdout, stderr io.Writer) error {
 	if isNew {
 		what = "stored as a new version"
 	}
-	fmt.Fprintf(stdout, "grid %s version %d %s: %d sections, %d criteria\n", rec.Grid.ID, rec.Grid.Version, what,
+	fmt.Fprintf(stdout, "grid %s version %d %s: %d sections, %d criteria\n", safe(rec.Grid.ID), rec.Grid.Version, what,
 		len(rec.Grid.Sections), rec.Grid.CriterionCount())
 	return nil
 }
@@ -138,7 +138,7 @@ func cmdGridList(data string, args []string, stdout, stderr io.Writer) error {
 		if dir == "" {
 			dir = "any"
 		}
-		fmt.Fprintf(stdout, "%-20s v%-3d %-9s %s\n", r.Grid.ID, r.Grid.Version, dir, r.Grid.Name)
+		fmt.Fprintf(stdout, "%-20s v%-3d %-9s %s\n", safe(r.Grid.ID), r.Grid.Version, safe(dir), safe(r.Grid.Name))
 	}
 	return nil
 }

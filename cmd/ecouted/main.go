@@ -27,6 +27,7 @@ import (
 	"github.com/ecoute/ecoute/backend/auth"
 	"github.com/ecoute/ecoute/backend/core"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/internal/termsafe"
 )
 
 const usage = `ecouted — the Écoute recording backend
@@ -39,8 +40,10 @@ Commands:
   serve       serve gRPC (TLS by default), and the console over SSH with --ssh-listen
   seed-demo   fill an empty data directory with demo data and one account per role
   user add    create a named account (one-time password)
-  user disable|enable|reset-password|list
-              disable or re-enable an account, give it a one-time password, list accounts
+  user disable|enable|reset-password|list|locks
+              disable or re-enable an account, give it a one-time password, list accounts,
+              list the logins throttled from an address
+  grant list|approve|refuse  the privileged grants waiting for a second person (four-eyes)
   user key add|list|remove   the SSH public keys of the accounts (remote review over SSH)
   team add|rename|end|list          the teams
   agent add|rename|move|end|list    the agents whose calls are recorded
@@ -51,6 +54,7 @@ Commands:
   audit verify|list   check the audit trail's hash chain / print entries
   export-subject      export what is held about a person, encrypted with age
   erase-subject       delete a customer's recordings (objection)
+  requests add|list|close  the dpo's register of the requests of the people concerned (R7)
   authorized-persons  export who may access what (R8), encrypted with age
   ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
   sample      run the daily random sampling now (R2): keep sampling.rate of each past day
@@ -86,7 +90,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "ecouted:", domain.Describe(err))
+		fmt.Fprintln(os.Stderr, "ecouted:", termsafe.Line(domain.Describe(err)))
 		os.Exit(1)
 	}
 }
@@ -136,6 +140,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdEraseSubject(*data, rest, stdout, stderr)
 	case "authorized-persons":
 		return cmdAuthorizedPersons(*data, rest, stdout, stderr)
+	case "requests":
+		return cmdRequests(*data, rest, stdout, stderr)
+	case "grant":
+		return cmdGrant(*data, rest, stdout, stderr)
 	case "sample":
 		return cmdSample(*data, rest, stdout, stderr)
 	case "purge":
@@ -150,7 +158,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, sample, purge, config, grid; see --help)", cmd)
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, sample, purge, config, grid, grant, requests; see --help)", safe(cmd))
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {

@@ -40,15 +40,17 @@ func recipientArg(v string) (string, error) {
 }
 
 func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export-subject", "export-subject (--agent ID | --phone E164) --recipient KEY --out FILE\n\n"+
+	fs := newFlags("export-subject", "export-subject (--agent ID | --phone E164) --recipient KEY --out FILE [--request ID]\n\n"+
 		"Writes everything held about one person (call metadata, audio, evaluations, and for an\n"+
 		"agent the account and its audit entries) as a tar archive encrypted with age to KEY (an\n"+
 		"age public key age1…, an SSH public key, or a file holding one). Only ciphertext is\n"+
-		"written; decrypt with: age -d -i IDENTITY FILE | tar x. The export is audited.", stderr)
+		"written; decrypt with: age -d -i IDENTITY FILE | tar x. The export is audited; with\n"+
+		"--request it answers that open access request of the register, which it closes.", stderr)
 	agent := fs.String("agent", "", "agent id")
 	phone := fs.String("phone", "", "customer phone number, E.164 (+33612345678)")
 	rcp := fs.String("recipient", "", "age or SSH public key, or a file holding one (required)")
 	out := fs.String("out", "", `encrypted archive to write (required; "-" for stdout)`)
+	request := fs.String("request", "", "the open access request of the register this export answers (see requests list)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) erro
 	defer app.Close()
 	subj := store.Subject{AgentID: *agent, CustomerPhone: *phone}
 	if *out == "-" {
-		sum, err := app.Core().ExportSubject(ctx, core.Local(), subj, key, stdout)
+		sum, err := app.Core().ExportSubject(ctx, core.Local(), subj, key, stdout, *request)
 		if err != nil {
 			return fmt.Errorf("export-subject: %w", err)
 		}
@@ -82,7 +84,7 @@ func cmdExportSubject(data string, args []string, stdout, stderr io.Writer) erro
 	}
 	var sum privacy.Summary
 	err = writeAside(*out, func(w io.Writer) (err error) {
-		sum, err = app.Core().ExportSubject(ctx, core.Local(), subj, key, w)
+		sum, err = app.Core().ExportSubject(ctx, core.Local(), subj, key, w, *request)
 		return err
 	})
 	if err != nil {
@@ -153,17 +155,20 @@ func cmdAuthorizedPersons(data string, args []string, stdout, stderr io.Writer) 
 }
 
 func cmdEraseSubject(data string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("erase-subject", "erase-subject --phone E164 [--reason TEXT]\n\n"+
+	fs := newFlags("erase-subject", "erase-subject --phone E164 --reason TEXT [--request ID]\n\n"+
 		"Deletes every recording of the customer with this phone number (objection, R7): the\n"+
-		"audio files, the call rows and the rows tied to them (evaluations…). Audited, with the\n"+
-		"reason given.", stderr)
+		"audio files, the call rows and the rows tied to them (evaluations…). The reason is kept,\n"+
+		"sealed, as the outcome of the request of the register it closes: --request names an open\n"+
+		"objection or erasure request; without it, one received now is recorded and closed.\n"+
+		"Audited (the trail names the request).", stderr)
 	phone := fs.String("phone", "", "customer phone number, E.164 (required)")
-	reason := fs.String("reason", "", "why, e.g. the reference of the objection letter")
+	reason := fs.String("reason", "", "why, e.g. the reference of the objection letter (required)")
+	request := fs.String("request", "", "the open objection or erasure request of the register this erasure answers")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *phone == "" {
-		return errors.New("erase-subject: --phone E164 is required")
+	if *phone == "" || strings.TrimSpace(*reason) == "" {
+		return errors.New("erase-subject: --phone E164 and --reason TEXT are required")
 	}
 	if err := privacy.CheckPhone(*phone); err != nil {
 		return fmt.Errorf("erase-subject: %w", err)
@@ -174,10 +179,11 @@ func cmdEraseSubject(data string, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer app.Close()
-	calls, related, err := app.Core().EraseSubject(ctx, core.Local(), *phone, *reason)
+	r, err := app.Core().EraseSubject(ctx, core.Local(), *phone, *reason, *request)
 	if err != nil {
 		return fmt.Errorf("erase-subject: %w", err)
 	}
-	fmt.Fprintf(stdout, "erased %d recordings and %d related rows\n", calls, related)
+	fmt.Fprintf(stdout, "erased %d recordings and %d related rows; request %s of the register closed\n",
+		r.Calls, r.Related, r.Request)
 	return nil
 }

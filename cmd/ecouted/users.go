@@ -14,12 +14,12 @@ import (
 	"github.com/ecoute/ecoute/backend/policy"
 )
 
-const userUsage = `usage: ecouted [--data DIR] user <add|disable|enable|reset-password|list> [flags]`
+const userUsage = `usage: ecouted [--data DIR] user <add|disable|enable|reset-password|list|locks> [flags]`
 
 // cmdUser runs the account commands on the local data directory.
 func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(`unknown user command: use "ecouted user add|disable|enable|reset-password|list"`)
+		return errors.New(`unknown user command: use "ecouted user add|disable|enable|reset-password|list|locks"`)
 	}
 	switch args[0] {
 	case "add":
@@ -32,8 +32,10 @@ func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 		return cmdUserList(data, args[1:], stdout, stderr)
 	case "key":
 		return cmdUserKey(data, args[1:], stdin, stdout, stderr)
+	case "locks":
+		return cmdUserLocks(data, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("unknown user command %q: use \"ecouted user add|disable|enable|reset-password|list\"", args[0])
+	return fmt.Errorf("unknown user command %q: use \"ecouted user add|disable|enable|reset-password|list|locks\"", args[0])
 }
 
 func cmdUserAdd(data string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -75,7 +77,7 @@ func cmdUserAdd(data string, args []string, stdin io.Reader, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
-	fmt.Fprintf(stderr, "user %s (%s) created; the password must be changed at first login\n", *login, *role)
+	fmt.Fprintf(stderr, "user %s (%s) created; the password must be changed at first login\n", safe(*login), safe(*role))
 	if generated != "" {
 		fmt.Fprintf(stdout, "one-time password (shown once): %s\n", generated)
 	}
@@ -105,13 +107,15 @@ func cmdUserDisable(data, verb string, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("user %s: %w", verb, err)
 	}
-	fmt.Fprintf(stderr, "user %s %sd\n", fs.Arg(0), verb)
+	fmt.Fprintf(stderr, "user %s %sd\n", safe(fs.Arg(0)), verb)
 	return nil
 }
 
 func cmdUserReset(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user reset-password", "user reset-password LOGIN\n\n"+
-		"Gives the account a random one-time password, printed once, and ends its sessions.", stderr)
+		"Gives the account a random one-time password, printed once, and ends its sessions. On the\n"+
+		"command line the operator of the data directory gets it whole; over the API an\n"+
+		"administrator gets half of it, and the second person who approves the reset the other half.", stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,11 +132,11 @@ func cmdUserReset(data string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("user reset-password: %w", err)
 	}
-	pw, err := app.Core().ResetPassword(ctx, core.Local(), u.ID)
+	r, err := app.Core().ResetPassword(ctx, core.Local(), u.ID)
 	if err != nil {
 		return fmt.Errorf("user reset-password: %w", err)
 	}
-	fmt.Fprintf(stdout, "one-time password for %s (shown once): %s\n", fs.Arg(0), pw)
+	fmt.Fprintf(stdout, "one-time password for %s (shown once): %s\n", safe(fs.Arg(0)), r.Password)
 	return nil
 }
 
@@ -165,13 +169,14 @@ func cmdUserList(data string, args []string, stdout, stderr io.Writer) error {
 		if u.PasswordChangeRequired {
 			state = append(state, "must change password")
 		}
-		if time.Now().Before(u.LockedUntil) {
-			state = append(state, "locked until "+u.LockedUntil.Local().Format("15:04"))
+		if u.PendingGrant != "" {
+			state = append(state, "awaiting approval (grant "+u.PendingGrant+")")
 		}
 		if len(state) == 0 {
 			state = append(state, "active")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Login, u.DisplayName, u.Role, orDash(link), strings.Join(state, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(u.Login), safe(u.DisplayName), safe(u.Role), orDash(safe(link)),
+			strings.Join(state, ", "))
 	}
 	return tw.Flush()
 }
@@ -200,14 +205,17 @@ func cmdPeriod(data string, args []string, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
 		return errors.New(`unknown period command: use "ecouted period add --team TEAM --from DATE --to DATE"`)
 	}
-	fs := newFlags("period add", "period add --team TEAM --from WHEN --to WHEN [--note TEXT]\n\n"+
+	fs := newFlags("period add", "period add --team TEAM --from WHEN --to WHEN [--informed-on WHEN] [--note TEXT]\n\n"+
 		"Declares a recording period [from, to) for a team (R6): uploads of the team's calls outside\n"+
 		"every declared period are refused, and the team's agents see the current and next periods.\n"+
+		"Agents are told in advance: a period starts at least 24 hours after they were told, which is\n"+
+		"now unless --informed-on says they were told earlier (a letter, a meeting; at most 90 days ago).\n"+
 		"WHEN is YYYY-MM-DD (00:00 UTC), YYYY-MM-DDTHH:MM (UTC) or RFC 3339.", stderr)
 	team := fs.String("team", "", "team id (required)")
 	from := fs.String("from", "", "start, included (required)")
 	to := fs.String("to", "", "end, excluded (required)")
 	note := fs.String("note", "", "what the period is for")
+	informedOn := fs.String("informed-on", "", "when the agents were told (default: now)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -222,17 +230,23 @@ func cmdPeriod(data string, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var informed time.Time
+	if *informedOn != "" {
+		if informed, err = parseWhen("informed-on", *informedOn); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	app, err := open(ctx, data, nil, nil)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	p, err := app.Core().AddRecordingPeriod(ctx, core.Local(), *team, start, end, *note)
+	p, err := app.Core().AddRecordingPeriod(ctx, core.Local(), *team, start, end, *note, informed)
 	if err != nil {
 		return fmt.Errorf("period add: %w", err)
 	}
-	fmt.Fprintf(stderr, "recording period %s for %s: %s → %s\n", p.ID, p.TeamID,
+	fmt.Fprintf(stderr, "recording period %s for %s: %s → %s\n", p.ID, safe(p.TeamID),
 		p.StartsAt.Format(time.RFC3339), p.EndsAt.Format(time.RFC3339))
 	return nil
 }

@@ -57,17 +57,20 @@ func TestUserTeamPeriodCommands(t *testing.T) {
 		t.Error("unknown login accepted")
 	}
 
+	day := func(days int) string { return time.Now().UTC().AddDate(0, 0, days).Format(time.DateOnly) }
 	for _, bad := range [][]string{
-		{"--team", "team-x", "--from", "2026-11-30", "--to", "2026-11-01"},
-		{"--team", "team-x", "--from", "30/11/2026", "--to", "2026-12-01"},
-		{"--team", "nope", "--from", "2026-11-01", "--to", "2026-12-01"},
+		{"--team", "team-x", "--from", day(30), "--to", day(3)},
+		{"--team", "team-x", "--from", "30/11/2026", "--to", day(30)},
+		{"--team", "nope", "--from", day(3), "--to", day(30)},
+		{"--team", "team-x", "--from", day(-30), "--to", day(30)}, // after the fact (R6)
+		{"--team", "team-x", "--from", day(3), "--to", day(400)},  // longer than 3 months
 	} {
 		if _, _, err := runArgs("", append([]string{"--data", dir, "period", "add"}, bad...)...); err == nil {
 			t.Errorf("period add %v accepted", bad)
 		}
 	}
-	if _, _, err := runArgs("", "--data", dir, "period", "add", "--team", "team-x", "--from", "2026-11-01",
-		"--to", "2026-12-01T12:00"); err != nil {
+	if _, _, err := runArgs("", "--data", dir, "period", "add", "--team", "team-x", "--from", day(3),
+		"--to", day(33)+"T12:00"); err != nil {
 		t.Fatalf("period add: %v", err)
 	}
 
@@ -80,7 +83,7 @@ func TestUserTeamPeriodCommands(t *testing.T) {
 	if _, _, u, err := app.Sessions().Login(context.Background(), "cdubois", reset, ""); err != nil || !u.PasswordChangeRequired {
 		t.Errorf("login with the reset password: %v, change required %v", err, u.PasswordChangeRequired)
 	}
-	ok, err := app.Store().RecordingAllowed(context.Background(), "team-x", mustTime(t, "2026-12-01T11:59:00Z"))
+	ok, err := app.Store().RecordingAllowed(context.Background(), "team-x", mustTime(t, day(33)+"T11:59:00Z"))
 	if err != nil || !ok {
 		t.Errorf("declared period not in force: %v %v", ok, err)
 	}

@@ -93,7 +93,7 @@ func TestEveryKeyIsUsed(t *testing.T) {
 	declNames := map[*ast.Ident]bool{}
 	skipLits := map[ast.Expr]bool{}
 	idents := map[string]int{}
-	prefixes := []string{"category.", "month.", "reason.", "fmt.", "role.", "keyname.", "output."}
+	prefixes := []string{"category.", "month.", "reason.", "fmt.", "role.", "keyname.", "output.", "requestKind."}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err

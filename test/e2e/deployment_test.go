@@ -151,12 +151,14 @@ func TestFirstRealDeployment(t *testing.T) {
 	}
 
 	// 3. Recording periods: the calls are yesterday's (UTC), so that the
-	// sampling of today takes them.
+	// sampling of today takes them. The agents were told by letter a week
+	// ago (R6: a period starts at least a day after they were told).
 	now := time.Now().UTC()
 	day := now.Truncate(24*time.Hour).AddDate(0, 0, -1)
 	for _, team := range []string{"T-ENERGIE", "T-BANQUE"} {
 		ecoutedCmd(t, bin, data, "", "period", "add", "--team", team, "--from", day.Format(time.DateOnly),
-			"--to", now.AddDate(0, 0, 30).Format(time.DateOnly), "--note", "first campaign")
+			"--to", now.AddDate(0, 0, 30).Format(time.DateOnly), "--note", "first campaign",
+			"--informed-on", now.AddDate(0, 0, -7).Format(time.DateOnly))
 	}
 
 	// The recordings, in the formats asked for.

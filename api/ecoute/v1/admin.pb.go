@@ -51,10 +51,17 @@ type Account struct {
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When the password was last set.
 	PasswordChangedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=password_changed_at,json=passwordChangedAt,proto3" json:"password_changed_at,omitempty"`
-	// Set while the account is locked after repeated failed logins.
-	LockedUntil   *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=locked_until,json=lockedUntil,proto3" json:"locked_until,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Set while the account is locked after repeated failed logins. Logins
+	// are now throttled per login and source address instead
+	// (TrustService.ListLoginLocks); this stays unset.
+	LockedUntil *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=locked_until,json=lockedUntil,proto3" json:"locked_until,omitempty"`
+	// True while the account waits for a second person's approval
+	// (TrustService.ApproveGrant): it cannot log in yet.
+	PendingApproval bool `protobuf:"varint,14,opt,name=pending_approval,json=pendingApproval,proto3" json:"pending_approval,omitempty"`
+	// The grant request the account or a change of its teams waits for.
+	PendingGrantId string `protobuf:"bytes,15,opt,name=pending_grant_id,json=pendingGrantId,proto3" json:"pending_grant_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Account) Reset() {
@@ -176,6 +183,20 @@ func (x *Account) GetLockedUntil() *timestamppb.Timestamp {
 		return x.LockedUntil
 	}
 	return nil
+}
+
+func (x *Account) GetPendingApproval() bool {
+	if x != nil {
+		return x.PendingApproval
+	}
+	return false
+}
+
+func (x *Account) GetPendingGrantId() string {
+	if x != nil {
+		return x.PendingGrantId
+	}
+	return ""
 }
 
 // ListUsersRequest has no fields: every account is listed.
@@ -379,8 +400,12 @@ type CreateUserResponse struct {
 	Account *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	// The generated one-time password, when none was given.
 	InitialPassword string `protobuf:"bytes,2,opt,name=initial_password,json=initialPassword,proto3" json:"initial_password,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when the role reads call content or personal data (supervisor,
+	// trainer, hr, dpo, admin): the account exists but cannot log in until a
+	// second person (another admin or the dpo) approves this grant request.
+	PendingGrantId string `protobuf:"bytes,3,opt,name=pending_grant_id,json=pendingGrantId,proto3" json:"pending_grant_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreateUserResponse) Reset() {
@@ -423,6 +448,13 @@ func (x *CreateUserResponse) GetAccount() *Account {
 func (x *CreateUserResponse) GetInitialPassword() string {
 	if x != nil {
 		return x.InitialPassword
+	}
+	return ""
+}
+
+func (x *CreateUserResponse) GetPendingGrantId() string {
+	if x != nil {
+		return x.PendingGrantId
 	}
 	return ""
 }
@@ -604,10 +636,15 @@ func (x *SetUserTeamsRequest) GetRequestId() string {
 // SetUserTeamsResponse is the account after the change.
 type SetUserTeamsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The account as stored.
-	Account       *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The account as stored. When teams were added, they are not yet
+	// there: see pending_grant_id.
+	Account *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// Set when the change adds teams (more calls to hear): it waits for a
+	// second person's approval (TrustService.ApproveGrant). Removing teams
+	// applies at once.
+	PendingGrantId string `protobuf:"bytes,2,opt,name=pending_grant_id,json=pendingGrantId,proto3" json:"pending_grant_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SetUserTeamsResponse) Reset() {
@@ -645,6 +682,13 @@ func (x *SetUserTeamsResponse) GetAccount() *Account {
 		return x.Account
 	}
 	return nil
+}
+
+func (x *SetUserTeamsResponse) GetPendingGrantId() string {
+	if x != nil {
+		return x.PendingGrantId
+	}
+	return ""
 }
 
 // ResetPasswordRequest names the account.
@@ -693,13 +737,20 @@ func (x *ResetPasswordRequest) GetUserId() string {
 	return ""
 }
 
-// ResetPasswordResponse carries the new password, once.
+// ResetPasswordResponse carries the first half of the new password, once.
 type ResetPasswordResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One-time: the user must change it at next login.
+	// Empty over the API: the administrator never receives the whole
+	// password (see first_half).
 	OneTimePassword string `protobuf:"bytes,1,opt,name=one_time_password,json=oneTimePassword,proto3" json:"one_time_password,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The first half of the one-time password, for the user.
+	FirstHalf string `protobuf:"bytes,2,opt,name=first_half,json=firstHalf,proto3" json:"first_half,omitempty"`
+	// The grant request whose approval releases the second half.
+	PendingGrantId string `protobuf:"bytes,3,opt,name=pending_grant_id,json=pendingGrantId,proto3" json:"pending_grant_id,omitempty"`
+	// When the reset expires if nobody approves it.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResetPasswordResponse) Reset() {
@@ -737,6 +788,27 @@ func (x *ResetPasswordResponse) GetOneTimePassword() string {
 		return x.OneTimePassword
 	}
 	return ""
+}
+
+func (x *ResetPasswordResponse) GetFirstHalf() string {
+	if x != nil {
+		return x.FirstHalf
+	}
+	return ""
+}
+
+func (x *ResetPasswordResponse) GetPendingGrantId() string {
+	if x != nil {
+		return x.PendingGrantId
+	}
+	return ""
+}
+
+func (x *ResetPasswordResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
 }
 
 // Session is an open login. session_id is the SHA-256 of the token, which
@@ -1397,7 +1469,11 @@ type AddRecordingPeriodRequest struct {
 	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	// Client-chosen id of this request (see AdminService): a resent request
 	// does not declare the period twice.
-	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When the team's agents were told of the period (R6): unset is now.
+	// Not in the future, at most 90 days ago; the period starts at least 24
+	// hours after it.
+	InformedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=informed_at,json=informedAt,proto3" json:"informed_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1465,6 +1541,13 @@ func (x *AddRecordingPeriodRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *AddRecordingPeriodRequest) GetInformedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.InformedAt
+	}
+	return nil
 }
 
 // AddRecordingPeriodResponse is the declared period.
@@ -1775,7 +1858,7 @@ var File_ecoute_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15ecoute/v1/admin.proto\x12\tecoute.v1\x1a\x16ecoute/v1/sshkey.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x03\n" +
+	"\x15ecoute/v1/admin.proto\x12\tecoute.v1\x1a\x16ecoute/v1/sshkey.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x04\n" +
 	"\aAccount\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12\x1d\n" +
@@ -1792,7 +1875,9 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12J\n" +
 	"\x13password_changed_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x11passwordChangedAt\x12=\n" +
-	"\flocked_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vlockedUntil\"\x12\n" +
+	"\flocked_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vlockedUntil\x12)\n" +
+	"\x10pending_approval\x18\x0e \x01(\bR\x0fpendingApproval\x12(\n" +
+	"\x10pending_grant_id\x18\x0f \x01(\tR\x0ependingGrantId\"\x12\n" +
 	"\x10ListUsersRequest\"C\n" +
 	"\x11ListUsersResponse\x12.\n" +
 	"\baccounts\x18\x01 \x03(\v2\x12.ecoute.v1.AccountR\baccounts\"\xf9\x01\n" +
@@ -1806,10 +1891,11 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\bagent_id\x18\x06 \x01(\tR\aagentId\x12)\n" +
 	"\x10initial_password\x18\a \x01(\tR\x0finitialPassword\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tR\trequestId\"m\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"\x97\x01\n" +
 	"\x12CreateUserResponse\x12,\n" +
 	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\x12)\n" +
-	"\x10initial_password\x18\x02 \x01(\tR\x0finitialPassword\"l\n" +
+	"\x10initial_password\x18\x02 \x01(\tR\x0finitialPassword\x12(\n" +
+	"\x10pending_grant_id\x18\x03 \x01(\tR\x0ependingGrantId\"l\n" +
 	"\x16SetUserDisabledRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n" +
 	"\bdisabled\x18\x02 \x01(\bR\bdisabled\x12\x1d\n" +
@@ -1821,13 +1907,19 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
 	"\bteam_ids\x18\x02 \x03(\tR\ateamIds\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"D\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"n\n" +
 	"\x14SetUserTeamsResponse\x12,\n" +
-	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\"/\n" +
+	"\aaccount\x18\x01 \x01(\v2\x12.ecoute.v1.AccountR\aaccount\x12(\n" +
+	"\x10pending_grant_id\x18\x02 \x01(\tR\x0ependingGrantId\"/\n" +
 	"\x14ResetPasswordRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\"C\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"\xc7\x01\n" +
 	"\x15ResetPasswordResponse\x12*\n" +
-	"\x11one_time_password\x18\x01 \x01(\tR\x0foneTimePassword\"\xac\x02\n" +
+	"\x11one_time_password\x18\x01 \x01(\tR\x0foneTimePassword\x12\x1d\n" +
+	"\n" +
+	"first_half\x18\x02 \x01(\tR\tfirstHalf\x12(\n" +
+	"\x10pending_grant_id\x18\x03 \x01(\tR\x0ependingGrantId\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xac\x02\n" +
 	"\aSession\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n" +
@@ -1872,14 +1964,16 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x127\n" +
 	"\tstarts_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\"\xd5\x01\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"\x92\x02\n" +
 	"\x19AddRecordingPeriodRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x127\n" +
 	"\tstarts_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bstartsAt\x123\n" +
 	"\aends_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06endsAt\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"P\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12;\n" +
+	"\vinformed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"informedAt\"P\n" +
 	"\x1aAddRecordingPeriodResponse\x122\n" +
 	"\x06period\x18\x01 \x01(\v2\x1a.ecoute.v1.RecordingPeriodR\x06period\"u\n" +
 	"\x1bListRecordingPeriodsRequest\x12\x17\n" +
@@ -1974,58 +2068,60 @@ var file_ecoute_v1_admin_proto_depIdxs = []int32{
 	0,  // 4: ecoute.v1.CreateUserResponse.account:type_name -> ecoute.v1.Account
 	0,  // 5: ecoute.v1.SetUserDisabledResponse.account:type_name -> ecoute.v1.Account
 	0,  // 6: ecoute.v1.SetUserTeamsResponse.account:type_name -> ecoute.v1.Account
-	29, // 7: ecoute.v1.Session.created_at:type_name -> google.protobuf.Timestamp
-	29, // 8: ecoute.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
-	29, // 9: ecoute.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
-	11, // 10: ecoute.v1.ListSessionsResponse.sessions:type_name -> ecoute.v1.Session
-	29, // 11: ecoute.v1.Team.ended_at:type_name -> google.protobuf.Timestamp
-	16, // 12: ecoute.v1.ListTeamsResponse.teams:type_name -> ecoute.v1.Team
-	16, // 13: ecoute.v1.CreateTeamResponse.team:type_name -> ecoute.v1.Team
-	29, // 14: ecoute.v1.RecordingPeriod.starts_at:type_name -> google.protobuf.Timestamp
-	29, // 15: ecoute.v1.RecordingPeriod.ends_at:type_name -> google.protobuf.Timestamp
-	29, // 16: ecoute.v1.AddRecordingPeriodRequest.starts_at:type_name -> google.protobuf.Timestamp
-	29, // 17: ecoute.v1.AddRecordingPeriodRequest.ends_at:type_name -> google.protobuf.Timestamp
-	21, // 18: ecoute.v1.AddRecordingPeriodResponse.period:type_name -> ecoute.v1.RecordingPeriod
-	29, // 19: ecoute.v1.ListRecordingPeriodsRequest.ending_after:type_name -> google.protobuf.Timestamp
-	21, // 20: ecoute.v1.ListRecordingPeriodsResponse.periods:type_name -> ecoute.v1.RecordingPeriod
-	21, // 21: ecoute.v1.TeamRecordingPeriods.current:type_name -> ecoute.v1.RecordingPeriod
-	21, // 22: ecoute.v1.TeamRecordingPeriods.next:type_name -> ecoute.v1.RecordingPeriod
-	27, // 23: ecoute.v1.MyRecordingPeriodsResponse.teams:type_name -> ecoute.v1.TeamRecordingPeriods
-	1,  // 24: ecoute.v1.AdminService.ListUsers:input_type -> ecoute.v1.ListUsersRequest
-	3,  // 25: ecoute.v1.AdminService.CreateUser:input_type -> ecoute.v1.CreateUserRequest
-	5,  // 26: ecoute.v1.AdminService.SetUserDisabled:input_type -> ecoute.v1.SetUserDisabledRequest
-	7,  // 27: ecoute.v1.AdminService.SetUserTeams:input_type -> ecoute.v1.SetUserTeamsRequest
-	9,  // 28: ecoute.v1.AdminService.ResetPassword:input_type -> ecoute.v1.ResetPasswordRequest
-	12, // 29: ecoute.v1.AdminService.ListSessions:input_type -> ecoute.v1.ListSessionsRequest
-	14, // 30: ecoute.v1.AdminService.RevokeSessions:input_type -> ecoute.v1.RevokeSessionsRequest
-	17, // 31: ecoute.v1.AdminService.ListTeams:input_type -> ecoute.v1.ListTeamsRequest
-	19, // 32: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
-	22, // 33: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
-	24, // 34: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
-	30, // 35: ecoute.v1.AdminService.AddSshKey:input_type -> ecoute.v1.AddSshKeyRequest
-	31, // 36: ecoute.v1.AdminService.ListSshKeys:input_type -> ecoute.v1.ListSshKeysRequest
-	32, // 37: ecoute.v1.AdminService.RemoveSshKey:input_type -> ecoute.v1.RemoveSshKeyRequest
-	26, // 38: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
-	2,  // 39: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
-	4,  // 40: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
-	6,  // 41: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
-	8,  // 42: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
-	10, // 43: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
-	13, // 44: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
-	15, // 45: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
-	18, // 46: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
-	20, // 47: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
-	23, // 48: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
-	25, // 49: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
-	33, // 50: ecoute.v1.AdminService.AddSshKey:output_type -> ecoute.v1.AddSshKeyResponse
-	34, // 51: ecoute.v1.AdminService.ListSshKeys:output_type -> ecoute.v1.ListSshKeysResponse
-	35, // 52: ecoute.v1.AdminService.RemoveSshKey:output_type -> ecoute.v1.RemoveSshKeyResponse
-	28, // 53: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
-	39, // [39:54] is the sub-list for method output_type
-	24, // [24:39] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	29, // 7: ecoute.v1.ResetPasswordResponse.expires_at:type_name -> google.protobuf.Timestamp
+	29, // 8: ecoute.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	29, // 9: ecoute.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
+	29, // 10: ecoute.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	11, // 11: ecoute.v1.ListSessionsResponse.sessions:type_name -> ecoute.v1.Session
+	29, // 12: ecoute.v1.Team.ended_at:type_name -> google.protobuf.Timestamp
+	16, // 13: ecoute.v1.ListTeamsResponse.teams:type_name -> ecoute.v1.Team
+	16, // 14: ecoute.v1.CreateTeamResponse.team:type_name -> ecoute.v1.Team
+	29, // 15: ecoute.v1.RecordingPeriod.starts_at:type_name -> google.protobuf.Timestamp
+	29, // 16: ecoute.v1.RecordingPeriod.ends_at:type_name -> google.protobuf.Timestamp
+	29, // 17: ecoute.v1.AddRecordingPeriodRequest.starts_at:type_name -> google.protobuf.Timestamp
+	29, // 18: ecoute.v1.AddRecordingPeriodRequest.ends_at:type_name -> google.protobuf.Timestamp
+	29, // 19: ecoute.v1.AddRecordingPeriodRequest.informed_at:type_name -> google.protobuf.Timestamp
+	21, // 20: ecoute.v1.AddRecordingPeriodResponse.period:type_name -> ecoute.v1.RecordingPeriod
+	29, // 21: ecoute.v1.ListRecordingPeriodsRequest.ending_after:type_name -> google.protobuf.Timestamp
+	21, // 22: ecoute.v1.ListRecordingPeriodsResponse.periods:type_name -> ecoute.v1.RecordingPeriod
+	21, // 23: ecoute.v1.TeamRecordingPeriods.current:type_name -> ecoute.v1.RecordingPeriod
+	21, // 24: ecoute.v1.TeamRecordingPeriods.next:type_name -> ecoute.v1.RecordingPeriod
+	27, // 25: ecoute.v1.MyRecordingPeriodsResponse.teams:type_name -> ecoute.v1.TeamRecordingPeriods
+	1,  // 26: ecoute.v1.AdminService.ListUsers:input_type -> ecoute.v1.ListUsersRequest
+	3,  // 27: ecoute.v1.AdminService.CreateUser:input_type -> ecoute.v1.CreateUserRequest
+	5,  // 28: ecoute.v1.AdminService.SetUserDisabled:input_type -> ecoute.v1.SetUserDisabledRequest
+	7,  // 29: ecoute.v1.AdminService.SetUserTeams:input_type -> ecoute.v1.SetUserTeamsRequest
+	9,  // 30: ecoute.v1.AdminService.ResetPassword:input_type -> ecoute.v1.ResetPasswordRequest
+	12, // 31: ecoute.v1.AdminService.ListSessions:input_type -> ecoute.v1.ListSessionsRequest
+	14, // 32: ecoute.v1.AdminService.RevokeSessions:input_type -> ecoute.v1.RevokeSessionsRequest
+	17, // 33: ecoute.v1.AdminService.ListTeams:input_type -> ecoute.v1.ListTeamsRequest
+	19, // 34: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
+	22, // 35: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
+	24, // 36: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
+	30, // 37: ecoute.v1.AdminService.AddSshKey:input_type -> ecoute.v1.AddSshKeyRequest
+	31, // 38: ecoute.v1.AdminService.ListSshKeys:input_type -> ecoute.v1.ListSshKeysRequest
+	32, // 39: ecoute.v1.AdminService.RemoveSshKey:input_type -> ecoute.v1.RemoveSshKeyRequest
+	26, // 40: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
+	2,  // 41: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
+	4,  // 42: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
+	6,  // 43: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
+	8,  // 44: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
+	10, // 45: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
+	13, // 46: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
+	15, // 47: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
+	18, // 48: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
+	20, // 49: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
+	23, // 50: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
+	25, // 51: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
+	33, // 52: ecoute.v1.AdminService.AddSshKey:output_type -> ecoute.v1.AddSshKeyResponse
+	34, // 53: ecoute.v1.AdminService.ListSshKeys:output_type -> ecoute.v1.ListSshKeysResponse
+	35, // 54: ecoute.v1.AdminService.RemoveSshKey:output_type -> ecoute.v1.RemoveSshKeyResponse
+	28, // 55: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
+	41, // [41:56] is the sub-list for method output_type
+	26, // [26:41] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_admin_proto_init() }

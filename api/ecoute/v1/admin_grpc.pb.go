@@ -65,10 +65,15 @@ type AdminServiceClient interface {
 	SetUserDisabled(ctx context.Context, in *SetUserDisabledRequest, opts ...grpc.CallOption) (*SetUserDisabledResponse, error)
 	// SetUserTeams replaces the teams of a supervisor or trainer.
 	SetUserTeams(ctx context.Context, in *SetUserTeamsRequest, opts ...grpc.CallOption) (*SetUserTeamsResponse, error)
-	// ResetPassword sets a random one-time password, shown once in the
-	// answer, and revokes the user's sessions. It takes no request_id: the
-	// password is never stored in clear, so a lost answer cannot be repeated;
-	// resetting again is safe and gives a new one.
+	// ResetPassword sets a random one-time password and revokes the user's
+	// sessions; the administrator never sees it whole. The answer carries
+	// its first half; the second half is released once, to the second
+	// person (another admin or the dpo) who approves the grant request
+	// pending_grant_id (TrustService.ApproveGrant). The user logs in with
+	// both halves, one after the other, and must then choose a new
+	// password. An unapproved reset expires after 24 hours. It takes no
+	// request_id: nothing of the password is kept in clear; resetting again
+	// is safe and gives a new one.
 	ResetPassword(ctx context.Context, in *ResetPasswordRequest, opts ...grpc.CallOption) (*ResetPasswordResponse, error)
 	// ListSessions lists the open sessions, of one user or of all.
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
@@ -270,10 +275,15 @@ type AdminServiceServer interface {
 	SetUserDisabled(context.Context, *SetUserDisabledRequest) (*SetUserDisabledResponse, error)
 	// SetUserTeams replaces the teams of a supervisor or trainer.
 	SetUserTeams(context.Context, *SetUserTeamsRequest) (*SetUserTeamsResponse, error)
-	// ResetPassword sets a random one-time password, shown once in the
-	// answer, and revokes the user's sessions. It takes no request_id: the
-	// password is never stored in clear, so a lost answer cannot be repeated;
-	// resetting again is safe and gives a new one.
+	// ResetPassword sets a random one-time password and revokes the user's
+	// sessions; the administrator never sees it whole. The answer carries
+	// its first half; the second half is released once, to the second
+	// person (another admin or the dpo) who approves the grant request
+	// pending_grant_id (TrustService.ApproveGrant). The user logs in with
+	// both halves, one after the other, and must then choose a new
+	// password. An unapproved reset expires after 24 hours. It takes no
+	// request_id: nothing of the password is kept in clear; resetting again
+	// is safe and gives a new one.
 	ResetPassword(context.Context, *ResetPasswordRequest) (*ResetPasswordResponse, error)
 	// ListSessions lists the open sessions, of one user or of all.
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)

@@ -35,8 +35,12 @@ const (
 // (reason UNAUTHENTICATED or SESSION_EXPIRED) without a valid one.
 type AuthServiceClient interface {
 	// Login checks a login and password and opens a session. Refusals:
-	// UNAUTHENTICATED with reason BAD_CREDENTIALS; PERMISSION_DENIED with
-	// ACCOUNT_LOCKED (after 5 failures, for 15 minutes) or ACCOUNT_DISABLED.
+	// UNAUTHENTICATED with reason BAD_CREDENTIALS for an unknown login, a
+	// wrong password and a login throttled from this address (5 failures
+	// from one address refuse it from there for 1 minute, doubling with each
+	// further failure up to 1 hour; never from elsewhere) alike;
+	// PERMISSION_DENIED with ACCOUNT_DISABLED, or GRANT_PENDING for an
+	// account waiting for a second person's approval.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
 	// Logout ends the caller's session.
 	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*LogoutResponse, error)
@@ -46,7 +50,9 @@ type AuthServiceClient interface {
 	// session: every session of the user ends, the one used for the change
 	// included. Refusals: INVALID_ARGUMENT with reason OLD_PASSWORD_WRONG
 	// (field old_password) or PASSWORD_REFUSED (field new_password, the
-	// description says which rule).
+	// description says which rule); RESOURCE_EXHAUSTED with
+	// TOO_MANY_ATTEMPTS after 5 wrong current passwords from one address
+	// (they count with the failed logins).
 	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error)
 }
 
@@ -108,8 +114,12 @@ func (c *authServiceClient) ChangePassword(ctx context.Context, in *ChangePasswo
 // (reason UNAUTHENTICATED or SESSION_EXPIRED) without a valid one.
 type AuthServiceServer interface {
 	// Login checks a login and password and opens a session. Refusals:
-	// UNAUTHENTICATED with reason BAD_CREDENTIALS; PERMISSION_DENIED with
-	// ACCOUNT_LOCKED (after 5 failures, for 15 minutes) or ACCOUNT_DISABLED.
+	// UNAUTHENTICATED with reason BAD_CREDENTIALS for an unknown login, a
+	// wrong password and a login throttled from this address (5 failures
+	// from one address refuse it from there for 1 minute, doubling with each
+	// further failure up to 1 hour; never from elsewhere) alike;
+	// PERMISSION_DENIED with ACCOUNT_DISABLED, or GRANT_PENDING for an
+	// account waiting for a second person's approval.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
 	// Logout ends the caller's session.
 	Logout(context.Context, *LogoutRequest) (*LogoutResponse, error)
@@ -119,7 +129,9 @@ type AuthServiceServer interface {
 	// session: every session of the user ends, the one used for the change
 	// included. Refusals: INVALID_ARGUMENT with reason OLD_PASSWORD_WRONG
 	// (field old_password) or PASSWORD_REFUSED (field new_password, the
-	// description says which rule).
+	// description says which rule); RESOURCE_EXHAUSTED with
+	// TOO_MANY_ATTEMPTS after 5 wrong current passwords from one address
+	// (they count with the failed logins).
 	ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }

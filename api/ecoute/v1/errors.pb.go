@@ -84,11 +84,13 @@ const (
 	// SESSION_EXPIRED: the token is unknown, revoked, idle for 30 minutes or
 	// older than 12 hours (code UNAUTHENTICATED). Log in again.
 	ErrorReason_ERROR_REASON_SESSION_EXPIRED ErrorReason = 21
-	// BAD_CREDENTIALS: wrong login or password (code UNAUTHENTICATED); which
-	// of the two is not said.
+	// BAD_CREDENTIALS: unknown login, wrong password, or a login throttled
+	// from this address after repeated failures (code UNAUTHENTICATED): the
+	// three get the same answer, so which it is is not said.
 	ErrorReason_ERROR_REASON_BAD_CREDENTIALS ErrorReason = 22
-	// ACCOUNT_LOCKED: too many failed logins (code PERMISSION_DENIED).
-	// Metadata "locked_until": RFC 3339 time, UTC.
+	// ACCOUNT_LOCKED: no longer sent (code PERMISSION_DENIED): logins are
+	// throttled per login and source address, and a throttled login is
+	// BAD_CREDENTIALS. Metadata "locked_until": RFC 3339 time, UTC.
 	ErrorReason_ERROR_REASON_ACCOUNT_LOCKED ErrorReason = 23
 	// ACCOUNT_DISABLED: an administrator disabled the account (code
 	// PERMISSION_DENIED).
@@ -182,13 +184,36 @@ const (
 	// end or move them first (code FAILED_PRECONDITION). Metadata "agents":
 	// how many.
 	ErrorReason_ERROR_REASON_DIRECTORY_IN_USE ErrorReason = 71
+	// NOT_EVALUATOR: only the evaluator of a draft saves, submits or hands
+	// it over (code PERMISSION_DENIED). Metadata "evaluator_id". A colleague
+	// takes a draft over only through EvaluationService.HandOverEvaluation.
+	ErrorReason_ERROR_REASON_NOT_EVALUATOR ErrorReason = 80
+	// SELF_APPROVAL: a grant request is approved or refused by a second
+	// person, never by who asked for it nor by the account it concerns (code
+	// PERMISSION_DENIED).
+	ErrorReason_ERROR_REASON_SELF_APPROVAL ErrorReason = 81
+	// GRANT_PENDING: the account, or the change asked, waits for a second
+	// person's approval (code PERMISSION_DENIED). Metadata "grant_id".
+	ErrorReason_ERROR_REASON_GRANT_PENDING ErrorReason = 82
+	// GRANT_CLOSED: the grant request was already approved, refused or has
+	// expired (code FAILED_PRECONDITION). Metadata "status".
+	ErrorReason_ERROR_REASON_GRANT_CLOSED ErrorReason = 83
+	// TOO_MANY_ATTEMPTS: too many wrong current passwords given to
+	// ChangePassword from this address (code RESOURCE_EXHAUSTED). Metadata
+	// "retry_after": RFC 3339, UTC. Login never answers it: a throttled login
+	// is BAD_CREDENTIALS like any other refusal.
+	ErrorReason_ERROR_REASON_TOO_MANY_ATTEMPTS ErrorReason = 84
+	// PRIVACY_REQUEST_CLOSED: the request of the register was already
+	// answered, or concerns another person or another right (code
+	// FAILED_PRECONDITION). Metadata "status".
+	ErrorReason_ERROR_REASON_PRIVACY_REQUEST_CLOSED ErrorReason = 85
 	// PAIRING_CODE_INVALID: the pairing code is unknown, expired, already
 	// used, or another account's; they are not told apart (code NOT_FOUND).
 	// Ask the console for a new code.
-	ErrorReason_ERROR_REASON_PAIRING_CODE_INVALID ErrorReason = 140
+	ErrorReason_ERROR_REASON_PAIRING_CODE_INVALID ErrorReason = 100
 	// PAIRING_ENDED: the session the pairing belonged to has ended (code
 	// FAILED_PRECONDITION).
-	ErrorReason_ERROR_REASON_PAIRING_ENDED ErrorReason = 141
+	ErrorReason_ERROR_REASON_PAIRING_ENDED ErrorReason = 101
 )
 
 // Enum value maps for ErrorReason.
@@ -237,8 +262,14 @@ var (
 		61:  "ERROR_REASON_REQUEST_ID_REUSED",
 		70:  "ERROR_REASON_DIRECTORY_ENDED",
 		71:  "ERROR_REASON_DIRECTORY_IN_USE",
-		140: "ERROR_REASON_PAIRING_CODE_INVALID",
-		141: "ERROR_REASON_PAIRING_ENDED",
+		80:  "ERROR_REASON_NOT_EVALUATOR",
+		81:  "ERROR_REASON_SELF_APPROVAL",
+		82:  "ERROR_REASON_GRANT_PENDING",
+		83:  "ERROR_REASON_GRANT_CLOSED",
+		84:  "ERROR_REASON_TOO_MANY_ATTEMPTS",
+		85:  "ERROR_REASON_PRIVACY_REQUEST_CLOSED",
+		100: "ERROR_REASON_PAIRING_CODE_INVALID",
+		101: "ERROR_REASON_PAIRING_ENDED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":              0,
@@ -284,8 +315,14 @@ var (
 		"ERROR_REASON_REQUEST_ID_REUSED":        61,
 		"ERROR_REASON_DIRECTORY_ENDED":          70,
 		"ERROR_REASON_DIRECTORY_IN_USE":         71,
-		"ERROR_REASON_PAIRING_CODE_INVALID":     140,
-		"ERROR_REASON_PAIRING_ENDED":            141,
+		"ERROR_REASON_NOT_EVALUATOR":            80,
+		"ERROR_REASON_SELF_APPROVAL":            81,
+		"ERROR_REASON_GRANT_PENDING":            82,
+		"ERROR_REASON_GRANT_CLOSED":             83,
+		"ERROR_REASON_TOO_MANY_ATTEMPTS":        84,
+		"ERROR_REASON_PRIVACY_REQUEST_CLOSED":   85,
+		"ERROR_REASON_PAIRING_CODE_INVALID":     100,
+		"ERROR_REASON_PAIRING_ENDED":            101,
 	}
 )
 
@@ -320,7 +357,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\x92\f\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xdc\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -365,9 +402,15 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\x1eERROR_REASON_AUDIT_UNAVAILABLE\x10<\x12\"\n" +
 	"\x1eERROR_REASON_REQUEST_ID_REUSED\x10=\x12 \n" +
 	"\x1cERROR_REASON_DIRECTORY_ENDED\x10F\x12!\n" +
-	"\x1dERROR_REASON_DIRECTORY_IN_USE\x10G\x12&\n" +
-	"!ERROR_REASON_PAIRING_CODE_INVALID\x10\x8c\x01\x12\x1f\n" +
-	"\x1aERROR_REASON_PAIRING_ENDED\x10\x8d\x01B1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"\x1dERROR_REASON_DIRECTORY_IN_USE\x10G\x12\x1e\n" +
+	"\x1aERROR_REASON_NOT_EVALUATOR\x10P\x12\x1e\n" +
+	"\x1aERROR_REASON_SELF_APPROVAL\x10Q\x12\x1e\n" +
+	"\x1aERROR_REASON_GRANT_PENDING\x10R\x12\x1d\n" +
+	"\x19ERROR_REASON_GRANT_CLOSED\x10S\x12\"\n" +
+	"\x1eERROR_REASON_TOO_MANY_ATTEMPTS\x10T\x12'\n" +
+	"#ERROR_REASON_PRIVACY_REQUEST_CLOSED\x10U\x12%\n" +
+	"!ERROR_REASON_PAIRING_CODE_INVALID\x10d\x12\x1e\n" +
+	"\x1aERROR_REASON_PAIRING_ENDED\x10eB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_errors_proto_rawDescOnce sync.Once

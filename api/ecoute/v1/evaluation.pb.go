@@ -2548,6 +2548,117 @@ func (x *CheckCommentResponse) GetHits() []*CommentHit {
 	return nil
 }
 
+// HandOverEvaluationRequest names a draft and its new evaluator.
+type HandOverEvaluationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft; required.
+	EvaluationId string `protobuf:"bytes,1,opt,name=evaluation_id,json=evaluationId,proto3" json:"evaluation_id,omitempty"`
+	// The account of the supervisor who takes it over (linked to the
+	// evaluation's team); required.
+	ToUserId string `protobuf:"bytes,2,opt,name=to_user_id,json=toUserId,proto3" json:"to_user_id,omitempty"`
+	// Client-chosen id of this request (see EvaluationService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandOverEvaluationRequest) Reset() {
+	*x = HandOverEvaluationRequest{}
+	mi := &file_ecoute_v1_evaluation_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandOverEvaluationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandOverEvaluationRequest) ProtoMessage() {}
+
+func (x *HandOverEvaluationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_evaluation_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandOverEvaluationRequest.ProtoReflect.Descriptor instead.
+func (*HandOverEvaluationRequest) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_evaluation_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *HandOverEvaluationRequest) GetEvaluationId() string {
+	if x != nil {
+		return x.EvaluationId
+	}
+	return ""
+}
+
+func (x *HandOverEvaluationRequest) GetToUserId() string {
+	if x != nil {
+		return x.ToUserId
+	}
+	return ""
+}
+
+func (x *HandOverEvaluationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// HandOverEvaluationResponse is the draft under its new evaluator.
+type HandOverEvaluationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The evaluation.
+	Evaluation    *Evaluation `protobuf:"bytes,1,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandOverEvaluationResponse) Reset() {
+	*x = HandOverEvaluationResponse{}
+	mi := &file_ecoute_v1_evaluation_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandOverEvaluationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandOverEvaluationResponse) ProtoMessage() {}
+
+func (x *HandOverEvaluationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_evaluation_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandOverEvaluationResponse.ProtoReflect.Descriptor instead.
+func (*HandOverEvaluationResponse) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_evaluation_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *HandOverEvaluationResponse) GetEvaluation() *Evaluation {
+	if x != nil {
+		return x.Evaluation
+	}
+	return nil
+}
+
 var File_ecoute_v1_evaluation_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_evaluation_proto_rawDesc = "" +
@@ -2749,7 +2860,17 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\x13CheckCommentRequest\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\"A\n" +
 	"\x14CheckCommentResponse\x12)\n" +
-	"\x04hits\x18\x01 \x03(\v2\x15.ecoute.v1.CommentHitR\x04hits*p\n" +
+	"\x04hits\x18\x01 \x03(\v2\x15.ecoute.v1.CommentHitR\x04hits\"}\n" +
+	"\x19HandOverEvaluationRequest\x12#\n" +
+	"\revaluation_id\x18\x01 \x01(\tR\fevaluationId\x12\x1c\n" +
+	"\n" +
+	"to_user_id\x18\x02 \x01(\tR\btoUserId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"S\n" +
+	"\x1aHandOverEvaluationResponse\x125\n" +
+	"\n" +
+	"evaluation\x18\x01 \x01(\v2\x15.ecoute.v1.EvaluationR\n" +
+	"evaluation*p\n" +
 	"\n" +
 	"AnswerType\x12\x1b\n" +
 	"\x17ANSWER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -2767,7 +2888,7 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"Resolution\x12\x1a\n" +
 	"\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fRESOLUTION_KEPT\x10\x01\x12\x16\n" +
-	"\x12RESOLUTION_REVISED\x10\x022\x92\b\n" +
+	"\x12RESOLUTION_REVISED\x10\x022\xf5\b\n" +
 	"\x11EvaluationService\x12F\n" +
 	"\tListGrids\x12\x1b.ecoute.v1.ListGridsRequest\x1a\x1c.ecoute.v1.ListGridsResponse\x12@\n" +
 	"\aGetGrid\x12\x19.ecoute.v1.GetGridRequest\x1a\x1a.ecoute.v1.GetGridResponse\x12C\n" +
@@ -2780,7 +2901,8 @@ const file_ecoute_v1_evaluation_proto_rawDesc = "" +
 	"\x15AcknowledgeEvaluation\x12'.ecoute.v1.AcknowledgeEvaluationRequest\x1a(.ecoute.v1.AcknowledgeEvaluationResponse\x12^\n" +
 	"\x11DisputeEvaluation\x12#.ecoute.v1.DisputeEvaluationRequest\x1a$.ecoute.v1.DisputeEvaluationResponse\x12U\n" +
 	"\x0eResolveDispute\x12 .ecoute.v1.ResolveDisputeRequest\x1a!.ecoute.v1.ResolveDisputeResponse\x12O\n" +
-	"\fCheckComment\x12\x1e.ecoute.v1.CheckCommentRequest\x1a\x1f.ecoute.v1.CheckCommentResponseB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"\fCheckComment\x12\x1e.ecoute.v1.CheckCommentRequest\x1a\x1f.ecoute.v1.CheckCommentResponse\x12a\n" +
+	"\x12HandOverEvaluation\x12$.ecoute.v1.HandOverEvaluationRequest\x1a%.ecoute.v1.HandOverEvaluationResponseB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_evaluation_proto_rawDescOnce sync.Once
@@ -2795,7 +2917,7 @@ func file_ecoute_v1_evaluation_proto_rawDescGZIP() []byte {
 }
 
 var file_ecoute_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ecoute_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_ecoute_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_ecoute_v1_evaluation_proto_goTypes = []any{
 	(AnswerType)(0),                       // 0: ecoute.v1.AnswerType
 	(EvaluationStatus)(0),                 // 1: ecoute.v1.EvaluationStatus
@@ -2833,11 +2955,13 @@ var file_ecoute_v1_evaluation_proto_goTypes = []any{
 	(*ResolveDisputeResponse)(nil),        // 33: ecoute.v1.ResolveDisputeResponse
 	(*CheckCommentRequest)(nil),           // 34: ecoute.v1.CheckCommentRequest
 	(*CheckCommentResponse)(nil),          // 35: ecoute.v1.CheckCommentResponse
-	(*timestamppb.Timestamp)(nil),         // 36: google.protobuf.Timestamp
+	(*HandOverEvaluationRequest)(nil),     // 36: ecoute.v1.HandOverEvaluationRequest
+	(*HandOverEvaluationResponse)(nil),    // 37: ecoute.v1.HandOverEvaluationResponse
+	(*timestamppb.Timestamp)(nil),         // 38: google.protobuf.Timestamp
 }
 var file_ecoute_v1_evaluation_proto_depIdxs = []int32{
 	4,  // 0: ecoute.v1.Grid.sections:type_name -> ecoute.v1.GridSection
-	36, // 1: ecoute.v1.Grid.created_at:type_name -> google.protobuf.Timestamp
+	38, // 1: ecoute.v1.Grid.created_at:type_name -> google.protobuf.Timestamp
 	5,  // 2: ecoute.v1.GridSection.criteria:type_name -> ecoute.v1.Criterion
 	0,  // 3: ecoute.v1.Criterion.type:type_name -> ecoute.v1.AnswerType
 	6,  // 4: ecoute.v1.Criterion.choices:type_name -> ecoute.v1.Choice
@@ -2846,16 +2970,16 @@ var file_ecoute_v1_evaluation_proto_depIdxs = []int32{
 	7,  // 7: ecoute.v1.Evaluation.answers:type_name -> ecoute.v1.Answer
 	9,  // 8: ecoute.v1.Evaluation.score:type_name -> ecoute.v1.Score
 	10, // 9: ecoute.v1.Evaluation.hits:type_name -> ecoute.v1.CommentHit
-	36, // 10: ecoute.v1.Evaluation.call_started_at:type_name -> google.protobuf.Timestamp
-	36, // 11: ecoute.v1.Evaluation.created_at:type_name -> google.protobuf.Timestamp
-	36, // 12: ecoute.v1.Evaluation.updated_at:type_name -> google.protobuf.Timestamp
-	36, // 13: ecoute.v1.Evaluation.submitted_at:type_name -> google.protobuf.Timestamp
-	36, // 14: ecoute.v1.Evaluation.retained_until:type_name -> google.protobuf.Timestamp
-	36, // 15: ecoute.v1.Evaluation.acknowledged_at:type_name -> google.protobuf.Timestamp
-	36, // 16: ecoute.v1.Evaluation.disputed_at:type_name -> google.protobuf.Timestamp
-	36, // 17: ecoute.v1.Evaluation.resolved_at:type_name -> google.protobuf.Timestamp
+	38, // 10: ecoute.v1.Evaluation.call_started_at:type_name -> google.protobuf.Timestamp
+	38, // 11: ecoute.v1.Evaluation.created_at:type_name -> google.protobuf.Timestamp
+	38, // 12: ecoute.v1.Evaluation.updated_at:type_name -> google.protobuf.Timestamp
+	38, // 13: ecoute.v1.Evaluation.submitted_at:type_name -> google.protobuf.Timestamp
+	38, // 14: ecoute.v1.Evaluation.retained_until:type_name -> google.protobuf.Timestamp
+	38, // 15: ecoute.v1.Evaluation.acknowledged_at:type_name -> google.protobuf.Timestamp
+	38, // 16: ecoute.v1.Evaluation.disputed_at:type_name -> google.protobuf.Timestamp
+	38, // 17: ecoute.v1.Evaluation.resolved_at:type_name -> google.protobuf.Timestamp
 	2,  // 18: ecoute.v1.Evaluation.resolution:type_name -> ecoute.v1.Resolution
-	36, // 19: ecoute.v1.Evaluation.respond_until:type_name -> google.protobuf.Timestamp
+	38, // 19: ecoute.v1.Evaluation.respond_until:type_name -> google.protobuf.Timestamp
 	3,  // 20: ecoute.v1.ListGridsResponse.grids:type_name -> ecoute.v1.Grid
 	3,  // 21: ecoute.v1.GetGridResponse.grid:type_name -> ecoute.v1.Grid
 	3,  // 22: ecoute.v1.SaveGridRequest.grid:type_name -> ecoute.v1.Grid
@@ -2875,35 +2999,38 @@ var file_ecoute_v1_evaluation_proto_depIdxs = []int32{
 	7,  // 36: ecoute.v1.ResolveDisputeRequest.answers:type_name -> ecoute.v1.Answer
 	11, // 37: ecoute.v1.ResolveDisputeResponse.evaluation:type_name -> ecoute.v1.Evaluation
 	10, // 38: ecoute.v1.CheckCommentResponse.hits:type_name -> ecoute.v1.CommentHit
-	12, // 39: ecoute.v1.EvaluationService.ListGrids:input_type -> ecoute.v1.ListGridsRequest
-	14, // 40: ecoute.v1.EvaluationService.GetGrid:input_type -> ecoute.v1.GetGridRequest
-	16, // 41: ecoute.v1.EvaluationService.SaveGrid:input_type -> ecoute.v1.SaveGridRequest
-	18, // 42: ecoute.v1.EvaluationService.StartEvaluation:input_type -> ecoute.v1.StartEvaluationRequest
-	20, // 43: ecoute.v1.EvaluationService.SaveEvaluation:input_type -> ecoute.v1.SaveEvaluationRequest
-	22, // 44: ecoute.v1.EvaluationService.SubmitEvaluation:input_type -> ecoute.v1.SubmitEvaluationRequest
-	24, // 45: ecoute.v1.EvaluationService.ListEvaluations:input_type -> ecoute.v1.ListEvaluationsRequest
-	26, // 46: ecoute.v1.EvaluationService.GetEvaluation:input_type -> ecoute.v1.GetEvaluationRequest
-	28, // 47: ecoute.v1.EvaluationService.AcknowledgeEvaluation:input_type -> ecoute.v1.AcknowledgeEvaluationRequest
-	30, // 48: ecoute.v1.EvaluationService.DisputeEvaluation:input_type -> ecoute.v1.DisputeEvaluationRequest
-	32, // 49: ecoute.v1.EvaluationService.ResolveDispute:input_type -> ecoute.v1.ResolveDisputeRequest
-	34, // 50: ecoute.v1.EvaluationService.CheckComment:input_type -> ecoute.v1.CheckCommentRequest
-	13, // 51: ecoute.v1.EvaluationService.ListGrids:output_type -> ecoute.v1.ListGridsResponse
-	15, // 52: ecoute.v1.EvaluationService.GetGrid:output_type -> ecoute.v1.GetGridResponse
-	17, // 53: ecoute.v1.EvaluationService.SaveGrid:output_type -> ecoute.v1.SaveGridResponse
-	19, // 54: ecoute.v1.EvaluationService.StartEvaluation:output_type -> ecoute.v1.StartEvaluationResponse
-	21, // 55: ecoute.v1.EvaluationService.SaveEvaluation:output_type -> ecoute.v1.SaveEvaluationResponse
-	23, // 56: ecoute.v1.EvaluationService.SubmitEvaluation:output_type -> ecoute.v1.SubmitEvaluationResponse
-	25, // 57: ecoute.v1.EvaluationService.ListEvaluations:output_type -> ecoute.v1.ListEvaluationsResponse
-	27, // 58: ecoute.v1.EvaluationService.GetEvaluation:output_type -> ecoute.v1.GetEvaluationResponse
-	29, // 59: ecoute.v1.EvaluationService.AcknowledgeEvaluation:output_type -> ecoute.v1.AcknowledgeEvaluationResponse
-	31, // 60: ecoute.v1.EvaluationService.DisputeEvaluation:output_type -> ecoute.v1.DisputeEvaluationResponse
-	33, // 61: ecoute.v1.EvaluationService.ResolveDispute:output_type -> ecoute.v1.ResolveDisputeResponse
-	35, // 62: ecoute.v1.EvaluationService.CheckComment:output_type -> ecoute.v1.CheckCommentResponse
-	51, // [51:63] is the sub-list for method output_type
-	39, // [39:51] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	11, // 39: ecoute.v1.HandOverEvaluationResponse.evaluation:type_name -> ecoute.v1.Evaluation
+	12, // 40: ecoute.v1.EvaluationService.ListGrids:input_type -> ecoute.v1.ListGridsRequest
+	14, // 41: ecoute.v1.EvaluationService.GetGrid:input_type -> ecoute.v1.GetGridRequest
+	16, // 42: ecoute.v1.EvaluationService.SaveGrid:input_type -> ecoute.v1.SaveGridRequest
+	18, // 43: ecoute.v1.EvaluationService.StartEvaluation:input_type -> ecoute.v1.StartEvaluationRequest
+	20, // 44: ecoute.v1.EvaluationService.SaveEvaluation:input_type -> ecoute.v1.SaveEvaluationRequest
+	22, // 45: ecoute.v1.EvaluationService.SubmitEvaluation:input_type -> ecoute.v1.SubmitEvaluationRequest
+	24, // 46: ecoute.v1.EvaluationService.ListEvaluations:input_type -> ecoute.v1.ListEvaluationsRequest
+	26, // 47: ecoute.v1.EvaluationService.GetEvaluation:input_type -> ecoute.v1.GetEvaluationRequest
+	28, // 48: ecoute.v1.EvaluationService.AcknowledgeEvaluation:input_type -> ecoute.v1.AcknowledgeEvaluationRequest
+	30, // 49: ecoute.v1.EvaluationService.DisputeEvaluation:input_type -> ecoute.v1.DisputeEvaluationRequest
+	32, // 50: ecoute.v1.EvaluationService.ResolveDispute:input_type -> ecoute.v1.ResolveDisputeRequest
+	34, // 51: ecoute.v1.EvaluationService.CheckComment:input_type -> ecoute.v1.CheckCommentRequest
+	36, // 52: ecoute.v1.EvaluationService.HandOverEvaluation:input_type -> ecoute.v1.HandOverEvaluationRequest
+	13, // 53: ecoute.v1.EvaluationService.ListGrids:output_type -> ecoute.v1.ListGridsResponse
+	15, // 54: ecoute.v1.EvaluationService.GetGrid:output_type -> ecoute.v1.GetGridResponse
+	17, // 55: ecoute.v1.EvaluationService.SaveGrid:output_type -> ecoute.v1.SaveGridResponse
+	19, // 56: ecoute.v1.EvaluationService.StartEvaluation:output_type -> ecoute.v1.StartEvaluationResponse
+	21, // 57: ecoute.v1.EvaluationService.SaveEvaluation:output_type -> ecoute.v1.SaveEvaluationResponse
+	23, // 58: ecoute.v1.EvaluationService.SubmitEvaluation:output_type -> ecoute.v1.SubmitEvaluationResponse
+	25, // 59: ecoute.v1.EvaluationService.ListEvaluations:output_type -> ecoute.v1.ListEvaluationsResponse
+	27, // 60: ecoute.v1.EvaluationService.GetEvaluation:output_type -> ecoute.v1.GetEvaluationResponse
+	29, // 61: ecoute.v1.EvaluationService.AcknowledgeEvaluation:output_type -> ecoute.v1.AcknowledgeEvaluationResponse
+	31, // 62: ecoute.v1.EvaluationService.DisputeEvaluation:output_type -> ecoute.v1.DisputeEvaluationResponse
+	33, // 63: ecoute.v1.EvaluationService.ResolveDispute:output_type -> ecoute.v1.ResolveDisputeResponse
+	35, // 64: ecoute.v1.EvaluationService.CheckComment:output_type -> ecoute.v1.CheckCommentResponse
+	37, // 65: ecoute.v1.EvaluationService.HandOverEvaluation:output_type -> ecoute.v1.HandOverEvaluationResponse
+	53, // [53:66] is the sub-list for method output_type
+	40, // [40:53] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_evaluation_proto_init() }
@@ -2917,7 +3044,7 @@ func file_ecoute_v1_evaluation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ecoute_v1_evaluation_proto_rawDesc), len(file_ecoute_v1_evaluation_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	EvaluationService_DisputeEvaluation_FullMethodName     = "/ecoute.v1.EvaluationService/DisputeEvaluation"
 	EvaluationService_ResolveDispute_FullMethodName        = "/ecoute.v1.EvaluationService/ResolveDispute"
 	EvaluationService_CheckComment_FullMethodName          = "/ecoute.v1.EvaluationService/CheckComment"
+	EvaluationService_HandOverEvaluation_FullMethodName    = "/ecoute.v1.EvaluationService/HandOverEvaluation"
 )
 
 // EvaluationServiceClient is the client API for EvaluationService service.
@@ -96,6 +97,12 @@ type EvaluationServiceClient interface {
 	ResolveDispute(ctx context.Context, in *ResolveDisputeRequest, opts ...grpc.CallOption) (*ResolveDisputeResponse, error)
 	// CheckComment runs the server's comment check (R13) on a text.
 	CheckComment(ctx context.Context, in *CheckCommentRequest, opts ...grpc.CallOption) (*CheckCommentResponse, error)
+	// HandOverEvaluation gives a draft to another supervisor of its team, who
+	// becomes its evaluator. Only the evaluator saves, submits or hands over
+	// a draft (others get PERMISSION_DENIED, reason NOT_EVALUATOR); when the
+	// evaluator's account is disabled, a supervisor of the team may take the
+	// draft over (to_user_id: themself). Audited (evaluation.handover).
+	HandOverEvaluation(ctx context.Context, in *HandOverEvaluationRequest, opts ...grpc.CallOption) (*HandOverEvaluationResponse, error)
 }
 
 type evaluationServiceClient struct {
@@ -226,6 +233,16 @@ func (c *evaluationServiceClient) CheckComment(ctx context.Context, in *CheckCom
 	return out, nil
 }
 
+func (c *evaluationServiceClient) HandOverEvaluation(ctx context.Context, in *HandOverEvaluationRequest, opts ...grpc.CallOption) (*HandOverEvaluationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HandOverEvaluationResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_HandOverEvaluation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EvaluationServiceServer is the server API for EvaluationService service.
 // All implementations must embed UnimplementedEvaluationServiceServer
 // for forward compatibility.
@@ -289,6 +306,12 @@ type EvaluationServiceServer interface {
 	ResolveDispute(context.Context, *ResolveDisputeRequest) (*ResolveDisputeResponse, error)
 	// CheckComment runs the server's comment check (R13) on a text.
 	CheckComment(context.Context, *CheckCommentRequest) (*CheckCommentResponse, error)
+	// HandOverEvaluation gives a draft to another supervisor of its team, who
+	// becomes its evaluator. Only the evaluator saves, submits or hands over
+	// a draft (others get PERMISSION_DENIED, reason NOT_EVALUATOR); when the
+	// evaluator's account is disabled, a supervisor of the team may take the
+	// draft over (to_user_id: themself). Audited (evaluation.handover).
+	HandOverEvaluation(context.Context, *HandOverEvaluationRequest) (*HandOverEvaluationResponse, error)
 	mustEmbedUnimplementedEvaluationServiceServer()
 }
 
@@ -334,6 +357,9 @@ func (UnimplementedEvaluationServiceServer) ResolveDispute(context.Context, *Res
 }
 func (UnimplementedEvaluationServiceServer) CheckComment(context.Context, *CheckCommentRequest) (*CheckCommentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckComment not implemented")
+}
+func (UnimplementedEvaluationServiceServer) HandOverEvaluation(context.Context, *HandOverEvaluationRequest) (*HandOverEvaluationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HandOverEvaluation not implemented")
 }
 func (UnimplementedEvaluationServiceServer) mustEmbedUnimplementedEvaluationServiceServer() {}
 func (UnimplementedEvaluationServiceServer) testEmbeddedByValue()                           {}
@@ -572,6 +598,24 @@ func _EvaluationService_CheckComment_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EvaluationService_HandOverEvaluation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HandOverEvaluationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).HandOverEvaluation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_HandOverEvaluation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).HandOverEvaluation(ctx, req.(*HandOverEvaluationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EvaluationService_ServiceDesc is the grpc.ServiceDesc for EvaluationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -626,6 +670,10 @@ var EvaluationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckComment",
 			Handler:    _EvaluationService_CheckComment_Handler,
+		},
+		{
+			MethodName: "HandOverEvaluation",
+			Handler:    _EvaluationService_HandOverEvaluation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -33,9 +33,13 @@ type ExportSubjectRequest struct {
 	//	*ExportSubjectRequest_CustomerPhoneE164
 	Subject isExportSubjectRequest_Subject `protobuf_oneof:"subject"`
 	// age recipient ("age1…") or SSH public key ("ssh-ed25519 …", "ssh-rsa …").
-	Recipient     string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Recipient string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The open request of the register (PrivacyRequestService) that this
+	// export answers: an access request about the same person. It is closed
+	// with the export. Empty: the export answers no registered request.
+	PrivacyRequestId string `protobuf:"bytes,4,opt,name=privacy_request_id,json=privacyRequestId,proto3" json:"privacy_request_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ExportSubjectRequest) Reset() {
@@ -96,6 +100,13 @@ func (x *ExportSubjectRequest) GetCustomerPhoneE164() string {
 func (x *ExportSubjectRequest) GetRecipient() string {
 	if x != nil {
 		return x.Recipient
+	}
+	return ""
+}
+
+func (x *ExportSubjectRequest) GetPrivacyRequestId() string {
+	if x != nil {
+		return x.PrivacyRequestId
 	}
 	return ""
 }
@@ -169,10 +180,17 @@ type EraseSubjectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The customer's phone number in E.164 form; required.
 	CustomerPhoneE164 string `protobuf:"bytes,1,opt,name=customer_phone_e164,json=customerPhoneE164,proto3" json:"customer_phone_e164,omitempty"`
-	// Why (e.g. the reference of the objection letter); kept in the audit trail.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Why (e.g. the reference of the objection letter); required, at most
+	// 1000 bytes. It is kept, sealed, with the request of the register the
+	// erasure closes; the audit trail points to that request.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The open objection or erasure request of the register
+	// (PrivacyRequestService) about the same customer, closed by the
+	// erasure. Empty: the erasure is registered as a request received and
+	// answered now.
+	PrivacyRequestId string `protobuf:"bytes,3,opt,name=privacy_request_id,json=privacyRequestId,proto3" json:"privacy_request_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *EraseSubjectRequest) Reset() {
@@ -219,6 +237,13 @@ func (x *EraseSubjectRequest) GetReason() string {
 	return ""
 }
 
+func (x *EraseSubjectRequest) GetPrivacyRequestId() string {
+	if x != nil {
+		return x.PrivacyRequestId
+	}
+	return ""
+}
+
 // EraseSubjectResponse says what was deleted.
 type EraseSubjectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -226,8 +251,10 @@ type EraseSubjectResponse struct {
 	RecordingsDeleted int64 `protobuf:"varint,1,opt,name=recordings_deleted,json=recordingsDeleted,proto3" json:"recordings_deleted,omitempty"`
 	// Rows of other tables tied to those recordings (evaluations…).
 	RelatedRowsDeleted int64 `protobuf:"varint,2,opt,name=related_rows_deleted,json=relatedRowsDeleted,proto3" json:"related_rows_deleted,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The request of the register the erasure closed.
+	PrivacyRequestId string `protobuf:"bytes,3,opt,name=privacy_request_id,json=privacyRequestId,proto3" json:"privacy_request_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *EraseSubjectResponse) Reset() {
@@ -272,6 +299,13 @@ func (x *EraseSubjectResponse) GetRelatedRowsDeleted() int64 {
 		return x.RelatedRowsDeleted
 	}
 	return 0
+}
+
+func (x *EraseSubjectResponse) GetPrivacyRequestId() string {
+	if x != nil {
+		return x.PrivacyRequestId
+	}
+	return ""
 }
 
 // ListAuthorizedPersonsRequest asks for the register of R8.
@@ -517,20 +551,23 @@ var File_ecoute_v1_privacy_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_privacy_proto_rawDesc = "" +
 	"\n" +
-	"\x17ecoute/v1/privacy.proto\x12\tecoute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x01\n" +
+	"\x17ecoute/v1/privacy.proto\x12\tecoute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n" +
 	"\x14ExportSubjectRequest\x12\x1b\n" +
 	"\bagent_id\x18\x01 \x01(\tH\x00R\aagentId\x120\n" +
 	"\x13customer_phone_e164\x18\x02 \x01(\tH\x00R\x11customerPhoneE164\x12\x1c\n" +
-	"\trecipient\x18\x03 \x01(\tR\trecipientB\t\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12,\n" +
+	"\x12privacy_request_id\x18\x04 \x01(\tR\x10privacyRequestIdB\t\n" +
 	"\asubject\"+\n" +
 	"\x15ExportSubjectResponse\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data\"]\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\x8b\x01\n" +
 	"\x13EraseSubjectRequest\x12.\n" +
 	"\x13customer_phone_e164\x18\x01 \x01(\tR\x11customerPhoneE164\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"w\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12,\n" +
+	"\x12privacy_request_id\x18\x03 \x01(\tR\x10privacyRequestId\"\xa5\x01\n" +
 	"\x14EraseSubjectResponse\x12-\n" +
 	"\x12recordings_deleted\x18\x01 \x01(\x03R\x11recordingsDeleted\x120\n" +
-	"\x14related_rows_deleted\x18\x02 \x01(\x03R\x12relatedRowsDeleted\"<\n" +
+	"\x14related_rows_deleted\x18\x02 \x01(\x03R\x12relatedRowsDeleted\x12,\n" +
+	"\x12privacy_request_id\x18\x03 \x01(\tR\x10privacyRequestId\"<\n" +
 	"\x1cListAuthorizedPersonsRequest\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\"{\n" +
 	"\x1dListAuthorizedPersonsResponse\x125\n" +
