@@ -211,8 +211,8 @@ func TestReviewOverSSH(t *testing.T) {
 	if !moved {
 		t.Error("the position did not move while playing")
 	}
-	if idle < 30*time.Second || idle > 45*time.Second {
-		t.Errorf("closed %v after the last key press, want 30 s (and a check a second)", idle)
+	if idle < 30*time.Second || idle > 60*time.Second {
+		t.Errorf("closed %v after the last key press, want 30 s (and a check a second; 60 s at most on a loaded machine)", idle)
 	}
 	tm.waitFor("ssh's exit", sshExitRE, 10*time.Second)
 
