@@ -27,7 +27,9 @@ const (
 	chirpLen  = 420.0  // seconds: longer than any demo call, so min:6:30 finds it alone
 )
 
-func chirpPosition(freq float64) float64 { return (freq - chirpFrom) / (chirpTo - chirpFrom) * chirpLen }
+func chirpPosition(freq float64) float64 {
+	return (freq - chirpFrom) / (chirpTo - chirpFrom) * chirpLen
+}
 
 // chirpWAV is the chirp: 16 kHz mono 16-bit PCM, half scale, its
 // frequency rising linearly from chirpFrom to chirpTo.
@@ -225,7 +227,7 @@ func TestCompanionFollowsTheSSHSession(t *testing.T) {
 	if agent == nil || campaign == nil {
 		t.Fatal("no agent or campaign")
 	}
-	start := time.Now().UTC().Truncate(24*time.Hour).Add(-12 * time.Hour)
+	start := time.Now().UTC().Truncate(24 * time.Hour).Add(-12 * time.Hour)
 	meta, _ := json.Marshal(map[string]any{"externalId": "chirp-1", "startedAt": start.Format(time.RFC3339),
 		"endedAt": start.Add(time.Duration(chirpLen) * time.Second).Format(time.RFC3339), "agentId": agent[1],
 		"teamId": strings.Split(team[1], ",")[0], "campaignId": campaign[1], "direction": "inbound",
