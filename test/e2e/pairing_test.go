@@ -179,6 +179,24 @@ func chirpTrack(x []float64) []chirpPoint {
 }
 
 // fitSlope fits pos = a + b·t (least squares) and returns b.
+// steadiest is the longest run of ps without a jump: the companion seeks
+// to the session's position when it drifts 0.4 s away (a starved player
+// on a loaded machine), and such a resync is following, not a fault; the
+// speed is judged between them.
+func steadiest(ps []chirpPoint) []chirpPoint {
+	var best []chirpPoint
+	start := 0
+	for i := 1; i <= len(ps); i++ {
+		if i == len(ps) || math.Abs(ps[i].pos-ps[i-1].pos) > 0.25 || ps[i].t-ps[i-1].t > 0.3 {
+			if i-start > len(best) {
+				best = ps[start:i]
+			}
+			start = i
+		}
+	}
+	return best
+}
+
 func fitSlope(ps []chirpPoint) float64 {
 	var st, sp, stt, stp float64
 	for _, p := range ps {
@@ -364,25 +382,28 @@ func TestCompanionFollowsTheSSHSession(t *testing.T) {
 		t.Fatalf("no seek found in the positions (cut at %d of %d): %v", cut, len(got), got)
 	}
 	before, after := got[:cut], got[cut:]
-	t.Logf("first sound at %.2f s of the recording; %.3f× before the seek; seek from %.2f s to %.2f s; %.3f× after it, %.3f× at the end; %d + %d windows of 50 ms",
-		before[0].pos, fitSlope(before), before[len(before)-1].pos, after[0].pos, fitSlope(after[:len(after)/4]),
-		fitSlope(after[len(after)-len(after)/3:]), len(before), len(after))
+	// The steady stretches (between resyncs) of each part: before the
+	// seek; right after it, at 1×; at the end, at 1.5×.
+	steady, early, late := steadiest(before), steadiest(after[:len(after)/4]), steadiest(after[len(after)-len(after)/3:])
+	t.Logf("first sound at %.2f s of the recording; %.3f× before the seek; seek from %.2f s to %.2f s; %.3f× after it, %.3f× at the end; steady stretches of %d, %d and %d windows of 50 ms",
+		before[0].pos, fitSlope(steady), before[len(before)-1].pos, after[0].pos, fitSlope(early), fitSlope(late),
+		len(steady), len(early), len(late))
 	if before[0].pos > 1.5 {
 		t.Errorf("the companion started at %.2f s of the recording, want the start", before[0].pos)
 	}
-	if s := fitSlope(before); math.Abs(s-1) > 0.08 {
-		t.Errorf("before the seek the recording ran at %.3f× real time, want 1×", s)
+	for _, part := range []struct {
+		name  string
+		ps    []chirpPoint
+		speed float64
+		tol   float64
+	}{{"before the seek", steady, 1, 0.08}, {"right after the seek", early, 1, 0.08}, {"after the speed change", late, 1.5, 0.12}} {
+		if len(part.ps) < 20 {
+			t.Errorf("%s: no steady second of sound (%d windows): the companion kept jumping", part.name, len(part.ps))
+		} else if s := fitSlope(part.ps); math.Abs(s-part.speed) > part.tol {
+			t.Errorf("%s the recording ran at %.3f× real time, want %g×", part.name, s, part.speed)
+		}
 	}
 	if jump := after[0].pos - before[len(before)-1].pos; math.Abs(jump-30) > 1.5 {
 		t.Errorf("the seek jumped %.2f s, want 30 s", jump)
-	}
-	// The last stretch played at 1.5× (the pitch kept: the chirp's
-	// frequency still says the position).
-	last := after[len(after)-len(after)/3:]
-	if s := fitSlope(last); math.Abs(s-1.5) > 0.12 {
-		t.Errorf("after the speed change the recording ran at %.3f× real time, want 1.5×", s)
-	}
-	if s := fitSlope(after[:len(after)/4]); math.Abs(s-1) > 0.08 {
-		t.Errorf("right after the seek the recording ran at %.3f× real time, want 1×", s)
 	}
 }
