@@ -153,6 +153,7 @@ type Gateway interface {
 	Accounts
 	Periods
 	PrivacyRequests
+	Stats
 	Connection
 	Pairing
 }

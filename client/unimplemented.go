@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"io"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 )
@@ -133,4 +134,29 @@ func (Unimplemented) PublishPlayback(context.Context, string, *ecoutev1.Playback
 // FollowPlayback implements Pairing.
 func (Unimplemented) FollowPlayback(context.Context, string, string) (PlaybackStream, error) {
 	return nil, unsupported("follow playback")
+}
+
+// QualityStats implements Stats.
+func (Unimplemented) QualityStats(context.Context, *ecoutev1.StatsFilter) (*ecoutev1.QualityStatsResponse, error) {
+	return nil, unsupported("quality statistics")
+}
+
+// AgentActivity implements Stats.
+func (Unimplemented) AgentActivity(context.Context, *ecoutev1.StatsFilter) (*ecoutev1.AgentActivityResponse, error) {
+	return nil, unsupported("activity statistics")
+}
+
+// ClientTables implements Stats.
+func (Unimplemented) ClientTables(context.Context, *ecoutev1.ClientTablesRequest) (*ecoutev1.ClientTablesResponse, error) {
+	return nil, unsupported("client tables")
+}
+
+// StatsEvaluations implements Stats.
+func (Unimplemented) StatsEvaluations(context.Context, Drill) ([]*ecoutev1.Evaluation, error) {
+	return nil, unsupported("evaluations behind a figure")
+}
+
+// ExportStats implements Stats.
+func (Unimplemented) ExportStats(context.Context, *ecoutev1.ExportStatsRequest, io.Writer, func(ExportProgress)) (ExportProgress, error) {
+	return ExportProgress{}, unsupported("export statistics")
 }

@@ -105,6 +105,8 @@ type callsScreen struct {
 	cols  []column
 	list  *list[*ecoutev1.Call]
 	total int64
+	// about says total is the server's estimate.
+	about bool
 
 	width  int
 	height int
@@ -234,7 +236,7 @@ func (s *callsScreen) Init() tea.Cmd {
 
 func (s *callsScreen) reload() tea.Cmd {
 	s.list.reset()
-	s.total = 0
+	s.total, s.about = 0, false
 	return s.fetch("")
 }
 
@@ -300,7 +302,7 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 		s.list.add(msg.resp.GetCalls(), msg.resp.GetNextPageToken())
 		s.dir.learnChoices(msg.resp)
 		s.dir.learn(msg.resp.GetCalls())
-		s.total = msg.resp.GetTotalSize()
+		s.total, s.about = msg.resp.GetTotalSize(), msg.resp.GetTotalIsEstimate()
 		return s.maybePrefetch()
 	case tea.KeyPressMsg:
 		if s.filtering {
@@ -326,6 +328,8 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 			return cmdOf(OpenEvaluationsMsg{})
 		case on(msg, auditBinding(s.c)):
 			return cmdOf(OpenAuditMsg{})
+		case on(msg, statsBinding(s.c)):
+			return cmdOf(OpenStatsMsg{})
 		case s.list.moveKey(msg, s.keys):
 			return s.maybePrefetch()
 		}
@@ -425,6 +429,8 @@ func (s *callsScreen) filterLines() []string {
 
 func (s *callsScreen) footer() string {
 	switch {
+	case len(s.list.rows) > 0 && s.about:
+		return s.c.T(callsPositionAbout, s.list.cursor+1, len(s.list.rows), s.total)
 	case len(s.list.rows) > 0:
 		return s.c.T(callsPosition, s.list.cursor+1, len(s.list.rows), s.total)
 	case s.list.done:
@@ -439,7 +445,7 @@ func (s *callsScreen) Keys() []Group {
 		return []Group{{Title: s.c.T(helpGroupFilter), Keys: []Binding{k.Apply, k.Complete, k.Cancel}}}
 	}
 	return []Group{
-		{Title: s.c.T(helpGroupCalls), Keys: []Binding{k.Open, k.Filter, k.Sort, k.Reverse, k.Reload, evaluationsBinding(s.c), auditBinding(s.c)}},
+		{Title: s.c.T(helpGroupCalls), Keys: []Binding{k.Open, k.Filter, k.Sort, k.Reverse, k.Reload, evaluationsBinding(s.c), auditBinding(s.c), statsBinding(s.c)}},
 		{Title: s.c.T(helpGroupMove), Keys: []Binding{k.Down, k.Up, k.PageUp, k.PageDown, k.Top, k.Bottom}},
 		{Title: s.c.T(helpGroupFilter), Keys: helpOnly(k.Apply, k.Complete, k.Cancel)},
 	}

@@ -78,6 +78,11 @@ const (
 	ReasonTooManyAttempts      Reason = "TOO_MANY_ATTEMPTS"
 	ReasonPrivacyRequestClosed Reason = "PRIVACY_REQUEST_CLOSED"
 
+	// Statistics.
+	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
+	ReasonNoCompany      Reason = "NO_COMPANY"
+	ReasonMonthNotClosed Reason = "MONTH_NOT_CLOSED"
+
 	// Pairing a companion with a console that runs elsewhere (SSH).
 	ReasonPairingCodeInvalid Reason = "PAIRING_CODE_INVALID"
 	ReasonPairingEnded       Reason = "PAIRING_ENDED"
@@ -98,6 +103,7 @@ var Reasons = []Reason{
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
+	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
 	ReasonPairingCodeInvalid, ReasonPairingEnded,
 }
 
@@ -124,6 +130,8 @@ const (
 	MetaEvaluatorID    = "evaluator_id"    // NOT_EVALUATOR
 	MetaGrantID        = "grant_id"        // GRANT_PENDING
 	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
+	MetaID             = "id"              // OUTSIDE_SCOPE (with MetaField)
+	MetaClosesAt       = "closes_at"       // MONTH_NOT_CLOSED (RFC 3339, UTC)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

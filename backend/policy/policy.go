@@ -93,6 +93,23 @@ const (
 	MRecordPrivacyRequest = "/ecoute.v1.PrivacyRequestService/RecordPrivacyRequest"
 	MListPrivacyRequests  = "/ecoute.v1.PrivacyRequestService/ListPrivacyRequests"
 	MClosePrivacyRequest  = "/ecoute.v1.PrivacyRequestService/ClosePrivacyRequest"
+
+	MUploadActivity   = "/ecoute.v1.IngestService/UploadActivity"
+	MQualityStats     = "/ecoute.v1.StatsService/QualityStats"
+	MAgentActivity    = "/ecoute.v1.StatsService/AgentActivity"
+	MClientTables     = "/ecoute.v1.StatsService/ClientTables"
+	MStatsEvaluations = "/ecoute.v1.StatsService/StatsEvaluations"
+	MExportStats      = "/ecoute.v1.StatsService/ExportStats"
+)
+
+// Statistics (issue 17): supervisors, trainers, agents and hr read the
+// dashboards of their reach (core scopes them) and export them; the
+// evaluations behind a figure go to those who read evaluations. The
+// client role reads only its company's fixed tables and exports them.
+// The dpo gets an agent's activity figures through ExportSubject only.
+var (
+	statsRead   = []string{MQualityStats, MAgentActivity, MStatsEvaluations, MExportStats}
+	statsClient = []string{MClientTables, MExportStats}
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -213,29 +230,29 @@ func EvaluationScope(u domain.User) domain.EvalScope {
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	domain.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, pairing),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, statsRead, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	domain.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}, pairing),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}, statsRead, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:    RowsTrainees,
 	},
 	domain.RoleAgent: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, pairing),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, statsRead, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
 	},
 	domain.RoleHR: {
-		Methods: join(authMethods, evalRead),
+		Methods: join(authMethods, evalRead, statsRead),
 		Fields:  join([]string{FieldAgentName}, evalScores),
 		Rows:    RowsNone,
 	},
 	domain.RoleClient: {
-		Methods: authMethods,
+		Methods: join(authMethods, statsClient),
 		Rows:    RowsNone,
 	},
 	domain.RoleMaintenance: {
@@ -257,7 +274,7 @@ var Table = map[string]Rule{
 	},
 	// The telephony side's service account: uploads, reads nothing.
 	domain.RoleTelephony: {
-		Methods: join(authMethods, []string{MUpload}),
+		Methods: join(authMethods, []string{MUpload, MUploadActivity}),
 		Rows:    RowsNone,
 	},
 }
@@ -336,63 +353,6 @@ var Subjects = map[protoreflect.FullName]string{
 func RedactMessage(role string, msg any) {
 	if m, ok := msg.(proto.Message); ok && m != nil {
 		redact(role, m.ProtoReflect(), 0)
-	}
-}
-
-func redact(role string, m protoreflect.Message, depth int) {
-	if !m.IsValid() || depth > 32 {
-		return
-	}
-	if prefix, ok := Subjects[m.Descriptor().FullName()]; ok {
-		r := Table[role]
-		clearHidden(m, prefix, r.Fields)
-		for _, f := range r.Masked {
-			maskField(m, prefix, f)
-		}
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList() && fd.Message() != nil:
-			l := v.List()
-			for i := range l.Len() {
-				redact(role, l.Get(i).Message(), depth+1)
-			}
-		case fd.IsMap() && fd.MapValue().Message() != nil:
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				redact(role, mv.Message(), depth+1)
-				return true
-			})
-		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-			redact(role, v.Message(), depth+1)
-		}
-		return true
-	})
-}
-
-// maskField masks the string at path (relative to m, whose own path is
-// prefix) with MaskPhone, if it is set.
-func maskField(m protoreflect.Message, prefix, path string) {
-	rest, ok := strings.CutPrefix(path, prefix+".")
-	if !ok {
-		return
-	}
-	parts := strings.Split(rest, ".")
-	for i, name := range parts {
-		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
-		if fd == nil || fd.IsList() || fd.IsMap() || !m.Has(fd) {
-			return
-		}
-		if i < len(parts)-1 {
-			if fd.Message() == nil {
-				return
-			}
-			m = m.Mutable(fd).Message()
-			continue
-		}
-		if fd.Kind() == protoreflect.StringKind {
-			m.Set(fd, protoreflect.ValueOfString(MaskPhone(m.Get(fd).String())))
-		}
 	}
 }
 

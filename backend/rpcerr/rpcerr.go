@@ -82,6 +82,10 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonTooManyAttempts:      codes.ResourceExhausted,
 	domain.ReasonPrivacyRequestClosed: codes.FailedPrecondition,
 
+	domain.ReasonOutsideScope:   codes.PermissionDenied,
+	domain.ReasonNoCompany:      codes.FailedPrecondition,
+	domain.ReasonMonthNotClosed: codes.FailedPrecondition,
+
 	domain.ReasonPairingCodeInvalid: codes.NotFound,
 	domain.ReasonPairingEnded:       codes.FailedPrecondition,
 }

@@ -207,6 +207,18 @@ const (
 	// answered, or concerns another person or another right (code
 	// FAILED_PRECONDITION). Metadata "status".
 	ErrorReason_ERROR_REASON_PRIVACY_REQUEST_CLOSED ErrorReason = 85
+	// OUTSIDE_SCOPE: a statistics filter names a team, agent or campaign the
+	// caller does not reach (code PERMISSION_DENIED). Metadata "field":
+	// team_ids, agent_ids or campaign_ids; "id": the first one refused.
+	ErrorReason_ERROR_REASON_OUTSIDE_SCOPE ErrorReason = 90
+	// NO_COMPANY: the client account is linked to no company, so it has no
+	// table to read (code FAILED_PRECONDITION): the administrator links it
+	// with `ecouted user company LOGIN COMPANY`.
+	ErrorReason_ERROR_REASON_NO_COMPANY ErrorReason = 91
+	// MONTH_NOT_CLOSED: a client table was asked for a month that is not
+	// closed yet (code FAILED_PRECONDITION). Metadata "closes_at": RFC 3339,
+	// UTC, when it can be read.
+	ErrorReason_ERROR_REASON_MONTH_NOT_CLOSED ErrorReason = 92
 	// PAIRING_CODE_INVALID: the pairing code is unknown, expired, already
 	// used, or another account's; they are not told apart (code NOT_FOUND).
 	// Ask the console for a new code.
@@ -268,6 +280,9 @@ var (
 		83:  "ERROR_REASON_GRANT_CLOSED",
 		84:  "ERROR_REASON_TOO_MANY_ATTEMPTS",
 		85:  "ERROR_REASON_PRIVACY_REQUEST_CLOSED",
+		90:  "ERROR_REASON_OUTSIDE_SCOPE",
+		91:  "ERROR_REASON_NO_COMPANY",
+		92:  "ERROR_REASON_MONTH_NOT_CLOSED",
 		100: "ERROR_REASON_PAIRING_CODE_INVALID",
 		101: "ERROR_REASON_PAIRING_ENDED",
 	}
@@ -321,6 +336,9 @@ var (
 		"ERROR_REASON_GRANT_CLOSED":             83,
 		"ERROR_REASON_TOO_MANY_ATTEMPTS":        84,
 		"ERROR_REASON_PRIVACY_REQUEST_CLOSED":   85,
+		"ERROR_REASON_OUTSIDE_SCOPE":            90,
+		"ERROR_REASON_NO_COMPANY":               91,
+		"ERROR_REASON_MONTH_NOT_CLOSED":         92,
 		"ERROR_REASON_PAIRING_CODE_INVALID":     100,
 		"ERROR_REASON_PAIRING_ENDED":            101,
 	}
@@ -357,7 +375,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xdc\r\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xbc\x0e\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -408,7 +426,10 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\x1aERROR_REASON_GRANT_PENDING\x10R\x12\x1d\n" +
 	"\x19ERROR_REASON_GRANT_CLOSED\x10S\x12\"\n" +
 	"\x1eERROR_REASON_TOO_MANY_ATTEMPTS\x10T\x12'\n" +
-	"#ERROR_REASON_PRIVACY_REQUEST_CLOSED\x10U\x12%\n" +
+	"#ERROR_REASON_PRIVACY_REQUEST_CLOSED\x10U\x12\x1e\n" +
+	"\x1aERROR_REASON_OUTSIDE_SCOPE\x10Z\x12\x1b\n" +
+	"\x17ERROR_REASON_NO_COMPANY\x10[\x12!\n" +
+	"\x1dERROR_REASON_MONTH_NOT_CLOSED\x10\\\x12%\n" +
 	"!ERROR_REASON_PAIRING_CODE_INVALID\x10d\x12\x1e\n" +
 	"\x1aERROR_REASON_PAIRING_ENDED\x10eB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 

@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	IngestService_UploadRecording_FullMethodName = "/ecoute.v1.IngestService/UploadRecording"
+	IngestService_UploadActivity_FullMethodName  = "/ecoute.v1.IngestService/UploadActivity"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -39,6 +40,14 @@ type IngestServiceClient interface {
 	// the field ("metadata.agent_id"); unusable audio with INVALID_ARGUMENT
 	// (AUDIO_FORMAT_REFUSED). Re-uploading a known external_id is idempotent.
 	UploadRecording(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadRecordingRequest, UploadRecordingResponse], error)
+	// UploadActivity takes per-agent, per-interval activity figures (R5) from
+	// the telephony side: calls handled and lost, talk, back-office and ring
+	// time, by activity type. The batch is checked whole (R14) and stored
+	// whole or not at all: a bad row fails with INVALID_ARGUMENT naming it
+	// ("intervals[3].agent_id"). An interval sent again (same agent,
+	// campaign, activity type and start) replaces the one stored. Kept 12
+	// months, like connection logs (R4).
+	UploadActivity(ctx context.Context, in *UploadActivityRequest, opts ...grpc.CallOption) (*UploadActivityResponse, error)
 }
 
 type ingestServiceClient struct {
@@ -62,6 +71,16 @@ func (c *ingestServiceClient) UploadRecording(ctx context.Context, opts ...grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type IngestService_UploadRecordingClient = grpc.ClientStreamingClient[UploadRecordingRequest, UploadRecordingResponse]
 
+func (c *ingestServiceClient) UploadActivity(ctx context.Context, in *UploadActivityRequest, opts ...grpc.CallOption) (*UploadActivityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UploadActivityResponse)
+	err := c.cc.Invoke(ctx, IngestService_UploadActivity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -79,6 +98,14 @@ type IngestServiceServer interface {
 	// the field ("metadata.agent_id"); unusable audio with INVALID_ARGUMENT
 	// (AUDIO_FORMAT_REFUSED). Re-uploading a known external_id is idempotent.
 	UploadRecording(grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]) error
+	// UploadActivity takes per-agent, per-interval activity figures (R5) from
+	// the telephony side: calls handled and lost, talk, back-office and ring
+	// time, by activity type. The batch is checked whole (R14) and stored
+	// whole or not at all: a bad row fails with INVALID_ARGUMENT naming it
+	// ("intervals[3].agent_id"). An interval sent again (same agent,
+	// campaign, activity type and start) replaces the one stored. Kept 12
+	// months, like connection logs (R4).
+	UploadActivity(context.Context, *UploadActivityRequest) (*UploadActivityResponse, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -91,6 +118,9 @@ type UnimplementedIngestServiceServer struct{}
 
 func (UnimplementedIngestServiceServer) UploadRecording(grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]) error {
 	return status.Error(codes.Unimplemented, "method UploadRecording not implemented")
+}
+func (UnimplementedIngestServiceServer) UploadActivity(context.Context, *UploadActivityRequest) (*UploadActivityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UploadActivity not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -120,13 +150,36 @@ func _IngestService_UploadRecording_Handler(srv interface{}, stream grpc.ServerS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type IngestService_UploadRecordingServer = grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]
 
+func _IngestService_UploadActivity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UploadActivityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).UploadActivity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_UploadActivity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).UploadActivity(ctx, req.(*UploadActivityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var IngestService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "ecoute.v1.IngestService",
 	HandlerType: (*IngestServiceServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "UploadActivity",
+			Handler:    _IngestService_UploadActivity_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "UploadRecording",
