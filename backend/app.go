@@ -243,6 +243,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
 	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
 	ecoutev1.RegisterStatsServiceServer(s, &service.Stats{Core: a.core})
+	ecoutev1.RegisterPairingServiceServer(s, &service.Pairing{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

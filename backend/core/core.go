@@ -54,6 +54,10 @@ type Backend struct {
 
 	commits groupCommit // uploads made durable together (commit.go)
 	peaks   peakWorker  // peaks computed in the background (waveform.go)
+
+	// pairing holds the pairings of consoles and companions (pairing.go),
+	// made at first use.
+	pairing *pairings
 }
 
 // Caller is who calls an operation, from where, and which request of

@@ -83,6 +83,10 @@ const (
 	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
 	ReasonNoCompany      Reason = "NO_COMPANY"
 	ReasonMonthNotClosed Reason = "MONTH_NOT_CLOSED"
+
+	// Pairing a companion with a console that runs elsewhere (SSH).
+	ReasonPairingCodeInvalid Reason = "PAIRING_CODE_INVALID"
+	ReasonPairingEnded       Reason = "PAIRING_ENDED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -101,6 +105,7 @@ var Reasons = []Reason{
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
 	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
+	ReasonPairingCodeInvalid, ReasonPairingEnded,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.

@@ -86,6 +86,9 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonOutsideScope:   codes.PermissionDenied,
 	domain.ReasonNoCompany:      codes.FailedPrecondition,
 	domain.ReasonMonthNotClosed: codes.FailedPrecondition,
+
+	domain.ReasonPairingCodeInvalid: codes.NotFound,
+	domain.ReasonPairingEnded:       codes.FailedPrecondition,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

@@ -222,6 +222,7 @@ type Store interface {
 	EvaluationStore
 	RequestStore
 	Directory
+	SSHKeyStore
 	ThrottleStore
 	GrantStore
 	RegisterStore
