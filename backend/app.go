@@ -27,6 +27,7 @@ import (
 	"github.com/ecoute/ecoute/backend/policy"
 	"github.com/ecoute/ecoute/backend/privacy"
 	"github.com/ecoute/ecoute/backend/rpcerr"
+	"github.com/ecoute/ecoute/backend/sampling"
 	"github.com/ecoute/ecoute/backend/service"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/clock"
@@ -56,6 +57,12 @@ type Config struct {
 	// fills Transcoder when that is empty); zero = config.Defaults().
 	// Open refuses unlawful values.
 	Settings config.Config
+	// SampleAll keeps every recording at the daily sampling: systematic
+	// recording, which R2 forbids. It exists for tests that must see what
+	// they upload; ecouted.yaml cannot set it, no flag does, and the
+	// day's sampling record says rate 1, which sampling.Verify reports as
+	// above the lawful maximum.
+	SampleAll bool
 }
 
 // App is an opened backend.
@@ -144,7 +151,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 func (a *App) openCore() (*core.Backend, error) {
 	b := &core.Backend{Store: a.store, Sessions: a.sessions, Blobs: a.blobs, Trail: a.audit,
 		Privacy: &privacy.Requests{Store: a.store, Blobs: a.blobs, Audit: a.audit, Clock: a.cfg.Clock},
-		Clock:   a.cfg.Clock, Lexicon: lexicon.Default(), Settings: a.cfg.Settings, Log: a.log}
+		Clock:   a.cfg.Clock, Lexicon: lexicon.Default(), Settings: a.cfg.Settings, Log: a.log,
+		IDKey: a.blobs.DeriveKey(sampling.IDKeyPurpose)}
 	if a.cfg.Transcoder != "" {
 		t, err := audio.NewTranscoder(a.cfg.Transcoder)
 		if err != nil {
@@ -159,8 +167,10 @@ func (a *App) openCore() (*core.Backend, error) {
 // line (with core.Local()) and the tests.
 func (a *App) Core() *core.Backend { return a.core }
 
-// Close releases the database.
+// Close stops the background work and releases the database.
 func (a *App) Close() error {
+	a.core.Close()
+	a.blobs.ClosePacks()
 	a.releaseIngest()
 	return errors.Join(a.audit.Close(), a.store.Close())
 }
@@ -225,7 +235,8 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	}
 	s := grpc.NewServer(opts...)
 	ecoutev1.RegisterAuthServiceServer(s, &service.Auth{Core: a.core})
-	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs})
+	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs, Waveforms: a.core,
+		KeptUntil: a.cfg.Settings.RecordingKeptUntil})
 	ecoutev1.RegisterAdminServiceServer(s, &service.Admin{Core: a.core})
 	ecoutev1.RegisterRecordingPeriodServiceServer(s, &service.RecordingPeriods{Core: a.core})
 	ecoutev1.RegisterAuditServiceServer(s, &service.Audit{Core: a.core})
@@ -236,6 +247,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
 	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
 	ecoutev1.RegisterStatsServiceServer(s, &service.Stats{Core: a.core})
+	ecoutev1.RegisterPairingServiceServer(s, &service.Pairing{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

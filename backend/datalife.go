@@ -48,11 +48,20 @@ type dataLife struct {
 	retention *retention.Job
 }
 
+// WaveformsJob names the runs of the daily computation of the kept calls'
+// peaks.
+const WaveformsJob = "waveforms"
+
 func (a *App) openDataLife() error {
 	s := a.cfg.Settings
+	rate := s.SamplingRate
+	if a.cfg.SampleAll {
+		rate = 1
+	}
 	d := &dataLife{
-		runner:    &jobs.Runner{Store: a.store, Clock: a.cfg.Clock, Log: a.log, Observe: a.auditJobRun},
-		sampler:   &sampling.Sampler{Store: a.store, Blobs: a.blobs, Rate: s.SamplingRate},
+		runner: &jobs.Runner{Store: a.store, Clock: a.cfg.Clock, Log: a.log, Observe: a.auditJobRun},
+		sampler: &sampling.Sampler{Store: a.store, Blobs: a.blobs, Rate: rate, Trail: a.audit, Clock: a.cfg.Clock,
+			IDKey: a.blobs.DeriveKey(sampling.IDKeyPurpose)},
 		retention: &retention.Job{Store: a.store, Blobs: a.blobs, Retention: s},
 	}
 	// Audit entries are connection logs (R4); evaluations live 1 year (R12).
@@ -75,6 +84,13 @@ func (a *App) openDataLife() error {
 	})); err != nil {
 		return err
 	}
+	// The sampling records go with the audit trail that holds their
+	// commitments (connection logs, R4).
+	if err := d.retention.Register("sampling_records", retention.PurgerFunc(func(ctx context.Context, now time.Time) (int, error) {
+		return a.store.DeleteSamplingRounds(ctx, s.ConnectionLogCutoff(now))
+	})); err != nil {
+		return err
+	}
 	// Request ids are remembered a day (config.RequestIDs).
 	if err := d.retention.Register("requests", retention.PurgerFunc(func(ctx context.Context, now time.Time) (int, error) {
 		return a.store.DeleteRequests(ctx, config.RequestCutoff(now))
@@ -91,8 +107,11 @@ func (a *App) openDataLife() error {
 // auditJobRun traces every job run with its counts (R10).
 func (a *App) auditJobRun(ctx context.Context, r store.JobRun) {
 	action := audit.ActionJobPurge
-	if r.Job == sampling.JobName {
+	switch r.Job {
+	case sampling.JobName:
 		action = audit.ActionJobSampling
+	case WaveformsJob:
+		action = "job.waveforms"
 	}
 	counts := make(map[string]int64, len(r.Summary)+1)
 	for k, v := range r.Summary {
@@ -143,14 +162,30 @@ func (a *App) purgeTask() jobs.Task {
 	return jobs.Task{Name: retention.JobName, Run: a.life.retention.Run}
 }
 
+// waveformsTask computes the peaks of the calls the sampling kept.
+func (a *App) waveformsTask() jobs.Task {
+	return jobs.Task{Name: WaveformsJob, Run: func(ctx context.Context, _ time.Time) (map[string]int, error) {
+		n, err := a.core.FillAllPeaks(ctx)
+		return map[string]int{"calls": n}, err
+	}}
+}
+
+// Waveforms computes the peaks of every kept call lacking them (what the
+// daily job does after the purge) and records the run.
+func (a *App) Waveforms(ctx context.Context, now time.Time) (int, error) {
+	run, err := a.life.runner.Run(ctx, a.waveformsTask(), now)
+	return run.Summary["calls"], err
+}
+
 // runDailyJobs samples, then purges (so the space the sampling freed is
-// reclaimed), every day at sampling.hour UTC until ctx ends.
+// reclaimed), then computes the waveforms of the calls kept, every day at
+// sampling.hour UTC until ctx ends.
 func (a *App) runDailyJobs(ctx context.Context) {
 	h := a.cfg.Settings.SamplingHour
 	a.log.Info("daily sampling and purge scheduled", "hour_utc", h,
 		"next", jobs.NextAt(a.cfg.Clock.Now(), h).Format(time.RFC3339), "rate", a.cfg.Settings.SamplingRate,
 		"recordings", a.cfg.Settings.Recordings.String(), "connection_logs", a.cfg.Settings.ConnectionLogs.String())
-	a.life.runner.Daily(ctx, a.cfg.Settings.SamplingHour, schedulerPoll, a.sampleTask(nil), a.purgeTask())
+	a.life.runner.Daily(ctx, a.cfg.Settings.SamplingHour, schedulerPoll, a.sampleTask(nil), a.purgeTask(), a.waveformsTask())
 }
 
 // FormatCounts renders a run's counts as "k=v" pairs in a stable order.

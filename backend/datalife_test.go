@@ -49,8 +49,7 @@ func TestRecordingLifeThroughGRPC(t *testing.T) {
 	dir := t.TempDir()
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
 	s := config.Defaults()
-	s.SamplingRate = 1
-	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clk, Settings: s})
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clk, Settings: s, SampleAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,8 +243,7 @@ func dirApp(t *testing.T, now time.Time) (*backend.App, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(now)
 	s := config.Defaults()
-	s.SamplingRate = 1
-	app, err := backend.Open(context.Background(), backend.Config{DataDir: t.TempDir(), Clock: clk, Settings: s})
+	app, err := backend.Open(context.Background(), backend.Config{DataDir: t.TempDir(), Clock: clk, Settings: s, SampleAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,15 @@ func (a *App) sweep(ctx context.Context) (int, error) {
 	if n > 0 {
 		a.log.Warn("removed files left by interrupted uploads", "files", n)
 	}
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	// Audio appended to packs for a batch whose rows were never committed.
+	p, err := a.blobs.SweepPacks(ctx, keys)
+	if p > 0 {
+		a.log.Warn("freed audio left in packs by interrupted uploads", "packs", p)
+	}
+	return n + p, err
 }
 
 func (a *App) releaseIngest() {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/backend/blobs"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -189,17 +192,71 @@ func TestSIGKILLDuringUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(data, backend.AudioDir)
+	for _, u := range unnamedAudio(t, filepath.Join(data, backend.AudioDir), keys) {
+		t.Errorf("orphan audio after restart: %s", u)
+	}
+}
+
+// unnamedAudio lists what the audio store under root holds that no key
+// names: files of their own, and ranges of packs holding data outside
+// every key's blob (temporary files included).
+func unnamedAudio(t *testing.T, root string, keys map[string]bool) []string {
+	t.Helper()
+	spans := map[string][][2]int64{} // pack → [off, end) of its blobs
+	for k := range keys {
+		at := strings.LastIndexByte(k, '@')
+		if at < 0 {
+			continue
+		}
+		pack, rng, _ := strings.Cut(k[at+1:], ":")
+		o, n, _ := strings.Cut(rng, "+")
+		off, err1 := strconv.ParseInt(o, 10, 64)
+		ln, err2 := strconv.ParseInt(n, 10, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("unreadable key %q", k)
+		}
+		spans[pack] = append(spans[pack], [2]int64{off, (off + ln + 4095) / 4096 * 4096})
+	}
+	var out []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() == ".key-check" {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		if !keys[filepath.ToSlash(rel)] {
-			t.Errorf("orphan file after restart: %s", rel)
+		rel = filepath.ToSlash(rel)
+		if keys[rel] {
+			return nil
+		}
+		if !strings.HasPrefix(rel, blobs.PackDir+"/") {
+			out = append(out, rel)
+			return nil
+		}
+		// Every byte of data in the pack must lie in a named blob.
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		for off := int64(0); ; {
+			start, err := unix.Seek(int(fh.Fd()), off, unix.SEEK_DATA)
+			if err != nil {
+				break // ENXIO: no data after off
+			}
+			end, err := unix.Seek(int(fh.Fd()), start, unix.SEEK_HOLE)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for a := start; a < end; a += 4096 {
+				if !slices.ContainsFunc(spans[rel], func(s [2]int64) bool { return a >= s[0] && a < s[1] }) {
+					out = append(out, fmt.Sprintf("%s at %d", rel, a))
+					break
+				}
+			}
+			off = end
 		}
 		return nil
 	})
+	return out
 }
 
 // slowUpload sends the audio in small pieces with pauses, so that uploads

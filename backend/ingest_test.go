@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -47,13 +48,46 @@ func ingestApp(t *testing.T, transcoder string) (*backend.App, ingester, string)
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clock.NewFake(ingestNow), Transcoder: transcoder})
+	// Every upload is kept at the sampling (keep): these tests look at
+	// what a kept call gets.
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clock.NewFake(ingestNow), Transcoder: transcoder,
+		SampleAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
 	ing := ingestFixtures(t, app)
 	return app, ing, dir
+}
+
+// keep runs the daily jobs of the day after the uploads (ingestApp keeps
+// every call): the sampling, then the peaks of the calls kept. It returns
+// how many calls got their peaks.
+func keep(t *testing.T, app *backend.App) int {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := app.Sample(ctx, ingestNow.Add(48*time.Hour)); err != nil {
+		t.Fatalf("sampling: %v", err)
+	}
+	n, err := app.Waveforms(ctx, ingestNow.Add(48*time.Hour))
+	if err != nil {
+		t.Fatalf("waveforms: %v", err)
+	}
+	return n
+}
+
+// storedAudio is how many recordings the audio store holds; it fails the
+// test for anything in it that no row names (a file, a range of a pack).
+func storedAudio(t *testing.T, app *backend.App, dir string) int {
+	t.Helper()
+	keys, err := app.Store().AudioKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range unnamedAudio(t, filepath.Join(dir, backend.AudioDir), keys) {
+		t.Errorf("audio no row names: %s", u)
+	}
+	return len(keys)
 }
 
 // ingestFixtures gives app the team, agent, campaign and recording period
@@ -75,7 +109,7 @@ func ingestFixtures(t *testing.T, app *backend.App) ingester {
 func fixedMeta(ext string) *ecoutev1.RecordingMetadata {
 	start := ingestNow.Add(-time.Hour)
 	return &ecoutev1.RecordingMetadata{
-		ExternalId: ext, StartedAt: timestamppb.New(start), EndedAt: timestamppb.New(start.Add(30 * time.Second)),
+		ExternalId: ext, StartedAt: timestamppb.New(start), EndedAt: timestamppb.New(start.Add(45 * time.Second)),
 		AgentId: "agent-a", TeamId: "team-a", CampaignId: "camp-a", Direction: "inbound",
 		Customer: &ecoutev1.Customer{PhoneE164: "+33612345678"},
 		Consent:  &ecoutev1.Consent{RequestedAt: timestamppb.New(start.Add(-8 * time.Second)), Accepted: true},
@@ -144,12 +178,20 @@ func TestIngestStoresEncryptedWithIndexAndPeaks(t *testing.T) {
 		t.Fatalf("re-ingest: %+v, %v", again, err)
 	}
 	left := files(t, dir)
-	if len(left) != 1 {
-		t.Fatalf("files: %v, want the one blob", left)
+	if len(left) != 1 || storedAudio(t, app, dir) != 1 {
+		t.Fatalf("files: %v, want the one pack holding the one blob", left)
 	}
 	disk, _ := os.ReadFile(left[0])
 	if bytes.Contains(disk, data[:4]) || bytes.Contains(disk, data[1000:1032]) {
 		t.Error("the blob on disk contains plaintext audio")
+	}
+	// Nothing was decoded at the upload: the peaks and the frame index wait
+	// for the sampling, for the calls kept.
+	if _, wf, err := app.Store().IngestedAudio(ctx, res.CallID); err != nil || len(wf.FrameOffsets) != 0 || len(wf.Peaks) != 0 || wf.Bucket != 0 {
+		t.Errorf("waiting upload has %d frame offsets, %d peaks (%v)", len(wf.FrameOffsets), len(wf.Peaks), err)
+	}
+	if n := keep(t, app); n != 1 {
+		t.Errorf("the daily job computed the peaks of %d calls, want 1", n)
 	}
 	ix, _ := mp3frame.Scan(bytes.NewReader(data))
 	_, wf, err := app.Store().IngestedAudio(ctx, res.CallID)
@@ -158,6 +200,9 @@ func TestIngestStoresEncryptedWithIndexAndPeaks(t *testing.T) {
 	}
 	if len(wf.FrameOffsets) != len(ix.Offsets) || wf.FrameOffsets[len(ix.Offsets)-1] != ix.Offsets[len(ix.Offsets)-1] || len(wf.Peaks) < 10 {
 		t.Errorf("frame index %d (want %d), %d peaks", len(wf.FrameOffsets), len(ix.Offsets), len(wf.Peaks))
+	}
+	if n := keep(t, app); n != 0 {
+		t.Errorf("the daily job computed the peaks of %d calls again", n)
 	}
 }
 
@@ -258,8 +303,8 @@ func TestTelephonyRatesConverted(t *testing.T) {
 				t.Errorf("stored repair note %q, want %q", a.Repair, res.Repair)
 			}
 			want++
-			if n := len(files(t, dir)); n != want {
-				t.Errorf("%d files, want the %d converted recordings", n, want)
+			if n := storedAudio(t, app, dir); n != want {
+				t.Errorf("%d recordings stored, want the %d converted recordings", n, want)
 			}
 		})
 	}
@@ -290,9 +335,8 @@ func TestRetentionSettingDatesRecordings(t *testing.T) {
 	dir := t.TempDir()
 	settings := config.Defaults()
 	settings.Recordings = config.MustPeriod("1mo")
-	settings.SamplingRate = 1
 	fake := clock.NewFake(ingestNow)
-	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: fake, Settings: settings})
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: fake, Settings: settings, SampleAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +354,124 @@ func TestRetentionSettingDatesRecordings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := md.StartedAt.AsTime().AddDate(0, 1, 0)
-	if !c.RetainedUntil.Equal(want) {
-		t.Errorf("retained until %v, want %v (start + 1 month)", c.RetainedUntil, want)
+	// The date of the last daily purge (02:00 UTC) within start + 1 month:
+	// the purge deletes it then, never later, and the date shown is that.
+	end := md.StartedAt.AsTime().AddDate(0, 1, 0)
+	want := time.Date(end.Year(), end.Month(), end.Day(), settings.SamplingHour, 0, 0, 0, time.UTC)
+	if !c.RetainedUntil.Equal(want) || !c.RetainedUntil.Equal(settings.RecordingKeptUntil(c.StartedAt)) {
+		t.Errorf("retained until %v, want %v (the last purge within start + 1 month)", c.RetainedUntil, want)
+	}
+}
+
+// TestReuploadOfSampledOutCallRefused: a call the sampling deleted is
+// refused when uploaded again (SAMPLED_OUT, AlreadyExists), so a retry is
+// not another draw (R2), and nothing of the retry is stored; a kept call
+// uploaded again is answered as a duplicate.
+func TestReuploadOfSampledOutCallRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	app, err := backend.Open(ctx, backend.Config{DataDir: dir, Clock: clock.NewFake(ingestNow)}) // rate 0.05
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	ing := ingestFixtures(t, app)
+	data := clip(t)
+	const n = 40
+	for i := range n {
+		if _, err := ing.Ingest(ctx, fixedMeta(fmt.Sprintf("retry-%02d", i)), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := app.Sample(ctx, ingestNow.Add(48*time.Hour))
+	if err != nil || rep.Received != n || rep.Kept >= n/2 {
+		t.Fatalf("sampling: %+v, %v", rep, err)
+	}
+	var gone, kept []string
+	for i := range n {
+		ext := fmt.Sprintf("retry-%02d", i)
+		if _, err := app.Store().CallIDByExternalID(ctx, ext); errors.Is(err, store.ErrNotFound) {
+			gone = append(gone, ext)
+		} else if err == nil {
+			kept = append(kept, ext)
+		} else {
+			t.Fatal(err)
+		}
+	}
+	if len(gone) != n-rep.Kept || len(kept) != rep.Kept {
+		t.Fatalf("%d gone and %d kept, the sampling said %d kept", len(gone), len(kept), rep.Kept)
+	}
+	before := storedAudio(t, app, dir)
+	for _, ext := range gone {
+		_, err := ing.Ingest(ctx, fixedMeta(ext), bytes.NewReader(data))
+		info, _ := errorInfo(err)
+		if status.Code(err) != codes.AlreadyExists || info.GetReason() != "SAMPLED_OUT" || !strings.Contains(err.Error(), ext) {
+			t.Errorf("re-upload of sampled-out %s: %v; want AlreadyExists, SAMPLED_OUT", ext, err)
+		}
+		if _, err := app.Store().CallIDByExternalID(ctx, ext); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("re-upload of sampled-out %s stored a row: %v", ext, err)
+		}
+	}
+	if after := storedAudio(t, app, dir); after != before {
+		t.Errorf("%d recordings stored after the refused retries, %d before", after, before)
+	}
+	for _, ext := range kept {
+		if res, err := ing.Ingest(ctx, fixedMeta(ext), bytes.NewReader(data)); err != nil || !res.Duplicate {
+			t.Errorf("re-upload of kept %s: %+v, %v; want a duplicate", ext, res, err)
+		}
+	}
+	// Another call of the same day is still taken (a late upload).
+	if res, err := ing.Ingest(ctx, fixedMeta("retry-late"), bytes.NewReader(data)); err != nil || res.Duplicate {
+		t.Errorf("late upload: %+v, %v", res, err)
+	}
+}
+
+// TestImplausibleMetadataRefusedByField: the plausibility table is
+// enforced at the door, with the field named (InvalidArgument with a
+// field violation) and nothing stored; the table's rules are tested one by
+// one in backend/plausibility.
+func TestImplausibleMetadataRefusedByField(t *testing.T) {
+	ctx := context.Background()
+	app, ing, dir := ingestApp(t, "")
+	if err := app.Store().CreateTeam(ctx, store.Team{ID: "team-b", Name: "B", CreatedAt: ingestNow}); err != nil {
+		t.Fatal(err)
+	}
+	data := clip(t) // 40 s
+	for _, c := range []struct {
+		name, field string
+		edit        func(md *ecoutev1.RecordingMetadata)
+	}{
+		{"starts in the future", "metadata.started_at", func(md *ecoutev1.RecordingMetadata) {
+			md.StartedAt = timestamppb.New(ingestNow.Add(8 * 24 * time.Hour))
+			md.EndedAt = timestamppb.New(ingestNow.Add(8*24*time.Hour + 45*time.Second))
+			md.Consent.RequestedAt = timestamppb.New(ingestNow.Add(8*24*time.Hour - 5*time.Second))
+		}},
+		{"ends long after its audio", "metadata.ended_at", func(md *ecoutev1.RecordingMetadata) {
+			md.EndedAt = timestamppb.New(md.StartedAt.AsTime().Add(30 * time.Minute))
+		}},
+		{"consent asked a year before", "metadata.consent.requested_at", func(md *ecoutev1.RecordingMetadata) {
+			md.Consent.RequestedAt = timestamppb.New(md.StartedAt.AsTime().AddDate(-1, 0, 0))
+		}},
+		{"agent filed under another team", "metadata.team_id", func(md *ecoutev1.RecordingMetadata) { md.TeamId = "team-b" }},
+		{"escape character", "metadata.customer.name", func(md *ecoutev1.RecordingMetadata) {
+			md.Customer.Name = "Jean\x1b[2J"
+		}},
+		{"3 MiB string", "metadata.customer.address", func(md *ecoutev1.RecordingMetadata) {
+			md.Customer.Address = strings.Repeat("a", 3<<20)
+		}},
+	} {
+		md := fixedMeta("implausible-" + strings.ReplaceAll(c.name, " ", "-"))
+		c.edit(md)
+		_, err := ing.Ingest(ctx, md, bytes.NewReader(data))
+		_, br := errorInfo(err)
+		if status.Code(err) != codes.InvalidArgument || len(br.GetFieldViolations()) == 0 || br.GetFieldViolations()[0].GetField() != c.field {
+			t.Errorf("%s: %v; want InvalidArgument on %s", c.name, err, c.field)
+		}
+		if _, err := app.Store().CallIDByExternalID(ctx, md.ExternalId); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: stored (%v)", c.name, err)
+		}
+	}
+	if n := storedAudio(t, app, dir); n != 0 {
+		t.Errorf("%d recordings stored by refused uploads", n)
 	}
 }

@@ -64,6 +64,7 @@ type Client struct {
 	audit   ecoutev1.AuditServiceClient
 	admin   ecoutev1.AdminServiceClient
 	periods ecoutev1.RecordingPeriodServiceClient
+	pairing ecoutev1.PairingServiceClient
 	token   *tokenCreds
 	notice  string
 	secure  bool
@@ -130,6 +131,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	c.audit = ecoutev1.NewAuditServiceClient(conn)
 	c.admin = ecoutev1.NewAdminServiceClient(conn)
 	c.periods = ecoutev1.NewRecordingPeriodServiceClient(conn)
+	c.pairing = ecoutev1.NewPairingServiceClient(conn)
 	return c, nil
 }
 

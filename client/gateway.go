@@ -155,6 +155,7 @@ type Gateway interface {
 	PrivacyRequests
 	Stats
 	Connection
+	Pairing
 }
 
 var _ Gateway = (*Client)(nil)

@@ -121,6 +121,21 @@ func (Unimplemented) MyRecordingPeriods(context.Context) (*ecoutev1.MyRecordingP
 // ConnEvents implements Connection: a channel on which nothing comes.
 func (Unimplemented) ConnEvents() <-chan ConnEvent { return nil }
 
+// CreatePairing implements Pairing.
+func (Unimplemented) CreatePairing(context.Context) (*ecoutev1.CreatePairingResponse, error) {
+	return nil, unsupported("create pairing")
+}
+
+// PublishPlayback implements Pairing.
+func (Unimplemented) PublishPlayback(context.Context, string, *ecoutev1.PlaybackState) (int, error) {
+	return 0, unsupported("publish playback")
+}
+
+// FollowPlayback implements Pairing.
+func (Unimplemented) FollowPlayback(context.Context, string, string) (PlaybackStream, error) {
+	return nil, unsupported("follow playback")
+}
+
 // QualityStats implements Stats.
 func (Unimplemented) QualityStats(context.Context, *ecoutev1.StatsFilter) (*ecoutev1.QualityStatsResponse, error) {
 	return nil, unsupported("quality statistics")

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/internal/i18n"
 	"github.com/ecoute/ecoute/player"
@@ -59,6 +60,19 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 	// Lang is the console's language; "" is English.
 	Lang i18n.Lang
+	// Session, when set, is a session opened elsewhere (an SSH login,
+	// which checked the account's key and password): the console starts
+	// logged in, and quits with ErrSessionEnded when the session ends
+	// instead of asking for a password.
+	Session *ecoutev1.LoginResponse
+	// Companion, when set, says that the sound belongs on the user's own
+	// machine (a console served over SSH): the engine should be silent;
+	// the player publishes its state for a paired companion and the
+	// console shows the code and the command that runs it.
+	Companion *Companion
+	// Messages are handed to the program as they come (an SSH session's
+	// window changes, a warning before an idle timeout).
+	Messages <-chan tea.Msg
 }
 
 // App is the console's only tea.Model.
@@ -74,6 +88,12 @@ type App struct {
 	quit    bool
 	// bannerGen numbers the countdown ticks of the connection banner.
 	bannerGen int
+	// startCmd, when set, replaces the first screen's Init: the console
+	// started logged in (Options.Session).
+	startCmd tea.Cmd
+	// external: the session was opened elsewhere; its end quits.
+	external bool
+	ended    bool
 }
 
 func newApp(ctx context.Context, b Backend, eng Engine, theme themes.Theme, addr string) *App {
@@ -148,6 +168,7 @@ func Run(ctx context.Context, opts Options) error {
 	ls := newLoginScreen(a.c, opts.Login, opts.Password)
 	ls.notice = opts.Notice
 	a.stack = []Screen{ls}
+	a.startWith(opts.Session, opts.Companion)
 	// Without a draft store the console still works; it says that
 	// evaluations will not survive a crash.
 	if d, err := OpenDrafts(opts.DraftDir, nil); err == nil {
@@ -155,13 +176,16 @@ func Run(ctx context.Context, opts Options) error {
 	} else {
 		a.status = StatusMsg{Text: a.c.T(warnNoDrafts, err), Level: LevelWarn}
 	}
-	err = a.run(ctx, opts.Input, opts.Output, append(opts.programOptions(), opts.ProgramOptions...))
+	err = a.runWith(ctx, opts.Input, opts.Output, append(opts.programOptions(), opts.ProgramOptions...), opts.Messages)
 	// Close the session on the way out; the screen is gone, so this is
 	// no longer inside Update.
 	if a.c.Principal != nil {
 		lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_ = opts.Client.Logout(lctx)
 		cancel()
+	}
+	if err == nil && a.ended {
+		return ErrSessionEnded
 	}
 	return err
 }
@@ -206,6 +230,11 @@ func NewLocalApp(ctx context.Context, eng Engine, tr player.Track, title string,
 }
 
 func (a *App) run(ctx context.Context, in io.Reader, out io.Writer, extra []tea.ProgramOption) error {
+	return a.runWith(ctx, in, out, extra, nil)
+}
+
+// runWith runs the program, handing it msgs as they come.
+func (a *App) runWith(ctx context.Context, in io.Reader, out io.Writer, extra []tea.ProgramOption, msgs <-chan tea.Msg) error {
 	opts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if in != nil {
 		opts = append(opts, tea.WithInput(in))
@@ -214,7 +243,25 @@ func (a *App) run(ctx context.Context, in io.Reader, out io.Writer, extra []tea.
 		opts = append(opts, tea.WithOutput(out))
 	}
 	opts = append(opts, extra...)
-	_, err := tea.NewProgram(a, opts...).Run()
+	p := tea.NewProgram(a, opts...)
+	done := make(chan struct{})
+	if msgs != nil {
+		go func() {
+			for {
+				select {
+				case m, ok := <-msgs:
+					if !ok {
+						return
+					}
+					p.Send(m)
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	_, err := p.Run()
+	close(done)
 	// Whatever ended the program, release the audio.
 	for _, s := range a.stack {
 		if cl, ok := s.(closer); ok {
@@ -229,14 +276,34 @@ func (a *App) run(ctx context.Context, in io.Reader, out io.Writer, extra []tea.
 	return err
 }
 
+// startWith sets the console up for a session opened elsewhere and a sound
+// that plays elsewhere (either may be nil): see Options.Session and
+// Options.Companion.
+func (a *App) startWith(session *ecoutev1.LoginResponse, companion *Companion) {
+	if companion != nil {
+		a.c.Remote = &remoteSound{command: companion.Command}
+	}
+	if session != nil {
+		a.external = true
+		for _, s := range a.stack {
+			a.c.opened(s.ID())
+		}
+		_, a.startCmd = a.Update(loggedInMsg{resp: session})
+	}
+}
+
 func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
 
 // Init implements tea.Model.
 func (a *App) Init() tea.Cmd {
-	for _, s := range a.stack {
-		a.c.opened(s.ID())
+	first := a.startCmd
+	if first == nil {
+		for _, s := range a.stack {
+			a.c.opened(s.ID())
+		}
+		first = a.top().Init()
 	}
-	return tea.Batch(tea.RequestBackgroundColor, a.top().Init(), a.clearStatusLater(), a.waitConn())
+	return tea.Batch(tea.RequestBackgroundColor, first, a.clearStatusLater(), a.waitConn())
 }
 
 // connMsg is a change of the connection, from the gateway.
@@ -290,12 +357,21 @@ func (a *App) bodySize() (int, int) {
 	if a.periodsShown() {
 		h--
 	}
+	if a.remoteShown() {
+		h--
+	}
 	return a.c.Width, max(1, h)
 }
 
 func (a *App) bannerShown() bool { return a.c.Conn.Waiting > 0 }
 
 func (a *App) periodsShown() bool { return a.periods != "" && a.c.Principal != nil }
+
+// remoteShown: the line that says where the sound goes (a console served
+// over SSH, for a role that may listen).
+func (a *App) remoteShown() bool {
+	return a.c.Remote != nil && a.c.Principal != nil && a.c.May(methodCreatePairing)
+}
 
 func (a *App) resize() {
 	w, h := a.bodySize()
@@ -448,7 +524,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, a.replace(newPasswordScreen(a.c, msg.resp))
 		}
 		home := homeScreen(a.c)
-		cmds := []tea.Cmd{a.replace(home), a.draftOffer()}
+		cmds := []tea.Cmd{a.replace(home), a.draftOffer(), a.remoteStart()}
 		if a.c.Principal.GetAgentId() != "" {
 			cmds = append(cmds, fetchPeriods(a.c))
 		}
@@ -482,6 +558,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.pop()
 	case tea.KeyPressMsg:
 		return a, a.handleKey(msg)
+	case pairingMsg, publishedMsg, pairingTickMsg:
+		cmd, _ := a.remoteUpdate(msg)
+		return a, cmd
 	case tea.MouseClickMsg:
 		if a.showAll {
 			return a, nil
@@ -495,6 +574,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if a.periodsShown() {
 			m.Y--
 		}
+		if a.remoteShown() {
+			m.Y--
+		}
 		return a, a.top().Update(tea.MouseClickMsg(m))
 	}
 	return a, a.top().Update(msg)
@@ -503,6 +585,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // sessionEnded goes back to the login screen, login filled in, when the
 // server no longer accepts the token (expired, revoked).
 func (a *App) sessionEnded() tea.Cmd {
+	if a.external {
+		// Logging in again here would take a password alone: the
+		// session's owner (the SSH server) decides.
+		a.ended = true
+		a.c.Principal = nil
+		a.quit = true
+		return tea.Quit
+	}
 	login := a.c.Principal.GetLogin()
 	a.c.Principal = nil
 	a.showAll = false
@@ -597,6 +687,13 @@ func (a *App) render() string {
 	lines := []string{ansi.Truncate(title, w, "…")}
 	if a.periodsShown() {
 		lines = append(lines, st.Subtle.Render(ansi.Truncate(a.periods, w, "…")))
+	}
+	if a.remoteShown() {
+		style := st.Warn
+		if a.c.Remote.followers > 0 {
+			style = st.Subtle
+		}
+		lines = append(lines, style.Render(ansi.Truncate(a.c.remoteLine(), w, "…")))
 	}
 	if b := a.banner(); b != "" {
 		lines = append(lines, b)
@@ -858,7 +955,15 @@ func (a *App) statusBar() string {
 			segs = append(segs, segment{full: st.StatusKey.Render(a.c.T(statusNotLogged))})
 		}
 	}
-	if a.c.Engine != nil {
+	if r := a.c.Remote; r != nil && !a.local {
+		style := st.StatusWarn
+		if r.followers > 0 {
+			style = st.StatusValue
+		}
+		key := st.StatusKey.Render(a.c.T(statusAudio) + " ")
+		full, short := a.c.remoteAudio()
+		segs = append(segs, segment{full: key + style.Render(full), short: key + style.Render(short)})
+	} else if a.c.Engine != nil {
 		style := st.StatusValue
 		if a.c.Engine.Output() != player.OutputSpeaker {
 			style = st.StatusWarn

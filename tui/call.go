@@ -166,6 +166,7 @@ func (s *callScreen) Update(msg tea.Msg) tea.Cmd {
 			s.player.Fail(s.c.T(playerErrFmt, s.c.explain(msg.err)))
 			return nil
 		}
+		s.player.callID = s.callID
 		cmd := s.player.Attach(msg.track)
 		if wf := msg.wave; wf != nil {
 			s.wave.set(wf.GetPeaks(), wf.GetChannelPeaks(), wf.GetBucket().AsDuration(), msg.track.Duration())

@@ -57,6 +57,9 @@ type Common struct {
 	// Tr writes the console's messages in the user's language; nil is
 	// English.
 	Tr *i18n.Printer
+	// Remote is the pairing of a console whose sound plays elsewhere
+	// (served over SSH); nil when the sound plays here.
+	Remote *remoteSound
 
 	// tick makes timers; nil is tea.Tick (tests fire them at once).
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd

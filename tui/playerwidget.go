@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/player"
 )
 
@@ -86,6 +87,9 @@ type playerWidget struct {
 	// loopFrom is where A was set, waiting for B; -1 when not.
 	loopFrom time.Duration
 	note     string
+	// callID is the call the track plays, for a pairing's companions
+	// (tui/remote.go); "" for a local file.
+	callID string
 }
 
 func newPlayerWidget(c *Common) *playerWidget {
@@ -123,7 +127,7 @@ func (w *playerWidget) Attach(tr player.Track) tea.Cmd {
 	w.cs, w.loopFrom, w.note = ctlState{speed: 1, parties: 1}, -1, ""
 	if w.ctl == nil {
 		w.keys.disableControls(w.c.T(reasonNoControls))
-		return w.waitEvent()
+		return w.published(w.waitEvent())
 	}
 	if w.ctl.Parties() == 2 {
 		w.keys.enableParties()
@@ -131,7 +135,7 @@ func (w *playerWidget) Attach(tr player.Track) tea.Cmd {
 		w.keys.disableParties(w.c.T(reasonOneParty))
 	}
 	// Sync with what the track was opened with (ecoute play --speed).
-	return tea.Batch(w.waitEvent(), w.controls(func(player.Controls) {}))
+	return w.published(tea.Batch(w.waitEvent(), w.controls(func(player.Controls) {})))
 }
 
 // controls runs f on the track's Controls in a Cmd and reports their state
@@ -187,10 +191,16 @@ func (w *playerWidget) Detach() tea.Cmd {
 	if tr == nil {
 		return nil
 	}
-	return func() tea.Msg {
+	var stop tea.Cmd
+	if w.callID != "" {
+		// The companions stop too.
+		stop = w.c.publish(&ecoutev1.PlaybackState{})
+		w.callID = ""
+	}
+	return tea.Batch(stop, func() tea.Msg {
 		_ = tr.Close()
 		return nil
-	}
+	})
 }
 
 func (w *playerWidget) waitEvent() tea.Cmd {
@@ -249,13 +259,17 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 		case player.EventEnded:
 			w.playing, w.state = false, playerEnded
 			w.pos = w.dur
-			return tea.Batch(cmds...), true
+			return w.published(tea.Batch(cmds...)), true
 		case player.EventError:
 			w.playing = false
 			w.err = w.c.T(playerErrFmt, msg.ev.Err)
 		}
 		w.pos = msg.ev.Position
-		return tea.Batch(cmds...), true
+		if msg.ev.Kind == player.EventFirstSample {
+			// Nothing changed for the companions.
+			return tea.Batch(cmds...), true
+		}
+		return w.published(tea.Batch(cmds...)), true
 	case playerTickMsg:
 		if msg.gen != w.gen || w.track == nil {
 			return nil, true
@@ -265,6 +279,9 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 			w.ticking = false
 			return nil, true
 		}
+		if w.c.publishDue() {
+			return w.published(w.tick()), true
+		}
 		return w.tick(), true
 	case playerPosMsg:
 		if msg.gen != w.gen || w.track == nil {
@@ -272,9 +289,9 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		w.pos, w.playing = msg.pos, msg.playing
 		if msg.playing {
-			return w.startTicking(), true
+			return w.published(w.startTicking()), true
 		}
-		return nil, true
+		return w.published(nil), true
 	case playerCtlMsg:
 		if msg.gen != w.gen || w.track == nil {
 			return nil, true
@@ -283,7 +300,7 @@ func (w *playerWidget) Update(msg tea.Msg) (tea.Cmd, bool) {
 		if msg.noJump {
 			w.note = w.c.T(playerNoGapText)
 		}
-		return nil, true
+		return w.published(nil), true
 	case tea.KeyPressMsg:
 		if w.track == nil {
 			return nil, false

@@ -392,6 +392,18 @@ const (
 	accountLocked     i18n.Key = "accountLocked"
 )
 
+// Sound elsewhere: a console served over SSH and its companion (tui/remote.go).
+const (
+	remoteFollowed           i18n.Key = "remoteFollowed"
+	remoteCode               i18n.Key = "remoteCode"
+	remoteFailed             i18n.Key = "remoteFailed"
+	remoteAsking             i18n.Key = "remoteAsking"
+	remoteAudioFollowed      i18n.Key = "remoteAudioFollowed"
+	remoteAudioCode          i18n.Key = "remoteAudioCode"
+	remoteAudioShortFollowed i18n.Key = "remoteAudioShortFollowed"
+	remoteAudioShortNone     i18n.Key = "remoteAudioShortNone"
+)
+
 // Statistics (tui/stats.go, tui/statsexport.go, tui/clienttables.go).
 const (
 	keyStats             i18n.Key = "keyStats"

@@ -81,6 +81,38 @@ func AnalyzeAt(r io.ReaderAt, size int64) (Analysis, error) {
 	return AnalyzeIndex(r, size, ix)
 }
 
+// IndexWhole is Inspect refusing any damage and any profile that is not
+// stored as it is: the check of a file that must be whole (a transcoder's
+// output), without decoding it. Uploads are checked this way; decoding
+// (Waveform) waits for the sampling, for the calls kept.
+func IndexWhole(r io.ReaderAt, size int64) (mp3frame.Index, error) {
+	ix, err := Inspect(r, size)
+	if err != nil {
+		return ix, err
+	}
+	if ix.Repaired() {
+		return ix, fmt.Errorf("not a valid MP3 file: %s", ix.Damage[0])
+	}
+	if err := ix.Profile(); err != nil {
+		return ix, fmt.Errorf("%w: %w", ErrProfile, err)
+	}
+	return ix, nil
+}
+
+// Waveform decodes the frames of ix, read from r, for the peaks of every
+// Bucket: both channels together, and each channel of a stereo
+// recording.
+func Waveform(r io.ReaderAt, size int64, ix mp3frame.Index) (peaks []byte, channels [][]byte, err error) {
+	mix, ch, err := PeaksOf(io.NewSectionReader(r, 0, size), &ix, ix.SampleRate*int(Bucket/time.Millisecond)/1000)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ix.Channels == 2 {
+		channels = ch[:]
+	}
+	return mix, channels, nil
+}
+
 // WriteRepaired writes the frames of ix read from r back to back: what is
 // valid of a damaged file, undecodable frames silenced, nothing else (no
 // tags: they described the damaged file).

@@ -73,6 +73,8 @@ type Files struct {
 	// NoSync skips fsync. Only for throw-away data (the demo seeding), where
 	// durability costs seconds and buys nothing.
 	NoSync bool
+
+	packs *packs // the packs this process appends to (packs.go), shared by copies
 }
 
 // NewFiles uses root (created if missing, mode 0700) with the master key
@@ -85,7 +87,7 @@ func NewFiles(root string, master []byte) (*Files, error) {
 	if err := os.MkdirAll(filepath.Join(root, TempDir), 0o700); err != nil {
 		return nil, fmt.Errorf("blob directory: %w", err)
 	}
-	f := &Files{root: root, master: master}
+	f := &Files{root: root, master: master, packs: &packs{}}
 	if err := f.checkKey(); err != nil {
 		return nil, err
 	}
@@ -184,6 +186,10 @@ func (f *Files) path(key string) (string, error) {
 	if err := ValidKey(key); err != nil {
 		return "", err
 	}
+	// A packed blob's key names a range of a pack (packs.go), not a file.
+	if strings.HasPrefix(key, PackDir+"/") || strings.Contains(key, "@") {
+		return "", fmt.Errorf("invalid blob key %q", key)
+	}
 	return filepath.Join(f.root, filepath.FromSlash(key)), nil
 }
 
@@ -231,6 +237,8 @@ type pending struct {
 	s         *sealer
 	closed    bool
 	committed bool
+	// staged blobs are made durable by Pack, not by Close.
+	staged bool
 }
 
 // Create starts a blob in the temporary directory.
@@ -273,7 +281,7 @@ func (p *pending) Close() error {
 	if err := p.s.Close(); err != nil {
 		return fmt.Errorf("seal %s: %w", p.key, err)
 	}
-	if !p.f.NoSync {
+	if !p.f.NoSync && !p.staged {
 		if err := p.tmp.Sync(); err != nil {
 			return fmt.Errorf("sync %s: %w", p.key, err)
 		}
@@ -368,8 +376,15 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Open opens a blob for random access to its plaintext.
+// Open opens a blob for random access to its plaintext: a file of its own,
+// or a blob kept in a pack (a key Pack returned).
 func (f *Files) Open(_ context.Context, key string) (Blob, error) {
+	if loc, ok, err := parsePacked(key); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return f.openPacked(key, loc)
+	}
 	p, err := f.path(key)
 	if err != nil {
 		return nil, err
@@ -389,8 +404,16 @@ func (f *Files) Open(_ context.Context, key string) (Blob, error) {
 	return o, nil
 }
 
-// Delete removes a blob; deleting a missing blob is not an error.
+// Delete removes a blob; deleting a missing blob is not an error. A blob
+// kept in a pack, or a range of a pack (Coalesce), is cut out of it: its
+// disk blocks are handed back to the file system.
 func (f *Files) Delete(_ context.Context, key string) error {
+	if loc, ok, err := parsePacked(key); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return f.punch(loc.pack, []span{{loc.off, loc.n}})
+	}
 	p, err := f.path(key)
 	if err != nil {
 		return err

@@ -61,8 +61,15 @@ type Config struct {
 // Limits that the law fixes: they bound the settings and are applied as they
 // are where nothing is configurable.
 var (
-	MinSamplingRate       = 0.001
-	MaxSamplingRate       = 1.0
+	MinSamplingRate = 0.001
+	// MaxSamplingRate is the lawful maximum of sampling.rate (R2). The
+	// authorisation this product follows keeps 5 % of each day's calls and
+	// deletes 95 %; recording must stay occasional, never systematic (a
+	// rate of 1 keeps every call, which the regulator forbids). Écoute
+	// allows up to twice the authorised rate, so a small centre may keep a
+	// usable sample of each agent, and no more: at least 90 % of every
+	// day's recordings is always deleted.
+	MaxSamplingRate       = 0.10
 	MaxRecordings         = MustPeriod("6mo")
 	MinConnectionLogs     = MustPeriod("3mo")
 	MaxConnectionLogs     = MustPeriod("12mo")
@@ -98,7 +105,7 @@ func Settings() []Setting {
 	return []Setting{
 		{"sampling.rate", strconv.FormatFloat(d.SamplingRate, 'g', -1, 64),
 			fmt.Sprintf("%g–%g", MinSamplingRate, MaxSamplingRate), "R2",
-			"fraction of each day's recordings kept, chosen at random per agent; the rest is deleted"},
+			"fraction of each day's recordings kept, chosen at random per agent; the rest is deleted (at most 10 %: twice the authorised 5 %, never systematic)"},
 		{"sampling.hour", strconv.Itoa(d.SamplingHour), "0–23 (UTC)", "R2, R4",
 			"hour at which the daily sampling, then the retention purge, run inside serve"},
 		{"retention.recordings", d.Recordings.String(), "1h–" + MaxRecordings.String(), "R4",
@@ -128,8 +135,12 @@ func Settings() []Setting {
 // Validate checks every value against its lawful range.
 func (c Config) Validate() error {
 	var errs []error
-	if c.SamplingRate < MinSamplingRate || c.SamplingRate > MaxSamplingRate {
-		errs = append(errs, fmt.Errorf("sampling.rate: %g is outside the allowed range %g–%g (R2)",
+	switch {
+	case c.SamplingRate >= 1:
+		errs = append(errs, fmt.Errorf("sampling.rate: %g keeps every call: that is systematic recording, which the law forbids (R2); the allowed range is %g–%g",
+			c.SamplingRate, MinSamplingRate, MaxSamplingRate))
+	case c.SamplingRate < MinSamplingRate || c.SamplingRate > MaxSamplingRate:
+		errs = append(errs, fmt.Errorf("sampling.rate: %g is outside the allowed range %g–%g (R2: a random sample, never systematic recording)",
 			c.SamplingRate, MinSamplingRate, MaxSamplingRate))
 	}
 	if c.SamplingHour < 0 || c.SamplingHour > 23 {

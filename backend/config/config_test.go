@@ -38,8 +38,11 @@ func TestParseRefusals(t *testing.T) {
 		{"retention:\n  recordings: 7mo\n", "longer than the allowed maximum 6mo"},
 		{"retention:\n  recordings: 183d\n", "longer than the allowed maximum 6mo"},
 		{"retention:\n  recordings: 6m\n", `write "mo" for months`},
-		{"sampling:\n  rate: 0.0001\n", "allowed range 0.001–1"},
-		{"sampling:\n  rate: 1.5\n", "allowed range 0.001–1"},
+		{"sampling:\n  rate: 0.0001\n", "allowed range 0.001–0.1"},
+		{"sampling:\n  rate: 1.5\n", "systematic recording"},
+		{"sampling:\n  rate: 1\n", "sampling.rate: 1 keeps every call: that is systematic recording"},
+		{"sampling:\n  rate: 0.5\n", "allowed range 0.001–0.1"},
+		{"sampling:\n  rate: 0.1001\n", "allowed range 0.001–0.1"},
 		{"sampling:\n  rate: lots\n", "line 2: sampling.rate"},
 		{"sampling:\n  hour: 24\n", "0–23"},
 		{"passwords:\n  max_age: 2y\n", "passwords.max_age: 2y is outside the allowed range 1d–1y"},
@@ -64,7 +67,8 @@ func TestParseRefusals(t *testing.T) {
 	}
 	// The limits themselves are lawful.
 	for _, y := range []string{"retention:\n  connection_logs: 3mo\n", "retention:\n  connection_logs: 12mo\n",
-		"retention:\n  connection_logs: 1y\n", "retention:\n  recordings: 1mo\n", "sampling:\n  rate: 1\n"} {
+		"retention:\n  connection_logs: 1y\n", "retention:\n  recordings: 1mo\n", "sampling:\n  rate: 0.1\n",
+		"sampling:\n  rate: 0.001\n"} {
 		if _, err := Parse(strings.NewReader(y)); err != nil {
 			t.Errorf("%q refused: %v", y, err)
 		}
@@ -90,8 +94,32 @@ func TestLoad(t *testing.T) {
 
 func TestPeriod(t *testing.T) {
 	aug31 := time.Date(2026, 8, 31, 12, 0, 0, 0, time.UTC)
-	if got := MustPeriod("6mo").Before(aug31); !got.Equal(time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)) {
-		t.Errorf("6mo before 31 Aug = %v", got)
+	// A day the target month lacks stands for the rest of that month.
+	for _, c := range []struct {
+		p    string
+		from time.Time
+		back bool
+		want time.Time
+	}{
+		{"6mo", aug31, true, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"6mo", aug31, false, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"6mo", time.Date(2027, 8, 31, 12, 0, 0, 0, time.UTC), false, time.Date(2028, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"6mo", time.Date(2027, 8, 29, 12, 0, 0, 0, time.UTC), false, time.Date(2028, 2, 29, 12, 0, 0, 0, time.UTC)},
+		{"6mo", time.Date(2026, 8, 28, 23, 0, 0, 0, time.UTC), false, time.Date(2027, 2, 28, 23, 0, 0, 0, time.UTC)},
+		{"1mo", time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC), false, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"1mo", time.Date(2027, 3, 31, 9, 0, 0, 0, time.UTC), true, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"1y", time.Date(2028, 2, 29, 9, 0, 0, 0, time.UTC), false, time.Date(2029, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{"12mo", time.Date(2027, 10, 30, 9, 0, 0, 0, time.UTC), false, time.Date(2028, 10, 30, 9, 0, 0, 0, time.UTC)},
+	} {
+		var got time.Time
+		if c.back {
+			got = MustPeriod(c.p).Before(c.from)
+		} else {
+			got = MustPeriod(c.p).After(c.from)
+		}
+		if !got.Equal(c.want) {
+			t.Errorf("%s %s %s = %s, want %s", c.p, map[bool]string{true: "before", false: "after"}[c.back], c.from, got, c.want)
+		}
 	}
 	if got := MustPeriod("90d").After(aug31); !got.Equal(aug31.AddDate(0, 0, 90)) {
 		t.Errorf("90d after = %v", got)

@@ -8,8 +8,13 @@ import (
 )
 
 // Period is a retention length as people say it: "90d", "6mo", "1y", "12w",
-// "36h". Months and years are calendar units, applied with time.AddDate, so
-// "6mo" from 31 August is the end of February, not 180 days later.
+// "36h". Months and years are calendar units: "6mo" from 12 August is 12
+// February, same time of day. A day the target month lacks (the 29th to
+// 31st) stands for the whole rest of that month, so "6mo" from 31 August
+// is the end of February (1 March 00:00), not 3 March as time.AddDate
+// would have it, and not 180 days later. With that rule a later start
+// never gives an earlier end, which the purge relies on (config.Config.
+// RecordingCutoff inverts RecordingKeptUntil).
 type Period struct {
 	N    int
 	Unit string // "h", "d", "w", "mo" or "y"
@@ -58,11 +63,28 @@ func (p Period) shift(t time.Time, sign int) time.Time {
 	case "w":
 		return t.AddDate(0, 0, 7*n)
 	case "mo":
-		return t.AddDate(0, n, 0)
+		return addMonths(t, n)
 	case "y":
-		return t.AddDate(n, 0, 0)
+		return addMonths(t, 12*n)
 	}
 	return t
+}
+
+// addMonths moves t by n calendar months, keeping the day and the time of
+// day; when the target month is too short for the day, the result is the
+// first instant of the month after it (the end of the target month).
+func addMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, t.Location())
+	if d > daysIn(first.Year(), first.Month(), t.Location()) {
+		return first.AddDate(0, 1, 0)
+	}
+	hh, mm, ss := t.Clock()
+	return time.Date(first.Year(), first.Month(), d, hh, mm, ss, t.Nanosecond(), t.Location())
+}
+
+func daysIn(y int, m time.Month, loc *time.Location) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, loc).Day()
 }
 
 // After is t + p.

@@ -48,6 +48,16 @@ type Backend struct {
 	// means they are refused.
 	Transcoder *audio.Transcoder
 	Log        *slog.Logger
+	// IDKey keys the hashes of external ids that the sampling keeps of the
+	// calls it deletes (sampling.IDKeyPurpose, derived from the data key).
+	IDKey []byte
+
+	commits groupCommit // uploads made durable together (commit.go)
+	peaks   peakWorker  // peaks computed in the background (waveform.go)
+
+	// pairing holds the pairings of consoles and companions (pairing.go),
+	// made at first use.
+	pairing *pairings
 }
 
 // Caller is who calls an operation, from where, and which request of

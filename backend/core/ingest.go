@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -13,6 +12,8 @@ import (
 	"github.com/ecoute/ecoute/backend/audit"
 	"github.com/ecoute/ecoute/backend/blobs"
 	"github.com/ecoute/ecoute/backend/domain"
+	"github.com/ecoute/ecoute/backend/plausibility"
+	"github.com/ecoute/ecoute/backend/sampling"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/mp3frame"
 )
@@ -63,8 +64,6 @@ type Stored struct {
 	Repair string
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-
 // AudioKey is where a call's recording lives in the blob store.
 func AudioKey(callID string) string { return "calls/" + callID[:2] + "/" + callID + ".mp3" }
 
@@ -114,7 +113,7 @@ func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Store
 		}
 		return Stored{}, domain.New(domain.ReasonOptedOut, "the caller opted out of recording: nothing is stored (R3)")
 	}
-	call, err := b.validate(ctx, md)
+	call, facts, err := b.validate(ctx, md)
 	if err != nil {
 		return Stored{}, err
 	}
@@ -123,9 +122,15 @@ func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Store
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Stored{}, domain.Internal("look up external id", err)
 	}
+	h := b.idHash(md.ExternalID)
+	if gone, err := b.Store.SampledOut(ctx, h); err != nil {
+		return Stored{}, domain.Internal("look up sampled-out calls", err)
+	} else if gone {
+		return Stored{}, sampledOut(md.ExternalID)
+	}
 
 	key := AudioKey(call.ID)
-	raw, err := b.Blobs.Create(key)
+	raw, err := b.create(key)
 	if err != nil {
 		return Stored{}, domain.Internal("create audio", err)
 	}
@@ -144,50 +149,62 @@ func (b *Backend) ingest(ctx context.Context, md *Recording, r io.Reader) (Store
 	if err := raw.Close(); err != nil {
 		return Stored{}, domain.Internal("store audio", err)
 	}
-	final, an, oc, err := b.canonical(ctx, key, raw)
+	final, ix, oc, err := b.canonical(ctx, key, raw)
 	if err != nil {
 		return Stored{}, err
 	}
 	if final != raw {
 		defer final.Discard()
 	}
-	ix := an.Index
+	facts.Audio = ix.Duration()
+	if err := plausibility.CheckAudio(facts); err != nil {
+		return Stored{}, err
+	}
+	// Only the frame summary is stored now: the frame index and the peaks
+	// are computed after the sampling, for the calls kept (Waveform).
 	call.Audio = store.Audio{Key: key, Size: final.Size(), Codec: "mp3", SampleRate: ix.SampleRate,
 		Channels: ix.Channels, BitrateKbps: ix.MeanKbps(), FrameCount: len(ix.Offsets),
 		SamplesPerFrame: ix.SamplesPerFrame, Duration: ix.Duration(), Repair: oc.repair}
-	wf := store.Waveform{Peaks: an.Peaks, ChannelPeaks: an.ChannelPeaks, Bucket: audio.Bucket, FrameOffsets: ix.Offsets,
-		SamplesPerFrame: ix.SamplesPerFrame, SampleRate: ix.SampleRate}
 
 	// From here on the upload is complete and checked: finish storing it even
 	// if the client goes away (a retry is then answered as a duplicate).
 	ctx = context.WithoutCancel(ctx)
-	if err := final.Commit(ctx); err != nil {
-		return Stored{}, domain.Internal("store audio", err)
-	}
-	err = b.Store.InsertCalls(ctx, []store.NewCall{{Call: call, Waveform: wf}})
-	if err != nil {
-		// The row is the commit point: without it the file must go.
-		if derr := b.Blobs.Delete(ctx, key); derr != nil {
-			b.Log.Error("remove orphan audio", "key", key, "err", derr)
-		}
-		if errors.Is(err, store.ErrDuplicate) {
-			if id, lerr := b.Store.CallIDByExternalID(ctx, md.ExternalID); lerr == nil {
-				return Stored{CallID: id, Duplicate: true}, nil
-			}
-		}
-		return Stored{}, domain.Internal("store call", err)
-	}
-	if err := b.Store.SyncCommitted(ctx); err != nil {
-		// The row stays (the audio is whole): a retry is answered as a
-		// duplicate once the disk recovers.
-		return Stored{}, domain.Internal("sync database", err)
+	res := b.commits.submit(ctx, b, &commitItem{up: store.PendingUpload{Call: store.NewCall{Call: call}, IDHash: h},
+		blob: final, group: store.DayOf(call.StartedAt).Format(time.DateOnly)})
+	switch {
+	case res.err != nil:
+		return Stored{}, res.err
+	case res.outcome.SampledOut:
+		return Stored{}, sampledOut(md.ExternalID)
+	case res.outcome.Existing != "":
+		return Stored{CallID: res.outcome.Existing, Duplicate: true}, nil
 	}
 	if oc.repair != "" {
 		b.Log.Warn("damaged recording repaired", "call", call.ID, "external_id", call.ExternalID, "repair", oc.repair)
 	}
-	b.Log.Info("recording stored", "call", call.ID, "external_id", call.ExternalID, "bytes", n,
+	b.Log.Debug("recording stored", "call", call.ID, "external_id", call.ExternalID, "bytes", n,
 		"converted", oc.converted, "repaired", oc.repair != "", "duration", call.Audio.Duration)
 	return Stored{CallID: call.ID, Converted: oc.converted, Repair: oc.repair}, nil
+}
+
+// sampledOut refuses a call the sampling deleted (R2).
+func sampledOut(externalID string) error {
+	return domain.New(domain.ReasonSampledOut,
+		"external_id %q: this call was uploaded before and deleted by the daily sampling; it is not stored again (R2: a retry is not another draw)",
+		externalID).With(domain.MetaField, "metadata.external_id")
+}
+
+// idHash is the keyed hash of an external id (the sampling's).
+func (b *Backend) idHash(externalID string) int64 {
+	return sampling.NewHasher(b.IDKey).Hash(externalID)
+}
+
+// create starts a blob: staged for a pack when the store keeps packs.
+func (b *Backend) create(key string) (blobs.Pending, error) {
+	if pk, ok := b.Blobs.(blobs.Packer); ok {
+		return pk.Stage(key)
+	}
+	return b.Blobs.Create(key)
 }
 
 // received is the error of reading the audio: the reader's own typed
@@ -213,11 +230,13 @@ type outcome struct {
 }
 
 // canonical checks the sealed upload and returns the blob to keep (raw, a
-// repaired copy or a converted one) with its frame index and peaks.
-func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, audio.Analysis, outcome, error) {
+// repaired copy or a converted one) with its frame index. Nothing is
+// decoded: the frame headers say what is valid, and the peaks wait for the
+// sampling.
+func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) (blobs.Pending, mp3frame.Index, outcome, error) {
 	src, err := raw.Open()
 	if err != nil {
-		return nil, audio.Analysis{}, outcome{}, domain.Internal("read back audio", err)
+		return nil, mp3frame.Index{}, outcome{}, domain.Internal("read back audio", err)
 	}
 	defer src.Close()
 	head := make([]byte, 12)
@@ -235,17 +254,17 @@ func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) 
 			what := fe.What()
 			switch {
 			case b.Transcoder == nil && fe.Free:
-				return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: lame would convert it (ffmpeg cannot read free-format MP3); %s", what, audio.Accepted(false))
+				return nil, mp3frame.Index{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: lame would convert it (ffmpeg cannot read free-format MP3); %s", what, audio.Accepted(false))
 			case b.Transcoder == nil:
-				return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s", what, audio.Accepted(false))
+				return nil, mp3frame.Index{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s", what, audio.Accepted(false))
 			case fe.Free && b.Transcoder.Kind == "ffmpeg":
-				return nil, audio.Analysis{}, outcome{}, refused("%s cannot be converted by ffmpeg, the configured transcoder: ffmpeg cannot read free-format MP3; set ingest.transcoder: lame to convert it", what)
+				return nil, mp3frame.Index{}, outcome{}, refused("%s cannot be converted by ffmpeg, the configured transcoder: ffmpeg cannot read free-format MP3; set ingest.transcoder: lame to convert it", what)
 			}
 			return b.convert(ctx, key, outcome{}, func(out io.Writer) error {
 				return b.Transcoder.FromMP3(ctx, io.NewSectionReader(src, 0, src.Size()), fe.Channels == 2, out)
 			})
 		}
-		return nil, audio.Analysis{}, outcome{}, refused("%v", err)
+		return nil, mp3frame.Index{}, outcome{}, refused("%v", err)
 	}
 	var oc outcome
 	if ix.Repaired() {
@@ -253,7 +272,7 @@ func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) 
 	}
 	if perr := ix.Profile(); perr != nil {
 		if b.Transcoder == nil {
-			return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s",
+			return nil, mp3frame.Index{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: a transcoder would convert it; %s",
 				describeMP3(ix), audio.Accepted(false))
 		}
 		// The transcoder gets what is valid of a damaged file.
@@ -262,20 +281,16 @@ func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) 
 		})
 	}
 	if !ix.Repaired() {
-		an, err := audio.AnalyzeIndex(src, src.Size(), ix)
-		if err != nil {
-			return nil, audio.Analysis{}, outcome{}, refused("%v", err)
-		}
-		return raw, an, oc, nil
+		return raw, ix, oc, nil
 	}
 	// Damaged (junk, a cut frame, lost frames): keep what is valid.
-	p, err := b.Blobs.Create(key)
+	p, err := b.create(key)
 	if err != nil {
-		return nil, audio.Analysis{}, outcome{}, domain.Internal("create repaired audio", err)
+		return nil, mp3frame.Index{}, outcome{}, domain.Internal("create repaired audio", err)
 	}
-	fail := func(e error) (blobs.Pending, audio.Analysis, outcome, error) {
+	fail := func(e error) (blobs.Pending, mp3frame.Index, outcome, error) {
 		p.Discard()
-		return nil, audio.Analysis{}, outcome{}, e
+		return nil, mp3frame.Index{}, outcome{}, e
 	}
 	if err := audio.WriteRepaired(p, src, src.Size(), &ix); err != nil {
 		return fail(refused("%v", err))
@@ -288,11 +303,11 @@ func (b *Backend) canonical(ctx context.Context, key string, raw blobs.Pending) 
 		return fail(domain.Internal("read back repaired audio", err))
 	}
 	defer rb.Close()
-	an, err := audio.AnalyzeAt(rb, rb.Size())
+	rix, err := audio.IndexWhole(rb, rb.Size())
 	if err != nil {
 		return fail(refused("even repaired (%s), %v", oc.repair, err))
 	}
-	return p, an, oc, nil
+	return p, rix, oc, nil
 }
 
 // describeMP3 names an MP3's format for refusals.
@@ -308,10 +323,10 @@ func describeMP3(ix mp3frame.Index) string {
 }
 
 // fromWAV converts a WAV upload (never stored as it is).
-func (b *Backend) fromWAV(ctx context.Context, key string, src blobs.Blob) (blobs.Pending, audio.Analysis, outcome, error) {
+func (b *Backend) fromWAV(ctx context.Context, key string, src blobs.Blob) (blobs.Pending, mp3frame.Index, outcome, error) {
 	w, err := audio.ParseWAV(src, src.Size())
 	if err != nil {
-		return nil, audio.Analysis{}, outcome{}, refused("%v", err)
+		return nil, mp3frame.Index{}, outcome{}, refused("%v", err)
 	}
 	oc := outcome{repair: w.Repair}
 	switch {
@@ -320,13 +335,13 @@ func (b *Backend) fromWAV(ctx context.Context, key string, src blobs.Blob) (blob
 		if !w.Decodable() {
 			help = "ffmpeg would convert it (lame cannot decode " + w.EncodingName() + ")"
 		}
-		return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: %s (ingest.transcoder); %s",
+		return nil, mp3frame.Index{}, outcome{}, refused("%s is not stored as it is and no transcoder is configured: %s (ingest.transcoder); %s",
 			w.Describe(), help, audio.Accepted(false))
 	case b.Transcoder == nil:
-		return nil, audio.Analysis{}, outcome{}, refused("%s is not stored as it is and is not a WAV encoding Écoute converts (%s); %s",
+		return nil, mp3frame.Index{}, outcome{}, refused("%s is not stored as it is and is not a WAV encoding Écoute converts (%s); %s",
 			w.Describe(), audio.WAVFormats, audio.Accepted(false))
 	case !b.Transcoder.ReadsWAV(w):
-		return nil, audio.Analysis{}, outcome{}, refused("%s cannot be converted by lame, the configured transcoder: lame is given raw samples, which Écoute decodes only from PCM and G.711 WAV; set ingest.transcoder: ffmpeg to convert it",
+		return nil, mp3frame.Index{}, outcome{}, refused("%s cannot be converted by lame, the configured transcoder: lame is given raw samples, which Écoute decodes only from PCM and G.711 WAV; set ingest.transcoder: ffmpeg to convert it",
 			w.Describe())
 	}
 	stereo := w.Channels == 2
@@ -334,7 +349,7 @@ func (b *Backend) fromWAV(ctx context.Context, key string, src blobs.Blob) (blob
 		// A mono recording written on two channels is not two parties.
 		dual, err := w.DualMono(src)
 		if err != nil {
-			return nil, audio.Analysis{}, outcome{}, domain.Internal("read WAV", err)
+			return nil, mp3frame.Index{}, outcome{}, domain.Internal("read WAV", err)
 		}
 		stereo = !dual
 	}
@@ -356,14 +371,14 @@ func (b *Backend) fromWAV(ctx context.Context, key string, src blobs.Blob) (blob
 
 // convert writes the transcoder's output to a new sealed blob and checks it
 // as if it had been uploaded.
-func (b *Backend) convert(ctx context.Context, key string, oc outcome, run func(io.Writer) error) (blobs.Pending, audio.Analysis, outcome, error) {
-	p, err := b.Blobs.Create(key)
+func (b *Backend) convert(ctx context.Context, key string, oc outcome, run func(io.Writer) error) (blobs.Pending, mp3frame.Index, outcome, error) {
+	p, err := b.create(key)
 	if err != nil {
-		return nil, audio.Analysis{}, outcome{}, domain.Internal("create converted audio", err)
+		return nil, mp3frame.Index{}, outcome{}, domain.Internal("create converted audio", err)
 	}
-	fail := func(e error) (blobs.Pending, audio.Analysis, outcome, error) {
+	fail := func(e error) (blobs.Pending, mp3frame.Index, outcome, error) {
 		p.Discard()
-		return nil, audio.Analysis{}, outcome{}, e
+		return nil, mp3frame.Index{}, outcome{}, e
 	}
 	if err := run(p); err != nil {
 		if ctx.Err() != nil {
@@ -379,94 +394,75 @@ func (b *Backend) convert(ctx context.Context, key string, oc outcome, run func(
 		return fail(domain.Internal("read back converted audio", err))
 	}
 	defer src.Close()
-	an, err := audio.AnalyzeAt(src, src.Size())
+	ix, err := audio.IndexWhole(src, src.Size())
 	if err != nil {
 		return fail(refused("the converted audio is not usable: %v", err))
 	}
 	oc.converted = true
-	return p, an, oc, nil
+	return p, ix, oc, nil
 }
 
-// validate checks the metadata and builds the pending call row.
-func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, error) {
-	bad := func(field, format string, a ...any) (store.Call, error) {
-		return store.Call{}, domain.Invalid("metadata."+field, format, a...)
+// validate checks the metadata (the plausibility table, then the
+// directory) and builds the row of the upload; the facts are completed with
+// the audio's length for the table's audio rules.
+func (b *Backend) validate(ctx context.Context, md *Recording) (store.Call, plausibility.Facts, error) {
+	now := b.Clock.Now()
+	con, cu, act := md.Consent, md.Customer, md.Activity
+	f := plausibility.Facts{Now: now, Upload: plausibility.Upload{ExternalID: md.ExternalID, StartedAt: md.StartedAt,
+		EndedAt: md.EndedAt, AgentID: md.AgentID, TeamID: md.TeamID, CampaignID: md.CampaignID, Direction: md.Direction,
+		CustomerName: cu.Name, CustomerPhone: cu.PhoneE164, CustomerAddress: cu.Address, CustomerNumber: cu.Number,
+		ConsentRequestedAt: con.RequestedAt, ConsentAnsweredAt: con.AnsweredAt, RingTime: act.RingTime,
+		TalkTime: act.TalkTime, BackOfficeTime: act.BackOfficeTime, ActivityType: act.Type}}
+	if !md.StartedAt.IsZero() {
+		f.KeptUntil = b.Settings.RecordingKeptUntil(md.StartedAt)
 	}
+	// The input limits first (sizes, instants a store can hold), then the
+	// plausibility table.
 	if err := CheckRecording(md); err != nil {
-		return store.Call{}, err
+		return store.Call{}, f, err
 	}
-	switch {
-	case md.ExternalID == "":
-		return bad("external_id", "is required")
-	case md.StartedAt.IsZero():
-		return bad("started_at", "is required")
-	case md.EndedAt.IsZero():
-		return bad("ended_at", "is required")
-	case !md.EndedAt.After(md.StartedAt):
-		return bad("ended_at", "must be after started_at")
+	if teams, err := b.Store.AgentTeams(ctx, md.AgentID); err == nil {
+		f.AgentTeams = teams
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.Call{}, f, domain.Internal("look up the agent's teams", err)
 	}
-	con := md.Consent
-	if con.RequestedAt.IsZero() {
-		return bad("consent.requested_at", "is required")
-	}
-	if con.RequestedAt.After(md.StartedAt) {
-		return bad("consent.requested_at", "must not be after started_at (consent precedes recording)")
-	}
-	// Silence is consent (the caller refuses with a key press, R3), so an
-	// accepted call may have no answer time; one given must precede the
-	// recording.
-	if ans := con.AnsweredAt; !ans.IsZero() {
-		if ans.After(md.StartedAt) {
-			return bad("consent.answered_at", "must not be after started_at (consent precedes recording)")
-		}
-		if ans.Before(con.RequestedAt) {
-			return bad("consent.answered_at", "must not be before requested_at")
-		}
-	}
-	switch md.Direction {
-	case "inbound", "outbound":
-	default:
-		return bad("direction", "must be \"inbound\" or \"outbound\", not %q", md.Direction)
-	}
-	if p := md.Customer.PhoneE164; p != "" && !e164.MatchString(p) {
-		return bad("customer.phone_e164", "%q is not E.164 (+ then up to 15 digits)", p)
+	if err := plausibility.CheckMetadata(f); err != nil {
+		return store.Call{}, f, err
 	}
 	// The directory is the administrator's: an upload never adds to it
 	// (README, "Who adds agents"), and an ended entry takes no recording
 	// started after its end.
 	if a, err := b.Store.AgentByID(ctx, md.AgentID); err != nil {
-		return store.Call{}, lookupErr(err, "metadata.agent_id", md.AgentID)
+		return store.Call{}, f, lookupErr(err, "metadata.agent_id", md.AgentID)
 	} else if err := endedBefore(KindAgent, a.ID, a.EndedAt, md.StartedAt); err != nil {
-		return store.Call{}, err
+		return store.Call{}, f, err
 	}
 	if t, err := b.Store.TeamByID(ctx, md.TeamID); err != nil {
-		return store.Call{}, lookupErr(err, "metadata.team_id", md.TeamID)
+		return store.Call{}, f, lookupErr(err, "metadata.team_id", md.TeamID)
 	} else if err := endedBefore(KindTeam, t.ID, t.EndedAt, md.StartedAt); err != nil {
-		return store.Call{}, err
+		return store.Call{}, f, err
 	}
 	// R6: a team may be recorded only during the periods it was told of.
 	if ok, err := b.Store.RecordingAllowed(ctx, md.TeamID, md.StartedAt); err != nil {
-		return store.Call{}, domain.Internal("check recording periods", err)
+		return store.Call{}, f, domain.Internal("check recording periods", err)
 	} else if !ok {
-		return store.Call{}, domain.New(domain.ReasonOutsideRecordingPeriod,
+		return store.Call{}, f, domain.New(domain.ReasonOutsideRecordingPeriod,
 			"metadata.started_at: outside every recording period declared for team %s (R6)", md.TeamID).
 			With(domain.MetaTeamID, md.TeamID)
 	}
 	if p, err := b.Store.CampaignByID(ctx, md.CampaignID); err != nil {
-		return store.Call{}, lookupErr(err, "metadata.campaign_id", md.CampaignID)
+		return store.Call{}, f, lookupErr(err, "metadata.campaign_id", md.CampaignID)
 	} else if err := endedBefore(KindCampaign, p.ID, p.EndedAt, md.StartedAt); err != nil {
-		return store.Call{}, err
+		return store.Call{}, f, err
 	}
-	cu, act := md.Customer, md.Activity
 	return store.Call{
 		ID: NewID(), ExternalID: md.ExternalID, StartedAt: md.StartedAt, EndedAt: md.EndedAt,
 		AgentID: md.AgentID, TeamID: md.TeamID, CampaignID: md.CampaignID, Direction: md.Direction,
 		CustomerName: cu.Name, CustomerPhone: cu.PhoneE164, CustomerAddress: cu.Address, CustomerNumber: cu.Number,
 		ConsentRequestedAt: con.RequestedAt, ConsentAnsweredAt: con.AnsweredAt, ConsentAccepted: true,
 		RingTime: act.RingTime, TalkTime: act.TalkTime, BackOfficeTime: act.BackOfficeTime, ActivityType: act.Type,
-		Lost: act.Lost, State: store.StatePending, RetainedUntil: b.Settings.RecordingKeptUntil(md.StartedAt),
-		CreatedAt: b.Clock.Now(),
-	}, nil
+		Lost: act.Lost, State: store.StatePending, RetainedUntil: f.KeptUntil, CreatedAt: now,
+	}, f, nil
 }
 
 func lookupErr(err error, field, id string) error {

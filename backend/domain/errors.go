@@ -62,6 +62,7 @@ const (
 	ReasonOutsideRecordingPeriod Reason = "OUTSIDE_RECORDING_PERIOD"
 	ReasonAudioFormatRefused     Reason = "AUDIO_FORMAT_REFUSED"
 	ReasonAudioTooLarge          Reason = "AUDIO_TOO_LARGE"
+	ReasonSampledOut             Reason = "SAMPLED_OUT"
 
 	// Plumbing.
 	ReasonAuditUnavailable Reason = "AUDIT_UNAVAILABLE"
@@ -82,6 +83,10 @@ const (
 	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
 	ReasonNoCompany      Reason = "NO_COMPANY"
 	ReasonMonthNotClosed Reason = "MONTH_NOT_CLOSED"
+
+	// Pairing a companion with a console that runs elsewhere (SSH).
+	ReasonPairingCodeInvalid Reason = "PAIRING_CODE_INVALID"
+	ReasonPairingEnded       Reason = "PAIRING_ENDED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -94,12 +99,13 @@ var Reasons = []Reason{
 	ReasonRoleForbidden, ReasonFieldForbidden, ReasonNotEvaluatedAgent,
 	ReasonStaleVersion, ReasonAlreadySubmitted, ReasonWrongStatus, ReasonEvaluationIncomplete,
 	ReasonCommentRequired, ReasonOverrideReasonRequired, ReasonFlaggedTerms, ReasonRespondWindowClosed, ReasonNoGrid,
-	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge,
+	ReasonOptedOut, ReasonOutsideRecordingPeriod, ReasonAudioFormatRefused, ReasonAudioTooLarge, ReasonSampledOut,
 	ReasonAuditUnavailable, ReasonRequestIDReused,
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
 	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
+	ReasonPairingCodeInvalid, ReasonPairingEnded,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.

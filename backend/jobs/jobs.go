@@ -160,20 +160,36 @@ type Deleter interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// DrainBlobs deletes the files of rows already deleted, then forgets their
+// PackDeleter deletes many blobs in one call (blobs.Files): packs no
+// stored key names any more whole, what is left of the others punched
+// out. live says whether a stored key names a pack.
+type PackDeleter interface {
+	DeleteAll(ctx context.Context, keys []string, live func(ctx context.Context, pack string) (bool, error)) error
+}
+
+// drainBatch is how many queued deletions one round of DrainBlobs takes.
+const drainBatch = 5000
+
+// DrainBlobs deletes the audio of rows already deleted, then forgets their
 // keys. It runs after every sampling and purge, and first thing in each, so
-// work left by a crash is finished.
+// work left by a crash is finished. It returns how many queued deletions
+// it carried out (a range of a pack, or a day's packs, counts once).
 func DrainBlobs(ctx context.Context, st store.JobStore, b Deleter) (int, error) {
 	total := 0
 	for {
-		keys, err := st.BlobDeletions(ctx, 1000)
+		keys, err := st.BlobDeletions(ctx, drainBatch)
 		if err != nil {
 			return total, err
 		}
 		if len(keys) == 0 {
 			return total, nil
 		}
-		if err := deleteAll(ctx, b, keys); err != nil {
+		if pd, ok := b.(PackDeleter); ok {
+			err = pd.DeleteAll(ctx, keys, st.PackLive)
+		} else {
+			err = deleteAll(ctx, b, keys)
+		}
+		if err != nil {
 			return total, err
 		}
 		if err := st.ForgetBlobDeletions(ctx, keys); err != nil {
@@ -184,8 +200,8 @@ func DrainBlobs(ctx context.Context, st store.JobStore, b Deleter) (int, error) 
 }
 
 // deleteAll removes keys with a few workers: unlinking is a system call
-// that mostly waits on the file system, so overlapping a few shortens a
-// day's sampling, which deletes 95% of the day's files.
+// that mostly waits on the file system, so overlapping a few shortens the
+// work.
 func deleteAll(ctx context.Context, b Deleter, keys []string) error {
 	const workers = 4
 	errs := make([]error, workers)

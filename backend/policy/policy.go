@@ -230,18 +230,18 @@ func EvaluationScope(u domain.User) domain.EvalScope {
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	domain.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, statsRead),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, statsRead, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	domain.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}, statsRead),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}, statsRead, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:    RowsTrainees,
 	},
 	domain.RoleAgent: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, statsRead),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, statsRead, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
@@ -268,7 +268,7 @@ var Table = map[string]Rule{
 	},
 	domain.RoleAdmin: {
 		Methods: join(authMethods, adminRead, adminWrite, directoryRead, directoryWrite, auditRead, []string{MListAuthorizedPersons},
-			secondPerson, []string{MListLoginLocks}),
+			secondPerson, []string{MListLoginLocks}, sshKeys),
 		Fields: []string{FieldAudio},
 		Rows:   RowsNone,
 	},

@@ -69,6 +69,7 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonOutsideRecordingPeriod: codes.FailedPrecondition,
 	domain.ReasonAudioFormatRefused:     codes.InvalidArgument,
 	domain.ReasonAudioTooLarge:          codes.ResourceExhausted,
+	domain.ReasonSampledOut:             codes.AlreadyExists,
 
 	domain.ReasonAuditUnavailable: codes.Internal,
 	domain.ReasonRequestIDReused:  codes.InvalidArgument,
@@ -85,6 +86,9 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonOutsideScope:   codes.PermissionDenied,
 	domain.ReasonNoCompany:      codes.FailedPrecondition,
 	domain.ReasonMonthNotClosed: codes.FailedPrecondition,
+
+	domain.ReasonPairingCodeInvalid: codes.NotFound,
+	domain.ReasonPairingEnded:       codes.FailedPrecondition,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

@@ -38,6 +38,18 @@ type Calls struct {
 	ecoutev1.UnimplementedCallServiceServer
 	Store store.Store
 	Blobs blobs.Store
+	// Waveforms computes what a kept call lacks for playback (core); nil
+	// serves what the store holds.
+	Waveforms Waveforms
+	// KeptUntil dates a recording's deletion from its start (config's one
+	// function, the purge's); nil shows the date stored with the call.
+	KeptUntil func(start time.Time) time.Time
+}
+
+// Waveforms gives what playback needs of a kept call, computing it on the
+// first open; pending says the peaks are still being computed.
+type Waveforms interface {
+	Waveform(ctx context.Context, id string, scope store.Scope) (w store.Waveform, pending bool, err error)
 }
 
 // pageToken is the opaque continuation of a listing. It is tied to the order
@@ -158,7 +170,7 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 		resp.NextPageToken = base64.RawURLEncoding.EncodeToString(b)
 	}
 	for _, c := range calls {
-		resp.Calls = append(resp.Calls, toProto(role, c))
+		resp.Calls = append(resp.Calls, toProto(role, s.dated(c)))
 	}
 	if req.GetPageToken() == "" {
 		if err := s.addChoices(ctx, role, q.Scope, resp); err != nil {
@@ -275,7 +287,7 @@ func (s *Calls) GetCall(ctx context.Context, req *ecoutev1.GetCallRequest) (*eco
 	if err != nil {
 		return nil, err
 	}
-	return &ecoutev1.GetCallResponse{Call: toProto(p.User.Role, c)}, nil
+	return &ecoutev1.GetCallResponse{Call: toProto(p.User.Role, s.dated(c))}, nil
 }
 
 // get finds a call in the caller's scope. A call outside the scope is "not
@@ -358,7 +370,8 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	return nil
 }
 
-// GetWaveform returns the peaks and the frame index computed at ingestion:
+// GetWaveform returns the peaks and the frame index, computed after the
+// sampling (on the first open when the daily job did not get to it yet):
 // the peaks at the resolution asked for, the index a page at a time, so
 // that a reply stays bounded whatever the length of the recording.
 func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformRequest) (*ecoutev1.GetWaveformResponse, error) {
@@ -388,7 +401,13 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	case to > 0 && to <= from:
 		return nil, domain.Invalid("to", "must be after from")
 	}
-	w, err := s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
+	var w store.Waveform
+	var pending bool
+	if s.Waveforms != nil {
+		w, pending, err = s.Waveforms.Waveform(ctx, req.GetCallId(), policy.Scope(p.User))
+	} else {
+		w, err = s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, domain.NotFound("call %s not found", req.GetCallId())
 	}
@@ -397,8 +416,8 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	}
 	total := len(w.FrameOffsets)
 	resp := &ecoutev1.GetWaveformResponse{SamplesPerFrame: int32(w.SamplesPerFrame), SampleRate: int32(w.SampleRate), TotalSize: w.AudioSize,
-		FirstFrame: req.GetFirstFrame(), TotalFrames: int32(total), Channels: int32(max(1, len(w.ChannelPeaks))),
-		Bucket: durationpb.New(w.Bucket)}
+		FirstFrame: req.GetFirstFrame(), TotalFrames: int32(total), Channels: int32(max(1, len(w.ChannelPeaks), w.Channels)),
+		Bucket: durationpb.New(w.Bucket), PeaksPending: pending}
 	if w.SampleRate > 0 {
 		resp.Duration = durationpb.New(time.Duration(int64(total) * int64(w.SamplesPerFrame) * int64(time.Second) / int64(w.SampleRate)))
 	}
@@ -418,6 +437,15 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 		resp.FrameOffsets = w.FrameOffsets[first:min(total, first+n)]
 	}
 	return resp, nil
+}
+
+// dated sets the call's deletion date from the one function that the
+// purge uses too (config.Config.RecordingKeptUntil).
+func (s *Calls) dated(c store.Call) store.Call {
+	if s.KeptUntil != nil {
+		c.RetainedUntil = s.KeptUntil(c.StartedAt)
+	}
+	return c
 }
 
 // fieldForbidden refuses a request that filters, sorts or reads a field the

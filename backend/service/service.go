@@ -62,6 +62,11 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.StatsService/ClientTables":                  true,
 	"/ecoute.v1.StatsService/StatsEvaluations":              true,
 	"/ecoute.v1.StatsService/ExportStats":                   true,
+	"/ecoute.v1.AdminService/AddSshKey":                     true,
+	"/ecoute.v1.AdminService/RemoveSshKey":                  true,
+	"/ecoute.v1.PairingService/CreatePairing":               true,
+	"/ecoute.v1.PairingService/PublishPlayback":             true,
+	"/ecoute.v1.PairingService/FollowPlayback":              true,
 }
 
 func peerAddr(ctx context.Context) string {

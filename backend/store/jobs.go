@@ -6,27 +6,51 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
+
+	"github.com/ecoute/ecoute/backend/blobs"
 )
 
 // JobStore is what the data-life jobs need: the daily sampling (R2), the
 // retention purge (R4) and the record of their runs.
 type JobStore interface {
 	// PendingDays lists the UTC days (00:00) before `before` that hold
-	// pending recordings, oldest first.
+	// recordings waiting for the sampling, oldest first.
 	PendingDays(ctx context.Context, before time.Time) ([]time.Time, error)
-	// SampleDay settles the pending recordings of one UTC day, in short
-	// transactions of whole agents: choose gets one agent's ids (a one-entry map)
-	// and returns those to keep; the others are deleted and their blobs
-	// queued for deletion. The day's sampling counts grow by what was
-	// settled.
-	SampleDay(ctx context.Context, day time.Time, choose func(byAgent map[string][]string) []string) (SampleCounts, error)
+	// SamplingRoundCount is how many times the day was sampled.
+	SamplingRoundCount(ctx context.Context, day time.Time) (int, error)
+	// PendingOfDay reads the recordings of a UTC day waiting for the
+	// sampling, with a stamp that ApplySettlement checks.
+	PendingOfDay(ctx context.Context, day time.Time) (PendingDay, error)
+	// AudioKeysOf returns the audio keys of waiting recordings, by row.
+	AudioKeysOf(ctx context.Context, rows []int64) ([]string, error)
+	// ApplySettlement samples a day, in one transaction: the kept calls
+	// go to calls (with their new audio keys), the keyed hashes of the
+	// others are recorded, their audio queued for deletion, the day's
+	// waiting rows deleted and the round recorded. The day must still be
+	// as stamped (ErrPendingChanged: read it again) and round must be the
+	// next (ErrRoundTaken: another sampler got there first);
+	// ErrNothingPending when nothing of the day waits any more.
+	ApplySettlement(ctx context.Context, day time.Time, round int, stamp DayStamp, set Settlement) error
+	// SamplingCounts is what the day received and kept, all rounds.
 	SamplingCounts(ctx context.Context, day time.Time) (SampleCounts, error)
+	// SamplingRounds lists the rounds of the days in [from, to), by day
+	// and round.
+	SamplingRounds(ctx context.Context, from, to time.Time) ([]SamplingRound, error)
+	// SampledOutHashes lists the keyed hashes recorded for a round, by
+	// stratum (see SamplingRound).
+	SampledOutHashes(ctx context.Context, day time.Time, round int) (map[int][]int64, error)
+	// KeptOfDay lists the kept calls of a UTC day: agent and external id.
+	KeptOfDay(ctx context.Context, day time.Time) ([]KeptCall, error)
 
-	// DeleteRecordings deletes every recording, in any state, that started
-	// before cutoff or whose retained_until is not after now, queueing its
-	// blob for deletion.
+	// DeleteRecordings deletes every recording (kept or waiting) that
+	// started before cutoff, queueing its audio for deletion, and the
+	// keyed hashes of sampled-out calls of the days wholly before it.
 	DeleteRecordings(ctx context.Context, cutoff, now time.Time) (int, error)
+	// DeleteSamplingRounds deletes the records of the days before cutoff.
+	DeleteSamplingRounds(ctx context.Context, cutoff time.Time) (int, error)
 	// DeleteSessions deletes sessions (login records) last used and
 	// expired before cutoff.
 	DeleteSessions(ctx context.Context, cutoff time.Time) (int, error)
@@ -35,6 +59,9 @@ type JobStore interface {
 	BlobDeletions(ctx context.Context, limit int) ([]string, error)
 	// ForgetBlobDeletions removes keys whose files are gone.
 	ForgetBlobDeletions(ctx context.Context, keys []string) error
+	// PackLive tells whether a stored recording's audio key still names
+	// the pack (packs/GROUP/NAME.pack, GROUP being the calls' UTC day).
+	PackLive(ctx context.Context, pack string) (bool, error)
 	// Reclaim returns free database pages to the file system and empties
 	// the write-ahead log, so deleted rows leave no copy behind (R4).
 	Reclaim(ctx context.Context) (pages int64, err error)
@@ -49,9 +76,82 @@ type JobStore interface {
 	TryJobLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
 }
 
+// Sampling outcomes of ApplySettlement.
+var (
+	ErrRoundTaken     = errors.New("the day was sampled meanwhile")
+	ErrNothingPending = errors.New("nothing of the day waits for the sampling")
+	ErrPendingChanged = errors.New("the day's waiting recordings changed meanwhile")
+)
+
 // SampleCounts are one day's figures: recordings settled and kept.
 type SampleCounts struct {
 	Received, Kept int
+}
+
+// PendingCall is what the sampling reads of a recording waiting for it.
+type PendingCall struct {
+	Row     int64 // the row, for the settlement
+	IDHash  int64 // the keyed hash of its external id
+	AgentID string
+}
+
+// PendingDay is a day's waiting recordings as read for the sampling.
+type PendingDay struct {
+	Calls []PendingCall
+	Stamp DayStamp
+}
+
+// DayStamp identifies a set of waiting recordings: any upload or deletion
+// changes it.
+type DayStamp struct {
+	Count, MaxRow, HashSum int64
+}
+
+// KeptCall is a kept call as an auditor of the sampling sees it.
+type KeptCall struct {
+	AgentID, ExternalID string
+}
+
+// KeptRow is a call the sampling keeps, and where its audio now is.
+type KeptRow struct {
+	Row      int64
+	AudioKey string
+}
+
+// SampledOut is the keyed hash of a sampled-out call's external id and
+// its stratum (round << 16 | the agent's index in the round's strata).
+type SampledOut struct {
+	H       int64
+	Stratum int
+}
+
+// Settlement is what the sampling decided for a day.
+type Settlement struct {
+	Keep []KeptRow
+	// SampledOut are the hashes of the others, in increasing order.
+	SampledOut []SampledOut
+	// Compacted says the kept audio was copied out of the day's packs
+	// (into packs of their own): those packs die whole, and one deletion
+	// of the group (Group) frees them. Otherwise each sampled-out
+	// recording's audio is queued.
+	Compacted bool
+	Group     string
+	// Round is the record of the round.
+	Round SamplingRound
+}
+
+// SamplingRound is the record of one sampling of a day.
+type SamplingRound struct {
+	Day            time.Time
+	Round          int
+	Rate           float64
+	Received, Kept int
+	// Strata is the draw per agent (JSON, the sampling package's format).
+	Strata     []byte
+	Seed       []byte
+	Commitment string
+	RunFor     time.Time
+	SampledAt  time.Time
 }
 
 // JobRun is one run of a data-life job. Summary holds counts only.
@@ -66,152 +166,300 @@ type JobRun struct {
 
 const msPerDay = int64(24 * time.Hour / time.Millisecond)
 
-// PendingDays lists the days before `before` with pending recordings.
+// PendingDays lists the days before `before` with recordings waiting: one
+// index probe a day, not one row per recording.
 func (s *SQLite) PendingDays(ctx context.Context, before time.Time) ([]time.Time, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT started_at / ? FROM calls
-		WHERE state = 'pending' AND started_at < ? ORDER BY 1`, msPerDay, ms(DayOf(before)))
-	if err != nil {
-		return nil, fmt.Errorf("pending days: %w", err)
-	}
-	defer rows.Close()
 	var days []time.Time
-	for rows.Next() {
-		var d int64
-		if err := rows.Scan(&d); err != nil {
+	end := ms(DayOf(before))
+	for from := int64(math.MinInt64); ; {
+		var next sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT MIN(started_at) FROM pending_calls WHERE started_at >= ? AND started_at < ?`,
+			from, end).Scan(&next); err != nil {
 			return nil, fmt.Errorf("pending days: %w", err)
 		}
-		days = append(days, time.UnixMilli(d*msPerDay).UTC())
+		if !next.Valid {
+			return days, nil
+		}
+		d := DayOf(time.UnixMilli(next.Int64))
+		days = append(days, d)
+		from = ms(d) + msPerDay
 	}
-	return days, rows.Err()
 }
 
-// SampleDay settles one day's pending recordings, a few agents at a time.
-func (s *SQLite) SampleDay(ctx context.Context, day time.Time, choose func(map[string][]string) []string) (SampleCounts, error) {
-	d0 := ms(DayOf(day))
-	d1 := d0 + msPerDay
-	var out SampleCounts
-	batches, err := s.pendingAgents(ctx, d0, d1)
+// SamplingRoundCount implements JobStore.
+func (s *SQLite) SamplingRoundCount(ctx context.Context, day time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sampling_rounds WHERE day = ?`, ms(DayOf(day))).Scan(&n)
 	if err != nil {
-		return out, fmt.Errorf("sample %s: %w", DayOf(day).Format(time.DateOnly), err)
+		return 0, fmt.Errorf("sampling rounds: %w", err)
 	}
-	for _, agents := range batches {
-		c, err := s.sampleAgents(ctx, agents, d0, d1, choose)
-		if err != nil {
-			return out, fmt.Errorf("sample %s: %w", DayOf(day).Format(time.DateOnly), err)
+	return n, nil
+}
+
+// PendingOfDay implements JobStore.
+func (s *SQLite) PendingOfDay(ctx context.Context, day time.Time) (PendingDay, error) {
+	d0 := ms(DayOf(day))
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return PendingDay{}, fmt.Errorf("waiting recordings: %w", err)
+	}
+	defer tx.Rollback()
+	var out PendingDay
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, id_hash, agent_id FROM pending_calls
+		WHERE started_at >= ? AND started_at < ?`, d0, d0+msPerDay)
+	if err != nil {
+		return PendingDay{}, fmt.Errorf("waiting recordings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c PendingCall
+		if err := rows.Scan(&c.Row, &c.IDHash, &c.AgentID); err != nil {
+			return PendingDay{}, fmt.Errorf("waiting recordings: %w", err)
 		}
-		out.Received += c.Received
-		out.Kept += c.Kept
+		out.Calls = append(out.Calls, c)
+		out.Stamp.add(c)
+	}
+	if err := rows.Err(); err != nil {
+		return PendingDay{}, fmt.Errorf("waiting recordings: %w", err)
 	}
 	return out, nil
 }
 
-// sampleBatch is about how many recordings one sampling transaction
-// settles: few enough that the write lock is held for a fraction of a
-// second (uploads wait on busy_timeout), many enough that index pages are
-// not rewritten to the log once per agent.
-const sampleBatch = 5000
+func (st *DayStamp) add(c PendingCall) {
+	st.Count++
+	st.MaxRow = max(st.MaxRow, c.Row)
+	st.HashSum += c.IDHash & 0xffffff
+}
 
-// pendingAgents groups the day's agents with pending recordings into
-// batches of about sampleBatch recordings.
-func (s *SQLite) pendingAgents(ctx context.Context, d0, d1 int64) ([][]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT agent_id, COUNT(*) FROM calls
-		WHERE state = 'pending' AND started_at >= ? AND started_at < ? GROUP BY agent_id ORDER BY agent_id`, d0, d1)
+func dayStamp(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, d0 int64) (DayStamp, error) {
+	var st DayStamp
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(rowid), 0), COALESCE(SUM(id_hash & 16777215), 0)
+		FROM pending_calls WHERE started_at >= ? AND started_at < ?`, d0, d0+msPerDay).Scan(&st.Count, &st.MaxRow, &st.HashSum)
+	return st, err
+}
+
+// AudioKeysOf implements JobStore.
+func (s *SQLite) AudioKeysOf(ctx context.Context, rowids []int64) ([]string, error) {
+	ids, err := json.Marshal(rowids)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := s.db.QueryContext(ctx, `SELECT j.key, p.audio_key FROM json_each(?) j
+		JOIN pending_calls p ON p.rowid = j.value`, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("audio keys: %w", err)
+	}
 	defer rows.Close()
-	var batches [][]string
-	var cur []string
+	out := make([]string, len(rowids))
 	n := 0
 	for rows.Next() {
-		var a string
-		var c int
-		if err := rows.Scan(&a, &c); err != nil {
-			return nil, err
+		var i int
+		var k string
+		if err := rows.Scan(&i, &k); err != nil {
+			return nil, fmt.Errorf("audio keys: %w", err)
 		}
-		cur = append(cur, a)
-		if n += c; n >= sampleBatch {
-			batches, cur, n = append(batches, cur), nil, 0
-		}
+		out[i] = k
+		n++
 	}
-	if len(cur) > 0 {
-		batches = append(batches, cur)
-	}
-	return batches, rows.Err()
-}
-
-// sampleAgents settles some agents' day in one transaction, choosing per
-// agent (the strata). The lock is taken at BEGIN (_txlock=immediate), so no
-// upload slips in between the choice and the delete, and a concurrent
-// sampler waits, then finds nothing pending.
-func (s *SQLite) sampleAgents(ctx context.Context, agents []string, d0, d1 int64, choose func(map[string][]string) []string) (SampleCounts, error) {
-	var out SampleCounts
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, agent := range agents {
-			c, err := sampleAgentDay(ctx, tx, agent, d0, d1, choose)
-			if err != nil {
-				return err
-			}
-			out.Received += c.Received
-			out.Kept += c.Kept
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sampling_counts (day, received, kept) VALUES (?, ?, ?)
-			ON CONFLICT (day) DO UPDATE SET received = sampling_counts.received + excluded.received,
-			kept = sampling_counts.kept + excluded.kept`, d0, out.Received, out.Kept)
-		return err
-	})
-	return out, err
-}
-
-// sampleAgentDay settles one agent's day inside tx.
-func sampleAgentDay(ctx context.Context, tx *sql.Tx, agent string, d0, d1 int64, choose func(map[string][]string) []string) (SampleCounts, error) {
-	var out SampleCounts
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM calls
-		WHERE state = 'pending' AND agent_id = ? AND started_at >= ? AND started_at < ?`, agent, d0, d1)
-	if err != nil {
-		return out, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return out, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return out, err
+		return nil, fmt.Errorf("audio keys: %w", err)
 	}
-	out.Received = len(ids)
-	if out.Received == 0 {
-		return out, nil
-	}
-	keep := choose(map[string][]string{agent: ids})
-	st, err := tx.PrepareContext(ctx, `UPDATE calls SET state = 'kept'
-		WHERE id = ? AND agent_id = ? AND state = 'pending' AND started_at >= ? AND started_at < ?`)
-	if err != nil {
-		return out, err
-	}
-	defer st.Close()
-	for _, id := range keep {
-		res, err := st.ExecContext(ctx, id, agent, d0, d1)
-		if err != nil {
-			return out, fmt.Errorf("keep %s: %w", id, err)
-		}
-		n, _ := res.RowsAffected()
-		out.Kept += int(n)
-	}
-	const rest = ` FROM calls WHERE state = 'pending' AND agent_id = ? AND started_at >= ? AND started_at < ?`
-	if _, err := tx.ExecContext(ctx, `INSERT INTO blob_deletions (key, queued_at) SELECT audio_key, ?`+rest+`
-		ON CONFLICT (key) DO NOTHING`, d0, agent, d0, d1); err != nil {
-		return out, fmt.Errorf("queue blobs: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE`+rest, agent, d0, d1); err != nil {
-		return out, fmt.Errorf("delete unsampled: %w", err)
+	if n != len(rowids) {
+		return nil, fmt.Errorf("audio keys: %d of %d rows found: %w", n, len(rowids), ErrPendingChanged)
 	}
 	return out, nil
+}
+
+// ApplySettlement implements JobStore. The write lock is taken at BEGIN
+// (_txlock=immediate): no upload slips in between the check and the
+// delete, and a concurrent sampler waits, then finds the round taken.
+// Every statement works on the whole day at once: no row goes through Go.
+func (s *SQLite) ApplySettlement(ctx context.Context, day time.Time, round int, stamp DayStamp, set Settlement) error {
+	d0 := ms(DayOf(day))
+	d1 := d0 + msPerDay
+	what := "sample " + DayOf(day).Format(time.DateOnly)
+	promote, err := s.promoteStatement(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	keep := make([][2]any, len(set.Keep))
+	for i, k := range set.Keep {
+		keep[i] = [2]any{k.Row, k.AudioKey}
+	}
+	keepJSON, err := json.Marshal(keep)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	const notKept = ` p.started_at >= ? AND p.started_at < ?
+		AND p.rowid NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?))`
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sampling_rounds WHERE day = ?`, d0).Scan(&done); err != nil {
+			return err
+		}
+		if done != round-1 {
+			return ErrRoundTaken
+		}
+		st, err := dayStamp(ctx, tx, d0)
+		switch {
+		case err != nil:
+			return err
+		case st.Count == 0:
+			return ErrNothingPending
+		case st != stamp:
+			return ErrPendingChanged
+		}
+		r := set.Round
+		if int64(r.Received) != st.Count || r.Kept != len(set.Keep) || r.Round != round ||
+			len(set.Keep)+len(set.SampledOut) != r.Received {
+			return fmt.Errorf("the settlement does not add up: %d waiting, %d kept, %d sampled out, record %d/%d",
+				st.Count, len(set.Keep), len(set.SampledOut), r.Received, r.Kept)
+		}
+		if len(set.Keep) > 0 {
+			res, err := tx.ExecContext(ctx, promote, string(keepJSON))
+			if err != nil {
+				return fmt.Errorf("keep: %w", err)
+			}
+			if n, _ := res.RowsAffected(); int(n) != len(set.Keep) {
+				return fmt.Errorf("keep: %d of %d calls copied", n, len(set.Keep))
+			}
+		}
+		if err := insertSampledOut(ctx, tx, d0, set.SampledOut); err != nil {
+			return err
+		}
+		queue := `INSERT INTO blob_deletions (key, queued_at) SELECT p.audio_key, ? FROM pending_calls p WHERE` + notKept
+		if set.Compacted {
+			// The day's packs die whole; only blobs of their own go one by
+			// one (index pending_calls_alone).
+			queue += ` AND instr(p.audio_key, '@') = 0`
+			if _, err := tx.ExecContext(ctx, `INSERT INTO blob_deletions (key, queued_at) VALUES (?, ?)
+				ON CONFLICT (key) DO NOTHING`, blobs.GroupKey(set.Group), ms(r.SampledAt)); err != nil {
+				return fmt.Errorf("queue the day's packs: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, queue+` ON CONFLICT (key) DO NOTHING`, ms(r.SampledAt), d0, d1, string(keepJSON)); err != nil {
+			return fmt.Errorf("queue audio for deletion: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_calls WHERE started_at >= ? AND started_at < ?`, d0, d1); err != nil {
+			return fmt.Errorf("delete the day's waiting rows: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sampling_rounds (day, round, rate, received, kept, strata, seed,
+			commitment, run_for, sampled_at) VALUES (?,?,?,?,?,?,?,?,?,?)`, d0, round, r.Rate, r.Received, r.Kept,
+			string(r.Strata), r.Seed, r.Commitment, ms(r.RunFor), ms(r.SampledAt)); err != nil {
+			return fmt.Errorf("record the round: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sampling_counts (day, received, kept) VALUES (?, ?, ?)
+			ON CONFLICT (day) DO UPDATE SET received = sampling_counts.received + excluded.received,
+			kept = sampling_counts.kept + excluded.kept`, d0, r.Received, r.Kept)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// insertSampledOut writes the hashes a few hundred rows a statement, in
+// key order (each lands at the end of the page it goes to).
+func insertSampledOut(ctx context.Context, tx *sql.Tx, day int64, hs []SampledOut) error {
+	const per = 500
+	for len(hs) > 0 {
+		n := min(per, len(hs))
+		q := `INSERT OR IGNORE INTO sampled_out (h, day, stratum) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
+		args := make([]any, 0, 3*n)
+		for _, h := range hs[:n] {
+			args = append(args, h.H, day, h.Stratum)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("record sampled-out hashes: %w", err)
+		}
+		hs = hs[n:]
+	}
+	return nil
+}
+
+// queueDeletions queues blob keys for deletion, a few hundred a statement.
+func queueDeletions(ctx context.Context, tx *sql.Tx, keys []string, at time.Time) error {
+	const per = 500
+	for len(keys) > 0 {
+		n := min(per, len(keys))
+		q := `INSERT INTO blob_deletions (key, queued_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?),", n), ",") + ` ON CONFLICT (key) DO NOTHING`
+		args := make([]any, 0, 2*n)
+		for _, k := range keys[:n] {
+			args = append(args, k, ms(at))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("queue audio for deletion: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// promoteStatement copies kept calls (a JSON array of [row, audio key])
+// from pending_calls into calls: every column both tables have, state
+// 'kept', the new audio key.
+func (s *SQLite) promoteStatement(ctx context.Context) (string, error) {
+	s.promoteMu.Lock()
+	defer s.promoteMu.Unlock()
+	if s.promote != "" {
+		return s.promote, nil
+	}
+	cols := func(table string) ([]string, error) {
+		rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+		return out, rows.Err()
+	}
+	calls, err := cols("calls")
+	if err != nil {
+		return "", err
+	}
+	pending, err := cols("pending_calls")
+	if err != nil {
+		return "", err
+	}
+	var into, from []string
+	for _, c := range pending {
+		if !containsStr(calls, c) {
+			continue
+		}
+		into = append(into, quoteIdent(c))
+		switch c {
+		case "state":
+			from = append(from, "'"+StateKept+"'")
+		case "audio_key":
+			from = append(from, "json_extract(j.value, '$[1]')")
+		default:
+			from = append(from, "p."+quoteIdent(c))
+		}
+	}
+	s.promote = `INSERT INTO calls (` + strings.Join(into, ", ") + `) SELECT ` + strings.Join(from, ", ") +
+		` FROM json_each(?) j JOIN pending_calls p ON p.rowid = json_extract(j.value, '$[0]')`
+	return s.promote, nil
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // SamplingCounts reads one day's figures (zero when the day was never
@@ -229,66 +477,162 @@ func (s *SQLite) SamplingCounts(ctx context.Context, day time.Time) (SampleCount
 	return c, nil
 }
 
-// DeleteRecordings deletes recordings past their retention, in batches of
-// recordBatch per transaction so that a large first purge (after shortening
-// the period, or a long downtime) never holds the write lock for long.
-func (s *SQLite) DeleteRecordings(ctx context.Context, cutoff, now time.Time) (int, error) {
-	total := 0
-	for {
-		var n int64
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, audio_key FROM calls
-				WHERE started_at < ? OR retained_until <= ? LIMIT ?`, ms(cutoff), ms(now), recordBatch)
-			if err != nil {
-				return err
-			}
-			var ids, keys []string
-			for rows.Next() {
-				var id, key string
-				if err := rows.Scan(&id, &key); err != nil {
-					rows.Close()
-					return err
-				}
-				ids, keys = append(ids, id), append(keys, key)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			queue, err := tx.PrepareContext(ctx, `INSERT INTO blob_deletions (key, queued_at) VALUES (?, ?)
-				ON CONFLICT (key) DO NOTHING`)
-			if err != nil {
-				return err
-			}
-			defer queue.Close()
-			del, err := tx.PrepareContext(ctx, `DELETE FROM calls WHERE id = ?`)
-			if err != nil {
-				return err
-			}
-			defer del.Close()
-			for i, id := range ids {
-				if _, err := queue.ExecContext(ctx, keys[i], ms(now)); err != nil {
-					return fmt.Errorf("queue blob: %w", err)
-				}
-				if _, err := del.ExecContext(ctx, id); err != nil {
-					return err
-				}
-			}
-			n = int64(len(ids))
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("delete expired recordings: %w", err)
-		}
-		total += int(n)
-		if n < recordBatch {
-			return total, nil
-		}
+// SamplingRounds implements JobStore.
+func (s *SQLite) SamplingRounds(ctx context.Context, from, to time.Time) ([]SamplingRound, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT day, round, rate, received, kept, strata, seed, commitment, run_for,
+		sampled_at FROM sampling_rounds WHERE day >= ? AND day < ? ORDER BY day, round`, ms(from), ms(to))
+	if err != nil {
+		return nil, fmt.Errorf("sampling rounds: %w", err)
 	}
+	defer rows.Close()
+	var out []SamplingRound
+	for rows.Next() {
+		var r SamplingRound
+		var day, runFor, at int64
+		var strata string
+		if err := rows.Scan(&day, &r.Round, &r.Rate, &r.Received, &r.Kept, &strata, &r.Seed, &r.Commitment,
+			&runFor, &at); err != nil {
+			return nil, fmt.Errorf("sampling rounds: %w", err)
+		}
+		r.Day, r.RunFor, r.SampledAt, r.Strata = time.UnixMilli(day).UTC(), fromMS(runFor), fromMS(at), []byte(strata)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
-// recordBatch bounds the rows one purge transaction deletes.
-const recordBatch = 2000
+// SampledOutHashes implements JobStore.
+func (s *SQLite) SampledOutHashes(ctx context.Context, day time.Time, round int) (map[int][]int64, error) {
+	lo, hi := round<<16, (round+1)<<16
+	rows, err := s.db.QueryContext(ctx, `SELECT h, stratum FROM sampled_out WHERE day = ? AND stratum >= ? AND stratum < ?`,
+		ms(DayOf(day)), lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("sampled-out hashes: %w", err)
+	}
+	defer rows.Close()
+	out := map[int][]int64{}
+	for rows.Next() {
+		var h int64
+		var st int
+		if err := rows.Scan(&h, &st); err != nil {
+			return nil, fmt.Errorf("sampled-out hashes: %w", err)
+		}
+		out[st] = append(out[st], h)
+	}
+	return out, rows.Err()
+}
+
+// KeptOfDay implements JobStore.
+func (s *SQLite) KeptOfDay(ctx context.Context, day time.Time) ([]KeptCall, error) {
+	d0 := ms(DayOf(day))
+	rows, err := s.db.QueryContext(ctx, `SELECT agent_id, external_id FROM calls
+		WHERE state = 'kept' AND started_at >= ? AND started_at < ?`, d0, d0+msPerDay)
+	if err != nil {
+		return nil, fmt.Errorf("kept calls: %w", err)
+	}
+	defer rows.Close()
+	var out []KeptCall
+	for rows.Next() {
+		var k KeptCall
+		if err := rows.Scan(&k.AgentID, &k.ExternalID); err != nil {
+			return nil, fmt.Errorf("kept calls: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// purgeChunk bounds the recordings one purge transaction deletes, so that
+// a first purge after a long downtime does not hold the write lock for
+// long; 100,000 recordings of a day take two.
+var purgeChunk = 50_000
+
+// DeleteRecordings implements JobStore: each chunk is one transaction that
+// reads the audio keys, queues them (packs' neighbours coalesced into
+// ranges) and deletes the rows with one statement per table.
+func (s *SQLite) DeleteRecordings(ctx context.Context, cutoff, now time.Time) (int, error) {
+	total := 0
+	for _, table := range []string{"pending_calls", "calls"} {
+		for more := true; more; {
+			var n int
+			err := s.inTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				n, more, err = deleteChunk(ctx, tx, table, ms(cutoff), now)
+				return err
+			})
+			if err != nil {
+				return total, fmt.Errorf("delete expired recordings: %w", err)
+			}
+			total += n
+		}
+	}
+	// A day's hashes go once every call of it is past its retention.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sampled_out WHERE day < ?`, ms(DayOf(cutoff))); err != nil {
+		return total, fmt.Errorf("delete sampled-out hashes: %w", err)
+	}
+	return total, nil
+}
+
+// deleteChunk deletes up to about purgeChunk recordings of table started
+// before cutoff; more says that some are left.
+func deleteChunk(ctx context.Context, tx *sql.Tx, table string, cutoff int64, now time.Time) (n int, more bool, err error) {
+	state := ""
+	if table == "calls" {
+		state = "state = 'kept' AND " // every row is; the condition picks the index
+	}
+	// The chunk ends just after the start of the row after the first
+	// purgeChunk (or at the cutoff): it always takes that row, so every
+	// chunk makes progress.
+	end := cutoff
+	var at int64
+	err = tx.QueryRowContext(ctx, `SELECT started_at FROM `+table+` WHERE `+state+`started_at < ?
+		ORDER BY started_at LIMIT 1 OFFSET ?`, cutoff, purgeChunk).Scan(&at)
+	switch {
+	case err == nil:
+		end = min(at+1, cutoff)
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, false, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT audio_key FROM `+table+` WHERE `+state+`started_at < ?`, end)
+	if err != nil {
+		return 0, false, err
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return 0, false, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, false, err
+	}
+	if len(keys) > 0 {
+		if err := queueDeletions(ctx, tx, blobs.Coalesce(keys), now); err != nil {
+			return 0, false, err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+state+`started_at < ?`, end)
+		if err != nil {
+			return 0, false, err
+		}
+		if k, _ := res.RowsAffected(); int(k) != len(keys) {
+			return 0, false, fmt.Errorf("%s: deleted %d rows, queued %d files", table, k, len(keys))
+		}
+	}
+	return len(keys), end < cutoff, nil
+}
+
+// DeleteSamplingRounds implements JobStore.
+func (s *SQLite) DeleteSamplingRounds(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sampling_rounds WHERE day < ?`, ms(DayOf(cutoff)))
+	if err != nil {
+		return 0, fmt.Errorf("delete sampling records: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
 
 // DeleteSessions deletes old login records.
 func (s *SQLite) DeleteSessions(ctx context.Context, cutoff time.Time) (int, error) {
@@ -318,25 +662,42 @@ func (s *SQLite) BlobDeletions(ctx context.Context, limit int) ([]string, error)
 	return keys, rows.Err()
 }
 
-// ForgetBlobDeletions drops keys from the queue.
+// ForgetBlobDeletions drops keys from the queue, with one statement.
 func (s *SQLite) ForgetBlobDeletions(ctx context.Context, keys []string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `DELETE FROM blob_deletions WHERE key = ?`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, k := range keys {
-			if _, err := st.ExecContext(ctx, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	b, err := json.Marshal(keys)
 	if err != nil {
 		return fmt.Errorf("forget blob deletions: %w", err)
 	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM blob_deletions WHERE key IN (SELECT value FROM json_each(?))`,
+		string(b)); err != nil {
+		return fmt.Errorf("forget blob deletions: %w", err)
+	}
 	return nil
+}
+
+// PackLive implements JobStore. Packs are grouped by the calls' UTC day,
+// so only that day's rows are looked at (any group that is not a day:
+// every row).
+func (s *SQLite) PackLive(ctx context.Context, pack string) (bool, error) {
+	needle := "@" + pack + ":"
+	parts := strings.Split(pack, "/")
+	q := `SELECT EXISTS (SELECT 1 FROM calls WHERE instr(audio_key, ?) > 0)
+		OR EXISTS (SELECT 1 FROM pending_calls WHERE instr(audio_key, ?) > 0)`
+	args := []any{needle, needle}
+	if len(parts) == 3 {
+		if day, err := time.Parse(time.DateOnly, parts[1]); err == nil {
+			d0 := ms(day)
+			q = `SELECT EXISTS (SELECT 1 FROM calls WHERE state = 'kept' AND started_at >= ? AND started_at < ?
+				AND instr(audio_key, ?) > 0)
+				OR EXISTS (SELECT 1 FROM pending_calls WHERE started_at >= ? AND started_at < ? AND instr(audio_key, ?) > 0)`
+			args = []any{d0, d0 + msPerDay, needle, d0, d0 + msPerDay, needle}
+		}
+	}
+	var live bool
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&live); err != nil {
+		return false, fmt.Errorf("pack %s in use: %w", pack, err)
+	}
+	return live, nil
 }
 
 // Reclaim frees pages (auto_vacuum is INCREMENTAL since migration 00002)

@@ -224,6 +224,11 @@ func (s *SQLite) selectRows(ctx context.Context, q schemaQuerier, r reach, hideC
 	if err != nil {
 		return nil, err
 	}
+	// A waiting upload's row is sealed as the row of calls it becomes.
+	sealedAs := r.table
+	if sealedAs == "pending_calls" {
+		sealedAs = "calls"
+	}
 	var out []Row
 	for rows.Next() {
 		vals := make([]any, len(cols))
@@ -242,9 +247,9 @@ func (s *SQLite) selectRows(ctx context.Context, q schemaQuerier, r reach, hideC
 			}
 		}
 		for n, c := range cols {
-			if isSealed(r.table, c) {
+			if isSealed(sealedAs, c) {
 				// Sealed at rest, opened for the person it is about.
-				if vals[n], err = s.open(r.table, c, id, vals[n]); err != nil {
+				if vals[n], err = s.open(sealedAs, c, id, vals[n]); err != nil {
 					return nil, fmt.Errorf("read %s: %w", r.table, err)
 				}
 			}
@@ -324,6 +329,11 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 			q.Close()
 		}
 	}
+	// Uploads waiting for the sampling are the subject's too; no foreign
+	// key leads to them.
+	if err := s.pendingOfSubject(ctx, tx, subj, &d); err != nil {
+		return SubjectData{}, err
+	}
 	if len(d.Tables) == 0 {
 		return SubjectData{}, fmt.Errorf("subject: %w", ErrNotFound)
 	}
@@ -335,6 +345,33 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 		}
 	}
 	return d, nil
+}
+
+// pendingOfSubject adds the subject's uploads waiting for the sampling to d.
+func (s *SQLite) pendingOfSubject(ctx context.Context, tx *sql.Tx, subj Subject, d *SubjectData) error {
+	r := reach{table: "pending_calls", cond: "customer_phone_hash = ?", args: []any{s.PhoneIndex(subj.CustomerPhone)}}
+	if subj.AgentID != "" {
+		r = reach{table: "pending_calls", cond: "agent_id = ?", args: []any{subj.AgentID}}
+	}
+	rows, err := s.selectRows(ctx, tx, r, subj.AgentID != "")
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	d.Tables = append(d.Tables, r.table)
+	d.Rows[r.table] = rows
+	q, err := tx.QueryContext(ctx, `SELECT id, audio_key FROM pending_calls WHERE `+r.cond+` ORDER BY started_at, id`, r.args...)
+	if err != nil {
+		return fmt.Errorf("subject calls: %w", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var c SubjectCall
+		if err := q.Scan(&c.ID, &c.AudioKey); err != nil {
+			return err
+		}
+		d.Calls = append(d.Calls, c)
+	}
+	return q.Err()
 }
 
 // EraseCustomer deletes the customer's calls and, children first, every row
@@ -359,6 +396,16 @@ func (s *SQLite) EraseCustomer(ctx context.Context, phone string, now time.Time)
 			SELECT audio_key, ? FROM calls WHERE customer_phone_hash = ? ON CONFLICT (key) DO NOTHING`, ms(now), s.PhoneIndex(phone)); err != nil {
 			return fmt.Errorf("queue audio: %w", err)
 		}
+		// Uploads waiting for the sampling go too.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blob_deletions (key, queued_at)
+			SELECT audio_key, ? FROM pending_calls WHERE customer_phone_hash = ? ON CONFLICT (key) DO NOTHING`, ms(now), s.PhoneIndex(phone)); err != nil {
+			return fmt.Errorf("queue audio: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM pending_calls WHERE customer_phone_hash = ?`, s.PhoneIndex(phone))
+		if err != nil {
+			return fmt.Errorf("delete waiting uploads: %w", err)
+		}
+		waiting, _ := res.RowsAffected()
 		// Children before parents: reverse walk order, the root last.
 		order := walk(edges, reach{table: "calls", cond: "customer_phone_hash = ?", args: []any{s.PhoneIndex(phone)}})
 		for n := len(order) - 1; n >= 0; n-- {
@@ -369,7 +416,7 @@ func (s *SQLite) EraseCustomer(ctx context.Context, phone string, now time.Time)
 			}
 			k, _ := res.RowsAffected()
 			if n == 0 {
-				calls = k
+				calls = k + waiting
 			} else {
 				related += k
 			}

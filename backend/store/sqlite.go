@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -32,6 +33,11 @@ type SQLite struct {
 	stmts  stmtCache
 	// fc seals personal data (sealed.go); nil only in tests of the store.
 	fc FieldCipher
+
+	promoteMu sync.Mutex
+	promote   string // the sampling's copy of kept calls (jobs.go)
+	walMu     sync.Mutex
+	walPath   string // the write-ahead log SyncCommitted syncs
 }
 
 var _ Store = (*SQLite)(nil)
@@ -64,7 +70,8 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	}
 	// database/sql keeps 2 idle connections by default: under 50 consoles
 	// the others were opened and closed again for each request (schema
-	// parsed, file opened, cache cold): 15% of the CPU.
+	// parsed, file opened, cache cold): 15% of the CPU; concurrent uploads
+	// each run a few queries too.
 	db.SetMaxIdleConns(MaxIdleConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -90,7 +97,7 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 
 // MaxIdleConns is how many database connections are kept open between
 // requests.
-const MaxIdleConns = 16
+const MaxIdleConns = 32
 
 // ownerOnly creates the database file with mode 0600 if it is missing,
 // and takes away the rights of group and others from an existing one.
@@ -425,42 +432,21 @@ func (s *SQLite) CampaignByID(ctx context.Context, id string) (Campaign, error) 
 // InsertCalls adds calls in one transaction.
 func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO calls (id, external_id, started_at, ended_at, agent_id, team_id,
-			campaign_id, direction, customer_name, customer_phone, customer_address, customer_number,
-			customer_phone_hash, consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
-			activity_type, lost, state, retained_until, audio_key, audio_size, audio_codec, audio_sample_rate,
-			audio_channels, audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms,
-			peak_bucket_ms, peaks, frame_offsets, evaluated, created_at, audio_repair, channel_peaks)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO calls (`+callInsertCols+`) VALUES (`+callInsertParams+`)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, nc := range calls {
-			c, w := nc.Call, nc.Waveform
-			offs, err := EncodeOffsets(w.FrameOffsets)
+			args, err := s.callValues(nc)
 			if err != nil {
-				return fmt.Errorf("call %s: %w", c.ExternalID, err)
+				return err
 			}
-			a := c.Audio
-			if w.Peaks == nil {
-				w.Peaks = []byte{} // nil would be NULL
-			}
-			_, err = st.ExecContext(ctx, c.ID, c.ExternalID, ms(c.StartedAt), ms(c.EndedAt), c.AgentID, c.TeamID,
-				c.CampaignID, c.Direction, s.seal("calls", "customer_name", c.ID, c.CustomerName),
-				s.seal("calls", "customer_phone", c.ID, c.CustomerPhone),
-				s.seal("calls", "customer_address", c.ID, c.CustomerAddress),
-				s.seal("calls", "customer_number", c.ID, c.CustomerNumber), s.PhoneIndex(c.CustomerPhone),
-				ms(c.ConsentRequestedAt), nullMS(c.ConsentAnsweredAt), b2i(c.ConsentAccepted),
-				c.RingTime.Milliseconds(), c.TalkTime.Milliseconds(), c.BackOfficeTime.Milliseconds(),
-				c.ActivityType, b2i(c.Lost), c.State, ms(c.RetainedUntil), a.Key, a.Size, a.Codec, a.SampleRate,
-				a.Channels, a.BitrateKbps, a.FrameCount, a.SamplesPerFrame, a.Duration.Milliseconds(),
-				w.Bucket.Milliseconds(), w.Peaks, offs, b2i(c.Evaluated), ms(c.CreatedAt), a.Repair, joinPeaks(w))
-			if err != nil {
+			if _, err = st.ExecContext(ctx, args...); err != nil {
 				if isUnique(err) {
-					return fmt.Errorf("call %s: %w", c.ExternalID, ErrDuplicate)
+					return fmt.Errorf("call %s: %w", nc.Call.ExternalID, ErrDuplicate)
 				}
-				return fmt.Errorf("call %s: %w", c.ExternalID, err)
+				return fmt.Errorf("call %s: %w", nc.Call.ExternalID, err)
 			}
 		}
 		return nil
@@ -471,10 +457,49 @@ func (s *SQLite) InsertCalls(ctx context.Context, calls []NewCall) error {
 	return nil
 }
 
-// CallIDByExternalID finds a call (in any state) by telephony id.
+// callInsertCols are the columns a new call row is written with, in the
+// order of callValues; the uploads waiting for the sampling (pending_calls)
+// are written with the same.
+const callInsertCols = `id, external_id, started_at, ended_at, agent_id, team_id,
+	campaign_id, direction, customer_name, customer_phone, customer_address, customer_number,
+	customer_phone_hash, consent_requested_at, consent_answered_at, consent_accepted, ring_ms, talk_ms, back_office_ms,
+	activity_type, lost, state, retained_until, audio_key, audio_size, audio_codec, audio_sample_rate,
+	audio_channels, audio_bitrate_kbps, audio_frame_count, audio_samples_per_frame, duration_ms,
+	peak_bucket_ms, peaks, frame_offsets, evaluated, created_at, audio_repair, channel_peaks`
+
+const callInsertParams = `?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?`
+
+// callValues are the values of callInsertCols for nc, personal data
+// sealed as a row of calls (a waiting upload's row is copied into calls as
+// it is when the sampling keeps it).
+func (s *SQLite) callValues(nc NewCall) ([]any, error) {
+	c, w := nc.Call, nc.Waveform
+	offs, err := EncodeOffsets(w.FrameOffsets)
+	if err != nil {
+		return nil, fmt.Errorf("call %s: %w", c.ExternalID, err)
+	}
+	a := c.Audio
+	if w.Peaks == nil {
+		w.Peaks = []byte{} // nil would be NULL
+	}
+	return []any{c.ID, c.ExternalID, ms(c.StartedAt), ms(c.EndedAt), c.AgentID, c.TeamID,
+		c.CampaignID, c.Direction, s.seal("calls", "customer_name", c.ID, c.CustomerName),
+		s.seal("calls", "customer_phone", c.ID, c.CustomerPhone),
+		s.seal("calls", "customer_address", c.ID, c.CustomerAddress),
+		s.seal("calls", "customer_number", c.ID, c.CustomerNumber), s.PhoneIndex(c.CustomerPhone),
+		ms(c.ConsentRequestedAt), nullMS(c.ConsentAnsweredAt), b2i(c.ConsentAccepted),
+		c.RingTime.Milliseconds(), c.TalkTime.Milliseconds(), c.BackOfficeTime.Milliseconds(),
+		c.ActivityType, b2i(c.Lost), c.State, ms(c.RetainedUntil), a.Key, a.Size, a.Codec, a.SampleRate,
+		a.Channels, a.BitrateKbps, a.FrameCount, a.SamplesPerFrame, a.Duration.Milliseconds(),
+		w.Bucket.Milliseconds(), w.Peaks, offs, b2i(c.Evaluated), ms(c.CreatedAt), a.Repair, joinPeaks(w)}, nil
+}
+
+// CallIDByExternalID finds a call (kept or waiting for the sampling) by
+// telephony id.
 func (s *SQLite) CallIDByExternalID(ctx context.Context, externalID string) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM calls WHERE external_id = ?`, externalID).Scan(&id)
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM calls WHERE external_id = ?
+		UNION ALL SELECT id FROM pending_calls WHERE external_id = ? LIMIT 1`, externalID, externalID).Scan(&id)
 	if err != nil {
 		return "", notFound(err, "call "+externalID)
 	}
@@ -615,8 +640,8 @@ func (s *SQLite) GetWaveform(ctx context.Context, id string, scope Scope) (Wavef
 	var offs []byte
 	var ch []byte
 	err := s.queryRow(ctx, `SELECT c.peaks, c.peak_bucket_ms, c.frame_offsets, c.audio_samples_per_frame,
-		c.audio_sample_rate, c.audio_size, c.channel_peaks`+callFrom+w+` AND c.id = ?`, append(args, id)...).
-		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize, &ch)
+		c.audio_sample_rate, c.audio_size, c.channel_peaks, c.audio_channels`+callFrom+w+` AND c.id = ?`, append(args, id)...).
+		Scan(&wf.Peaks, &bucket, &offs, &wf.SamplesPerFrame, &wf.SampleRate, &wf.AudioSize, &ch, &wf.Channels)
 	if err != nil {
 		return Waveform{}, notFound(err, "waveform of "+id)
 	}

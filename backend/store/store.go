@@ -138,7 +138,7 @@ type Call struct {
 	CreatedAt     time.Time
 }
 
-// Waveform is what playback needs, computed once at ingestion.
+// Waveform is what playback needs, computed once after the sampling.
 type Waveform struct {
 	Peaks []byte // one per Bucket, 0..255 of full scale
 	// ChannelPeaks are a stereo recording's peaks per channel (left, right),
@@ -151,6 +151,8 @@ type Waveform struct {
 	// AudioSize is the stored audio's size in bytes (filled on reads; the
 	// call's Audio.Size on inserts).
 	AudioSize int64
+	// Channels is the audio's (filled on reads).
+	Channels int
 }
 
 // NewCall is a call to insert with its waveform.
@@ -220,6 +222,7 @@ type Store interface {
 	EvaluationStore
 	RequestStore
 	Directory
+	SSHKeyStore
 	ThrottleStore
 	GrantStore
 	RegisterStore

@@ -150,6 +150,7 @@ func sections() []section {
 		{key: "ingest", title: "Ingest", run: ingestSection},
 		{key: "sampling", title: "Sampling", run: samplingSection},
 		{key: "load", title: "Under load: 50 consoles", run: loadSection},
+		{key: "ssh", title: "Remote review over SSH: 20 sessions", run: sshSection},
 		{key: "others", title: "Other benchmarks (no peer)", run: othersSection},
 	}
 }

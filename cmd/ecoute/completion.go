@@ -15,14 +15,15 @@ func completionUsage() string { return T("ecoute.completionUsage") }
 // The commands and the flags each takes; the scripts are generated from
 // these so they follow the help.
 var (
-	completionCommands = []string{"connect", "demo", "play", "config", "completion", "help"}
+	completionCommands = []string{"connect", "demo", "play", "listen", "config", "completion", "help"}
 	completionFlags    = map[string][]string{
 		"connect":    {"--server", "--insecure", "--theme", "--pin-file", "--silent", "--config", "--login", "--lang", "--help"},
 		"demo":       {"--data", "--as", "--theme", "--silent", "--lang", "--help"},
 		"play":       {"--speed", "--start", "--no-tui", "--silent", "--mute-party", "--balance", "--lang", "--help"},
+		"listen":     {"--server", "--insecure", "--pin-file", "--login", "--silent", "--config", "--lang", "--help"},
 		"config":     {"--help"},
 		"completion": {"bash", "zsh", "fish"},
-		"help":       {"connect", "demo", "play", "config", "completion"},
+		"help":       {"connect", "demo", "play", "listen", "config", "completion"},
 	}
 	demoRoles = []string{"supervisor", "trainer", "agent", "hr", "client", "maintenance", "dpo", "admin"}
 )

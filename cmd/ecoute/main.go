@@ -40,6 +40,8 @@ func run(args []string) error {
 			return runPlay(args[1:])
 		case "connect":
 			return runConnect(args[1:])
+		case "listen":
+			return runListen(args[1:])
 		case "help":
 			return runHelp(args[1:])
 		case "config":
@@ -66,6 +68,8 @@ func runHelp(args []string) error {
 		return runDemo([]string{"--help"})
 	case "play":
 		return runPlay([]string{"--help"})
+	case "listen":
+		return runListen([]string{"--help"})
 	case "config":
 		return runConfig([]string{"--help"})
 	case "completion":

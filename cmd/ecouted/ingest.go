@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 	"github.com/ecoute/ecoute/backend/service"
 )
 
-const ingestSynopsis = `ingest [--transcoder ffmpeg|lame] (--meta META.json AUDIO | --dir DIR)
+const ingestSynopsis = `ingest [--transcoder ffmpeg|lame] (--meta META.json AUDIO | --dir DIR [--jobs N])
 
 Imports recordings through the same checks as IngestService.UploadRecording:
 consent (an opted-out call is refused and only counted), metadata, audio
@@ -34,13 +35,15 @@ transcoder, an MP3 at another rate or a WAV (PCM, G.711 µ-law/A-law, GSM 6.10
 per channel, in stereo 48 kbps). A file cut short or with junk around its
 frames is stored with what is valid, and the result says what was left out.
 --dir imports every NAME.json with its NAME.mp3 or NAME.wav (an export from
-another recorder), shows progress on stderr and ends with a summary of what was
-refused and why. Exits non-zero when anything was refused.`
+another recorder), --jobs at a time (default 16: uploads that finish together
+are made durable with one sync), shows progress on stderr and ends with a
+summary of what was refused and why. Exits non-zero when anything was refused.`
 
 func cmdIngest(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ingest", ingestSynopsis, stderr)
 	meta := fs.String("meta", "", "metadata file (JSON RecordingMetadata) for the single AUDIO argument")
 	dir := fs.String("dir", "", "folder of NAME.json + NAME.mp3|NAME.wav pairs to import")
+	jobs := fs.Int("jobs", ingestJobs, "with --dir, how many recordings are stored at once (batched into one sync)")
 	transcoder := fs.String("transcoder", "", "ffmpeg or lame (or a path to one) to convert audio outside the canonical profile (overrides ingest.transcoder)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -69,9 +72,7 @@ func cmdIngest(data string, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
-		with := *ing
-		with.Transcoder = t
-		ing = &with
+		ing.Transcoder = t // this process's own backend
 	}
 	if _, err := app.PrepareIngest(ctx); err != nil {
 		return err
@@ -84,7 +85,7 @@ func cmdIngest(data string, args []string, stdout, stderr io.Writer) error {
 		printResult(stdout, fs.Arg(0), res)
 		return nil
 	}
-	return ingestDir(ctx, ing, *dir, stdout, stderr)
+	return ingestDir(ctx, ing, *dir, *jobs, stdout, stderr)
 }
 
 func printResult(w io.Writer, name string, res core.Stored) {
@@ -168,44 +169,74 @@ func pairs(dir string) ([]pair, error) {
 	return out, nil
 }
 
-func ingestDir(ctx context.Context, ing *core.Backend, dir string, stdout, stderr io.Writer) error {
+// ingestJobs is how many recordings `ingest --dir` stores at once: the
+// uploads that finish together are made durable together (one sync of the
+// audio and one of the database per batch, as for concurrent gRPC
+// uploads), so the import runs at the rate of a busy telephony gateway.
+const ingestJobs = 16
+
+func ingestDir(ctx context.Context, ing *core.Backend, dir string, jobs int, stdout, stderr io.Writer) error {
 	ps, err := pairs(dir)
 	if err != nil {
 		return err
 	}
 	bar := newProgress(stderr, len(ps))
-	var stored, converted, dups int
+	var mu sync.Mutex
+	var stored, converted, dups, done int
 	type refusal struct{ name, why string }
 	var refused []refusal
 	t0 := time.Now()
-	for i, p := range ps {
-		if ctx.Err() != nil {
-			bar.done()
-			return fmt.Errorf("ingest: interrupted after %d of %d", i, len(ps))
-		}
-		var res core.Stored
-		switch {
-		case p.meta == "":
-			err = errors.New("no NAME.json metadata next to the audio")
-		case p.audio == "":
-			err = errors.New("no NAME.mp3 or NAME.wav next to the metadata")
-		default:
-			res, err = ingestFile(ctx, ing, p.meta, p.audio)
-		}
-		switch {
-		case err != nil:
-			refused = append(refused, refusal{p.name, domain.Describe(err)})
-		case res.Duplicate:
-			dups++
-		default:
-			stored++
-			if res.Converted {
-				converted++
+	next := make(chan pair)
+	var wg sync.WaitGroup
+	for range max(1, jobs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				var res core.Stored
+				var err error
+				switch {
+				case p.meta == "":
+					err = errors.New("no NAME.json metadata next to the audio")
+				case p.audio == "":
+					err = errors.New("no NAME.mp3 or NAME.wav next to the metadata")
+				default:
+					res, err = ingestFile(ctx, ing, p.meta, p.audio)
+				}
+				mu.Lock()
+				switch {
+				case err != nil:
+					refused = append(refused, refusal{p.name, domain.Describe(err)})
+				case res.Duplicate:
+					dups++
+				default:
+					stored++
+					if res.Converted {
+						converted++
+					}
+				}
+				done++
+				bar.set(done, fmt.Sprintf("stored %d, already known %d, refused %d", stored, dups, len(refused)))
+				mu.Unlock()
 			}
-		}
-		bar.set(i+1, fmt.Sprintf("stored %d, already known %d, refused %d", stored, dups, len(refused)))
+		}()
 	}
+	for _, p := range ps {
+		select {
+		case next <- p:
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	close(next)
+	wg.Wait()
 	bar.done()
+	if ctx.Err() != nil {
+		return fmt.Errorf("ingest: interrupted after %d of %d (%d stored, %d already known, %d refused)",
+			done, len(ps), stored, dups, len(refused))
+	}
+	sort.Slice(refused, func(i, j int) bool { return refused[i].name < refused[j].name })
 	fmt.Fprintf(stdout, "%d recordings in %s: %d stored (%d converted), %d already known, %d refused (%s)\n",
 		len(ps), dir, stored, converted, dups, len(refused), time.Since(t0).Round(time.Millisecond))
 	for _, r := range refused {

@@ -20,7 +20,7 @@ import (
 
 // ingestDataDir is a data directory with one team, agent, campaign and a
 // recording period around now.
-func ingestDataDir(t *testing.T) string {
+func ingestDataDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -40,7 +40,7 @@ func ingestDataDir(t *testing.T) string {
 	return dir
 }
 
-func writeMeta(t *testing.T, path, ext string, edit func(*ecoutev1.RecordingMetadata)) {
+func writeMeta(t testing.TB, path, ext string, edit func(*ecoutev1.RecordingMetadata)) {
 	t.Helper()
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	md := &ecoutev1.RecordingMetadata{ExternalId: ext, StartedAt: timestamppb.New(start),

@@ -54,7 +54,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"sampling.rate", "0.05", "0.001–1", "R2", "sampling.hour", "retention.recordings",
+	for _, want := range []string{"sampling.rate", "0.05", "0.001–0.1", "R2", "sampling.hour", "retention.recordings",
 		"retention.connection_logs", "3mo–12mo", "R4", "ingest.transcoder", "evaluations", "1y"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config defaults lacks %q:\n%s", want, out)

@@ -37,7 +37,7 @@ Usage:
 
 Commands:
   init        create the data directory, the TLS certificates and the first administrator
-  serve       serve gRPC (TLS by default)
+  serve       serve gRPC (TLS by default), and the console over SSH with --ssh-listen
   seed-demo   fill an empty data directory with demo data and one account per role
   user add    create a named account (one-time password)
   user disable|enable|reset-password|list|locks
@@ -46,6 +46,7 @@ Commands:
   user company LOGIN COMPANY
               link a client account to its company (the campaigns' client name)
   grant list|approve|refuse  the privileged grants waiting for a second person (four-eyes)
+  user key add|list|remove   the SSH public keys of the accounts (remote review over SSH)
   team add|rename|end|list          the teams
   agent add|rename|move|end|list    the agents whose calls are recorded
   campaign add|rename|end|list      the campaigns the calls belong to
@@ -258,13 +259,18 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func cmdServe(data string, args []string, stderr io.Writer) error {
-	fs := newFlags("serve", "serve [--listen ADDR] [--insecure] [--tls-host NAME]...\n\n"+
+	fs := newFlags("serve", "serve [--listen ADDR] [--insecure] [--tls-host NAME]... [--ssh-listen ADDR [--ssh-…]]\n\n"+
 		"Serves gRPC with TLS (certificates in DIR/tls, made on first start) until SIGINT or\n"+
-		"SIGTERM. Prints \"listening on ADDR\" on stderr once ready.", stderr)
+		"SIGTERM. Prints \"listening on ADDR\" on stderr once ready. With --ssh-listen, also serves\n"+
+		"the console over SSH (key registered with \"user key add\", then password; the sound\n"+
+		"plays on the reviewer's machine with \"ecoute listen CODE\") and prints \"ssh listening on\n"+
+		"ADDR\" first.", stderr)
 	listen := fs.String("listen", "127.0.0.1:7443", "address to listen on (port 0 picks a free port)")
 	insecure := fs.Bool("insecure", false, "serve plain text; accepted on loopback addresses only")
 	var hosts listFlag
 	fs.Var(&hosts, "tls-host", "extra host name or address for the server certificate (repeatable)")
+	var sshOpts sshOptions
+	sshOpts.register(fs)
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (CPU, heap, mutex, block) over HTTP on this loopback address, e.g. 127.0.0.1:6060 (cmd/ecoute-load -profile uses it)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -296,6 +302,14 @@ func cmdServe(data string, args []string, stderr io.Writer) error {
 	mode := "TLS"
 	if *insecure {
 		mode = "plain text (loopback only)"
+	}
+	if sshOpts.listen != "" {
+		stopSSH, err := startSSH(ctx, app, data, sshOpts, lis.Addr(), *insecure, log, stderr)
+		if err != nil {
+			lis.Close()
+			return err
+		}
+		defer stopSSH()
 	}
 	fmt.Fprintf(stderr, "listening on %s\n", lis.Addr())
 	log.Info("serving", "addr", lis.Addr().String(), "mode", mode, "data", data)

@@ -30,6 +30,8 @@ func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 		return cmdUserReset(data, args[1:], stdout, stderr)
 	case "list":
 		return cmdUserList(data, args[1:], stdout, stderr)
+	case "key":
+		return cmdUserKey(data, args[1:], stdin, stdout, stderr)
 	case "locks":
 		return cmdUserLocks(data, args[1:], stdout, stderr)
 	case "company":

@@ -170,6 +170,7 @@ func TestRulesCatchForbiddenArrows(t *testing.T) {
 		{"player → api", pkg{ImportPath: m + "/player", Deps: []string{m + "/api/ecoute/v1"}}},
 		{"backend → client", pkg{ImportPath: m + "/backend/service", Deps: []string{m + "/client"}}},
 		{"rules → store", pkg{ImportPath: m + "/backend/policy", Deps: []string{m + "/backend/store"}}},
+		{"ssh server → backend", pkg{ImportPath: m + "/sshserve", Deps: []string{m + "/backend/core"}}},
 	}
 	for _, c := range cases {
 		if v := violations(r, []pkg{c.p}); len(v) == 0 {

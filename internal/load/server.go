@@ -16,6 +16,7 @@ import (
 // Server is a real `ecouted serve` on loopback.
 type Server struct {
 	Addr      string // gRPC, TLS
+	SSHAddr   string // when started with --ssh-listen
 	PprofAddr string // when started with profiling
 	CAPEM     []byte
 	cmd       *exec.Cmd
@@ -49,10 +50,16 @@ func ParseAccounts(s string) map[string][2]string {
 // StartServer runs `ecouted --data dir serve` on a free loopback port (with
 // --pprof on another when profile is set) and waits until it listens.
 func StartServer(ctx context.Context, ecouted, dir string, profile bool) (*Server, error) {
+	return StartServerWith(ctx, ecouted, dir, profile)
+}
+
+// StartServerWith is StartServer with more serve flags (--ssh-listen …).
+func StartServerWith(ctx context.Context, ecouted, dir string, profile bool, extra ...string) (*Server, error) {
 	args := []string{"--data", dir, "serve", "--listen", "127.0.0.1:0"}
 	if profile {
 		args = append(args, "--pprof", "127.0.0.1:0")
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(ecouted, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -75,6 +82,9 @@ func StartServer(ctx context.Context, ecouted, dir string, profile bool) (*Serve
 			}
 			if a, ok := strings.CutPrefix(line, "pprof on "); ok {
 				s.PprofAddr = strings.TrimSpace(a)
+			}
+			if a, ok := strings.CutPrefix(line, "ssh listening on "); ok {
+				s.SSHAddr, _, _ = strings.Cut(a, " ")
 			}
 			if a, ok := strings.CutPrefix(line, "listening on "); ok && !signalled {
 				s.Addr = strings.TrimSpace(a)

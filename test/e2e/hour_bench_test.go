@@ -88,8 +88,7 @@ func hourSetup(b *testing.B) (*client.Client, string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	settings := config.Defaults()
-	settings.SamplingRate = 1
-	app, err := backend.Open(ctx, backend.Config{DataDir: b.TempDir(), Settings: settings})
+	app, err := backend.Open(ctx, backend.Config{DataDir: b.TempDir(), Settings: settings, SampleAll: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -49,8 +49,7 @@ func newRig(t testing.TB, transcoder string) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	settings := config.Defaults()
-	settings.SamplingRate = 1
-	app, err := backend.Open(ctx, backend.Config{DataDir: t.TempDir(), Settings: settings, Transcoder: transcoder})
+	app, err := backend.Open(ctx, backend.Config{DataDir: t.TempDir(), Settings: settings, Transcoder: transcoder, SampleAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1858,7 +1858,7 @@ var File_ecoute_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15ecoute/v1/admin.proto\x12\tecoute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x04\n" +
+	"\x15ecoute/v1/admin.proto\x12\tecoute.v1\x1a\x16ecoute/v1/sshkey.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x04\n" +
 	"\aAccount\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12\x1d\n" +
@@ -1988,7 +1988,7 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\acurrent\x18\x03 \x01(\v2\x1a.ecoute.v1.RecordingPeriodR\acurrent\x12.\n" +
 	"\x04next\x18\x04 \x01(\v2\x1a.ecoute.v1.RecordingPeriodR\x04next\"S\n" +
 	"\x1aMyRecordingPeriodsResponse\x125\n" +
-	"\x05teams\x18\x01 \x03(\v2\x1f.ecoute.v1.TeamRecordingPeriodsR\x05teams2\xa7\a\n" +
+	"\x05teams\x18\x01 \x03(\v2\x1f.ecoute.v1.TeamRecordingPeriodsR\x05teams2\x8e\t\n" +
 	"\fAdminService\x12F\n" +
 	"\tListUsers\x12\x1b.ecoute.v1.ListUsersRequest\x1a\x1c.ecoute.v1.ListUsersResponse\x12I\n" +
 	"\n" +
@@ -2002,7 +2002,10 @@ const file_ecoute_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"CreateTeam\x12\x1c.ecoute.v1.CreateTeamRequest\x1a\x1d.ecoute.v1.CreateTeamResponse\x12a\n" +
 	"\x12AddRecordingPeriod\x12$.ecoute.v1.AddRecordingPeriodRequest\x1a%.ecoute.v1.AddRecordingPeriodResponse\x12g\n" +
-	"\x14ListRecordingPeriods\x12&.ecoute.v1.ListRecordingPeriodsRequest\x1a'.ecoute.v1.ListRecordingPeriodsResponse2{\n" +
+	"\x14ListRecordingPeriods\x12&.ecoute.v1.ListRecordingPeriodsRequest\x1a'.ecoute.v1.ListRecordingPeriodsResponse\x12F\n" +
+	"\tAddSshKey\x12\x1b.ecoute.v1.AddSshKeyRequest\x1a\x1c.ecoute.v1.AddSshKeyResponse\x12L\n" +
+	"\vListSshKeys\x12\x1d.ecoute.v1.ListSshKeysRequest\x1a\x1e.ecoute.v1.ListSshKeysResponse\x12O\n" +
+	"\fRemoveSshKey\x12\x1e.ecoute.v1.RemoveSshKeyRequest\x1a\x1f.ecoute.v1.RemoveSshKeyResponse2{\n" +
 	"\x16RecordingPeriodService\x12a\n" +
 	"\x12MyRecordingPeriods\x12$.ecoute.v1.MyRecordingPeriodsRequest\x1a%.ecoute.v1.MyRecordingPeriodsResponseB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
@@ -2050,6 +2053,12 @@ var file_ecoute_v1_admin_proto_goTypes = []any{
 	(*TeamRecordingPeriods)(nil),         // 27: ecoute.v1.TeamRecordingPeriods
 	(*MyRecordingPeriodsResponse)(nil),   // 28: ecoute.v1.MyRecordingPeriodsResponse
 	(*timestamppb.Timestamp)(nil),        // 29: google.protobuf.Timestamp
+	(*AddSshKeyRequest)(nil),             // 30: ecoute.v1.AddSshKeyRequest
+	(*ListSshKeysRequest)(nil),           // 31: ecoute.v1.ListSshKeysRequest
+	(*RemoveSshKeyRequest)(nil),          // 32: ecoute.v1.RemoveSshKeyRequest
+	(*AddSshKeyResponse)(nil),            // 33: ecoute.v1.AddSshKeyResponse
+	(*ListSshKeysResponse)(nil),          // 34: ecoute.v1.ListSshKeysResponse
+	(*RemoveSshKeyResponse)(nil),         // 35: ecoute.v1.RemoveSshKeyResponse
 }
 var file_ecoute_v1_admin_proto_depIdxs = []int32{
 	29, // 0: ecoute.v1.Account.created_at:type_name -> google.protobuf.Timestamp
@@ -2089,21 +2098,27 @@ var file_ecoute_v1_admin_proto_depIdxs = []int32{
 	19, // 34: ecoute.v1.AdminService.CreateTeam:input_type -> ecoute.v1.CreateTeamRequest
 	22, // 35: ecoute.v1.AdminService.AddRecordingPeriod:input_type -> ecoute.v1.AddRecordingPeriodRequest
 	24, // 36: ecoute.v1.AdminService.ListRecordingPeriods:input_type -> ecoute.v1.ListRecordingPeriodsRequest
-	26, // 37: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
-	2,  // 38: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
-	4,  // 39: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
-	6,  // 40: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
-	8,  // 41: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
-	10, // 42: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
-	13, // 43: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
-	15, // 44: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
-	18, // 45: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
-	20, // 46: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
-	23, // 47: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
-	25, // 48: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
-	28, // 49: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
-	38, // [38:50] is the sub-list for method output_type
-	26, // [26:38] is the sub-list for method input_type
+	30, // 37: ecoute.v1.AdminService.AddSshKey:input_type -> ecoute.v1.AddSshKeyRequest
+	31, // 38: ecoute.v1.AdminService.ListSshKeys:input_type -> ecoute.v1.ListSshKeysRequest
+	32, // 39: ecoute.v1.AdminService.RemoveSshKey:input_type -> ecoute.v1.RemoveSshKeyRequest
+	26, // 40: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:input_type -> ecoute.v1.MyRecordingPeriodsRequest
+	2,  // 41: ecoute.v1.AdminService.ListUsers:output_type -> ecoute.v1.ListUsersResponse
+	4,  // 42: ecoute.v1.AdminService.CreateUser:output_type -> ecoute.v1.CreateUserResponse
+	6,  // 43: ecoute.v1.AdminService.SetUserDisabled:output_type -> ecoute.v1.SetUserDisabledResponse
+	8,  // 44: ecoute.v1.AdminService.SetUserTeams:output_type -> ecoute.v1.SetUserTeamsResponse
+	10, // 45: ecoute.v1.AdminService.ResetPassword:output_type -> ecoute.v1.ResetPasswordResponse
+	13, // 46: ecoute.v1.AdminService.ListSessions:output_type -> ecoute.v1.ListSessionsResponse
+	15, // 47: ecoute.v1.AdminService.RevokeSessions:output_type -> ecoute.v1.RevokeSessionsResponse
+	18, // 48: ecoute.v1.AdminService.ListTeams:output_type -> ecoute.v1.ListTeamsResponse
+	20, // 49: ecoute.v1.AdminService.CreateTeam:output_type -> ecoute.v1.CreateTeamResponse
+	23, // 50: ecoute.v1.AdminService.AddRecordingPeriod:output_type -> ecoute.v1.AddRecordingPeriodResponse
+	25, // 51: ecoute.v1.AdminService.ListRecordingPeriods:output_type -> ecoute.v1.ListRecordingPeriodsResponse
+	33, // 52: ecoute.v1.AdminService.AddSshKey:output_type -> ecoute.v1.AddSshKeyResponse
+	34, // 53: ecoute.v1.AdminService.ListSshKeys:output_type -> ecoute.v1.ListSshKeysResponse
+	35, // 54: ecoute.v1.AdminService.RemoveSshKey:output_type -> ecoute.v1.RemoveSshKeyResponse
+	28, // 55: ecoute.v1.RecordingPeriodService.MyRecordingPeriods:output_type -> ecoute.v1.MyRecordingPeriodsResponse
+	41, // [41:56] is the sub-list for method output_type
+	26, // [26:41] is the sub-list for method input_type
 	26, // [26:26] is the sub-list for extension type_name
 	26, // [26:26] is the sub-list for extension extendee
 	0,  // [0:26] is the sub-list for field type_name
@@ -2114,6 +2129,7 @@ func file_ecoute_v1_admin_proto_init() {
 	if File_ecoute_v1_admin_proto != nil {
 		return
 	}
+	file_ecoute_v1_sshkey_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

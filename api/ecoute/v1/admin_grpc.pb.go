@@ -30,6 +30,9 @@ const (
 	AdminService_CreateTeam_FullMethodName           = "/ecoute.v1.AdminService/CreateTeam"
 	AdminService_AddRecordingPeriod_FullMethodName   = "/ecoute.v1.AdminService/AddRecordingPeriod"
 	AdminService_ListRecordingPeriods_FullMethodName = "/ecoute.v1.AdminService/ListRecordingPeriods"
+	AdminService_AddSshKey_FullMethodName            = "/ecoute.v1.AdminService/AddSshKey"
+	AdminService_ListSshKeys_FullMethodName          = "/ecoute.v1.AdminService/ListSshKeys"
+	AdminService_RemoveSshKey_FullMethodName         = "/ecoute.v1.AdminService/RemoveSshKey"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -85,6 +88,13 @@ type AdminServiceClient interface {
 	AddRecordingPeriod(ctx context.Context, in *AddRecordingPeriodRequest, opts ...grpc.CallOption) (*AddRecordingPeriodResponse, error)
 	// ListRecordingPeriods lists the declared periods, of one team or of all.
 	ListRecordingPeriods(ctx context.Context, in *ListRecordingPeriodsRequest, opts ...grpc.CallOption) (*ListRecordingPeriodsResponse, error)
+	// AddSshKey registers an SSH public key to an account, for remote review
+	// over SSH (see sshkey.proto); an account may have several.
+	AddSshKey(ctx context.Context, in *AddSshKeyRequest, opts ...grpc.CallOption) (*AddSshKeyResponse, error)
+	// ListSshKeys lists the registered SSH keys, of one account or of all.
+	ListSshKeys(ctx context.Context, in *ListSshKeysRequest, opts ...grpc.CallOption) (*ListSshKeysResponse, error)
+	// RemoveSshKey unregisters an SSH key of an account.
+	RemoveSshKey(ctx context.Context, in *RemoveSshKeyRequest, opts ...grpc.CallOption) (*RemoveSshKeyResponse, error)
 }
 
 type adminServiceClient struct {
@@ -205,6 +215,36 @@ func (c *adminServiceClient) ListRecordingPeriods(ctx context.Context, in *ListR
 	return out, nil
 }
 
+func (c *adminServiceClient) AddSshKey(ctx context.Context, in *AddSshKeyRequest, opts ...grpc.CallOption) (*AddSshKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddSshKeyResponse)
+	err := c.cc.Invoke(ctx, AdminService_AddSshKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListSshKeys(ctx context.Context, in *ListSshKeysRequest, opts ...grpc.CallOption) (*ListSshKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSshKeysResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListSshKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RemoveSshKey(ctx context.Context, in *RemoveSshKeyRequest, opts ...grpc.CallOption) (*RemoveSshKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveSshKeyResponse)
+	err := c.cc.Invoke(ctx, AdminService_RemoveSshKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -258,6 +298,13 @@ type AdminServiceServer interface {
 	AddRecordingPeriod(context.Context, *AddRecordingPeriodRequest) (*AddRecordingPeriodResponse, error)
 	// ListRecordingPeriods lists the declared periods, of one team or of all.
 	ListRecordingPeriods(context.Context, *ListRecordingPeriodsRequest) (*ListRecordingPeriodsResponse, error)
+	// AddSshKey registers an SSH public key to an account, for remote review
+	// over SSH (see sshkey.proto); an account may have several.
+	AddSshKey(context.Context, *AddSshKeyRequest) (*AddSshKeyResponse, error)
+	// ListSshKeys lists the registered SSH keys, of one account or of all.
+	ListSshKeys(context.Context, *ListSshKeysRequest) (*ListSshKeysResponse, error)
+	// RemoveSshKey unregisters an SSH key of an account.
+	RemoveSshKey(context.Context, *RemoveSshKeyRequest) (*RemoveSshKeyResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -300,6 +347,15 @@ func (UnimplementedAdminServiceServer) AddRecordingPeriod(context.Context, *AddR
 }
 func (UnimplementedAdminServiceServer) ListRecordingPeriods(context.Context, *ListRecordingPeriodsRequest) (*ListRecordingPeriodsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRecordingPeriods not implemented")
+}
+func (UnimplementedAdminServiceServer) AddSshKey(context.Context, *AddSshKeyRequest) (*AddSshKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddSshKey not implemented")
+}
+func (UnimplementedAdminServiceServer) ListSshKeys(context.Context, *ListSshKeysRequest) (*ListSshKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSshKeys not implemented")
+}
+func (UnimplementedAdminServiceServer) RemoveSshKey(context.Context, *RemoveSshKeyRequest) (*RemoveSshKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveSshKey not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -520,6 +576,60 @@ func _AdminService_ListRecordingPeriods_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_AddSshKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddSshKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddSshKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_AddSshKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddSshKey(ctx, req.(*AddSshKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListSshKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSshKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListSshKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListSshKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListSshKeys(ctx, req.(*ListSshKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RemoveSshKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveSshKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RemoveSshKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RemoveSshKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RemoveSshKey(ctx, req.(*RemoveSshKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -570,6 +680,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRecordingPeriods",
 			Handler:    _AdminService_ListRecordingPeriods_Handler,
+		},
+		{
+			MethodName: "AddSshKey",
+			Handler:    _AdminService_AddSshKey_Handler,
+		},
+		{
+			MethodName: "ListSshKeys",
+			Handler:    _AdminService_ListSshKeys_Handler,
+		},
+		{
+			MethodName: "RemoveSshKey",
+			Handler:    _AdminService_RemoveSshKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

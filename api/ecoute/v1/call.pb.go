@@ -986,7 +986,13 @@ type GetWaveformResponse struct {
 	// 1 (mono) or 2 (two parties, one per channel).
 	Channels int32 `protobuf:"varint,11,opt,name=channels,proto3" json:"channels,omitempty"`
 	// The playing time of the recording.
-	Duration      *durationpb.Duration `protobuf:"bytes,12,opt,name=duration,proto3" json:"duration,omitempty"`
+	Duration *durationpb.Duration `protobuf:"bytes,12,opt,name=duration,proto3" json:"duration,omitempty"`
+	// True while the peaks are still being computed: decoding waits for the
+	// daily sampling and runs for the calls kept, in the daily job or when
+	// a call is first opened. The frame index and the audio are there (the
+	// call plays and seeks); peaks and channel_peaks are empty: draw the
+	// waveform as pending and ask again in a few seconds.
+	PeaksPending  bool `protobuf:"varint,13,opt,name=peaks_pending,json=peaksPending,proto3" json:"peaks_pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1105,6 +1111,13 @@ func (x *GetWaveformResponse) GetDuration() *durationpb.Duration {
 	return nil
 }
 
+func (x *GetWaveformResponse) GetPeaksPending() bool {
+	if x != nil {
+		return x.PeaksPending
+	}
+	return false
+}
+
 var File_ecoute_v1_call_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_call_proto_rawDesc = "" +
@@ -1192,7 +1205,7 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"frameCount\x88\x01\x01B\n" +
 	"\n" +
 	"\b_bucketsB\x0e\n" +
-	"\f_frame_count\"\xda\x03\n" +
+	"\f_frame_count\"\xff\x03\n" +
 	"\x13GetWaveformResponse\x12\x14\n" +
 	"\x05peaks\x18\x01 \x01(\fR\x05peaks\x121\n" +
 	"\x06bucket\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06bucket\x12#\n" +
@@ -1209,7 +1222,8 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\ftotal_frames\x18\n" +
 	" \x01(\x05R\vtotalFrames\x12\x1a\n" +
 	"\bchannels\x18\v \x01(\x05R\bchannels\x125\n" +
-	"\bduration\x18\f \x01(\v2\x19.google.protobuf.DurationR\bduration*f\n" +
+	"\bduration\x18\f \x01(\v2\x19.google.protobuf.DurationR\bduration\x12#\n" +
+	"\rpeaks_pending\x18\r \x01(\bR\fpeaksPending*f\n" +
 	"\x0fEvaluatedFilter\x12 \n" +
 	"\x1cEVALUATED_FILTER_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14EVALUATED_FILTER_YES\x10\x01\x12\x17\n" +

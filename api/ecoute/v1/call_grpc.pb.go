@@ -43,7 +43,7 @@ type CallServiceClient interface {
 	// beyond the end is OUT_OF_RANGE.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(ctx context.Context, in *StreamAudioRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AudioChunk], error)
-	// GetWaveform returns what playback needs and was computed at ingestion:
+	// GetWaveform returns what playback needs, computed after the sampling:
 	// peaks for drawing, at the resolution asked for, and the byte offsets of
 	// the MP3 frames for seeking, a page at a time. A reply stays well under
 	// a megabyte whatever the length of the recording. The reply also carries the audio's total
@@ -126,7 +126,7 @@ type CallServiceServer interface {
 	// beyond the end is OUT_OF_RANGE.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	StreamAudio(*StreamAudioRequest, grpc.ServerStreamingServer[AudioChunk]) error
-	// GetWaveform returns what playback needs and was computed at ingestion:
+	// GetWaveform returns what playback needs, computed after the sampling:
 	// peaks for drawing, at the resolution asked for, and the byte offsets of
 	// the MP3 frames for seeking, a page at a time. A reply stays well under
 	// a megabyte whatever the length of the recording. The reply also carries the audio's total
