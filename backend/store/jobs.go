@@ -246,8 +246,10 @@ func (s *SQLite) AudioKeysOf(ctx context.Context, rowids []int64) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT j.key, p.audio_key FROM json_each(?) j
-		JOIN pending_calls p ON p.rowid = j.value`, string(ids))
+	rows, err := s.db.QueryContext(ctx, s.dialect(`SELECT j.key, p.audio_key FROM json_each(?) j
+		JOIN pending_calls p ON p.rowid = j.value`, `SELECT j.key - 1, p.audio_key
+		FROM json_array_elements_text(?::json) WITH ORDINALITY AS j(value, key)
+		JOIN pending_calls p ON p.rowid = j.value::bigint`), string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("audio keys: %w", err)
 	}
@@ -292,8 +294,9 @@ func (s *SQLite) ApplySettlement(ctx context.Context, day time.Time, round int, 
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	const notKept = ` p.started_at >= ? AND p.started_at < ?
-		AND p.rowid NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?))`
+	notKept := ` p.started_at >= ? AND p.started_at < ?
+		AND p.rowid NOT IN ` + s.dialect(`(SELECT json_extract(value, '$[0]') FROM json_each(?))`,
+		`(SELECT (value->>0)::bigint FROM json_array_elements(?::json))`)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var done int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sampling_rounds WHERE day = ?`, d0).Scan(&done); err != nil {
@@ -410,7 +413,7 @@ func (s *SQLite) promoteStatement(ctx context.Context) (string, error) {
 		return s.promote, nil
 	}
 	cols := func(table string) ([]string, error) {
-		rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		rows, err := s.db.QueryContext(ctx, catalogOf(s.postgres).columns, table)
 		if err != nil {
 			return nil, err
 		}
@@ -443,13 +446,14 @@ func (s *SQLite) promoteStatement(ctx context.Context) (string, error) {
 		case "state":
 			from = append(from, "'"+StateKept+"'")
 		case "audio_key":
-			from = append(from, "json_extract(j.value, '$[1]')")
+			from = append(from, s.dialect("json_extract(j.value, '$[1]')", "(j.value->>1)"))
 		default:
 			from = append(from, "p."+quoteIdent(c))
 		}
 	}
 	s.promote = `INSERT INTO calls (` + strings.Join(into, ", ") + `) SELECT ` + strings.Join(from, ", ") +
-		` FROM json_each(?) j JOIN pending_calls p ON p.rowid = json_extract(j.value, '$[0]')`
+		s.dialect(` FROM json_each(?) j JOIN pending_calls p ON p.rowid = json_extract(j.value, '$[0]')`,
+			` FROM json_array_elements(?::json) AS j(value) JOIN pending_calls p ON p.rowid = (j.value->>0)::bigint`)
 	return s.promote, nil
 }
 
@@ -668,7 +672,8 @@ func (s *SQLite) ForgetBlobDeletions(ctx context.Context, keys []string) error {
 	if err != nil {
 		return fmt.Errorf("forget blob deletions: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM blob_deletions WHERE key IN (SELECT value FROM json_each(?))`,
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM blob_deletions WHERE key IN `+
+		s.dialect(`(SELECT value FROM json_each(?))`, `(SELECT value FROM json_array_elements_text(?::json))`),
 		string(b)); err != nil {
 		return fmt.Errorf("forget blob deletions: %w", err)
 	}

@@ -66,13 +66,23 @@ func (c conn) QueryContext(ctx context.Context, query string, args []driver.Name
 	return c.Conn.QueryContext(ctx, Translate(query), args)
 }
 
-var indexHint = regexp.MustCompile(`\s+(?:INDEXED BY \w+|NOT INDEXED)\b`)
+var (
+	indexHint = regexp.MustCompile(`\s+(?:INDEXED BY \w+|NOT INDEXED)\b`)
+	instr     = regexp.MustCompile(`\binstr\(`)
+)
 
 // Translate is the statement as PostgreSQL takes it: index hints dropped,
-// placeholders numbered.
+// SQLite's instr(s, t) as strpos(s, t), INSERT OR IGNORE as INSERT … ON
+// CONFLICT DO NOTHING, placeholders numbered.
 func Translate(q string) string {
 	if strings.Contains(q, "INDEXED") {
 		q = indexHint.ReplaceAllString(q, "")
+	}
+	if strings.Contains(q, "instr(") {
+		q = instr.ReplaceAllString(q, "strpos(")
+	}
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(q), "INSERT OR IGNORE INTO"); ok {
+		q = "INSERT INTO" + strings.TrimRight(rest, "; \n\t") + " ON CONFLICT DO NOTHING"
 	}
 	return Rebind(q)
 }

@@ -31,6 +31,18 @@ func TestTranslateDropsIndexHints(t *testing.T) {
 	}
 }
 
+func TestTranslateSQLiteFunctions(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"SELECT 1 FROM calls WHERE instr(audio_key, ?) > 0", "SELECT 1 FROM calls WHERE strpos(audio_key, $1) > 0"},
+		{"INSERT OR IGNORE INTO sampled_out (h, day) VALUES (?, ?), (?, ?)", "INSERT INTO sampled_out (h, day) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"},
+	}
+	for _, c := range cases {
+		if got := pgdb.Translate(c.in); got != c.want {
+			t.Errorf("Translate(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
 func TestRedact(t *testing.T) {
 	if got := pgdb.Redact("postgres://ecoute:s3cret@db:5432/ecoute"); got != "postgres://ecoute:xxxxx@db:5432/ecoute" {
 		t.Errorf("Redact = %q", got)
