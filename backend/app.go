@@ -69,7 +69,7 @@ type Config struct {
 type App struct {
 	cfg      Config
 	store    *store.SQLite
-	blobs    *blobs.Files
+	blobs    blobStore
 	pki      *pki.PKI
 	sessions *auth.Sessions
 	log      *slog.Logger
@@ -105,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: cfg.Logger}
 	var err error
-	if a.blobs, err = openBlobs(cfg); err != nil {
+	if a.blobs, err = openBlobs(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if a.pki, err = pki.Ensure(filepath.Join(cfg.DataDir, TLSDir), cfg.Clock, cfg.TLSHosts); err != nil {
@@ -170,7 +170,9 @@ func (a *App) Core() *core.Backend { return a.core }
 // Close stops the background work and releases the database.
 func (a *App) Close() error {
 	a.core.Close()
-	a.blobs.ClosePacks()
+	if f, ok := a.blobs.(*blobs.Files); ok {
+		f.ClosePacks()
+	}
 	a.releaseIngest()
 	return errors.Join(a.audit.Close(), a.store.Close())
 }

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/blobs/s3blobs"
 )
 
 // IngestLockFile is taken shared by every process that writes audio (serve,
@@ -17,15 +19,39 @@ import (
 // another process's upload in flight.
 const IngestLockFile = "ingest.lock"
 
+// blobStore is what the backend needs of the encrypted audio store: the
+// files of the data directory, or S3-compatible object storage.
+type blobStore interface {
+	blobs.Store
+	// DeriveKey is a key for purpose derived from the data key.
+	DeriveKey(purpose string) []byte
+}
+
+// SpoolDir holds, under the data directory, the blobs being written
+// before they go to object storage.
+const SpoolDir = "spool"
+
+// s3Grace is how old an object no row names must be before a start-up
+// sweep removes it: younger, it may be another server's upload whose row
+// is being committed.
+const s3Grace = time.Hour
+
 // openBlobs loads the data key (never from the database) and opens the
-// encrypted audio store.
-func openBlobs(cfg Config) (*blobs.Files, error) {
+// encrypted audio store the settings name.
+func openBlobs(ctx context.Context, cfg Config) (blobStore, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	key, err := blobs.LoadKey(cfg.KeyFile, filepath.Join(cfg.DataDir, blobs.KeyFileName))
 	if err != nil {
 		return nil, err
+	}
+	if u := cfg.Settings.Blobs; u != "" {
+		c, err := s3blobs.ParseURL(u)
+		if err != nil {
+			return nil, err
+		}
+		return s3blobs.New(ctx, c, key, filepath.Join(cfg.DataDir, SpoolDir))
 	}
 	return blobs.NewFiles(filepath.Join(cfg.DataDir, AudioDir), key)
 }
@@ -70,7 +96,16 @@ func (a *App) sweep(ctx context.Context) (int, error) {
 	}
 	// Only call audio has rows to check against; other kinds of blob are
 	// left to their owners.
-	n, err := a.blobs.Sweep(ctx, func(k string) bool { return !strings.HasPrefix(k, "calls/") || keys[k] })
+	known := func(k string) bool { return !strings.HasPrefix(k, "calls/") || keys[k] }
+	files, ok := a.blobs.(*blobs.Files)
+	if !ok {
+		n, err := a.blobs.(*s3blobs.Store).Sweep(ctx, known, a.cfg.Clock.Now().Add(-s3Grace))
+		if n > 0 {
+			a.log.Warn("removed objects left by interrupted uploads", "objects", n)
+		}
+		return n, err
+	}
+	n, err := files.Sweep(ctx, known)
 	if n > 0 {
 		a.log.Warn("removed files left by interrupted uploads", "files", n)
 	}
@@ -78,7 +113,7 @@ func (a *App) sweep(ctx context.Context) (int, error) {
 		return n, err
 	}
 	// Audio appended to packs for a batch whose rows were never committed.
-	p, err := a.blobs.SweepPacks(ctx, keys)
+	p, err := files.SweepPacks(ctx, keys)
 	if p > 0 {
 		a.log.Warn("freed audio left in packs by interrupted uploads", "packs", p)
 	}

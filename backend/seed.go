@@ -177,15 +177,19 @@ func (a *App) composeCalls(ctx context.Context, lib *demo.Library, in []demo.Cal
 	out := make([]store.NewCall, len(in))
 	work := make(chan int)
 	errc := make(chan error, 1)
-	fast := *a.blobs
-	fast.NoSync = true
+	var b blobs.Store = a.blobs
+	if f, ok := a.blobs.(*blobs.Files); ok {
+		fast := *f
+		fast.NoSync = true
+		b = &fast
+	}
 	var wg sync.WaitGroup
 	for range max(2, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				nc, err := a.composeCall(ctx, &fast, lib, in[i])
+				nc, err := a.composeCall(ctx, b, lib, in[i])
 				if err != nil {
 					select {
 					case errc <- err:
@@ -210,7 +214,7 @@ func (a *App) composeCalls(ctx context.Context, lib *demo.Library, in []demo.Cal
 	return out, nil
 }
 
-func (a *App) composeCall(ctx context.Context, b *blobs.Files, lib *demo.Library, c demo.Call) (store.NewCall, error) {
+func (a *App) composeCall(ctx context.Context, b blobs.Store, lib *demo.Library, c demo.Call) (store.NewCall, error) {
 	comp := lib.Compose(c.Plan)
 	id := core.NewID()
 	key := core.AudioKey(id)

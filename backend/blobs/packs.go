@@ -702,8 +702,13 @@ func (f *Files) removeDead(ctx context.Context, rel string, live func(context.Co
 // DeriveKey is a key for purpose derived from the data key (HKDF-SHA256),
 // for data that must be keyed but never decrypted (the keyed hashes of
 // sampled-out calls' ids).
-func (f *Files) DeriveKey(purpose string) []byte {
-	k, err := hkdf.Key(sha256.New, f.master, nil, "ecoute derived key v1 "+purpose, 32)
+func (f *Files) DeriveKey(purpose string) []byte { return DeriveKey(f.master, purpose) }
+
+// DeriveKey is a key for purpose derived from the master key (HKDF-SHA256):
+// the same on every server that holds the master key, whichever store
+// keeps the blobs.
+func DeriveKey(master []byte, purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, master, nil, "ecoute derived key v1 "+purpose, 32)
 	if err != nil {
 		panic(fmt.Sprintf("derive key: %v", err)) // only for lengths HKDF refuses
 	}

@@ -169,6 +169,10 @@ func explain(err error) error {
 	return err
 }
 
+// DeriveKey is a key for purpose derived from the master key, as the file
+// store derives it.
+func (s *Store) DeriveKey(purpose string) []byte { return blobs.DeriveKey(s.master, purpose) }
+
 func (s *Store) object(key string) (string, error) {
 	if err := blobs.ValidKey(key); err != nil {
 		return "", err
