@@ -46,3 +46,9 @@ func RequestCutoff(now time.Time) time.Time { return RequestIDs.Before(now.UTC()
 // an ended agent's name is erased once nothing collected after the
 // cutoff names them.
 func AgentNameCutoff(now time.Time) time.Time { return AgentNamesOnRecording.Before(now.UTC()) }
+
+// AnalysisKeptUntil is when an analysis document created at created is
+// deleted, like an evaluation: a coaching session with its notes and goals,
+// a calibration with its scores (R4, R12). A coaching session's clips and a
+// call's screen captures go earlier, with the recording (RecordingKeptUntil).
+func AnalysisKeptUntil(created time.Time) time.Time { return Evaluations.After(created.UTC()) }

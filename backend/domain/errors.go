@@ -77,6 +77,11 @@ const (
 	ReasonGrantClosed          Reason = "GRANT_CLOSED"
 	ReasonTooManyAttempts      Reason = "TOO_MANY_ATTEMPTS"
 	ReasonPrivacyRequestClosed Reason = "PRIVACY_REQUEST_CLOSED"
+
+	// Training: screen captures, blind calibration.
+	ReasonCapturesTrainingOnly    Reason = "CAPTURES_TRAINING_ONLY"
+	ReasonCalibrationBlind        Reason = "CALIBRATION_BLIND"
+	ReasonNotCalibrationEvaluator Reason = "NOT_CALIBRATION_EVALUATOR"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -94,6 +99,7 @@ var Reasons = []Reason{
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
+	ReasonCapturesTrainingOnly, ReasonCalibrationBlind, ReasonNotCalibrationEvaluator,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.
@@ -119,6 +125,7 @@ const (
 	MetaEvaluatorID    = "evaluator_id"    // NOT_EVALUATOR
 	MetaGrantID        = "grant_id"        // GRANT_PENDING
 	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
+	MetaCalibrationID  = "calibration_id"  // CALIBRATION_BLIND
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

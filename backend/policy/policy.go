@@ -21,8 +21,9 @@ const (
 	RowsNone Rows = iota
 	// RowsOwnTeams: the calls of the teams the user is linked to.
 	RowsOwnTeams
-	// RowsTrainees: the calls of the trainer's trainees, for now the agents
-	// of the teams the trainer is linked to (training calls come later).
+	// RowsTrainees: the calls of the trainer's trainees (the agents of
+	// their teams that one of their coaching sessions names) and the calls
+	// their sessions include (issue 13): not every call of their teams.
 	RowsTrainees
 	// RowsOwnCalls: the calls of the agent the user is.
 	RowsOwnCalls
@@ -307,8 +308,13 @@ func sorted(s []string) []string {
 // Scope is the set of calls a user may read.
 func Scope(u domain.User) domain.Scope {
 	switch Table[u.Role].Rows {
-	case RowsOwnTeams, RowsTrainees:
+	case RowsOwnTeams:
 		return domain.Scope{TeamIDs: slices.Clone(u.TeamIDs)}
+	case RowsTrainees:
+		if u.ID == "" {
+			return domain.Scope{}
+		}
+		return domain.Scope{Trainer: u.ID, TrainerTeams: slices.Clone(u.TeamIDs)}
 	case RowsOwnCalls:
 		if u.AgentID == "" {
 			return domain.Scope{}

@@ -81,6 +81,10 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonGrantClosed:          codes.FailedPrecondition,
 	domain.ReasonTooManyAttempts:      codes.ResourceExhausted,
 	domain.ReasonPrivacyRequestClosed: codes.FailedPrecondition,
+
+	domain.ReasonCapturesTrainingOnly:    codes.PermissionDenied,
+	domain.ReasonCalibrationBlind:        codes.PermissionDenied,
+	domain.ReasonNotCalibrationEvaluator: codes.PermissionDenied,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

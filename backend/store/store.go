@@ -217,6 +217,7 @@ type Store interface {
 	ThrottleStore
 	GrantStore
 	RegisterStore
+	TrainingStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)
