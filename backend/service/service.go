@@ -56,6 +56,23 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.DirectoryService/EndCampaign":               true,
 	"/ecoute.v1.DirectoryService/RenameTeam":                true,
 	"/ecoute.v1.DirectoryService/EndTeam":                   true,
+	// Training (issue 13).
+	"/ecoute.v1.IngestService/UploadScreenCaptures":         true,
+	"/ecoute.v1.CoachingService/CreateCoachingSession":      true,
+	"/ecoute.v1.CoachingService/AddCoachingGoal":            true,
+	"/ecoute.v1.CoachingService/AttachEvaluation":           true,
+	"/ecoute.v1.CoachingService/AddClip":                    true,
+	"/ecoute.v1.CoachingService/SaveCoachingNotes":          true,
+	"/ecoute.v1.CoachingService/ShareCoachingSession":       true,
+	"/ecoute.v1.CoachingService/AcknowledgeCoachingSession": true,
+	"/ecoute.v1.CoachingService/DisputeCoachingSession":     true,
+	"/ecoute.v1.CoachingService/ListScreenCaptures":         true,
+	"/ecoute.v1.CoachingService/GetScreenCapture":           true,
+	"/ecoute.v1.CalibrationService/CreateCalibration":       true,
+	"/ecoute.v1.CalibrationService/SaveCalibrationScore":    true,
+	"/ecoute.v1.CalibrationService/SubmitCalibrationScore":  true,
+	"/ecoute.v1.CalibrationService/CloseCalibration":        true,
+	"/ecoute.v1.CalibrationService/ExportAgreementReport":   true,
 }
 
 func peerAddr(ctx context.Context) string {

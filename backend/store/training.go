@@ -120,6 +120,9 @@ const (
 type Calibration struct {
 	ID            string
 	CallID        string
+	CallStartedAt time.Time
+	CallDuration  time.Duration
+	Direction     string
 	GridID        string
 	GridVersion   int
 	CreatedBy     string
@@ -167,6 +170,9 @@ type TrainingStore interface {
 	GetCapture(ctx context.Context, callID, id string) (Capture, error)
 	// CaptureBlobKeys lists the blobs captures use.
 	CaptureBlobKeys(ctx context.Context) (map[string]bool, error)
+	// CaptureTarget finds the call of a telephony id, in any state: its id
+	// and the duration of its recording.
+	CaptureTarget(ctx context.Context, externalID string) (id string, duration time.Duration, err error)
 
 	CreateCoachingSession(ctx context.Context, s CoachingSession) error
 	// GetCoachingSession returns a session with its goals and items, or
@@ -290,6 +296,17 @@ func (s *SQLite) CaptureBlobKeys(ctx context.Context) (map[string]bool, error) {
 		out[k] = true
 	}
 	return out, rows.Err()
+}
+
+// CaptureTarget implements TrainingStore.
+func (s *SQLite) CaptureTarget(ctx context.Context, externalID string) (string, time.Duration, error) {
+	var id string
+	var dur int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, duration_ms FROM calls WHERE external_id = ?`, externalID).Scan(&id, &dur)
+	if err != nil {
+		return "", 0, notFound(err, "call "+externalID)
+	}
+	return id, time.Duration(dur) * time.Millisecond, nil
 }
 
 // trainerReach is the condition a trainer's scope adds to a query on calls
@@ -582,9 +599,10 @@ func (s *SQLite) DeleteExpiredCoaching(ctx context.Context, now time.Time) (int,
 // CreateCalibration implements TrainingStore.
 func (s *SQLite) CreateCalibration(ctx context.Context, c Calibration) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calibrations (id, call_id, grid_id, grid_version, created_by,
-			expert_id, status, created_at, closed_at, retained_until) VALUES (?,?,?,?,?,?,?,?,?,?)`, c.ID, c.CallID,
-			c.GridID, c.GridVersion, c.CreatedBy, c.ExpertID, c.Status, ms(c.CreatedAt), ms(c.ClosedAt),
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calibrations (id, call_id, call_started_at, call_duration_ms,
+			direction, grid_id, grid_version, created_by, expert_id, status, created_at, closed_at, retained_until)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, c.ID, c.CallID, ms(c.CallStartedAt), c.CallDuration.Milliseconds(),
+			c.Direction, c.GridID, c.GridVersion, c.CreatedBy, c.ExpertID, c.Status, ms(c.CreatedAt), ms(c.ClosedAt),
 			ms(c.RetainedUntil)); err != nil {
 			return err
 		}
@@ -612,17 +630,18 @@ func (s *SQLite) insertScore(ctx context.Context, tx *sql.Tx, sc CalibrationScor
 	return err
 }
 
-const calibrationCols = `c.id, c.call_id, c.grid_id, c.grid_version, c.created_by, COALESCE(u.display_name, ''),
+const calibrationCols = `c.id, c.call_id, c.call_started_at, c.call_duration_ms, c.direction, c.grid_id, c.grid_version, c.created_by, COALESCE(u.display_name, ''),
 	c.expert_id, c.status, c.created_at, c.closed_at, c.retained_until`
 
 func scanCalibration(r scanner) (Calibration, error) {
 	var c Calibration
-	var created, closed, retained int64
-	if err := r.Scan(&c.ID, &c.CallID, &c.GridID, &c.GridVersion, &c.CreatedBy, &c.CreatedByName, &c.ExpertID,
+	var created, closed, retained, started, dur int64
+	if err := r.Scan(&c.ID, &c.CallID, &started, &dur, &c.Direction, &c.GridID, &c.GridVersion, &c.CreatedBy, &c.CreatedByName, &c.ExpertID,
 		&c.Status, &created, &closed, &retained); err != nil {
 		return Calibration{}, err
 	}
 	c.CreatedAt, c.ClosedAt, c.RetainedUntil = fromMS(created), fromMS(closed), fromMS(retained)
+	c.CallStartedAt, c.CallDuration = fromMS(started), time.Duration(dur)*time.Millisecond
 	return c, nil
 }
 

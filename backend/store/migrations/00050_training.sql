@@ -111,6 +111,11 @@ END;
 CREATE TABLE calibrations (
     id             TEXT PRIMARY KEY,
     call_id        TEXT NOT NULL,
+    -- What the evaluators are told of the call (never whose it is), kept
+    -- after the recording is gone.
+    call_started_at  INTEGER NOT NULL,
+    call_duration_ms INTEGER NOT NULL,
+    direction        TEXT NOT NULL,
     grid_id        TEXT NOT NULL,
     grid_version   INTEGER NOT NULL,
     created_by     TEXT NOT NULL,
