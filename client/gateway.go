@@ -153,6 +153,8 @@ type Gateway interface {
 	Accounts
 	Periods
 	PrivacyRequests
+	Coaching
+	Calibrations
 	Connection
 }
 

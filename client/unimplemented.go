@@ -119,3 +119,78 @@ func (Unimplemented) MyRecordingPeriods(context.Context) (*ecoutev1.MyRecordingP
 
 // ConnEvents implements Connection: a channel on which nothing comes.
 func (Unimplemented) ConnEvents() <-chan ConnEvent { return nil }
+
+// ListCoachingSessions implements Coaching.
+func (Unimplemented) ListCoachingSessions(context.Context) ([]*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("list coaching sessions")
+}
+
+// GetCoachingSession implements Coaching.
+func (Unimplemented) GetCoachingSession(context.Context, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("get coaching session")
+}
+
+// CreateCoachingSession implements Coaching.
+func (Unimplemented) CreateCoachingSession(context.Context, string, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("create coaching session")
+}
+
+// AddCoachingGoal implements Coaching.
+func (Unimplemented) AddCoachingGoal(context.Context, CoachingGoal) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("add coaching goal")
+}
+
+// AddClip implements Coaching.
+func (Unimplemented) AddClip(context.Context, CoachingClip) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("add clip")
+}
+
+// ShareCoachingSession implements Coaching.
+func (Unimplemented) ShareCoachingSession(context.Context, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("share coaching session")
+}
+
+// AcknowledgeCoachingSession implements Coaching.
+func (Unimplemented) AcknowledgeCoachingSession(context.Context, string, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("acknowledge coaching session")
+}
+
+// DisputeCoachingSession implements Coaching.
+func (Unimplemented) DisputeCoachingSession(context.Context, string, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("dispute coaching session")
+}
+
+// ListScreenCaptures implements Coaching.
+func (Unimplemented) ListScreenCaptures(context.Context, string, string) ([]*ecoutev1.ScreenCapture, error) {
+	return nil, unsupported("list screen captures")
+}
+
+// GetScreenCapture implements Coaching.
+func (Unimplemented) GetScreenCapture(context.Context, string, string, string) (*ecoutev1.GetScreenCaptureResponse, error) {
+	return nil, unsupported("get screen capture")
+}
+
+// ListCalibrations implements Calibrations.
+func (Unimplemented) ListCalibrations(context.Context) ([]*ecoutev1.Calibration, error) {
+	return nil, unsupported("list calibrations")
+}
+
+// GetCalibration implements Calibrations.
+func (Unimplemented) GetCalibration(context.Context, string) (*ecoutev1.GetCalibrationResponse, error) {
+	return nil, unsupported("get calibration")
+}
+
+// SaveCalibrationScore implements Calibrations.
+func (Unimplemented) SaveCalibrationScore(context.Context, CalibrationScoreEdit) (*ecoutev1.Calibration, error) {
+	return nil, unsupported("save calibration score")
+}
+
+// SubmitCalibrationScore implements Calibrations.
+func (Unimplemented) SubmitCalibrationScore(context.Context, string, int64, string) (*ecoutev1.Calibration, error) {
+	return nil, unsupported("submit calibration score")
+}
+
+// GetAgreementReport implements Calibrations.
+func (Unimplemented) GetAgreementReport(context.Context, string, string) (*ecoutev1.AgreementReport, error) {
+	return nil, unsupported("agreement report")
+}
