@@ -313,7 +313,7 @@ func (s *calibrationScreen) alphaText(a *ecoutev1.Alpha) string {
 	}
 	t := s.c.T(alphaLine, a.GetValue(), ci, a.GetPairable(), a.GetPercentAgreement())
 	if a.GetFlagged() {
-		t += " " + s.c.Styles.Error.Render("⚑ "+s.c.T(alphaFlag))
+		return s.c.Styles.Error.Render("⚑ " + t)
 	}
 	return t
 }

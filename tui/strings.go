@@ -467,7 +467,6 @@ const (
 	reasonReportAfterScore i18n.Key = "reasonReportAfterScore"
 	alphaLine              i18n.Key = "alphaLine"
 	alphaUndefined         i18n.Key = "alphaUndefined"
-	alphaFlag              i18n.Key = "alphaFlag"
 	reportOne              i18n.Key = "reportOne"
 	reportGrid             i18n.Key = "reportGrid"
 	reportTitle            i18n.Key = "reportTitle"
