@@ -538,24 +538,24 @@ func (s *sessionScreen) View() string {
 		if i == s.cursor {
 			mark = "› "
 		}
-		line := mark + s.c.T(sessionClip, s.c.day(cl.GetCallStartedAt()), fmtDurationPB(cl.GetFrom()), fmtDurationPB(cl.GetTo()),
-			s.c.day(cl.GetRetainedUntil()))
+		line := mark + s.c.T(sessionClip, s.c.day(cl.GetCallStartedAt()), fmtDurationPB(cl.GetFrom()), fmtDurationPB(cl.GetTo()))
 		if s.trainer() {
-			line += "  " + s.c.T(sessionClipCaptures, cl.GetCaptures())
+			line += " · " + s.c.T(sessionClipCaptures, cl.GetCaptures())
 		}
 		if i == s.cursor {
 			line = st.TableSelected.Render(line)
 		}
 		add(line)
+		add("    " + st.Muted.Render(s.c.T(sessionClipKept, s.c.day(cl.GetRetainedUntil()))))
 		if cl.GetNote() != "" {
-			add("      " + st.Subtle.Render(cl.GetNote()))
+			add("    " + st.Subtle.Render(cl.GetNote()))
 		}
 	}
 	add(st.Title.Render(s.c.T(sessionEvals, len(x.GetEvaluations()))))
 	for _, e := range x.GetEvaluations() {
 		total := "—"
 		if e.GetHasTotal() {
-			total = fmt.Sprintf("%.1f %%", e.GetTotal())
+			total = s.c.T(sessionTotal, e.GetTotal())
 		}
 		add("  " + s.c.T(sessionEval, s.c.day(e.GetCallStartedAt()), e.GetGridName(), total, s.c.day(e.GetRetainedUntil())))
 	}
@@ -597,7 +597,6 @@ type clipScreen struct {
 	export  Binding
 	width   int
 	height  int
-	seeked  bool
 }
 
 func newClipScreen(c *Common, m openClipMsg) *clipScreen {
@@ -619,7 +618,7 @@ func (s *clipScreen) SetSize(w, h int) {
 func (s *clipScreen) Close() tea.Cmd { return s.player.Detach() }
 
 func (s *clipScreen) Init() tea.Cmd {
-	callID, b, eng, sid := s.clip.GetCallId(), s.c.Backend, s.c.Engine, s.session
+	callID, b, eng, sid, from := s.clip.GetCallId(), s.c.Backend, s.c.Engine, s.session, s.clip.GetFrom().AsDuration()
 	cmds := []tea.Cmd{s.c.request(s.id, "track", func(ctx context.Context) (tea.Msg, error) {
 		fail := func(err error) (tea.Msg, error) { return trackOpenedMsg{err: err}, err }
 		if eng == nil {
@@ -639,6 +638,9 @@ func (s *clipScreen) Init() tea.Cmd {
 		if err != nil {
 			return fail(err)
 		}
+		// The track starts at the clip, before the widget has it: no
+		// seek of the user's can cross this one.
+		tr.Seek(from)
 		return trackOpenedMsg{track: tr, wave: wf}, nil
 	})}
 	if s.trainer {
@@ -684,8 +686,8 @@ func (s *clipScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		cmd := s.player.Attach(msg.track)
-		s.seeked = true
-		return tea.Batch(cmd, s.player.seekTo(s.clip.GetFrom().AsDuration()), s.fetch())
+		s.player.pos = msg.track.Position()
+		return tea.Batch(cmd, s.fetch())
 	case capturesMsg:
 		if msg.err != nil {
 			s.capErr = s.c.explain(msg.err)

@@ -87,9 +87,19 @@ func (t *thumb) halfBlock(cols, rows int) string {
 		if y > 0 {
 			sb.WriteByte('\n')
 		}
+		// A colour is written only when it changes: a flat area costs one
+		// byte per cell more than its character.
+		var lastU, lastD [3]uint8
 		for x := range w {
 			u, d := at(x, y), at(x, y+1)
-			fmt.Fprintf(&sb, "\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm▀", u[0], u[1], u[2], d[0], d[1], d[2])
+			if x == 0 || u != lastU {
+				fmt.Fprintf(&sb, "\x1b[38;2;%d;%d;%dm", u[0], u[1], u[2])
+			}
+			if x == 0 || d != lastD {
+				fmt.Fprintf(&sb, "\x1b[48;2;%d;%d;%dm", d[0], d[1], d[2])
+			}
+			sb.WriteString("▀")
+			lastU, lastD = u, d
 		}
 		sb.WriteString("\x1b[m")
 	}

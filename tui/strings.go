@@ -434,6 +434,8 @@ const (
 	sessionGoals           i18n.Key = "sessionGoals"
 	sessionGoal            i18n.Key = "sessionGoal"
 	sessionClips           i18n.Key = "sessionClips"
+	sessionTotal           i18n.Key = "sessionTotal"
+	sessionClipKept        i18n.Key = "sessionClipKept"
 	sessionClip            i18n.Key = "sessionClip"
 	sessionClipCaptures    i18n.Key = "sessionClipCaptures"
 	sessionEvals           i18n.Key = "sessionEvals"
