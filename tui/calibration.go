@@ -342,7 +342,7 @@ func (s *calibrationScreen) reportLines(r *ecoutev1.AgreementReport) []string {
 	}
 	out = append(out, st.Title.Render(s.c.T(reportCriteria)))
 	for _, cr := range r.GetCriteria() {
-		out = append(out, "  "+st.Value.Render(cr.GetLabel())+" ("+cr.GetAlpha().GetLevel()+") "+s.alphaText(cr.GetAlpha()))
+		out = append(out, "  "+st.Value.Render(cr.GetLabel())+" ("+cr.GetAlpha().GetLevel()+")", "    "+s.alphaText(cr.GetAlpha()))
 		var bias []string
 		for _, b := range cr.GetBias() {
 			bias = append(bias, fmt.Sprintf("%s %+.2f", b.GetName(), b.GetBias()))
