@@ -39,9 +39,27 @@ build:
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ecoute ./cmd/ecoute
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ecouted ./cmd/ecouted
 
-## test: every test, the integration and end-to-end (tmux) ones included
-test:
+## test: every test, the integration and end-to-end (tmux) ones included;
+## the S3 tests run a real S3 server (versitygw), installed here once
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(GOBIN)/versitygw
+test: $(VERSITYGW)
 	ECOUTE_TEST_TAGS=$(TAGS) $(GO) test $(GOFLAGS_TAGS) -count=1 -timeout 15m ./...
+
+HAVE_PG := $(shell ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo yes)
+ifneq ($(HAVE_PG),yes)
+  ifeq ($(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo yes),yes)
+    test: pg-install
+  endif
+endif
+.PHONY: pg-install
+pg-install:
+	@echo "installing PostgreSQL for the store tests (apt-get install postgresql)…"
+	apt-get install -y -qq postgresql >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
+$(VERSITYGW):
+	@echo "installing the S3 test server (versitygw $(VERSITYGW_VERSION)) into $(GOBIN), once: about a minute"
+	GOFLAGS=-mod=mod $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 ## test-short: unit tests only
 test-short:

@@ -93,37 +93,42 @@ func NewFiles(root string, master []byte) (*Files, error) {
 }
 
 func (f *Files) checkKey() error {
-	p := filepath.Join(f.root, keyCheckFile)
-	fh, err := os.Open(p)
+	_, err := os.Stat(filepath.Join(f.root, keyCheckFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := f.encryptPlain(); err != nil {
 			return err
 		}
-		p, err := f.Create(keyCheckFile)
-		if err != nil {
-			return err
+	} else if err != nil {
+		return fmt.Errorf("key check: %w", err)
+	}
+	return CheckKey(context.Background(), f, f.root)
+}
+
+// KeyCheckKey names the small blob that CheckKey writes; sweeps keep it.
+const KeyCheckKey = keyCheckFile
+
+// CheckKey makes sure that the blobs of s were sealed with s's master key,
+// so that starting with another key fails at once rather than at the first
+// play: the first time it stores a small known blob, afterwards it reads it
+// back. where names the store in errors.
+func CheckKey(ctx context.Context, s Store, where string) error {
+	b, err := s.Open(ctx, keyCheckFile)
+	if errors.Is(err, ErrNotFound) {
+		if _, err := s.Put(ctx, keyCheckFile, strings.NewReader(keyCheckText)); err != nil {
+			return fmt.Errorf("key check: %w", err)
 		}
-		defer p.Discard()
-		if _, err := io.WriteString(p, keyCheckText); err != nil {
-			return err
-		}
-		if err := p.Close(); err != nil {
-			return err
-		}
-		return p.Commit(context.Background())
+		return nil
+	}
+	if errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("the data key does not open %s (another key?): %w", where, err)
 	}
 	if err != nil {
 		return fmt.Errorf("key check: %w", err)
 	}
-	o, err := openSealed(fh, f.master, keyCheckFile)
-	if err != nil {
-		fh.Close()
-		return fmt.Errorf("the data key does not open %s (another key?): %w", f.root, err)
-	}
-	defer o.Close()
-	b := make([]byte, o.Size())
-	if _, err := o.ReadAt(b, 0); err != nil || string(b) != keyCheckText {
-		return fmt.Errorf("the data key does not open %s (another key?): %w", f.root, ErrCorrupt)
+	defer b.Close()
+	got := make([]byte, b.Size())
+	if _, err := b.ReadAt(got, 0); err != nil || string(got) != keyCheckText {
+		return fmt.Errorf("the data key does not open %s (another key?): %w", where, ErrCorrupt)
 	}
 	return nil
 }
@@ -176,22 +181,37 @@ func (f *Files) Root() string { return f.root }
 // path maps a key to a file; keys are slash-separated relative names made by
 // the backend, but check them anyway so no key escapes the root.
 func (f *Files) path(key string) (string, error) {
-	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "\\") || !fs.ValidPath(key) ||
-		strings.HasPrefix(key, TempDir+"/") {
-		return "", fmt.Errorf("invalid blob key %q", key)
+	if err := ValidKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(f.root, filepath.FromSlash(key)), nil
+}
+
+// ValidKey refuses keys that no store accepts: empty, absolute, with a
+// backslash, a "." or ".." element, or under TempDir.
+func ValidKey(key string) error {
+	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "\\") || !fs.ValidPath(key) ||
+		strings.HasPrefix(key, TempDir+"/") {
+		return fmt.Errorf("invalid blob key %q", key)
+	}
+	return nil
 }
 
 // Put writes r under key: sealed into a temporary file, synced, renamed into
 // place, directory synced — a crash leaves either the whole blob or none.
 func (f *Files) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	p, err := f.Create(key)
+	return PutVia(ctx, f, key, r)
+}
+
+// PutVia is Put made of Create, Write, Close and Commit: what every store's
+// Put does.
+func PutVia(ctx context.Context, s Store, key string, r io.Reader) (int64, error) {
+	p, err := s.Create(key)
 	if err != nil {
 		return 0, err
 	}
 	defer p.Discard()
-	n, err := io.Copy(p, ctxReader{ctx, r})
+	n, err := io.Copy(p, ContextReader(ctx, r))
 	if err != nil {
 		return 0, fmt.Errorf("put %s: %w", key, err)
 	}
@@ -417,6 +437,9 @@ func (f *Files) Sweep(ctx context.Context, known func(key string) bool) (removed
 	}
 	return removed, nil
 }
+
+// ContextReader reads r until ctx is done.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
 
 type ctxReader struct {
 	ctx context.Context

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"io"
-	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,37 +40,6 @@ func files(t *testing.T, root string) []string {
 	return out
 }
 
-func TestPutOpenDelete(t *testing.T) {
-	ctx := context.Background()
-	f := newFiles(t, filepath.Join(t.TempDir(), "audio"))
-	data := bytes.Repeat([]byte("écoute"), 30000)
-	n, err := f.Put(ctx, "calls/ab/abc.mp3", bytes.NewReader(data))
-	if err != nil || n != int64(len(data)) {
-		t.Fatalf("put = %d, %v", n, err)
-	}
-	b, err := f.Open(ctx, "calls/ab/abc.mp3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.Size() != int64(len(data)) {
-		t.Errorf("size = %d", b.Size())
-	}
-	got := make([]byte, 7)
-	if _, err := b.ReadAt(got, 7); err != nil || string(got) != "écoute" {
-		t.Errorf("ReadAt = %q, %v", got, err)
-	}
-	b.Close()
-	if err := f.Delete(ctx, "calls/ab/abc.mp3"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Open(ctx, "calls/ab/abc.mp3"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("open after delete: %v", err)
-	}
-	if err := f.Delete(ctx, "calls/ab/abc.mp3"); err != nil {
-		t.Errorf("second delete: %v", err)
-	}
-}
-
 // mp3Like is plaintext full of MPEG frame syncs, as a recording is.
 func mp3Like(n int) []byte {
 	b := make([]byte, n)
@@ -83,131 +50,6 @@ func mp3Like(n int) []byte {
 		copy(b[i:], []byte{0xFF, 0xF3, 0x48, 0xC4})
 	}
 	return b
-}
-
-func TestCiphertextHidesPlaintext(t *testing.T) {
-	root := t.TempDir()
-	f := newFiles(t, root)
-	data := mp3Like(3*ChunkSize + 1234)
-	if _, err := f.Put(context.Background(), "calls/aa/x.mp3", bytes.NewReader(data)); err != nil {
-		t.Fatal(err)
-	}
-	disk, err := os.ReadFile(filepath.Join(root, "calls", "aa", "x.mp3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := HeaderSize + len(data) + 4*tagSize; len(disk) != want {
-		t.Errorf("file is %d bytes, want %d (header + 4 chunks)", len(disk), want)
-	}
-	// A 4-byte MP3 header appears by chance about once per 4 GiB; this file
-	// is 200 KiB.
-	if bytes.Contains(disk, []byte{0xFF, 0xF3, 0x48, 0xC4}) {
-		t.Error("ciphertext contains the plaintext's MP3 frame header")
-	}
-	if bytes.Contains(disk, data[100:132]) {
-		t.Error("ciphertext contains a run of plaintext")
-	}
-}
-
-func TestRandomRangesReadBack(t *testing.T) {
-	ctx := context.Background()
-	f := newFiles(t, t.TempDir())
-	for _, size := range []int{0, 1, ChunkSize - 1, ChunkSize, ChunkSize + 1, 2 * ChunkSize, 5*ChunkSize + 777} {
-		data := make([]byte, size)
-		rand.Read(data)
-		if _, err := f.Put(ctx, "calls/r/x.mp3", bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
-		b, err := f.Open(ctx, "calls/r/x.mp3")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b.Size() != int64(size) {
-			t.Fatalf("size %d read as %d", size, b.Size())
-		}
-		for range 200 {
-			if size == 0 {
-				break
-			}
-			off := mrand.IntN(size)
-			n := mrand.IntN(min(size-off, 3*ChunkSize)) + 1
-			got := make([]byte, n)
-			k, err := b.ReadAt(got, int64(off))
-			if k != n || (err != nil && !errors.Is(err, io.EOF)) {
-				t.Fatalf("size %d: ReadAt(%d, %d) = %d, %v", size, n, off, k, err)
-			}
-			if !bytes.Equal(got, data[off:off+n]) {
-				t.Fatalf("size %d: range [%d,%d) differs", size, off, off+n)
-			}
-		}
-		all, err := io.ReadAll(io.NewSectionReader(b, 0, b.Size()))
-		if err != nil || !bytes.Equal(all, data) {
-			t.Fatalf("size %d: whole read: %v", size, err)
-		}
-		if k, err := b.ReadAt(make([]byte, 10), int64(size)); k != 0 || !errors.Is(err, io.EOF) {
-			t.Errorf("read at end = %d, %v", k, err)
-		}
-		b.Close()
-	}
-}
-
-func TestTamperingDetected(t *testing.T) {
-	ctx := context.Background()
-	root := t.TempDir()
-	f := newFiles(t, root)
-	data := mp3Like(3 * ChunkSize)
-	path := filepath.Join(root, "calls", "t", "x.mp3")
-	put := func() []byte {
-		if _, err := f.Put(ctx, "calls/t/x.mp3", bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
-		disk, _ := os.ReadFile(path)
-		return disk
-	}
-	readAll := func() error {
-		b, err := f.Open(ctx, "calls/t/x.mp3")
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		_, err = io.ReadAll(io.NewSectionReader(b, 0, b.Size()))
-		return err
-	}
-	if err := readAll(); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("before put: %v", err)
-	}
-	cases := map[string]func(d []byte) []byte{
-		"flipped bit in chunk 1": func(d []byte) []byte { d[HeaderSize+sealedSize+100] ^= 1; return d },
-		"flipped bit in file id": func(d []byte) []byte { d[len(magic)] ^= 1; return d },
-		"chunks 0 and 1 swapped": func(d []byte) []byte {
-			c0 := append([]byte{}, d[HeaderSize:HeaderSize+sealedSize]...)
-			copy(d[HeaderSize:], d[HeaderSize+sealedSize:HeaderSize+2*sealedSize])
-			copy(d[HeaderSize+sealedSize:], c0)
-			return d
-		},
-		"last chunk dropped":  func(d []byte) []byte { return d[:HeaderSize+2*sealedSize] },
-		"truncated mid-chunk": func(d []byte) []byte { return d[:len(d)-1000] },
-	}
-	for name, mutate := range cases {
-		if err := os.WriteFile(path, mutate(put()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := readAll(); !errors.Is(err, ErrCorrupt) {
-			t.Errorf("%s: read = %v, want ErrCorrupt", name, err)
-		}
-	}
-	// A blob moved under another key does not open either: the key is bound
-	// into the file's own AES key.
-	disk := put()
-	os.WriteFile(filepath.Join(root, "calls", "t", "y.mp3"), disk, 0o600)
-	b, err := f.Open(ctx, "calls/t/y.mp3")
-	if err == nil {
-		_, err = b.ReadAt(make([]byte, 10), 0)
-		b.Close()
-	}
-	if !errors.Is(err, ErrCorrupt) {
-		t.Errorf("blob under another key: %v", err)
-	}
 }
 
 func TestPlainBlobsEncryptedOnFirstStart(t *testing.T) {
@@ -228,14 +70,6 @@ func TestPlainBlobsEncryptedOnFirstStart(t *testing.T) {
 	got, err := io.ReadAll(io.NewSectionReader(b, 0, b.Size()))
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Errorf("encrypted old blob reads back wrong: %v", err)
-	}
-}
-
-func TestWrongKeyRefused(t *testing.T) {
-	root := t.TempDir()
-	newFiles(t, root)
-	if _, err := NewFiles(root, testKey(t)); err == nil || !strings.Contains(err.Error(), "another key") {
-		t.Errorf("second key accepted: %v", err)
 	}
 }
 
@@ -268,27 +102,6 @@ func TestLoadKey(t *testing.T) {
 	}
 }
 
-type failing struct{ n int }
-
-func (r *failing) Read(p []byte) (int, error) {
-	if r.n > 0 {
-		r.n--
-		return copy(p, "partial data"), nil
-	}
-	return 0, io.ErrUnexpectedEOF
-}
-
-func TestFailedPutLeavesNothing(t *testing.T) {
-	root := t.TempDir()
-	f := newFiles(t, root)
-	if _, err := f.Put(context.Background(), "calls/x/y.mp3", &failing{n: 3}); err == nil {
-		t.Fatal("put of a failing reader succeeded")
-	}
-	if left := files(t, root); len(left) != 0 {
-		t.Errorf("left behind: %v", left)
-	}
-}
-
 func TestSweep(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
@@ -304,15 +117,6 @@ func TestSweep(t *testing.T) {
 	left := files(t, root)
 	if len(left) != 1 || filepath.Base(left[0]) != "kept.mp3" {
 		t.Errorf("left: %v", left)
-	}
-}
-
-func TestKeysCannotEscapeRoot(t *testing.T) {
-	f := newFiles(t, t.TempDir())
-	for _, k := range []string{"", "../x", "/etc/passwd", "a/../../b", `a\b`, ".tmp/x"} {
-		if _, err := f.Put(context.Background(), k, bytes.NewReader(nil)); err == nil {
-			t.Errorf("key %q accepted", k)
-		}
 	}
 }
 

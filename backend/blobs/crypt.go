@@ -34,6 +34,8 @@ const (
 	// HeaderSize is the bytes before the first chunk.
 	HeaderSize = len(magic) + idSize
 	sealedSize = ChunkSize + tagSize
+	// TagSize is the authentication tag that follows each chunk.
+	TagSize = tagSize
 )
 
 // KeySize is the length of the master key (AES-256).
@@ -140,11 +142,40 @@ func (s *sealer) seal(last bool) error {
 // Close seals the last chunk; it does not close the underlying writer.
 func (s *sealer) Close() error { return s.seal(true) }
 
+// Size is the plaintext written so far.
+func (s *sealer) Size() int64 { return s.n }
+
+// Sealer encrypts a stream into the blob format; Close seals the last chunk
+// and does not close the writer underneath.
+type Sealer interface {
+	io.WriteCloser
+	Size() int64
+}
+
+// NewSealer starts a blob sealed under key with the master key, written to
+// w (for stores other than files: the bytes to send).
+func NewSealer(w io.Writer, master []byte, key string) (Sealer, error) {
+	if len(master) != KeySize {
+		return nil, fmt.Errorf("blob key: %d bytes, want %d", len(master), KeySize)
+	}
+	return newSealer(w, master, key)
+}
+
+// SealedSize is the stored length of a blob of plain bytes of plaintext.
+func SealedSize(plain int64) int64 {
+	chunks := (plain + ChunkSize - 1) / ChunkSize
+	if chunks == 0 {
+		chunks = 1
+	}
+	return int64(HeaderSize) + plain + chunks*tagSize
+}
+
 // opened is a decrypting random-access view of an encrypted file. It keeps
 // the last chunk it decrypted, because readers (StreamAudio, the analyser)
 // read sequentially in pieces smaller than a chunk.
 type opened struct {
-	f      *os.File
+	f      io.ReaderAt
+	closer io.Closer
 	aead   cipher.AEAD
 	size   int64
 	chunks int64
@@ -160,24 +191,35 @@ func openSealed(f *os.File, master []byte, key string) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openSealedAt(f, f, st.Size(), master, key)
+}
+
+// OpenSealed gives random access to the plaintext of a blob sealed under
+// key, length bytes readable from r (for stores other than files, such as
+// S3 objects); Close closes closer.
+func OpenSealed(r io.ReaderAt, closer io.Closer, length int64, master []byte, key string) (Blob, error) {
+	return openSealedAt(r, closer, length, master, key)
+}
+
+func openSealedAt(r io.ReaderAt, closer io.Closer, length int64, master []byte, key string) (*opened, error) {
 	hdr := make([]byte, HeaderSize)
-	if _, err := io.ReadFull(f, hdr); err != nil || string(hdr[:len(magic)]) != magic {
+	if _, err := r.ReadAt(hdr, 0); err != nil || string(hdr[:len(magic)]) != magic {
 		return nil, fmt.Errorf("not an encrypted blob: %w", ErrCorrupt)
 	}
 	aead, err := fileAEAD(master, hdr[len(magic):], key)
 	if err != nil {
 		return nil, err
 	}
-	body := st.Size() - int64(HeaderSize)
+	body := length - int64(HeaderSize)
 	size, ok := plainSize(body)
 	if !ok {
-		return nil, fmt.Errorf("blob length %d: %w", st.Size(), ErrCorrupt)
+		return nil, fmt.Errorf("blob length %d: %w", length, ErrCorrupt)
 	}
-	return &opened{f: f, aead: aead, size: size, chunks: (body + sealedSize - 1) / sealedSize, cached: -1}, nil
+	return &opened{f: r, closer: closer, aead: aead, size: size, chunks: (body + sealedSize - 1) / sealedSize, cached: -1}, nil
 }
 
 func (o *opened) Size() int64  { return o.size }
-func (o *opened) Close() error { return o.f.Close() }
+func (o *opened) Close() error { return o.closer.Close() }
 
 // chunk decrypts chunk i into o.plain; the caller holds o.mu.
 func (o *opened) chunk(i int64) error {
