@@ -115,7 +115,7 @@ func otherTrainer(t *testing.T) (context.Context, string) {
 	ctx := context.Background()
 	err := env.app.AddUser(ctx, backend.NewUser{Login: "formateur-bis", FirstName: "Paul", LastName: "Formateur",
 		Role: "trainer", Password: hrPassword, TeamIDs: []string{"team-energie"}})
-	if err != nil && !strings.Contains(err.Error(), "exists") {
+	if err != nil && !strings.Contains(err.Error(), "exists") && !strings.Contains(err.Error(), "is taken") {
 		t.Fatal(err)
 	}
 	resp, err := ecoutev1.NewAuthServiceClient(env.conn).Login(ctx, &ecoutev1.LoginRequest{Login: "formateur-bis", Password: hrPassword})
