@@ -155,6 +155,7 @@ type Gateway interface {
 	PrivacyRequests
 	Coaching
 	Calibrations
+	CalibrationAudio
 	Connection
 }
 

@@ -194,3 +194,22 @@ func (Unimplemented) SubmitCalibrationScore(context.Context, string, int64, stri
 func (Unimplemented) GetAgreementReport(context.Context, string, string) (*ecoutev1.AgreementReport, error) {
 	return nil, unsupported("agreement report")
 }
+
+// CalibrationWaveform implements CalibrationAudio.
+func (Unimplemented) CalibrationWaveform(context.Context, string) (*ecoutev1.GetWaveformResponse, error) {
+	return nil, unsupported("get waveform of calibration")
+}
+
+// CalibrationAudioSize implements CalibrationAudio.
+func (Unimplemented) CalibrationAudioSize(context.Context, string) (int64, error) {
+	return 0, unsupported("audio size of calibration")
+}
+
+// CalibrationAudioSource implements CalibrationAudio.
+func (Unimplemented) CalibrationAudioSource(string, int64) ByteSource { return nil }
+
+// CalibrationPlaybackInfo implements CalibrationAudio: the format the
+// waveform gave, its index whole.
+func (u Unimplemented) CalibrationPlaybackInfo(id string, wf *ecoutev1.GetWaveformResponse, size int64) Playback {
+	return u.PlaybackInfo(id, wf, size)
+}

@@ -164,13 +164,17 @@ type calibrationScreen struct {
 	score  Binding
 	byGrid Binding
 	grid   bool // the report covers every calibration on the grid
+	// player plays the calibration's call (heard by the calibration's id),
+	// shared with the blind score's form.
+	player *playerWidget
+	opened bool // the track was asked for
 	top    int
 	width  int
 	height int
 }
 
 func newCalibrationScreen(c *Common, id string) *calibrationScreen {
-	return &calibrationScreen{c: c, id: c.NextSeq(), cid: id,
+	return &calibrationScreen{c: c, id: c.NextSeq(), cid: id, player: newPlayerWidget(c),
 		score:  bind(c.printer(), true, "e", c.T(keyScoreBlind), "e"),
 		byGrid: bind(c.printer(), true, "G", c.T(keyReportGrid), "G")}
 }
@@ -182,8 +186,41 @@ func (s *calibrationScreen) Title() string {
 	}
 	return s.c.T(calibOneTitle, s.resp.GetCalibration().GetGridName())
 }
-func (s *calibrationScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *calibrationScreen) Init() tea.Cmd    { return s.load() }
+func (s *calibrationScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.player.SetWidth(min(w-2, 80))
+}
+func (s *calibrationScreen) Restyle()       { s.player.Restyle() }
+func (s *calibrationScreen) Close() tea.Cmd { return s.player.Detach() }
+
+// openTrack opens the calibration's call on the engine, by the
+// calibration's id.
+func (s *calibrationScreen) openTrack() tea.Cmd {
+	s.opened = true
+	b, eng, id := s.c.Backend, s.c.Engine, s.cid
+	return s.c.request(s.id, "track", func(ctx context.Context) (tea.Msg, error) {
+		fail := func(err error) (tea.Msg, error) { return trackOpenedMsg{err: err}, err }
+		if eng == nil {
+			return fail(errNoEngine)
+		}
+		wf, err := b.CalibrationWaveform(ctx, id)
+		if err != nil {
+			return fail(err)
+		}
+		size := wf.GetTotalSize()
+		if size <= 0 {
+			if size, err = b.CalibrationAudioSize(ctx, id); err != nil {
+				return fail(err)
+			}
+		}
+		tr, err := eng.Open(b.CalibrationAudioSource(id, size), playerInfo(b.CalibrationPlaybackInfo(id, wf, size)))
+		if err != nil {
+			return fail(err)
+		}
+		return trackOpenedMsg{track: tr, wave: wf}, nil
+	})
+}
+func (s *calibrationScreen) Init() tea.Cmd { return s.load() }
 
 // Revealed reloads after the blind score's form closes.
 func (s *calibrationScreen) Revealed() tea.Cmd { return s.load() }
@@ -219,12 +256,26 @@ func (s *calibrationScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.resp != nil {
 			s.resp, s.report = msg.resp, msg.report
+			if !s.opened && msg.resp.GetCalibration().GetAudioAvailable() && msg.resp.GetCalibration().GetMyScore() != nil {
+				return s.openTrack()
+			}
 		}
+		return nil
+	case trackOpenedMsg:
+		if msg.err != nil {
+			s.player.Fail(s.c.T(playerErrFmt, s.c.explain(msg.err)))
+			return nil
+		}
+		return s.player.Attach(msg.track)
 	case tea.KeyPressMsg:
 		k := s.bindings()
 		switch {
 		case on(msg, k[0]):
-			return cmdOf(OpenEvaluationMsg{EvaluationID: s.cid, calibration: true})
+			var p *playerWidget
+			if s.player.track != nil {
+				p = s.player
+			}
+			return cmdOf(OpenEvaluationMsg{EvaluationID: s.cid, Player: p, calibration: true})
 		case on(msg, k[1]):
 			s.grid = !s.grid
 			return s.load()
@@ -232,9 +283,11 @@ func (s *calibrationScreen) Update(msg tea.Msg) tea.Cmd {
 			s.top++
 		case msg.String() == "up" || msg.String() == "k":
 			s.top = max(0, s.top-1)
+			return nil
 		}
 	}
-	return nil
+	cmd, _ := s.player.Update(msg)
+	return cmd
 }
 
 func (s *calibrationScreen) bindings() []Binding {
@@ -281,6 +334,9 @@ func (s *calibrationScreen) View() string {
 		who = append(who, mark+" "+name)
 	}
 	add(st.Label.Render(s.c.T(calibEvaluators)) + " " + strings.Join(who, "  "))
+	if s.opened {
+		lines = append(lines, strings.Split(s.player.View(), "\n")...)
+	}
 	if s.err != "" {
 		add(st.Error.Render(s.err))
 	}
@@ -361,7 +417,11 @@ func (s *calibrationScreen) reportLines(r *ecoutev1.AgreementReport) []string {
 }
 
 func (s *calibrationScreen) Keys() []Group {
-	return []Group{{Title: s.c.T(calibTitle), Keys: s.bindings()}}
+	g := []Group{{Title: s.c.T(calibTitle), Keys: s.bindings()}}
+	if s.player.track != nil {
+		g = append(g, s.player.group())
+	}
+	return g
 }
 
 // calibrationForm lets the evaluation form score a blind calibration: the

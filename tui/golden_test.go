@@ -135,7 +135,7 @@ var goldenScreens = []goldenScreen{
 		wait("Grille test")
 		tm.Send(keyMsg("enter"))
 	}, want: func(p tr) []string {
-		return []string{p.T(reportCriteria), "[0.520, 1.000]", p.T(calibExpert)}
+		return []string{p.T(reportCriteria), "[0.520, 1.000]", p.T(calibExpert), "0:00 / 4:05"}
 	}},
 }
 

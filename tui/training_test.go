@@ -353,6 +353,13 @@ func TestCalibrationBlindThenReport(t *testing.T) {
 	if !ok {
 		t.Fatalf("top screen %T", a.top())
 	}
+	// The call plays on the form, heard through the calibration.
+	if es.player == nil || es.player.track == nil {
+		t.Fatal("no player on the blind score's form")
+	}
+	if out := ansi.Strip(a.render()); !strings.Contains(out, "0:00 / 4:05") {
+		t.Errorf("the form does not show the player:\n%s", out)
+	}
 	if es.form == nil || es.readOnly {
 		t.Fatalf("blind score form not editable (form %v, read-only %v, err %q)", es.form != nil, es.readOnly, es.err)
 	}
@@ -406,4 +413,20 @@ func TestHalfBlockAndParse(t *testing.T) {
 	if _, err := parseGoal(c, "grid-1 greet eighty 2027-03-31"); err == nil {
 		t.Error("bad target accepted")
 	}
+}
+
+// The calibration's call is heard by the calibration's id.
+func (b *trainingBackend) CalibrationWaveform(ctx context.Context, id string) (*ecoutev1.GetWaveformResponse, error) {
+	if id != "cal-1" {
+		return nil, client.ErrNotFound
+	}
+	return b.fakeBackend.GetWaveform(ctx, "")
+}
+
+func (b *trainingBackend) CalibrationAudioSize(context.Context, string) (int64, error) { return 200, nil }
+
+func (b *trainingBackend) CalibrationAudioSource(string, int64) client.ByteSource { return nil }
+
+func (b *trainingBackend) CalibrationPlaybackInfo(id string, wf *ecoutev1.GetWaveformResponse, size int64) client.Playback {
+	return b.fakeBackend.PlaybackInfo(id, wf, size)
 }
