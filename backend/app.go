@@ -205,7 +205,8 @@ func (a *App) CACertPEM() ([]byte, error) { return a.pki.CACertPEM(), nil }
 // behind the authentication and authorisation interceptors.
 func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	g := &auth.Guard{Sessions: a.sessions, Public: policy.Public, Allowed: policy.Allowed, Redact: policy.RedactMessage}
-	ai := audit.NewInterceptor(a.audit, a.cfg.Clock, a.store, a.log)
+	// The reads of many consoles are recorded together (audit.Batcher).
+	ai := audit.NewInterceptor(audit.NewBatcher(a.audit), a.cfg.Clock, a.store, a.log)
 	ai.SelfAudited = service.SelfAudited
 	ei := &rpcerr.Interceptor{Log: a.log}
 	opts := []grpc.ServerOption{

@@ -105,6 +105,8 @@ type callsScreen struct {
 	cols  []column
 	list  *list[*ecoutev1.Call]
 	total int64
+	// about says total is the server's estimate.
+	about bool
 
 	width  int
 	height int
@@ -234,7 +236,7 @@ func (s *callsScreen) Init() tea.Cmd {
 
 func (s *callsScreen) reload() tea.Cmd {
 	s.list.reset()
-	s.total = 0
+	s.total, s.about = 0, false
 	return s.fetch("")
 }
 
@@ -300,7 +302,7 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 		s.list.add(msg.resp.GetCalls(), msg.resp.GetNextPageToken())
 		s.dir.learnChoices(msg.resp)
 		s.dir.learn(msg.resp.GetCalls())
-		s.total = msg.resp.GetTotalSize()
+		s.total, s.about = msg.resp.GetTotalSize(), msg.resp.GetTotalIsEstimate()
 		return s.maybePrefetch()
 	case tea.KeyPressMsg:
 		if s.filtering {
@@ -429,6 +431,8 @@ func (s *callsScreen) filterLines() []string {
 
 func (s *callsScreen) footer() string {
 	switch {
+	case len(s.list.rows) > 0 && s.about:
+		return s.c.T(callsPositionAbout, s.list.cursor+1, len(s.list.rows), s.total)
 	case len(s.list.rows) > 0:
 		return s.c.T(callsPosition, s.list.cursor+1, len(s.list.rows), s.total)
 	case s.list.done:

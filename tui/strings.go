@@ -106,21 +106,24 @@ const (
 
 // Call list.
 const (
-	callsTitle      i18n.Key = "callsTitle"
-	colDate         i18n.Key = "colDate"
-	colDuration     i18n.Key = "colDuration"
-	colAgent        i18n.Key = "colAgent"
-	colTeam         i18n.Key = "colTeam"
-	colCampaign     i18n.Key = "colCampaign"
-	colEvaluated    i18n.Key = "colEvaluated"
-	markYes                  = "✓"
-	markNo                   = "·"
-	callsPosition   i18n.Key = "callsPosition"
-	callsTotal      i18n.Key = "callsTotal"
-	listLoading     i18n.Key = "listLoading"
-	callsEmpty      i18n.Key = "callsEmpty"
-	callsNoColumns  i18n.Key = "callsNoColumns"
-	callsNotAllowed i18n.Key = "callsNotAllowed"
+	callsTitle    i18n.Key = "callsTitle"
+	colDate       i18n.Key = "colDate"
+	colDuration   i18n.Key = "colDuration"
+	colAgent      i18n.Key = "colAgent"
+	colTeam       i18n.Key = "colTeam"
+	colCampaign   i18n.Key = "colCampaign"
+	colEvaluated  i18n.Key = "colEvaluated"
+	markYes                = "✓"
+	markNo                 = "·"
+	callsPosition i18n.Key = "callsPosition"
+	// callsPositionAbout is callsPosition with a total the server
+	// estimated (ListCallsResponse.total_is_estimate).
+	callsPositionAbout i18n.Key = "callsPositionAbout"
+	callsTotal         i18n.Key = "callsTotal"
+	listLoading        i18n.Key = "listLoading"
+	callsEmpty         i18n.Key = "callsEmpty"
+	callsNoColumns     i18n.Key = "callsNoColumns"
+	callsNotAllowed    i18n.Key = "callsNotAllowed"
 )
 
 // First screen of a role with no console screen yet.

@@ -36,6 +36,9 @@ type fakeBackend struct {
 	// role and methods, when set, are the principal the login returns.
 	role    string
 	methods []string
+	// estimate: the first page's total is an estimate (1.5×n, as the
+	// server says "about"); the next pages have the exact count.
+	estimate bool
 }
 
 func fakeCall(i int) *ecoutev1.Call {
@@ -84,6 +87,9 @@ func (f *fakeBackend) ListCalls(_ context.Context, req client.CallQuery) (*ecout
 	}
 	end := min(f.n, start+req.PageSize)
 	resp := &ecoutev1.ListCallsResponse{TotalSize: int64(f.n)}
+	if f.estimate && start == 0 {
+		resp.TotalSize, resp.TotalIsEstimate = int64(f.n)*3/2, true
+	}
 	for i := start; i < end; i++ {
 		resp.Calls = append(resp.Calls, fakeCall(i))
 	}

@@ -83,6 +83,7 @@ type Sessions struct {
 	Notify func(context.Context, Event)
 
 	dummy string // hash verified for unknown logins, so timing does not tell them apart
+	cache sessionCache
 }
 
 // NewSessions builds a session manager with DefaultRules.
@@ -265,12 +266,30 @@ func (s *Sessions) open(ctx context.Context, userID, sourceAddr string) (string,
 }
 
 // Authenticate resolves a token to its principal and extends the idle
-// timeout. Expired sessions are deleted.
+// timeout. Expired sessions are deleted. A session checked since the
+// last change of accounts, teams or sessions is answered from memory
+// (sessioncache.go).
 func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, ErrNoSession
 	}
 	h := HashToken(token)
+	// Read before the check: a change made meanwhile raises the counter
+	// past what the cache keeps.
+	gen, err := s.Store.AuthChanges(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	now := s.Clock.Now()
+	p, touch, ok, lastUsed := s.cache.use(h, gen, now)
+	if ok {
+		if touch {
+			if err := s.Store.TouchSession(ctx, h, now); err != nil {
+				return Principal{}, err
+			}
+		}
+		return p, nil
+	}
 	se, err := s.Store.SessionByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrNoSession
@@ -278,8 +297,11 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 	if err != nil {
 		return Principal{}, err
 	}
-	now := s.Clock.Now()
-	if !now.Before(se.ExpiresAt) || !now.Before(se.LastUsedAt.Add(IdleTimeout)) {
+	// A use seen here may not be written yet (TouchEvery).
+	if se.LastUsedAt.After(lastUsed) {
+		lastUsed = se.LastUsedAt
+	}
+	if !now.Before(se.ExpiresAt) || !now.Before(lastUsed.Add(IdleTimeout)) {
 		_ = s.Store.DeleteSession(ctx, h)
 		return Principal{}, ErrNoSession
 	}
@@ -294,7 +316,9 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 	if err := s.Store.TouchSession(ctx, h, now); err != nil {
 		return Principal{}, err
 	}
-	return Principal{User: u, TokenHash: h}, nil
+	p = Principal{User: u, TokenHash: h}
+	s.cache.put(h, gen, p, se, now)
+	return p, nil
 }
 
 // Logout revokes the session.

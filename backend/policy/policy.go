@@ -384,63 +384,6 @@ func RedactMessage(role string, msg any) {
 	}
 }
 
-func redact(role string, m protoreflect.Message, depth int) {
-	if !m.IsValid() || depth > 32 {
-		return
-	}
-	if prefix, ok := Subjects[m.Descriptor().FullName()]; ok {
-		r := Table[role]
-		clearHidden(m, prefix, r.Fields)
-		for _, f := range r.Masked {
-			maskField(m, prefix, f)
-		}
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList() && fd.Message() != nil:
-			l := v.List()
-			for i := range l.Len() {
-				redact(role, l.Get(i).Message(), depth+1)
-			}
-		case fd.IsMap() && fd.MapValue().Message() != nil:
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				redact(role, mv.Message(), depth+1)
-				return true
-			})
-		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-			redact(role, v.Message(), depth+1)
-		}
-		return true
-	})
-}
-
-// maskField masks the string at path (relative to m, whose own path is
-// prefix) with MaskPhone, if it is set.
-func maskField(m protoreflect.Message, prefix, path string) {
-	rest, ok := strings.CutPrefix(path, prefix+".")
-	if !ok {
-		return
-	}
-	parts := strings.Split(rest, ".")
-	for i, name := range parts {
-		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
-		if fd == nil || fd.IsList() || fd.IsMap() || !m.Has(fd) {
-			return
-		}
-		if i < len(parts)-1 {
-			if fd.Message() == nil {
-				return
-			}
-			m = m.Mutable(fd).Message()
-			continue
-		}
-		if fd.Kind() == protoreflect.StringKind {
-			m.Set(fd, protoreflect.ValueOfString(MaskPhone(m.Get(fd).String())))
-		}
-	}
-}
-
 // RedactCall clears, in place, every field of c that role may not receive
 // and masks the masked ones. It runs before the response is serialised.
 func RedactCall(role string, c *ecoutev1.Call) { RedactMessage(role, c) }

@@ -67,10 +67,13 @@ func (s *Calls) heard(ctx context.Context, u store.User, callID, calibrationID s
 // pageToken is the opaque continuation of a listing. It is tied to the order
 // and filter it was made for, so it cannot be replayed against another query.
 type pageToken struct {
-	Order  string `json:"o"`
-	Int    int64  `json:"i,omitempty"`
-	Str    string `json:"s,omitempty"`
-	ID     string `json:"id"`
+	Order string `json:"o"`
+	Int   int64  `json:"i,omitempty"`
+	Str   string `json:"s,omitempty"`
+	ID    string `json:"id"`
+	// Agent is the last call's agent in agent-name order (calls of
+	// agents named alike are kept apart by agent id).
+	Agent  string `json:"a,omitempty"`
 	Filter string `json:"f"`
 }
 
@@ -88,7 +91,7 @@ func parsePageToken(t, order, fh string) (*store.Cursor, error) {
 	if pt.Order != order || pt.Filter != fh {
 		return nil, domain.Invalid("page_token", "made for another order_by or filter")
 	}
-	return &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID}, nil
+	return &store.Cursor{Int: pt.Int, Str: pt.Str, ID: pt.ID, Agent: pt.Agent}, nil
 }
 
 func filterHash(f *ecoutev1.CallFilter) string {
@@ -157,11 +160,12 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 			return nil, err
 		}
 	}
-	calls, total, err := s.Store.ListCalls(ctx, q)
+	page, err := s.Store.ListCallsPage(ctx, q)
 	if err != nil {
 		return nil, domain.Internal("list calls", err)
 	}
-	resp := &ecoutev1.ListCallsResponse{TotalSize: total}
+	calls := page.Calls
+	resp := &ecoutev1.ListCallsResponse{TotalSize: page.Total, TotalIsEstimate: page.TotalIsEstimate}
 	if len(calls) > size {
 		calls = calls[:size]
 		last := calls[len(calls)-1]
@@ -172,7 +176,7 @@ func (s *Calls) ListCalls(ctx context.Context, req *ecoutev1.ListCallsRequest) (
 		case store.OrderDuration:
 			pt.Int = last.Audio.Duration.Milliseconds()
 		case store.OrderAgentName:
-			pt.Str = last.AgentName
+			pt.Str, pt.Agent = last.AgentName, last.AgentID
 		}
 		b, _ := json.Marshal(pt)
 		resp.NextPageToken = base64.RawURLEncoding.EncodeToString(b)

@@ -92,30 +92,45 @@ func auditHead(ctx context.Context, tx *sql.Tx) (AuditHead, error) {
 func (s *SQLite) AppendAudit(ctx context.Context, build func(head AuditHead) (AuditRow, AuditHead, error)) (AuditRow, error) {
 	var row AuditRow
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		head, err := auditHead(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("read head: %w", err)
-		}
-		var next AuditHead
-		row, next, err = build(head)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			row.Seq, row.At.UnixMilli(), row.ActorID, row.ActorLogin, row.ActorRole, row.Source, row.Action,
-			row.Target, row.Details, row.PrevHash, row.Hash)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, seq, hash, signature) VALUES (1,?,?,?)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature`,
-			next.Seq, next.Hash, next.Signature)
+		var err error
+		row, err = s.appendAuditTx(ctx, tx, build)
 		return err
 	})
 	if err != nil {
 		return AuditRow{}, fmt.Errorf("append audit entry: %w", err)
 	}
 	return row, nil
+}
+
+// appendAuditTx is AppendAudit inside tx (its statements prepared once).
+func (s *SQLite) appendAuditTx(ctx context.Context, tx *sql.Tx, build func(head AuditHead) (AuditRow, AuditHead, error)) (AuditRow, error) {
+	var head AuditHead
+	st, err := s.txStmt(ctx, tx, `SELECT seq, hash, signature FROM audit_head WHERE id = 1`)
+	if err != nil {
+		return AuditRow{}, fmt.Errorf("read head: %w", err)
+	}
+	err = st.QueryRowContext(ctx).Scan(&head.Seq, &head.Hash, &head.Signature)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return AuditRow{}, fmt.Errorf("read head: %w", err)
+	}
+	row, next, err := build(head)
+	if err != nil {
+		return AuditRow{}, err
+	}
+	if st, err = s.txStmt(ctx, tx, `INSERT INTO audit_events (`+auditCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
+		return AuditRow{}, err
+	}
+	_, err = st.ExecContext(ctx, row.Seq, row.At.UnixMilli(), row.ActorID, row.ActorLogin, row.ActorRole, row.Source,
+		row.Action, row.Target, row.Details, row.PrevHash, row.Hash)
+	if err != nil {
+		return AuditRow{}, err
+	}
+	if st, err = s.txStmt(ctx, tx, `INSERT INTO audit_head (id, seq, hash, signature) VALUES (1,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature`); err != nil {
+		return AuditRow{}, err
+	}
+	_, err = st.ExecContext(ctx, next.Seq, next.Hash, next.Signature)
+	return row, err
 }
 
 // AuditHead returns the signed head; zero Seq when nothing was ever

@@ -98,7 +98,8 @@ func TestScoreFilter(t *testing.T) {
 
 // BenchmarkListCallsPage100k fetches one page of 50 from 100,000 kept calls
 // the way the console scrolls: keyset paging deep into the list, with and
-// without a filter, the count included (it is sent with every page).
+// without a filter, through ListCallsPage (the service's listing), its total
+// included (it is sent with every page).
 func BenchmarkListCallsPage100k(b *testing.B) {
 	ctx := context.Background()
 	s, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), nil)
@@ -143,6 +144,7 @@ func BenchmarkListCallsPage100k(b *testing.B) {
 		{"team-scope-agent-filter", ListQuery{Scope: Scope{TeamIDs: []string{"t1"}}, Filter: Filter{AgentIDs: []string{"a01"}}, Desc: true, Limit: 51,
 			After: &Cursor{Int: mid.UnixMilli(), ID: "call-050000"}}},
 		{"duration-order", ListQuery{Scope: Scope{All: true}, Order: OrderDuration, Desc: true, Limit: 51}},
+		{"agent-order", ListQuery{Scope: Scope{All: true}, Order: OrderAgentName, Limit: 51}},
 		{"choices", ListQuery{}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -153,9 +155,9 @@ func BenchmarkListCallsPage100k(b *testing.B) {
 					}
 					continue
 				}
-				calls, _, err := s.ListCalls(ctx, c.q)
-				if err != nil || len(calls) == 0 {
-					b.Fatalf("%d calls, %v", len(calls), err)
+				p, err := s.ListCallsPage(ctx, c.q)
+				if err != nil || len(p.Calls) == 0 {
+					b.Fatalf("%d calls, %v", len(p.Calls), err)
 				}
 			}
 		})

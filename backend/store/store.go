@@ -190,6 +190,10 @@ type Cursor struct {
 	Int int64  // started_at or duration in ms
 	Str string // agent name
 	ID  string
+	// Agent is the agent id of the last row, in agent-name order (calls
+	// are ordered by agent name, agent id, call id); empty: the agent of
+	// call ID.
+	Agent string
 }
 
 // ListQuery asks for one page of kept calls.
@@ -211,6 +215,8 @@ type Store interface {
 	AuditStore
 	PrivacyStore
 	CallFilterStore
+	CallLister
+	ChangeCounters
 	EvaluationStore
 	RequestStore
 	Directory

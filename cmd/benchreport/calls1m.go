@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/blobs"
+	"github.com/ecoute/ecoute/backend/fieldcrypt"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/internal/benchkit"
 	"github.com/ecoute/ecoute/internal/load"
@@ -26,6 +28,27 @@ const millionCalls = 1_000_000
 
 // calls1mVersion changes when the generated data changes.
 const calls1mVersion = "v1"
+
+// openStore opens the data directory's store as ecouted does: the personal
+// data sealed with the directory's data key (the demo's customers are).
+func openStore(ctx context.Context, dir string) (*store.SQLite, error) {
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "ecoute.db"), nil)
+	if err != nil {
+		return nil, err
+	}
+	key, err := blobs.LoadKey("", filepath.Join(dir, blobs.KeyFileName))
+	if err == nil {
+		var fc store.FieldCipher
+		if fc, err = fieldcrypt.New(key); err == nil {
+			_, err = st.EnableFieldEncryption(ctx, fc)
+		}
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("data key of %s: %w", dir, err)
+	}
+	return st, nil
+}
 
 // dataDir is an ecouted data directory seeded with the demo and then a
 // million more kept calls, cached between runs.
@@ -71,7 +94,7 @@ func millionCallData(ctx context.Context, e *env) (*dataDir, error) {
 		return nil, fmt.Errorf("ecouted seed-demo: %v\n%s", err, stderr.String())
 	}
 	d.accounts = load.ParseAccounts(string(out))
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "ecoute.db"), nil)
+	st, err := openStore(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +202,14 @@ func openShell(path string) (*sqliteShell, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("sqlite3: %w", err)
 	}
+	// Quote mode: a sealed column (a BLOB) is printed in hex, not as raw
+	// bytes that may hold newlines; a text value is in quotes, so a row is
+	// complete when its quotes are balanced.
+	if _, err := fmt.Fprintln(in, ".mode quote"); err != nil {
+		in.Close()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("sqlite3: %w", err)
+	}
 	return &sqliteShell{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}, nil
 }
 
@@ -191,18 +222,24 @@ func (s *sqliteShell) query(sql string) ([]string, time.Duration, error) {
 	var first []string
 	for {
 		line, err := s.out.ReadString('\n')
+		// A text value holding a newline: the row goes on.
+		for err == nil && strings.Count(line, "'")%2 == 1 {
+			var more string
+			more, err = s.out.ReadString('\n')
+			line += more
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlite3: %w", err)
 		}
 		line = strings.TrimRight(line, "\n")
-		if line == shellEnd {
+		if line == "'"+shellEnd+"'" {
 			return first, time.Since(t0), nil
 		}
 		if strings.HasPrefix(line, "Parse error") || strings.HasPrefix(line, "Runtime error") || strings.HasPrefix(line, "Error") {
 			return nil, 0, fmt.Errorf("sqlite3: %s", line)
 		}
-		id, _, _ := strings.Cut(line, "|")
-		first = append(first, id)
+		id, _, _ := strings.Cut(line, ",")
+		first = append(first, strings.ReplaceAll(strings.Trim(id, "'"), "''", "'"))
 	}
 }
 
@@ -225,10 +262,13 @@ const peerCols = `c.id, c.external_id, c.started_at, c.ended_at, c.agent_id, a.n
 const peerFrom = ` FROM calls c JOIN agents a ON a.id = c.agent_id JOIN teams t ON t.id = c.team_id
 	JOIN campaigns p ON p.id = c.campaign_id`
 
+// sqlStr is v as an SQL string literal.
+func sqlStr(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
+
 func sqlList(vals []string) string {
 	q := make([]string, len(vals))
 	for i, v := range vals {
-		q[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		q[i] = sqlStr(v)
 	}
 	return "(" + strings.Join(q, ",") + ")"
 }
@@ -241,22 +281,34 @@ func peerWhere(q store.ListQuery) string {
 	if len(q.Filter.AgentIDs) > 0 {
 		w += " AND c.agent_id IN " + sqlList(q.Filter.AgentIDs)
 	}
+	if !q.Filter.StartedAfter.IsZero() {
+		w += fmt.Sprintf(" AND c.started_at >= %d", q.Filter.StartedAfter.UnixMilli())
+	}
+	if !q.Filter.StartedBefore.IsZero() {
+		w += fmt.Sprintf(" AND c.started_at < %d", q.Filter.StartedBefore.UnixMilli())
+	}
 	return w
 }
 
+// peerPage is the page query as one would write it for the shell: the
+// filter, the keyset position as a row value, the order (agent name, agent
+// id, call id in agent-name order, as the store pages it) and the limit.
 func peerPage(q store.ListQuery) string {
-	key := map[string]string{store.OrderStartedAt: "c.started_at", store.OrderDuration: "c.duration_ms", store.OrderAgentName: "a.name"}[q.Order]
 	cmp, dir := ">", "ASC"
 	if q.Desc {
 		cmp, dir = "<", "DESC"
 	}
 	w := peerWhere(q)
-	if q.After != nil {
-		v := fmt.Sprint(q.After.Int)
-		if q.Order == store.OrderAgentName {
-			v = "'" + q.After.Str + "'"
+	if q.Order == store.OrderAgentName {
+		if q.After != nil {
+			w += fmt.Sprintf(" AND (a.name, a.id, c.id) %s (%s, %s, %s)", cmp, sqlStr(q.After.Str),
+				sqlStr(q.After.Agent), sqlStr(q.After.ID))
 		}
-		w += fmt.Sprintf(" AND (%s %s %s OR (%s = %s AND c.id %s '%s'))", key, cmp, v, key, v, cmp, q.After.ID)
+		return "SELECT " + peerCols + peerFrom + w + fmt.Sprintf(" ORDER BY a.name %s, a.id %s, c.id %s LIMIT %d", dir, dir, dir, q.Limit)
+	}
+	key := map[string]string{store.OrderStartedAt: "c.started_at", store.OrderDuration: "c.duration_ms"}[q.Order]
+	if q.After != nil {
+		w += fmt.Sprintf(" AND (%s, c.id) %s (%d, %s)", key, cmp, q.After.Int, sqlStr(q.After.ID))
 	}
 	return "SELECT " + peerCols + peerFrom + w + fmt.Sprintf(" ORDER BY %s %s, c.id %s LIMIT %d", key, dir, dir, q.Limit)
 }
@@ -289,11 +341,157 @@ func callsSection(ctx context.Context, e *env) (*table, error) {
 		return nil, err
 	}
 	dbPath := filepath.Join(d.dir, "ecoute.db")
-	st, err := store.OpenSQLite(ctx, dbPath, nil)
+	st, err := openStore(ctx, d.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	cases, err := listCases(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	shell, err := openShell(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	defer shell.close()
+	rounds := max(20, 2*e.rounds)
+	first := make([]time.Duration, len(cases))
+	firstEstimate := make([]bool, len(cases))
+	ours := make([]benchkit.Durations, len(cases))
+	totals := make([]store.Page, len(cases))
+	peerPageT := make([]benchkit.Durations, len(cases))
+	peerFull := make([]benchkit.Durations, len(cases))
+	e.log("%d rounds of %d listing cases", rounds, len(cases))
+	// A peer query slower than a second in the first counted round (a sort
+	// without an index) is timed twice only, to keep the run short; ours
+	// are timed every round.
+	slowPeer := make([]bool, len(cases))
+	for round := -1; round < rounds; round++ {
+		if round%5 == 0 {
+			e.log("round %d", round+1)
+		}
+		for i, c := range cases {
+			var ids []string
+			t0 := time.Now()
+			if c.choices {
+				ch, err := st.FilterChoices(ctx, c.q.Scope)
+				if err != nil {
+					return nil, err
+				}
+				for _, a := range ch.Agents {
+					ids = append(ids, a.ID)
+				}
+			} else {
+				p, err := st.ListCallsPage(ctx, c.q)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", c.name, err)
+				}
+				for _, cl := range p.Calls {
+					ids = append(ids, cl.ID)
+				}
+				p.Calls = nil
+				totals[i] = p
+				if round < 0 {
+					firstEstimate[i] = p.TotalIsEstimate
+				}
+			}
+			took := time.Since(t0)
+			if round < 0 {
+				first[i] = took
+			} else {
+				ours[i] = append(ours[i], took)
+			}
+			if slowPeer[i] && round >= 2 {
+				continue
+			}
+			var got []string
+			var pt, ct time.Duration
+			if c.choices {
+				got, pt, err = shell.query(peerChoices(c.q.Scope))
+				got = got[:min(len(got), len(ids))]
+			} else {
+				got, pt, err = shell.query(peerPage(c.q))
+				if err == nil {
+					_, ct, err = shell.query(peerCount(c.q))
+				}
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			if round == 0 {
+				slowPeer[i] = pt+ct > time.Second
+			}
+			if round < 0 {
+				if !slices.Equal(got, ids) {
+					return nil, fmt.Errorf("%s: the sqlite3 shell's query returns other rows than the store (%d vs %d, first %v vs %v): update the peer query in cmd/benchreport/calls1m.go",
+						c.name, len(got), len(ids), head(got), head(ids))
+				}
+				continue
+			}
+			peerPageT[i] = append(peerPageT[i], pt)
+			peerFull[i] = append(peerFull[i], pt+ct)
+		}
+	}
+	t := &table{
+		intro: fmt.Sprintf("One `ListCalls` page of the console (200 rows + 1) at %s kept calls (demo data, then a million "+
+			"calls over two years inserted through `InsertCalls`; the data directory is built once and cached under "+
+			"`%s`, keyed by the store's migrations). Ours: `store.ListCallsPage`, what the service calls for each "+
+			"`ListCalls`, through the real store API (modernc.org/sqlite), its total included (read from the call "+
+			"tally, or counted once per filter and cached, or estimated; see the total column); `FilterChoices` for "+
+			"the choices row. Peer: the same page query in the `sqlite3` command-line shell (%s) on the same file, "+
+			"kept open, timed from writing the query to reading its last row; the harness checks that it returns "+
+			"the same calls. %d rounds, alternating, after one uncounted round (its time is the “first ask” "+
+			"column: a filter never asked before); p99 by nearest rank, over %d rounds the slowest.",
+			"1,000,000", e.cache, sqliteVersion(), rounds, rounds),
+		header: []string{"page", "ours p50 (ms)", "ours p99 (ms)", "ours, first ask (ms)", "total sent", "sqlite3: page p50 (ms)",
+			"sqlite3: page p99 (ms)", "sqlite3: page + COUNT(*) p50 (ms)", "ratio p50", "ratio p99", "reproduce"},
+	}
+	var over []string
+	for i, c := range cases {
+		full := benchkit.Ms(peerFull[i].Median())
+		total := "—"
+		if c.choices {
+			full = "—"
+		} else {
+			total = fmt.Sprintf("%d", totals[i].Total)
+			if totals[i].TotalIsEstimate {
+				total = "≈" + total
+			}
+			if firstEstimate[i] && !totals[i].TotalIsEstimate {
+				total += " (first ask: an estimate)"
+			}
+		}
+		p99 := ours[i].Quantile(0.99)
+		if p99 > 20*time.Millisecond || float64(ours[i].Median()) > 1.5*float64(peerPageT[i].Median()) {
+			over = append(over, c.name)
+		}
+		t.rows = append(t.rows, []string{c.name, benchkit.Ms(ours[i].Median()), benchkit.Ms(p99), benchkit.Ms(first[i]), total,
+			benchkit.Ms(peerPageT[i].Median()), benchkit.Ms(peerPageT[i].Quantile(0.99)), full,
+			"**" + benchkit.Ratio(float64(ours[i].Median()), float64(peerPageT[i].Median())) + "**",
+			benchkit.Ratio(float64(p99), float64(peerPageT[i].Quantile(0.99))),
+			"`go run ./cmd/benchreport -only calls`"})
+	}
+	for i, c := range cases {
+		if slowPeer[i] {
+			t.notes = append(t.notes, fmt.Sprintf("“%s”: the shell took over a second; its query timed %d times only.", c.name, len(peerPageT[i])))
+		}
+	}
+	t.notes = append(t.notes, "Goal (issue 19): every page ≤ 20 ms at p99 and ≤ 1.5× the shell's page query; "+
+		"the total and the choices never make a page wait. A p99 here is the slowest of the rounds: on a shared "+
+		"machine it is the scheduler's as much as ours; the shell's p99, measured interleaved, shows how much.")
+	if len(over) > 0 {
+		t.notes = append(t.notes, "Not met in this run by: "+strings.Join(over, "; ")+".")
+	} else {
+		t.notes = append(t.notes, "Met in this run by every row.")
+	}
+	return t, nil
+}
+
+// listCases are the pages the console asks for at a million calls: each
+// order it offers, first pages and pages deep into the list, a scope with a
+// filter, a date range, and the filter choices.
+func listCases(ctx context.Context, st *store.SQLite) ([]listCase, error) {
 	var teams []string
 	var agent string
 	if err := st.DB().QueryRowContext(ctx, `SELECT id FROM agents ORDER BY id LIMIT 1 OFFSET 1`).Scan(&agent); err != nil {
@@ -316,122 +514,51 @@ func callsSection(ctx context.Context, e *env) (*table, error) {
 	if err := st.DB().QueryRowContext(ctx, `SELECT team_id FROM agents WHERE id = ?`, agent).Scan(&agentTeam); err != nil {
 		return nil, err
 	}
-	// The middle of the list, for pages deep into it.
-	var mid store.Cursor
-	var midMS int64
+	// The middle of the list, for pages deep into it, in each order.
+	var mid, midDur, midAgent store.Cursor
 	if err := st.DB().QueryRowContext(ctx, `SELECT started_at, id FROM calls WHERE state = 'kept' ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`,
-		millionCalls/2).Scan(&midMS, &mid.ID); err != nil {
+		millionCalls/2).Scan(&mid.Int, &mid.ID); err != nil {
 		return nil, err
 	}
-	mid.Int = midMS
+	if err := st.DB().QueryRowContext(ctx, `SELECT duration_ms, id FROM calls WHERE state = 'kept' ORDER BY duration_ms DESC, id DESC LIMIT 1 OFFSET ?`,
+		millionCalls/2).Scan(&midDur.Int, &midDur.ID); err != nil {
+		return nil, err
+	}
+	var nAgents int
+	if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM agents`).Scan(&nAgents); err != nil {
+		return nil, err
+	}
+	if err := st.DB().QueryRowContext(ctx, `SELECT name, id FROM agents ORDER BY name, id LIMIT 1 OFFSET ?`, nAgents/2).
+		Scan(&midAgent.Str, &midAgent.Agent); err != nil {
+		return nil, err
+	}
+	if err := st.DB().QueryRowContext(ctx, `SELECT id FROM calls WHERE state = 'kept' AND agent_id = ? ORDER BY id LIMIT 1 OFFSET 1000`,
+		midAgent.Agent).Scan(&midAgent.ID); err != nil {
+		return nil, fmt.Errorf("a call in the middle of agent %s: %w", midAgent.Agent, err)
+	}
+	// A month, two months ago: a date filter, whose total the call tally
+	// does not hold.
+	var last int64
+	if err := st.DB().QueryRowContext(ctx, `SELECT MAX(started_at) FROM calls WHERE state = 'kept'`).Scan(&last); err != nil {
+		return nil, err
+	}
+	monthEnd := time.UnixMilli(last).AddDate(0, -1, 0)
+	month := store.Filter{StartedAfter: monthEnd.AddDate(0, -1, 0), StartedBefore: monthEnd}
 	const page = 201 // the console's 200 rows, and one to know there is more
 	all := store.Scope{All: true}
-	cases := []listCase{
+	return []listCase{
 		{name: "date order, first page", q: store.ListQuery{Scope: all, Order: store.OrderStartedAt, Desc: true, Limit: page}},
 		{name: "date order, page in the middle", q: store.ListQuery{Scope: all, Order: store.OrderStartedAt, Desc: true, Limit: page, After: &mid}},
 		{name: "team scope + agent filter, in the middle", q: store.ListQuery{Scope: store.Scope{TeamIDs: []string{agentTeam}},
 			Filter: store.Filter{AgentIDs: []string{agent}}, Order: store.OrderStartedAt, Desc: true, Limit: page, After: &mid}},
+		{name: "team scope + a month, first page", q: store.ListQuery{Scope: store.Scope{TeamIDs: []string{agentTeam}},
+			Filter: month, Order: store.OrderStartedAt, Desc: true, Limit: page}},
 		{name: "duration order, first page", q: store.ListQuery{Scope: all, Order: store.OrderDuration, Desc: true, Limit: page}},
+		{name: "duration order, page in the middle", q: store.ListQuery{Scope: all, Order: store.OrderDuration, Desc: true, Limit: page, After: &midDur}},
 		{name: "agent-name order, first page", q: store.ListQuery{Scope: all, Order: store.OrderAgentName, Limit: page}},
+		{name: "agent-name order, page in the middle", q: store.ListQuery{Scope: all, Order: store.OrderAgentName, Limit: page, After: &midAgent}},
 		{name: "filter choices (sent with a first page), two-team scope", q: store.ListQuery{Scope: store.Scope{TeamIDs: teams[:min(2, len(teams))]}}, choices: true},
-	}
-	shell, err := openShell(dbPath)
-	if err != nil {
-		return nil, err
-	}
-	defer shell.close()
-	rounds := max(3, e.rounds/3)
-	ours := make([]benchkit.Durations, len(cases))
-	peerPageT := make([]benchkit.Durations, len(cases))
-	peerFull := make([]benchkit.Durations, len(cases))
-	e.log("%d rounds of %d listing cases", rounds, len(cases))
-	// A case slower than a second in the first counted round (a sort
-	// without an index) is timed twice only, to keep the run short.
-	slow := make([]bool, len(cases))
-	for round := -1; round < rounds; round++ {
-		e.log("round %d", round+1)
-		for i, c := range cases {
-			if slow[i] && round >= 2 {
-				continue
-			}
-			var ids []string
-			t0 := time.Now()
-			if c.choices {
-				ch, err := st.FilterChoices(ctx, c.q.Scope)
-				if err != nil {
-					return nil, err
-				}
-				for _, a := range ch.Agents {
-					ids = append(ids, a.ID)
-				}
-			} else {
-				calls, _, err := st.ListCalls(ctx, c.q)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.name, err)
-				}
-				for _, cl := range calls {
-					ids = append(ids, cl.ID)
-				}
-			}
-			took := time.Since(t0)
-			var got []string
-			var pt, ct time.Duration
-			if c.choices {
-				got, pt, err = shell.query(peerChoices(c.q.Scope))
-				got = got[:min(len(got), len(ids))]
-			} else {
-				got, pt, err = shell.query(peerPage(c.q))
-				if err == nil {
-					_, ct, err = shell.query(peerCount(c.q))
-				}
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.name, err)
-			}
-			if round == 0 {
-				slow[i] = took > time.Second
-			}
-			if round < 0 {
-				if !slices.Equal(got, ids) {
-					return nil, fmt.Errorf("%s: the sqlite3 shell's query returns other rows than the store (%d vs %d, first %v vs %v): update the peer query in cmd/benchreport/calls1m.go",
-						c.name, len(got), len(ids), head(got), head(ids))
-				}
-				continue
-			}
-			ours[i] = append(ours[i], took)
-			peerPageT[i] = append(peerPageT[i], pt)
-			peerFull[i] = append(peerFull[i], pt+ct)
-		}
-	}
-	t := &table{
-		intro: fmt.Sprintf("One `ListCalls` page of the console (200 rows + 1) at %s kept calls (demo data, then a million "+
-			"calls over two years inserted through `InsertCalls`; the data directory is built once and cached under "+
-			"`%s`, keyed by the store's migrations). Ours: `store.ListCalls` through the real store API "+
-			"(modernc.org/sqlite), the `COUNT(*)` it sends with every page included; `FilterChoices` for the "+
-			"choices row. Peer: the same page query in the `sqlite3` command-line shell (%s) on the same "+
-			"file, kept open, timed from writing the query to reading its last row; the harness checks that "+
-			"it returns the same calls. %d rounds, alternating, after one uncounted round.",
-			"1,000,000", e.cache, sqliteVersion(), rounds),
-		header: []string{"page", "ours p50 (ms)", "ours max (ms)", "sqlite3: page p50 (ms)", "sqlite3: page + count p50 (ms)", "ratio to page", "reproduce"},
-	}
-	for i, c := range cases {
-		full := benchkit.Ms(peerFull[i].Median())
-		if c.choices {
-			full = "—"
-		}
-		t.rows = append(t.rows, []string{c.name, benchkit.Ms(ours[i].Median()), benchkit.Ms(ours[i].Max()),
-			benchkit.Ms(peerPageT[i].Median()), full,
-			"**" + benchkit.Ratio(float64(ours[i].Median()), float64(peerPageT[i].Median())) + "**",
-			"`go run ./cmd/benchreport -only calls`"})
-	}
-	for i, c := range cases {
-		if slow[i] {
-			t.notes = append(t.notes, fmt.Sprintf("“%s” took over a second: timed %d times only.", c.name, len(ours[i])))
-		}
-	}
-	t.notes = append(t.notes, "Goal (issue 19): every page ≤ 20 ms at p99 and ≤ 1.5× the shell's page query; "+
-		"the total and the choices never make a page wait.")
-	return t, nil
+	}, nil
 }
 
 func head(s []string) []string { return s[:min(3, len(s))] }

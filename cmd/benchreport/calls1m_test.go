@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecoute/ecoute/backend/fieldcrypt"
 	"github.com/ecoute/ecoute/backend/store"
 )
 
@@ -49,6 +51,9 @@ func TestPeerQueriesReturnTheStoresRows(t *testing.T) {
 			AgentID: fmt.Sprintf("a%d", a), TeamID: fmt.Sprintf("t%d", a%3), CampaignID: "c1", Direction: "inbound",
 			ConsentRequestedAt: at, ConsentAccepted: true, State: store.StateKept, RetainedUntil: at.AddDate(1, 0, 0),
 			Audio: store.Audio{Key: "k", Size: 10, Codec: "mp3", Duration: time.Duration(20+i%7) * time.Second},
+			// Personal data the shell prints: text with a newline and a
+			// quote, then sealed (a BLOB).
+			CustomerName: "Line one\nO'Brien, Ann",
 		}, Waveform: store.Waveform{Peaks: []byte{1}, FrameOffsets: []int64{0}}})
 	}
 	must(st.InsertCalls(ctx, calls))
@@ -60,7 +65,13 @@ func TestPeerQueriesReturnTheStoresRows(t *testing.T) {
 		{name: "team agent deep", q: store.ListQuery{Scope: store.Scope{TeamIDs: []string{"t1"}}, Filter: store.Filter{AgentIDs: []string{"a1"}},
 			Order: store.OrderStartedAt, Desc: true, Limit: 51, After: mid}},
 		{name: "duration", q: store.ListQuery{Scope: all, Order: store.OrderDuration, Desc: true, Limit: 51}},
+		{name: "team month", q: store.ListQuery{Scope: store.Scope{TeamIDs: []string{"t1"}}, Filter: store.Filter{StartedAfter: base.Add(time.Hour),
+			StartedBefore: base.Add(4 * time.Hour)}, Order: store.OrderStartedAt, Desc: true, Limit: 51}},
+		{name: "duration deep", q: store.ListQuery{Scope: all, Order: store.OrderDuration, Desc: true, Limit: 51,
+			After: &store.Cursor{Int: 23000, ID: "call-0300"}}},
 		{name: "agent", q: store.ListQuery{Scope: all, Order: store.OrderAgentName, Limit: 51}},
+		{name: "agent deep", q: store.ListQuery{Scope: all, Order: store.OrderAgentName, Limit: 51,
+			After: &store.Cursor{Str: "Agent 3", Agent: "a3", ID: "call-0303"}}},
 		{name: "choices", q: store.ListQuery{Scope: store.Scope{TeamIDs: []string{"t0", "t2"}}}, choices: true},
 	}
 	sh, err := openShell(path)
@@ -68,37 +79,48 @@ func TestPeerQueriesReturnTheStoresRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sh.close()
-	for _, c := range cases {
-		var want []string
-		if c.choices {
-			ch, err := st.FilterChoices(ctx, c.q.Scope)
-			must(err)
-			for _, k := range [][]store.Choice{ch.Agents, ch.Teams, ch.Campaigns} {
-				for _, x := range k {
-					want = append(want, x.ID)
+	check := func(phase string) {
+		t.Helper()
+		for _, c := range cases {
+			var want []string
+			if c.choices {
+				ch, err := st.FilterChoices(ctx, c.q.Scope)
+				must(err)
+				for _, k := range [][]store.Choice{ch.Agents, ch.Teams, ch.Campaigns} {
+					for _, x := range k {
+						want = append(want, x.ID)
+					}
 				}
+				got, _, err := sh.query(peerChoices(c.q.Scope))
+				must(err)
+				if !slices.Equal(got, want) {
+					t.Errorf(phase+" %s: shell %v, store %v", c.name, got, want)
+				}
+				continue
 			}
-			got, _, err := sh.query(peerChoices(c.q.Scope))
+			p, err := st.ListCallsPage(ctx, c.q)
 			must(err)
-			if !slices.Equal(got, want) {
-				t.Errorf("%s: shell %v, store %v", c.name, got, want)
+			for _, x := range p.Calls {
+				want = append(want, x.ID)
 			}
-			continue
-		}
-		cs, total, err := st.ListCalls(ctx, c.q)
-		must(err)
-		for _, x := range cs {
-			want = append(want, x.ID)
-		}
-		got, _, err := sh.query(peerPage(c.q))
-		must(err)
-		if len(want) == 0 || !slices.Equal(got, want) {
-			t.Errorf("%s: shell %d rows %v…, store %d rows %v…", c.name, len(got), head(got), len(want), head(want))
-		}
-		n, _, err := sh.query(peerCount(c.q))
-		must(err)
-		if len(n) != 1 || n[0] != fmt.Sprint(total) {
-			t.Errorf("%s: shell count %v, store total %d", c.name, n, total)
+			got, _, err := sh.query(peerPage(c.q))
+			must(err)
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf(phase+" %s: shell %d rows %v…, store %d rows %v…", c.name, len(got), head(got), len(want), head(want))
+			}
+			n, _, err := sh.query(peerCount(c.q))
+			must(err)
+			if len(n) != 1 || n[0] != fmt.Sprint(p.Total) || p.TotalIsEstimate {
+				t.Errorf(phase+" %s: shell count %v, store total %d (estimate: %v)", c.name, n, p.Total, p.TotalIsEstimate)
+			}
 		}
 	}
+	check("in clear:")
+	key := make([]byte, 32)
+	rand.Read(key)
+	fc, err := fieldcrypt.New(key)
+	must(err)
+	_, err = st.EnableFieldEncryption(ctx, fc)
+	must(err)
+	check("sealed:")
 }

@@ -44,7 +44,11 @@ func run() error {
 	ecouted := flag.String("ecouted", "", "ecouted binary (default: go build ./cmd/ecouted)")
 	tags := flag.String("tags", "", "go build tags for ecouted")
 	out := flag.String("out", "", "also write the report (markdown) to this file")
+	logins := flag.Int("logins", load.DefaultLogins, "consoles logging in at the same time (a password hash costs ~0.35 s of a core)")
 	flag.Parse()
+	if *logins < 1 {
+		return fmt.Errorf("-logins %d: want at least 1", *logins)
+	}
 	if *duration <= 0 || *duration > 10*time.Minute {
 		return fmt.Errorf("-duration %s: want more than 0 and at most 10m", *duration)
 	}
@@ -83,7 +87,7 @@ func run() error {
 	defer srv.Stop()
 	sup := accounts["supervisor"]
 	opts := load.Options{Addr: srv.Addr, CAPEM: srv.CAPEM, Login: sup[0], Password: sup[1],
-		Consoles: *consoles, Duration: *duration, Think: *think, PageSize: 200}
+		Consoles: *consoles, Duration: *duration, Think: *think, PageSize: 200, Logins: *logins}
 	res, err := runProfiled(ctx, srv, opts, *profile, logf)
 	if err != nil {
 		return err

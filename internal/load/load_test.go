@@ -39,7 +39,10 @@ func TestRunAgainstARealServer(t *testing.T) {
 	}
 	defer srv.Stop()
 	sup := acc["supervisor"]
-	opts := Options{Login: sup[0], Password: sup[1], Consoles: 3, Duration: 3 * time.Second, Think: 20 * time.Millisecond, PageSize: 50}
+	// untilEveryOp: on a slow machine the run lasts until every action
+	// has been timed once, instead of failing for lack of time.
+	opts := Options{Login: sup[0], Password: sup[1], Consoles: 3, Duration: 3 * time.Second, Think: 20 * time.Millisecond, PageSize: 50,
+		untilEveryOp: true}
 	res, err := RunProfiled(ctx, srv, opts, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -303,9 +303,16 @@ type ListCallsResponse struct {
 	// The teams, like agents.
 	Teams []*FilterChoice `protobuf:"bytes,5,rep,name=teams,proto3" json:"teams,omitempty"`
 	// The campaigns, like agents.
-	Campaigns     []*FilterChoice `protobuf:"bytes,6,rep,name=campaigns,proto3" json:"campaigns,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Campaigns []*FilterChoice `protobuf:"bytes,6,rep,name=campaigns,proto3" json:"campaigns,omitempty"`
+	// True when total_size is an estimate, not an exact count: the filter has
+	// dates, durations or scores and matches more calls than the server counts
+	// while the page waits. The exact count is then made in the background and
+	// sent with a later page (total_is_estimate false) once it is done and no
+	// call changed since. Without dates, durations and scores the total is
+	// always exact.
+	TotalIsEstimate bool `protobuf:"varint,7,opt,name=total_is_estimate,json=totalIsEstimate,proto3" json:"total_is_estimate,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListCallsResponse) Reset() {
@@ -378,6 +385,13 @@ func (x *ListCallsResponse) GetCampaigns() []*FilterChoice {
 		return x.Campaigns
 	}
 	return nil
+}
+
+func (x *ListCallsResponse) GetTotalIsEstimate() bool {
+	if x != nil {
+		return x.TotalIsEstimate
+	}
+	return false
 }
 
 // FilterChoice is one value a CallFilter id list can take.
@@ -1139,7 +1153,7 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\border_by\x18\x02 \x01(\tR\aorderBy\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x98\x02\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xc4\x02\n" +
 	"\x11ListCallsResponse\x12%\n" +
 	"\x05calls\x18\x01 \x03(\v2\x0f.ecoute.v1.CallR\x05calls\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
@@ -1147,7 +1161,8 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12/\n" +
 	"\x06agents\x18\x04 \x03(\v2\x17.ecoute.v1.FilterChoiceR\x06agents\x12-\n" +
 	"\x05teams\x18\x05 \x03(\v2\x17.ecoute.v1.FilterChoiceR\x05teams\x125\n" +
-	"\tcampaigns\x18\x06 \x03(\v2\x17.ecoute.v1.FilterChoiceR\tcampaigns\"2\n" +
+	"\tcampaigns\x18\x06 \x03(\v2\x17.ecoute.v1.FilterChoiceR\tcampaigns\x12*\n" +
+	"\x11total_is_estimate\x18\a \x01(\bR\x0ftotalIsEstimate\"2\n" +
 	"\fFilterChoice\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"\x88\x05\n" +
