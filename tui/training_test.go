@@ -423,7 +423,9 @@ func (b *trainingBackend) CalibrationWaveform(ctx context.Context, id string) (*
 	return b.fakeBackend.GetWaveform(ctx, "")
 }
 
-func (b *trainingBackend) CalibrationAudioSize(context.Context, string) (int64, error) { return 200, nil }
+func (b *trainingBackend) CalibrationAudioSize(context.Context, string) (int64, error) {
+	return 200, nil
+}
 
 func (b *trainingBackend) CalibrationAudioSource(string, int64) client.ByteSource { return nil }
 
