@@ -237,6 +237,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
 	ecoutev1.RegisterCoachingServiceServer(s, &service.Coaching{Core: a.core})
 	ecoutev1.RegisterCalibrationServiceServer(s, &service.Calibration{Core: a.core})
+	ecoutev1.RegisterStatsServiceServer(s, &service.Stats{Core: a.core})
 	registerHealth(s)
 	if err := registerReflection(s); err != nil {
 		return nil, err

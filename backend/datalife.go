@@ -81,6 +81,9 @@ func (a *App) openDataLife() error {
 	})); err != nil {
 		return err
 	}
+	if err := registerStatsPurgers(a, d.retention); err != nil {
+		return err
+	}
 	a.life = d
 	return nil
 }

@@ -100,6 +100,9 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	if err := a.seedTraining(ctx, calls); err != nil {
 		return nil, err
 	}
+	if err := a.seedStatistics(ctx, ds); err != nil {
+		return nil, err
+	}
 	for _, d := range ds.Days {
 		if err := a.store.AddSamplingCounts(ctx, d.Day, d.Received, d.Kept); err != nil {
 			return nil, err

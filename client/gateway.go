@@ -156,6 +156,7 @@ type Gateway interface {
 	Coaching
 	Calibrations
 	CalibrationAudio
+	Stats
 	Connection
 }
 

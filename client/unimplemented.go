@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"io"
 
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 )
@@ -212,4 +213,29 @@ func (Unimplemented) CalibrationAudioSource(string, int64) ByteSource { return n
 // waveform gave, its index whole.
 func (u Unimplemented) CalibrationPlaybackInfo(id string, wf *ecoutev1.GetWaveformResponse, size int64) Playback {
 	return u.PlaybackInfo(id, wf, size)
+}
+
+// QualityStats implements Stats.
+func (Unimplemented) QualityStats(context.Context, *ecoutev1.StatsFilter) (*ecoutev1.QualityStatsResponse, error) {
+	return nil, unsupported("quality statistics")
+}
+
+// AgentActivity implements Stats.
+func (Unimplemented) AgentActivity(context.Context, *ecoutev1.StatsFilter) (*ecoutev1.AgentActivityResponse, error) {
+	return nil, unsupported("activity statistics")
+}
+
+// ClientTables implements Stats.
+func (Unimplemented) ClientTables(context.Context, *ecoutev1.ClientTablesRequest) (*ecoutev1.ClientTablesResponse, error) {
+	return nil, unsupported("client tables")
+}
+
+// StatsEvaluations implements Stats.
+func (Unimplemented) StatsEvaluations(context.Context, Drill) ([]*ecoutev1.Evaluation, error) {
+	return nil, unsupported("evaluations behind a figure")
+}
+
+// ExportStats implements Stats.
+func (Unimplemented) ExportStats(context.Context, *ecoutev1.ExportStatsRequest, io.Writer, func(ExportProgress)) (ExportProgress, error) {
+	return ExportProgress{}, unsupported("export statistics")
 }

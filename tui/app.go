@@ -484,6 +484,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.push(newEvalScreen(a.c, msg))
 	case OpenEvaluationsMsg:
 		return a, a.push(newEvalListScreen(a.c))
+	case OpenStatsMsg:
+		return a, a.push(newStatsScreen(a.c))
+	case openDrillMsg:
+		return a, a.push(newDrillScreen(a.c, msg.drill, msg.title))
 	case BackMsg:
 		return a, a.pop()
 	case tea.KeyPressMsg:

@@ -99,6 +99,8 @@ func (s *evalListScreen) Update(msg tea.Msg) tea.Cmd {
 			return s.Init()
 		case on(msg, k.Reload):
 			return s.Init()
+		case on(msg, statsBinding(s.c)):
+			return cmdOf(OpenStatsMsg{})
 		}
 	case tea.MouseClickMsg, tea.MouseWheelMsg:
 		if s.list.mouse(msg, 0) == clickOpen {
@@ -123,5 +125,6 @@ func (s *evalListScreen) Keys() []Group {
 		d.disable(s.c.T(evalReadOnlyRole, s.c.role()))
 	}
 	m := s.moves
-	return []Group{{Title: s.c.T(helpGroupEvalList), Keys: []Binding{k.Up, k.Down, m.PageUp, m.PageDown, k.Open, d, k.Reload}}}
+	return []Group{{Title: s.c.T(helpGroupEvalList), Keys: []Binding{k.Up, k.Down, m.PageUp, m.PageDown, k.Open, d, k.Reload,
+		statsBinding(s.c)}}}
 }

@@ -77,6 +77,8 @@ var reasonArgs = map[string][]string{
 	"RESPOND_WINDOW_CLOSED":    {"respond_until"},
 	"NO_GRID":                  {"direction"},
 	"OUTSIDE_RECORDING_PERIOD": {"team_id"},
+	"OUTSIDE_SCOPE":            {"field", "id"},
+	"MONTH_NOT_CLOSED":         {"closes_at"},
 }
 
 // reasonText is a refusal in the console's words and language, from the
@@ -92,7 +94,7 @@ func (c *Common) reasonText(err error) (string, bool) {
 	for _, name := range reasonArgs[reason] {
 		v := meta[name]
 		switch name {
-		case "locked_until", "respond_until":
+		case "locked_until", "respond_until", "closes_at":
 			if t, err := time.Parse(time.RFC3339, v); err == nil {
 				v = c.printer().DayTime(t.In(c.loc()))
 			}

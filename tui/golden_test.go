@@ -39,8 +39,10 @@ type goldenScreen struct {
 	// (logged in as a trainer); calibrated: the trainer's blind score is
 	// submitted.
 	training, calibrated bool
-	steps                func(tm *teatest.TestModel, wait func(string))
-	wait                 func(tr) string
+	// stats: the backend answers the statistics (tui/stats_test.go).
+	stats bool
+	steps func(tm *teatest.TestModel, wait func(string))
+	wait  func(tr) string
 	// want are texts the screen must show, whatever the golden says, so
 	// a wrong golden accepted with -update still fails.
 	want func(tr) []string
@@ -104,6 +106,24 @@ var goldenScreens = []goldenScreen{
 	{name: "home", login: true, role: "client", methods: []string{"/ecoute.v1.AuthService/WhoAmI"},
 		wait: func(p tr) string { return p.T(homeTitle) },
 		want: func(p tr) []string { return []string{p.T(homeTitle), "(" + p.T("role.client") + ")"} }},
+	{name: "stats-supervisor", login: true, stats: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("D"))
+	}, want: func(p tr) []string {
+		return []string{p.T(statsQualityTitle), p.T(statsCriteriaTitle), "Greeting", "Camille Lefèvre", "Yves Martin"}
+	}},
+	{name: "stats-hr", login: true, stats: true, evals: true, role: "hr", methods: hrMethods,
+		wait: func(p tr) string { return p.T(evalListTitle) }, steps: func(tm *teatest.TestModel, wait func(string)) {
+			tm.Send(keyMsg("D"))
+			wait("Greeting")
+			tm.Send(keyMsg("a"))
+		}, want: func(p tr) []string {
+			return []string{p.T(statsActivityTitle), p.T(statsTypesTitle), "inbound", "Sarah Benali"}
+		}},
+	{name: "stats-client", login: true, stats: true, role: "client", methods: clientMethods,
+		wait: func(p tr) string { return "Azur Énergie" },
+		want: func(p tr) []string {
+			return []string{p.T(clientTitle), "Team A", "▒ A", "▒ C", "▒ D", "▒ E", p.T(clientTotal)}
+		}},
 	{name: "audit", login: true, audit: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
 		tm.Send(keyMsg("A"))
 		wait("call-450")
@@ -212,6 +232,12 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, lang tr, w, h int) s
 		if sc.accounts {
 			b = &acctBackend{fakeBackend: fb, accounts: goldenAccounts}
 		}
+		if sc.evals {
+			b = evalTestBackend{fb, &fakeEvals{}}
+		}
+	}
+	if sc.stats {
+		b = &statsBackend{Backend: b}
 	}
 	th, err := themes.Lookup(theme)
 	if err != nil {

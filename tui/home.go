@@ -18,6 +18,9 @@ func homeScreen(c *Common) Screen {
 		return newAccountsScreen(c)
 	case c.May(methodListEvaluations):
 		return newEvalListScreen(c)
+	case c.May(methodClientTables) && !c.May(methodListCalls):
+		// The client department reads its fixed tables only (R8).
+		return newClientTablesScreen(c)
 	}
 	return &roleHomeScreen{c: c, id: c.NextSeq()}
 }

@@ -52,3 +52,22 @@ func AgentNameCutoff(now time.Time) time.Time { return AgentNamesOnRecording.Bef
 // a calibration with its scores (R4, R12). A coaching session's clips and a
 // call's screen captures go earlier, with the recording (RecordingKeptUntil).
 func AnalysisKeptUntil(created time.Time) time.Time { return Evaluations.After(created.UTC()) }
+
+// ActivityFigures is how long the telephony side's activity figures (R5:
+// talk, back-office and ring time, calls handled and lost, per agent and
+// interval) are kept. They are per-person working-time records, like
+// connection logs, so R4's 3–12 months apply; 12 months is chosen so that
+// the dashboards compare the activity of the same year as the evaluations
+// (kept 1 year, R12) and the client's monthly tables cover the same
+// twelve months. Not configurable: the statistics need both sources over
+// the same period.
+var ActivityFigures = MustPeriod("12mo")
+
+// ActivityKeptUntil is when an activity interval that started at start is
+// deleted.
+func ActivityKeptUntil(start time.Time) time.Time { return ActivityFigures.After(start.UTC()) }
+
+// ActivityCutoff is the start before which activity intervals are deleted
+// as of now. The client's published monthly tables go with the same
+// cutoff (they never outlive the figures they were drawn from).
+func ActivityCutoff(now time.Time) time.Time { return ActivityFigures.Before(now.UTC()) }

@@ -44,3 +44,19 @@ func TestLifetimes(t *testing.T) {
 		t.Errorf("cutoff at %s is %s, not the start %s", kept, c.RecordingCutoff(kept), start)
 	}
 }
+
+// The activity feed is kept like connection logs: within R4's 3–12 months.
+func TestActivityFiguresKeptLikeConnectionLogs(t *testing.T) {
+	now := time.Date(2026, 9, 1, 2, 0, 0, 0, time.UTC)
+	cut := ActivityCutoff(now)
+	if cut.After(MinConnectionLogs.Before(now)) || cut.Before(MaxConnectionLogs.Before(now)) {
+		t.Errorf("activity cutoff %s is outside 3–12 months before %s", cut, now)
+	}
+	if !cut.Equal(time.Date(2025, 9, 1, 2, 0, 0, 0, time.UTC)) {
+		t.Errorf("activity cutoff %s", cut)
+	}
+	start := time.Date(2026, 1, 31, 8, 0, 0, 0, time.UTC)
+	if kept := ActivityKeptUntil(start); !ActivityCutoff(kept).Equal(start) {
+		t.Errorf("an interval kept until %s is cut at %s", kept, ActivityCutoff(kept))
+	}
+}

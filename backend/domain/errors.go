@@ -82,6 +82,10 @@ const (
 	ReasonCapturesTrainingOnly    Reason = "CAPTURES_TRAINING_ONLY"
 	ReasonCalibrationBlind        Reason = "CALIBRATION_BLIND"
 	ReasonNotCalibrationEvaluator Reason = "NOT_CALIBRATION_EVALUATOR"
+	// Statistics.
+	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
+	ReasonNoCompany      Reason = "NO_COMPANY"
+	ReasonMonthNotClosed Reason = "MONTH_NOT_CLOSED"
 )
 
 // Reasons lists every reason, in the order of the proto enum.
@@ -100,6 +104,7 @@ var Reasons = []Reason{
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
 	ReasonCapturesTrainingOnly, ReasonCalibrationBlind, ReasonNotCalibrationEvaluator,
+	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
 }
 
 // Metadata keys of Error.Meta, stable like the reasons.
@@ -126,6 +131,8 @@ const (
 	MetaGrantID        = "grant_id"        // GRANT_PENDING
 	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
 	MetaCalibrationID  = "calibration_id"  // CALIBRATION_BLIND
+	MetaID             = "id"              // OUTSIDE_SCOPE (with MetaField)
+	MetaClosesAt       = "closes_at"       // MONTH_NOT_CLOSED (RFC 3339, UTC)
 )
 
 // FieldViolation names a field of the request and what is wrong with it.

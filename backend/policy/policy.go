@@ -94,6 +94,23 @@ const (
 	MRecordPrivacyRequest = "/ecoute.v1.PrivacyRequestService/RecordPrivacyRequest"
 	MListPrivacyRequests  = "/ecoute.v1.PrivacyRequestService/ListPrivacyRequests"
 	MClosePrivacyRequest  = "/ecoute.v1.PrivacyRequestService/ClosePrivacyRequest"
+
+	MUploadActivity   = "/ecoute.v1.IngestService/UploadActivity"
+	MQualityStats     = "/ecoute.v1.StatsService/QualityStats"
+	MAgentActivity    = "/ecoute.v1.StatsService/AgentActivity"
+	MClientTables     = "/ecoute.v1.StatsService/ClientTables"
+	MStatsEvaluations = "/ecoute.v1.StatsService/StatsEvaluations"
+	MExportStats      = "/ecoute.v1.StatsService/ExportStats"
+)
+
+// Statistics (issue 17): supervisors, trainers, agents and hr read the
+// dashboards of their reach (core scopes them) and export them; the
+// evaluations behind a figure go to those who read evaluations. The
+// client role reads only its company's fixed tables and exports them.
+// The dpo gets an agent's activity figures through ExportSubject only.
+var (
+	statsRead   = []string{MQualityStats, MAgentActivity, MStatsEvaluations, MExportStats}
+	statsClient = []string{MClientTables, MExportStats}
 )
 
 // Field paths. FieldAudioStream is a pseudo field: the right to hear the
@@ -252,30 +269,30 @@ func EvaluationScope(u domain.User) domain.EvalScope {
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	domain.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, calibrate),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, statsRead, calibrate),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	domain.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents, MCheckComment},
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents, MCheckComment}, statsRead,
 			coachingRead, coachingWrite, captureView, calibrate),
 		Fields: join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
 		Rows:   RowsTrainees,
 	},
 	domain.RoleAgent: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, coachingRead, coachingAnswer),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, statsRead, coachingRead, coachingAnswer),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
 	},
 	domain.RoleHR: {
-		Methods: join(authMethods, evalRead),
+		Methods: join(authMethods, evalRead, statsRead),
 		Fields:  join([]string{FieldAgentName}, evalScores),
 		Rows:    RowsNone,
 	},
 	domain.RoleClient: {
-		Methods: authMethods,
+		Methods: join(authMethods, statsClient),
 		Rows:    RowsNone,
 	},
 	domain.RoleMaintenance: {
@@ -297,7 +314,7 @@ var Table = map[string]Rule{
 	},
 	// The telephony side's service account: uploads, reads nothing.
 	domain.RoleTelephony: {
-		Methods: join(authMethods, []string{MUpload, MUploadScreenCaptures}),
+		Methods: join(authMethods, []string{MUpload, MUploadActivity, MUploadScreenCaptures}),
 		Rows:    RowsNone,
 	},
 }

@@ -85,6 +85,9 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonCapturesTrainingOnly:    codes.PermissionDenied,
 	domain.ReasonCalibrationBlind:        codes.PermissionDenied,
 	domain.ReasonNotCalibrationEvaluator: codes.PermissionDenied,
+	domain.ReasonOutsideScope:            codes.PermissionDenied,
+	domain.ReasonNoCompany:               codes.FailedPrecondition,
+	domain.ReasonMonthNotClosed:          codes.FailedPrecondition,
 }
 
 // generic is the reason of a status that was made without one (by gRPC

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"io"
 
@@ -88,4 +89,20 @@ func RecordingFromProto(md *ecoutev1.RecordingMetadata) *core.Recording {
 	r.Activity = core.Activity{RingTime: act.GetRingTime().AsDuration(), TalkTime: act.GetTalkTime().AsDuration(),
 		BackOfficeTime: act.GetBackOfficeTime().AsDuration(), Type: act.GetActivityType(), Lost: act.GetLost()}
 	return r
+}
+
+// UploadActivity stores a batch of activity intervals (R5).
+func (s *Ingest) UploadActivity(ctx context.Context, req *ecoutev1.UploadActivityRequest) (*ecoutev1.UploadActivityResponse, error) {
+	rows := make([]core.ActivityRow, len(req.GetIntervals()))
+	for i, in := range req.GetIntervals() {
+		rows[i] = core.ActivityRow{AgentID: in.GetAgentId(), CampaignID: in.GetCampaignId(),
+			ActivityType: in.GetActivityType(), StartedAt: timeOf(in.GetStartedAt()), EndedAt: timeOf(in.GetEndedAt()),
+			Handled: in.GetCallsHandled(), Lost: in.GetCallsLost(), Talk: in.GetTalkTime().AsDuration(),
+			BackOffice: in.GetBackOfficeTime().AsDuration(), Ring: in.GetRingTime().AsDuration()}
+	}
+	return serve(ctx, req, func(c core.Caller) (int, error) {
+		return s.Core.ImportActivity(ctx, c, rows, "intervals", 0)
+	}, func(n int) *ecoutev1.UploadActivityResponse {
+		return &ecoutev1.UploadActivityResponse{Stored: int64(n)}
+	})
 }

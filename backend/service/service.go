@@ -73,6 +73,12 @@ var SelfAudited = map[string]bool{
 	"/ecoute.v1.CalibrationService/SubmitCalibrationScore":  true,
 	"/ecoute.v1.CalibrationService/CloseCalibration":        true,
 	"/ecoute.v1.CalibrationService/ExportAgreementReport":   true,
+	"/ecoute.v1.IngestService/UploadActivity":               true,
+	"/ecoute.v1.StatsService/QualityStats":                  true,
+	"/ecoute.v1.StatsService/AgentActivity":                 true,
+	"/ecoute.v1.StatsService/ClientTables":                  true,
+	"/ecoute.v1.StatsService/StatsEvaluations":              true,
+	"/ecoute.v1.StatsService/ExportStats":                   true,
 }
 
 func peerAddr(ctx context.Context) string {

@@ -194,8 +194,6 @@ func (s *SQLite) dateShare(ctx context.Context, f Filter) (float64, error) {
 	return in / all, nil
 }
 
-const dayMS = int64(24 * time.Hour / time.Millisecond)
-
 // roundTwoDigits rounds a positive count to two significant digits (at
 // least 1): 52,341 → 52,000.
 func roundTwoDigits(v float64) int64 {

@@ -227,7 +227,8 @@ func (s *SQLite) DeleteForgottenAgents(ctx context.Context) (int, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM agents WHERE ended_at > 0 AND name_erased_at > 0
 		AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.agent_id = agents.id)
 		AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.agent_id = agents.id)
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.agent_id = agents.id)`)
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.agent_id = agents.id)
+		AND NOT EXISTS (SELECT 1 FROM activity_intervals x WHERE x.agent_id = agents.id)`)
 	if err != nil {
 		return 0, fmt.Errorf("delete forgotten agents: %w", err)
 	}

@@ -40,15 +40,20 @@ type GridRecord struct {
 // Evaluation is one call's evaluation. AgentName, EvaluatorName,
 // ResolvedByName and GridName are filled on reads.
 type Evaluation struct {
-	ID             string
-	CallID         string
-	CallStartedAt  time.Time
-	GridID         string
-	GridVersion    int
-	GridName       string
-	AgentID        string
-	AgentName      string
-	TeamID         string
+	ID            string
+	CallID        string
+	CallStartedAt time.Time
+	GridID        string
+	GridVersion   int
+	GridName      string
+	AgentID       string
+	AgentName     string
+	TeamID        string
+	// CampaignID is the call's campaign (filled from the call when empty
+	// on insert); Kind is KindNormal or KindCalibration (never counted in
+	// statistics; empty is normal).
+	CampaignID     string
+	Kind           string
 	EvaluatorID    string
 	EvaluatorName  string
 	Status         string
@@ -86,6 +91,15 @@ type EvalQuery struct {
 	CallID   string
 	Statuses []string
 	Limit    int
+	// The statistics' drill-down: only counted evaluations (submitted,
+	// normal kind) of these teams, agents, campaigns, grids, evaluator,
+	// calls started in [From, To), with FailedCriterion failed.
+	Counted          bool
+	Teams, Agents    []string
+	Campaigns, Grids []string
+	EvaluatorID      string
+	From, To         time.Time
+	FailedCriterion  string
 }
 
 // StaleError is a save against a version that is no longer current.
@@ -242,7 +256,11 @@ func (s *SQLite) CreateEvaluation(ctx context.Context, e Evaluation) error {
 // a hundred at once); ErrDuplicate if a call already has one.
 func (s *SQLite) CreateEvaluations(ctx context.Context, es []Evaluation) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		t, grids := touched{}, gridCache{}
 		for _, e := range es {
+			if e.Kind == "" {
+				e.Kind = KindNormal
+			}
 			answers, err := json.Marshal(answersJSON(e.Answers))
 			if err != nil {
 				return err
@@ -250,26 +268,36 @@ func (s *SQLite) CreateEvaluations(ctx context.Context, es []Evaluation) error {
 			_, err = tx.ExecContext(ctx, `INSERT INTO evaluations (id, call_id, call_started_at, grid_id, grid_version,
 				agent_id, team_id, evaluator_id, status, version, answers, comment, total_tenths, has_total,
 				critical_failed, override_reason, created_at, updated_at, submitted_at, retained_until,
-				acknowledged_at, disputed_at, agent_comment, resolved_at, resolution, resolution_reason, resolved_by)
-				VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				acknowledged_at, disputed_at, agent_comment, resolved_at, resolution, resolution_reason, resolved_by,
+				campaign_id, kind)
+				VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,
+				COALESCE(NULLIF(?, ''), (SELECT c.campaign_id FROM calls c WHERE c.id = ?), ''),?)`,
 				e.ID, e.CallID, ms(e.CallStartedAt), e.GridID, e.GridVersion, e.AgentID, e.TeamID, e.EvaluatorID,
 				e.Status, e.Version, s.seal("evaluations", "answers", e.ID, string(answers)),
 				s.seal("evaluations", "comment", e.ID, e.Comment), e.TotalTenths, b2i(e.HasTotal), b2i(e.CriticalFailed),
 				s.seal("evaluations", "override_reason", e.ID, e.OverrideReason), ms(e.CreatedAt), ms(e.UpdatedAt),
 				ms(e.SubmittedAt), ms(e.RetainedUntil), ms(e.AcknowledgedAt), ms(e.DisputedAt),
 				s.seal("evaluations", "agent_comment", e.ID, e.AgentComment), ms(e.ResolvedAt), e.Resolution,
-				s.seal("evaluations", "resolution_reason", e.ID, e.ResolutionReason), e.ResolvedBy)
+				s.seal("evaluations", "resolution_reason", e.ID, e.ResolutionReason), e.ResolvedBy, e.CampaignID,
+				e.CallID, e.Kind)
 			if isUnique(err) {
 				return fmt.Errorf("call %s: %w", e.CallID, ErrDuplicate)
 			}
 			if err != nil {
 				return fmt.Errorf("call %s: %w", e.CallID, err)
 			}
+			if err := writeParts(ctx, tx, grids, e); err != nil {
+				return err
+			}
 			if e.Status != EvalDraft {
 				if _, err := tx.ExecContext(ctx, `UPDATE calls SET evaluated = 1 WHERE id = ?`, e.CallID); err != nil {
 					return err
 				}
+				t.add(e.AgentID, e.CallStartedAt)
 			}
+		}
+		if err := refreshEvaluations(ctx, tx, t); err != nil {
+			return err
 		}
 		if len(es) == 1 { // a request names one evaluation
 			return recordRequest(ctx, tx, es[0].ID, 0)
@@ -302,7 +330,7 @@ const evalCols = `e.id, e.call_id, e.call_started_at, e.grid_id, e.grid_version,
 	COALESCE(a.name, ''), e.team_id, e.evaluator_id, COALESCE(u.display_name, ''), e.status, e.version, e.answers,
 	e.comment, e.total_tenths, e.has_total, e.critical_failed, e.override_reason, e.created_at, e.updated_at,
 	e.submitted_at, e.retained_until, e.acknowledged_at, e.disputed_at, e.agent_comment, e.resolved_at,
-	e.resolution, e.resolution_reason, e.resolved_by, COALESCE(r.display_name, '')`
+	e.resolution, e.resolution_reason, e.resolved_by, COALESCE(r.display_name, ''), e.campaign_id, e.kind`
 
 const evalFrom = ` FROM evaluations e LEFT JOIN grids g ON g.id = e.grid_id AND g.version = e.grid_version
 	LEFT JOIN agents a ON a.id = e.agent_id LEFT JOIN users u ON u.id = e.evaluator_id
@@ -317,7 +345,7 @@ func (s *SQLite) scanEvaluation(r scanner) (Evaluation, error) {
 	err := r.Scan(&e.ID, &e.CallID, &callStart, &e.GridID, &e.GridVersion, &e.GridName, &e.AgentID, &e.AgentName,
 		&e.TeamID, &e.EvaluatorID, &e.EvaluatorName, &e.Status, &e.Version, &text[0], &text[1], &e.TotalTenths,
 		&hasTotal, &critical, &text[2], &created, &updated, &submitted, &retained, &acked, &disputed,
-		&text[3], &resolved, &e.Resolution, &text[4], &e.ResolvedBy, &e.ResolvedByName)
+		&text[3], &resolved, &e.Resolution, &text[4], &e.ResolvedBy, &e.ResolvedByName, &e.CampaignID, &e.Kind)
 	if err != nil {
 		return Evaluation{}, err
 	}
@@ -399,6 +427,32 @@ func (s *SQLite) ListEvaluations(ctx context.Context, q EvalQuery) ([]Evaluation
 			args = append(args, st)
 		}
 	}
+	if q.Counted {
+		var b strings.Builder
+		b.WriteString(" AND e.status <> 'draft' AND e.kind = 'normal' AND e.has_total = 1")
+		inClause(&b, &args, "e.team_id", q.Teams)
+		inClause(&b, &args, "e.agent_id", q.Agents)
+		inClause(&b, &args, "e.campaign_id", q.Campaigns)
+		inClause(&b, &args, "e.grid_id", q.Grids)
+		if q.EvaluatorID != "" {
+			b.WriteString(" AND e.evaluator_id = ?")
+			args = append(args, q.EvaluatorID)
+		}
+		if !q.From.IsZero() {
+			b.WriteString(" AND e.call_started_at >= ?")
+			args = append(args, ms(q.From))
+		}
+		if !q.To.IsZero() {
+			b.WriteString(" AND e.call_started_at < ?")
+			args = append(args, ms(q.To))
+		}
+		if q.FailedCriterion != "" {
+			b.WriteString(` AND EXISTS (SELECT 1 FROM evaluation_parts p WHERE p.evaluation_id = e.id AND p.kind = 'c'
+				AND p.part_id = ? AND p.failed = 1)`)
+			args = append(args, q.FailedCriterion)
+		}
+		w += b.String()
+	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
@@ -448,8 +502,22 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 			}
 			return &StaleError{ID: e.ID, Current: cur}
 		}
+		// The statistics follow every change of answers or status, in this
+		// transaction (a revised dispute changes them at once).
+		var stored Evaluation
+		if stored, err = s.scanEvaluation(tx.QueryRowContext(ctx, `SELECT `+evalCols+evalFrom+` WHERE e.id = ?`, e.ID)); err != nil {
+			return err
+		}
+		if err := writeParts(ctx, tx, gridCache{}, stored); err != nil {
+			return err
+		}
 		if e.Status != EvalDraft {
 			if _, err = tx.ExecContext(ctx, `UPDATE calls SET evaluated = 1 WHERE id = ?`, e.CallID); err != nil {
+				return err
+			}
+			t := touched{}
+			t.add(stored.AgentID, stored.CallStartedAt)
+			if err := refreshEvaluations(ctx, tx, t); err != nil {
 				return err
 			}
 		}
@@ -465,6 +533,10 @@ func (s *SQLite) UpdateEvaluation(ctx context.Context, e Evaluation, expect int6
 func (s *SQLite) DeleteExpiredEvaluations(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		t, err := touchedEvaluations(ctx, tx, `e.retained_until <= ?`, ms(now))
+		if err != nil {
+			return err
+		}
 		// The call (if it is still kept) is no longer evaluated once its last
 		// evaluation is gone.
 		if _, err := tx.ExecContext(ctx, `UPDATE calls SET evaluated = 0 WHERE id IN
@@ -475,8 +547,12 @@ func (s *SQLite) DeleteExpiredEvaluations(ctx context.Context, now time.Time) (i
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		// Their parts went with them (ON DELETE CASCADE); the aggregates
+		// of their agent-months are recomputed from what remains.
+		return refreshEvaluations(ctx, tx, t)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete expired evaluations: %w", err)

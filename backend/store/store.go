@@ -224,6 +224,7 @@ type Store interface {
 	GrantStore
 	RegisterStore
 	TrainingStore
+	StatsStore
 
 	CreateUser(ctx context.Context, u User) error
 	UserByLogin(ctx context.Context, login string) (User, error)

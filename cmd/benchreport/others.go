@@ -18,6 +18,9 @@ var otherBenches = []struct{ pkg, pattern, benchtime string }{
 	{"./player/", ".", "30x"},
 	{"./tui/", "^(BenchmarkCallsKeypressToFrame|BenchmarkStartToFirstFrame)$", "100x"},
 	{"./backend/store/", "^BenchmarkListCallsPage100k$", "10x"},
+	// The statistics at one year of 200 agents (issue 17; the data set is
+	// built once, a few minutes, and kept in $TMPDIR/ecoute-stats-bench-v6).
+	{"./backend/", "^BenchmarkStats$", "10x"},
 	{"./backend/audio/", ".", "5x"},
 	{"./backend/audit/", ".", "1s"},
 	{"./backend/blobs/", ".", "1s"},

@@ -43,6 +43,8 @@ Commands:
   user disable|enable|reset-password|list|locks
               disable or re-enable an account, give it a one-time password, list accounts,
               list the logins throttled from an address
+  user company LOGIN COMPANY
+              link a client account to its company (the campaigns' client name)
   grant list|approve|refuse  the privileged grants waiting for a second person (four-eyes)
   team add|rename|end|list          the teams
   agent add|rename|move|end|list    the agents whose calls are recorded
@@ -56,6 +58,8 @@ Commands:
   requests add|list|close  the dpo's register of the requests of the people concerned (R7)
   authorized-persons  export who may access what (R8), encrypted with age
   ingest      import recordings: --meta META.json AUDIO, or --dir DIR of pairs
+  activity import [--dry-run] FILE.csv
+              import the telephony side's activity figures (R5), kept 12 months
   sample      run the daily random sampling now (R2): keep sampling.rate of each past day
   purge       run the retention purge now (R4): delete what has outlived its period
   config defaults|check  print every setting of ecouted.yaml (default, range, rule) /
@@ -153,11 +157,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdGrid(*data, rest, stdout, stderr)
 	case "calibration":
 		return cmdCalibration(rest, stdout, stderr)
+	case "activity":
+		return cmdActivity(*data, rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, sample, purge, config, grid, grant, requests; see --help)", safe(cmd))
+	return fmt.Errorf("unknown command %q (init, serve, seed-demo, user, team, agent, campaign, directory, period, ingest, activity, sample, purge, config, grid, grant, requests; see --help)", safe(cmd))
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -301,7 +307,9 @@ func cmdServe(data string, args []string, stderr io.Writer) error {
 func cmdSeed(data string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("seed-demo", "seed-demo\n\n"+
 		"Fills an empty data directory with demo data (3 teams, 12 agents, 30 days of sampled\n"+
-		"calls ending today) and one account per role with a random password, printed as\n"+
+		"calls ending today, and for the statistics a fourth team of 6 agents and 5 months of\n"+
+		"evaluations and activity before the current month) and one account per role with a\n"+
+		"random password, printed as\n"+
 		"\"<role> <login> <password>\" lines. Refuses a directory already seeded.", stderr)
 	if err := parse(fs, args); err != nil {
 		return err

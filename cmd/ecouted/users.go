@@ -32,6 +32,8 @@ func cmdUser(data string, args []string, stdin io.Reader, stdout, stderr io.Writ
 		return cmdUserList(data, args[1:], stdout, stderr)
 	case "locks":
 		return cmdUserLocks(data, args[1:], stdout, stderr)
+	case "company":
+		return cmdUserCompany(data, args[1:], stderr)
 	}
 	return fmt.Errorf("unknown user command %q: use \"ecouted user add|disable|enable|reset-password|list|locks\"", args[0])
 }

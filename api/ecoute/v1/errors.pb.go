@@ -219,6 +219,18 @@ const (
 	// NOT_CALIBRATION_EVALUATOR: scoring a calibration one is not named an
 	// evaluator of (code PERMISSION_DENIED).
 	ErrorReason_ERROR_REASON_NOT_CALIBRATION_EVALUATOR ErrorReason = 112
+	// OUTSIDE_SCOPE: a statistics filter names a team, agent or campaign the
+	// caller does not reach (code PERMISSION_DENIED). Metadata "field":
+	// team_ids, agent_ids or campaign_ids; "id": the first one refused.
+	ErrorReason_ERROR_REASON_OUTSIDE_SCOPE ErrorReason = 90
+	// NO_COMPANY: the client account is linked to no company, so it has no
+	// table to read (code FAILED_PRECONDITION): the administrator links it
+	// with `ecouted user company LOGIN COMPANY`.
+	ErrorReason_ERROR_REASON_NO_COMPANY ErrorReason = 91
+	// MONTH_NOT_CLOSED: a client table was asked for a month that is not
+	// closed yet (code FAILED_PRECONDITION). Metadata "closes_at": RFC 3339,
+	// UTC, when it can be read.
+	ErrorReason_ERROR_REASON_MONTH_NOT_CLOSED ErrorReason = 92
 )
 
 // Enum value maps for ErrorReason.
@@ -276,6 +288,9 @@ var (
 		110: "ERROR_REASON_CAPTURES_TRAINING_ONLY",
 		111: "ERROR_REASON_CALIBRATION_BLIND",
 		112: "ERROR_REASON_NOT_CALIBRATION_EVALUATOR",
+		90:  "ERROR_REASON_OUTSIDE_SCOPE",
+		91:  "ERROR_REASON_NO_COMPANY",
+		92:  "ERROR_REASON_MONTH_NOT_CLOSED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":               0,
@@ -330,6 +345,9 @@ var (
 		"ERROR_REASON_CAPTURES_TRAINING_ONLY":    110,
 		"ERROR_REASON_CALIBRATION_BLIND":         111,
 		"ERROR_REASON_NOT_CALIBRATION_EVALUATOR": 112,
+		"ERROR_REASON_OUTSIDE_SCOPE":             90,
+		"ERROR_REASON_NO_COMPANY":                91,
+		"ERROR_REASON_MONTH_NOT_CLOSED":          92,
 	}
 )
 
@@ -364,7 +382,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\x8e\x0e\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xee\x0e\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -418,7 +436,10 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"#ERROR_REASON_PRIVACY_REQUEST_CLOSED\x10U\x12'\n" +
 	"#ERROR_REASON_CAPTURES_TRAINING_ONLY\x10n\x12\"\n" +
 	"\x1eERROR_REASON_CALIBRATION_BLIND\x10o\x12*\n" +
-	"&ERROR_REASON_NOT_CALIBRATION_EVALUATOR\x10pB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"&ERROR_REASON_NOT_CALIBRATION_EVALUATOR\x10p\x12\x1e\n" +
+	"\x1aERROR_REASON_OUTSIDE_SCOPE\x10Z\x12\x1b\n" +
+	"\x17ERROR_REASON_NO_COMPANY\x10[\x12!\n" +
+	"\x1dERROR_REASON_MONTH_NOT_CLOSED\x10\\B1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_errors_proto_rawDescOnce sync.Once

@@ -584,6 +584,238 @@ func (x *UploadScreenCapturesResponse) GetDuplicates() int32 {
 	return 0
 }
 
+// ActivityInterval is one agent's figures over one interval of one
+// campaign and activity type.
+type ActivityInterval struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A known agent id.
+	AgentId string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// A known campaign id.
+	CampaignId string `protobuf:"bytes,2,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// The interval's start.
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// Its end: after started_at, at most 24 hours later.
+	EndedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=ended_at,json=endedAt,proto3" json:"ended_at,omitempty"`
+	// The telephony side's activity code ("inbound", "outbound", "email"…);
+	// required, at most 64 characters.
+	ActivityType string `protobuf:"bytes,5,opt,name=activity_type,json=activityType,proto3" json:"activity_type,omitempty"`
+	// Calls handled.
+	CallsHandled int64 `protobuf:"varint,6,opt,name=calls_handled,json=callsHandled,proto3" json:"calls_handled,omitempty"`
+	// Calls lost: the caller hung up before an agent answered.
+	CallsLost int64 `protobuf:"varint,7,opt,name=calls_lost,json=callsLost,proto3" json:"calls_lost,omitempty"`
+	// Time talking; at most the interval's length.
+	TalkTime *durationpb.Duration `protobuf:"bytes,8,opt,name=talk_time,json=talkTime,proto3" json:"talk_time,omitempty"`
+	// Back-office (after-call) time; talk plus back-office time at most the
+	// interval's length.
+	BackOfficeTime *durationpb.Duration `protobuf:"bytes,9,opt,name=back_office_time,json=backOfficeTime,proto3" json:"back_office_time,omitempty"`
+	// Time before pick-up, summed over the calls.
+	RingTime      *durationpb.Duration `protobuf:"bytes,10,opt,name=ring_time,json=ringTime,proto3" json:"ring_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivityInterval) Reset() {
+	*x = ActivityInterval{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivityInterval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivityInterval) ProtoMessage() {}
+
+func (x *ActivityInterval) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivityInterval.ProtoReflect.Descriptor instead.
+func (*ActivityInterval) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ActivityInterval) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *ActivityInterval) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *ActivityInterval) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *ActivityInterval) GetEndedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndedAt
+	}
+	return nil
+}
+
+func (x *ActivityInterval) GetActivityType() string {
+	if x != nil {
+		return x.ActivityType
+	}
+	return ""
+}
+
+func (x *ActivityInterval) GetCallsHandled() int64 {
+	if x != nil {
+		return x.CallsHandled
+	}
+	return 0
+}
+
+func (x *ActivityInterval) GetCallsLost() int64 {
+	if x != nil {
+		return x.CallsLost
+	}
+	return 0
+}
+
+func (x *ActivityInterval) GetTalkTime() *durationpb.Duration {
+	if x != nil {
+		return x.TalkTime
+	}
+	return nil
+}
+
+func (x *ActivityInterval) GetBackOfficeTime() *durationpb.Duration {
+	if x != nil {
+		return x.BackOfficeTime
+	}
+	return nil
+}
+
+func (x *ActivityInterval) GetRingTime() *durationpb.Duration {
+	if x != nil {
+		return x.RingTime
+	}
+	return nil
+}
+
+// UploadActivityRequest is one batch of intervals (at most 10,000).
+type UploadActivityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The intervals.
+	Intervals []*ActivityInterval `protobuf:"bytes,1,rep,name=intervals,proto3" json:"intervals,omitempty"`
+	// The client's id of this upload: sent again with the same id, it is
+	// answered without being applied twice.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadActivityRequest) Reset() {
+	*x = UploadActivityRequest{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadActivityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadActivityRequest) ProtoMessage() {}
+
+func (x *UploadActivityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadActivityRequest.ProtoReflect.Descriptor instead.
+func (*UploadActivityRequest) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UploadActivityRequest) GetIntervals() []*ActivityInterval {
+	if x != nil {
+		return x.Intervals
+	}
+	return nil
+}
+
+func (x *UploadActivityRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UploadActivityResponse says what was stored.
+type UploadActivityResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Intervals stored (new or replaced).
+	Stored        int64 `protobuf:"varint,1,opt,name=stored,proto3" json:"stored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadActivityResponse) Reset() {
+	*x = UploadActivityResponse{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadActivityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadActivityResponse) ProtoMessage() {}
+
+func (x *UploadActivityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadActivityResponse.ProtoReflect.Descriptor instead.
+func (*UploadActivityResponse) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UploadActivityResponse) GetStored() int64 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
 var File_ecoute_v1_ingest_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_ingest_proto_rawDesc = "" +
@@ -629,10 +861,32 @@ const file_ecoute_v1_ingest_proto_rawDesc = "" +
 	"\x06stored\x18\x02 \x01(\x05R\x06stored\x12\x1e\n" +
 	"\n" +
 	"duplicates\x18\x03 \x01(\x05R\n" +
-	"duplicates2\xd6\x01\n" +
+	"duplicates\"\xde\x03\n" +
+	"\x10ActivityInterval\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1f\n" +
+	"\vcampaign_id\x18\x02 \x01(\tR\n" +
+	"campaignId\x129\n" +
+	"\n" +
+	"started_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x125\n" +
+	"\bended_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendedAt\x12#\n" +
+	"\ractivity_type\x18\x05 \x01(\tR\factivityType\x12#\n" +
+	"\rcalls_handled\x18\x06 \x01(\x03R\fcallsHandled\x12\x1d\n" +
+	"\n" +
+	"calls_lost\x18\a \x01(\x03R\tcallsLost\x126\n" +
+	"\ttalk_time\x18\b \x01(\v2\x19.google.protobuf.DurationR\btalkTime\x12C\n" +
+	"\x10back_office_time\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0ebackOfficeTime\x126\n" +
+	"\tring_time\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\bringTime\"q\n" +
+	"\x15UploadActivityRequest\x129\n" +
+	"\tintervals\x18\x01 \x03(\v2\x1b.ecoute.v1.ActivityIntervalR\tintervals\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"0\n" +
+	"\x16UploadActivityResponse\x12\x16\n" +
+	"\x06stored\x18\x01 \x01(\x03R\x06stored2\xad\x02\n" +
 	"\rIngestService\x12Z\n" +
 	"\x0fUploadRecording\x12!.ecoute.v1.UploadRecordingRequest\x1a\".ecoute.v1.UploadRecordingResponse(\x01\x12i\n" +
-	"\x14UploadScreenCaptures\x12&.ecoute.v1.UploadScreenCapturesRequest\x1a'.ecoute.v1.UploadScreenCapturesResponse(\x01B1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
+	"\x14UploadScreenCaptures\x12&.ecoute.v1.UploadScreenCapturesRequest\x1a'.ecoute.v1.UploadScreenCapturesResponse(\x01\x12U\n" +
+	"\x0eUploadActivity\x12 .ecoute.v1.UploadActivityRequest\x1a!.ecoute.v1.UploadActivityResponseB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
 	file_ecoute_v1_ingest_proto_rawDescOnce sync.Once
@@ -646,7 +900,7 @@ func file_ecoute_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_ecoute_v1_ingest_proto_rawDescData
 }
 
-var file_ecoute_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_ecoute_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ecoute_v1_ingest_proto_goTypes = []any{
 	(*RecordingMetadata)(nil),            // 0: ecoute.v1.RecordingMetadata
 	(*UploadRecordingRequest)(nil),       // 1: ecoute.v1.UploadRecordingRequest
@@ -655,32 +909,43 @@ var file_ecoute_v1_ingest_proto_goTypes = []any{
 	(*ScreenCaptureUpload)(nil),          // 4: ecoute.v1.ScreenCaptureUpload
 	(*UploadScreenCapturesRequest)(nil),  // 5: ecoute.v1.UploadScreenCapturesRequest
 	(*UploadScreenCapturesResponse)(nil), // 6: ecoute.v1.UploadScreenCapturesResponse
-	(*timestamppb.Timestamp)(nil),        // 7: google.protobuf.Timestamp
-	(*Customer)(nil),                     // 8: ecoute.v1.Customer
-	(*Consent)(nil),                      // 9: ecoute.v1.Consent
-	(*AgentActivity)(nil),                // 10: ecoute.v1.AgentActivity
-	(*durationpb.Duration)(nil),          // 11: google.protobuf.Duration
+	(*ActivityInterval)(nil),             // 7: ecoute.v1.ActivityInterval
+	(*UploadActivityRequest)(nil),        // 8: ecoute.v1.UploadActivityRequest
+	(*UploadActivityResponse)(nil),       // 9: ecoute.v1.UploadActivityResponse
+	(*timestamppb.Timestamp)(nil),        // 10: google.protobuf.Timestamp
+	(*Customer)(nil),                     // 11: ecoute.v1.Customer
+	(*Consent)(nil),                      // 12: ecoute.v1.Consent
+	(*AgentActivity)(nil),                // 13: ecoute.v1.AgentActivity
+	(*durationpb.Duration)(nil),          // 14: google.protobuf.Duration
 }
 var file_ecoute_v1_ingest_proto_depIdxs = []int32{
-	7,  // 0: ecoute.v1.RecordingMetadata.started_at:type_name -> google.protobuf.Timestamp
-	7,  // 1: ecoute.v1.RecordingMetadata.ended_at:type_name -> google.protobuf.Timestamp
-	8,  // 2: ecoute.v1.RecordingMetadata.customer:type_name -> ecoute.v1.Customer
-	9,  // 3: ecoute.v1.RecordingMetadata.consent:type_name -> ecoute.v1.Consent
-	10, // 4: ecoute.v1.RecordingMetadata.activity:type_name -> ecoute.v1.AgentActivity
+	10, // 0: ecoute.v1.RecordingMetadata.started_at:type_name -> google.protobuf.Timestamp
+	10, // 1: ecoute.v1.RecordingMetadata.ended_at:type_name -> google.protobuf.Timestamp
+	11, // 2: ecoute.v1.RecordingMetadata.customer:type_name -> ecoute.v1.Customer
+	12, // 3: ecoute.v1.RecordingMetadata.consent:type_name -> ecoute.v1.Consent
+	13, // 4: ecoute.v1.RecordingMetadata.activity:type_name -> ecoute.v1.AgentActivity
 	0,  // 5: ecoute.v1.UploadRecordingRequest.metadata:type_name -> ecoute.v1.RecordingMetadata
-	9,  // 6: ecoute.v1.ScreenCaptureHeader.consent:type_name -> ecoute.v1.Consent
-	11, // 7: ecoute.v1.ScreenCaptureUpload.offset:type_name -> google.protobuf.Duration
+	12, // 6: ecoute.v1.ScreenCaptureHeader.consent:type_name -> ecoute.v1.Consent
+	14, // 7: ecoute.v1.ScreenCaptureUpload.offset:type_name -> google.protobuf.Duration
 	3,  // 8: ecoute.v1.UploadScreenCapturesRequest.header:type_name -> ecoute.v1.ScreenCaptureHeader
 	4,  // 9: ecoute.v1.UploadScreenCapturesRequest.capture:type_name -> ecoute.v1.ScreenCaptureUpload
-	1,  // 10: ecoute.v1.IngestService.UploadRecording:input_type -> ecoute.v1.UploadRecordingRequest
-	5,  // 11: ecoute.v1.IngestService.UploadScreenCaptures:input_type -> ecoute.v1.UploadScreenCapturesRequest
-	2,  // 12: ecoute.v1.IngestService.UploadRecording:output_type -> ecoute.v1.UploadRecordingResponse
-	6,  // 13: ecoute.v1.IngestService.UploadScreenCaptures:output_type -> ecoute.v1.UploadScreenCapturesResponse
-	12, // [12:14] is the sub-list for method output_type
-	10, // [10:12] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	10, // 10: ecoute.v1.ActivityInterval.started_at:type_name -> google.protobuf.Timestamp
+	10, // 11: ecoute.v1.ActivityInterval.ended_at:type_name -> google.protobuf.Timestamp
+	14, // 12: ecoute.v1.ActivityInterval.talk_time:type_name -> google.protobuf.Duration
+	14, // 13: ecoute.v1.ActivityInterval.back_office_time:type_name -> google.protobuf.Duration
+	14, // 14: ecoute.v1.ActivityInterval.ring_time:type_name -> google.protobuf.Duration
+	7,  // 15: ecoute.v1.UploadActivityRequest.intervals:type_name -> ecoute.v1.ActivityInterval
+	1,  // 16: ecoute.v1.IngestService.UploadRecording:input_type -> ecoute.v1.UploadRecordingRequest
+	5,  // 17: ecoute.v1.IngestService.UploadScreenCaptures:input_type -> ecoute.v1.UploadScreenCapturesRequest
+	8,  // 18: ecoute.v1.IngestService.UploadActivity:input_type -> ecoute.v1.UploadActivityRequest
+	2,  // 19: ecoute.v1.IngestService.UploadRecording:output_type -> ecoute.v1.UploadRecordingResponse
+	6,  // 20: ecoute.v1.IngestService.UploadScreenCaptures:output_type -> ecoute.v1.UploadScreenCapturesResponse
+	9,  // 21: ecoute.v1.IngestService.UploadActivity:output_type -> ecoute.v1.UploadActivityResponse
+	19, // [19:22] is the sub-list for method output_type
+	16, // [16:19] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_ingest_proto_init() }
@@ -703,7 +968,7 @@ func file_ecoute_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ecoute_v1_ingest_proto_rawDesc), len(file_ecoute_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

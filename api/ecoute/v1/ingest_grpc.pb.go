@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	IngestService_UploadRecording_FullMethodName      = "/ecoute.v1.IngestService/UploadRecording"
 	IngestService_UploadScreenCaptures_FullMethodName = "/ecoute.v1.IngestService/UploadScreenCaptures"
+	IngestService_UploadActivity_FullMethodName       = "/ecoute.v1.IngestService/UploadActivity"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -54,6 +55,14 @@ type IngestServiceClient interface {
 	// same captures again stores nothing new: a position already held is
 	// skipped and counted.
 	UploadScreenCaptures(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadScreenCapturesRequest, UploadScreenCapturesResponse], error)
+	// UploadActivity takes per-agent, per-interval activity figures (R5) from
+	// the telephony side: calls handled and lost, talk, back-office and ring
+	// time, by activity type. The batch is checked whole (R14) and stored
+	// whole or not at all: a bad row fails with INVALID_ARGUMENT naming it
+	// ("intervals[3].agent_id"). An interval sent again (same agent,
+	// campaign, activity type and start) replaces the one stored. Kept 12
+	// months, like connection logs (R4).
+	UploadActivity(ctx context.Context, in *UploadActivityRequest, opts ...grpc.CallOption) (*UploadActivityResponse, error)
 }
 
 type ingestServiceClient struct {
@@ -90,6 +99,16 @@ func (c *ingestServiceClient) UploadScreenCaptures(ctx context.Context, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type IngestService_UploadScreenCapturesClient = grpc.ClientStreamingClient[UploadScreenCapturesRequest, UploadScreenCapturesResponse]
 
+func (c *ingestServiceClient) UploadActivity(ctx context.Context, in *UploadActivityRequest, opts ...grpc.CallOption) (*UploadActivityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UploadActivityResponse)
+	err := c.cc.Invoke(ctx, IngestService_UploadActivity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IngestServiceServer is the server API for IngestService service.
 // All implementations must embed UnimplementedIngestServiceServer
 // for forward compatibility.
@@ -121,6 +140,14 @@ type IngestServiceServer interface {
 	// same captures again stores nothing new: a position already held is
 	// skipped and counted.
 	UploadScreenCaptures(grpc.ClientStreamingServer[UploadScreenCapturesRequest, UploadScreenCapturesResponse]) error
+	// UploadActivity takes per-agent, per-interval activity figures (R5) from
+	// the telephony side: calls handled and lost, talk, back-office and ring
+	// time, by activity type. The batch is checked whole (R14) and stored
+	// whole or not at all: a bad row fails with INVALID_ARGUMENT naming it
+	// ("intervals[3].agent_id"). An interval sent again (same agent,
+	// campaign, activity type and start) replaces the one stored. Kept 12
+	// months, like connection logs (R4).
+	UploadActivity(context.Context, *UploadActivityRequest) (*UploadActivityResponse, error)
 	mustEmbedUnimplementedIngestServiceServer()
 }
 
@@ -136,6 +163,9 @@ func (UnimplementedIngestServiceServer) UploadRecording(grpc.ClientStreamingServ
 }
 func (UnimplementedIngestServiceServer) UploadScreenCaptures(grpc.ClientStreamingServer[UploadScreenCapturesRequest, UploadScreenCapturesResponse]) error {
 	return status.Error(codes.Unimplemented, "method UploadScreenCaptures not implemented")
+}
+func (UnimplementedIngestServiceServer) UploadActivity(context.Context, *UploadActivityRequest) (*UploadActivityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UploadActivity not implemented")
 }
 func (UnimplementedIngestServiceServer) mustEmbedUnimplementedIngestServiceServer() {}
 func (UnimplementedIngestServiceServer) testEmbeddedByValue()                       {}
@@ -172,13 +202,36 @@ func _IngestService_UploadScreenCaptures_Handler(srv interface{}, stream grpc.Se
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type IngestService_UploadScreenCapturesServer = grpc.ClientStreamingServer[UploadScreenCapturesRequest, UploadScreenCapturesResponse]
 
+func _IngestService_UploadActivity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UploadActivityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).UploadActivity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_UploadActivity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).UploadActivity(ctx, req.(*UploadActivityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestService_ServiceDesc is the grpc.ServiceDesc for IngestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var IngestService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "ecoute.v1.IngestService",
 	HandlerType: (*IngestServiceServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "UploadActivity",
+			Handler:    _IngestService_UploadActivity_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "UploadRecording",
