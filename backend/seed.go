@@ -33,7 +33,7 @@ var demoUsers = []struct {
 	agent                          string
 }{
 	{store.RoleSupervisor, "demo-supervisor", "Claire", "Dubois", "", []string{"team-energie", "team-banque"}, ""},
-	{store.RoleTrainer, "demo-trainer", "Marc", "Vidal", "", []string{"team-support"}, ""},
+	{store.RoleTrainer, "demo-trainer", "Marc", "Vidal", "", []string{"team-support", "team-energie"}, ""},
 	{store.RoleAgent, "demo-agent", "Camille", "Lefèvre", "", nil, "agent-01"},
 	{store.RoleHR, "demo-hr", "Agnès", "Carpentier", "", nil, ""},
 	{store.RoleClient, "demo-client", "Bruno", "Masson", "Bruno Masson (Azur Énergie)", nil, ""},
@@ -95,6 +95,9 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	}
 	// Real evaluations set the calls' evaluated flag (evaluations.go).
 	if err := a.seedEvaluations(ctx, ds.Calls, calls); err != nil {
+		return nil, err
+	}
+	if err := a.seedTraining(ctx, calls); err != nil {
 		return nil, err
 	}
 	if err := a.seedStatistics(ctx, ds); err != nil {
