@@ -143,6 +143,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
+	if err := a.registerTrainingPurgers(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -238,7 +242,7 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	s := grpc.NewServer(opts...)
 	ecoutev1.RegisterAuthServiceServer(s, &service.Auth{Core: a.core})
 	ecoutev1.RegisterCallServiceServer(s, &service.Calls{Store: a.store, Blobs: a.blobs, Waveforms: a.core,
-		KeptUntil: a.cfg.Settings.RecordingKeptUntil})
+		KeptUntil: a.cfg.Settings.RecordingKeptUntil, Calibrations: a.core})
 	ecoutev1.RegisterAdminServiceServer(s, &service.Admin{Core: a.core})
 	ecoutev1.RegisterRecordingPeriodServiceServer(s, &service.RecordingPeriods{Core: a.core})
 	ecoutev1.RegisterAuditServiceServer(s, &service.Audit{Core: a.core})
@@ -248,6 +252,8 @@ func (a *App) NewGRPCServer(secure bool) (*grpc.Server, error) {
 	ecoutev1.RegisterDirectoryServiceServer(s, &service.Directory{Core: a.core})
 	ecoutev1.RegisterTrustServiceServer(s, &service.Trust{Core: a.core})
 	ecoutev1.RegisterPrivacyRequestServiceServer(s, &service.Register{Core: a.core})
+	ecoutev1.RegisterCoachingServiceServer(s, &service.Coaching{Core: a.core})
+	ecoutev1.RegisterCalibrationServiceServer(s, &service.Calibration{Core: a.core})
 	ecoutev1.RegisterStatsServiceServer(s, &service.Stats{Core: a.core})
 	ecoutev1.RegisterPairingServiceServer(s, &service.Pairing{Core: a.core})
 	registerHealth(s)

@@ -34,8 +34,8 @@ func TestHealthReportsEveryService(t *testing.T) {
 			t.Errorf("health of %s: %v %v", name, h, err)
 		}
 	}
-	if ecoute != 13 {
-		t.Errorf("%d ecoute services listed by reflection, want 13: %v", ecoute, services)
+	if ecoute != 15 {
+		t.Errorf("%d ecoute services listed by reflection, want 15: %v", ecoute, services)
 	}
 	if _, err := healthpb.NewHealthClient(env.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "ecoute.v1.Nope"}); code(err) != codes.NotFound {
 		t.Errorf("an unknown service: %v", err)

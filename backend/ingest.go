@@ -94,9 +94,21 @@ func (a *App) sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Only call audio has rows to check against; other kinds of blob are
-	// left to their owners.
-	known := func(k string) bool { return !strings.HasPrefix(k, "calls/") || keys[k] }
+	// Call audio and screen captures have rows to check against; other
+	// kinds of blob are left to their owners.
+	caps, err := a.store.CaptureBlobKeys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	known := func(k string) bool {
+		switch {
+		case strings.HasPrefix(k, "calls/"):
+			return keys[k]
+		case strings.HasPrefix(k, "captures/"):
+			return caps[k]
+		}
+		return true
+	}
 	files, ok := a.blobs.(*blobs.Files)
 	if !ok {
 		n, err := a.blobs.(*s3blobs.Store).Sweep(ctx, known, a.cfg.Clock.Now().Add(-s3Grace))

@@ -33,7 +33,7 @@ var demoUsers = []struct {
 	agent                          string
 }{
 	{store.RoleSupervisor, "demo-supervisor", "Claire", "Dubois", "", []string{"team-energie", "team-banque"}, ""},
-	{store.RoleTrainer, "demo-trainer", "Marc", "Vidal", "", []string{"team-support"}, ""},
+	{store.RoleTrainer, "demo-trainer", "Marc", "Vidal", "", []string{"team-support", "team-energie"}, ""},
 	{store.RoleAgent, "demo-agent", "Camille", "Lefèvre", "", nil, "agent-01"},
 	{store.RoleHR, "demo-hr", "Agnès", "Carpentier", "", nil, ""},
 	{store.RoleClient, "demo-client", "Bruno", "Masson", "Bruno Masson (Azur Énergie)", nil, ""},
@@ -95,6 +95,9 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	}
 	// Real evaluations set the calls' evaluated flag (evaluations.go).
 	if err := a.seedEvaluations(ctx, ds.Calls, calls); err != nil {
+		return nil, err
+	}
+	if err := a.seedTraining(ctx, calls); err != nil {
 		return nil, err
 	}
 	if err := a.seedStatistics(ctx, ds); err != nil {
@@ -170,6 +173,18 @@ func (a *App) seedPeriods(ctx context.Context, ds *demo.Dataset) error {
 	return nil
 }
 
+// seedBlobs is the blob store for demo data: files written without fsync
+// (demo data is disposable and durability would cost seconds at every demo
+// start), or the configured object storage as it is.
+func (a *App) seedBlobs() blobs.Store {
+	if f, ok := a.blobs.(*blobs.Files); ok {
+		fast := *f
+		fast.NoSync = true
+		return &fast
+	}
+	return a.blobs
+}
+
 // composeCalls builds each call's MP3 from whole clip frames and writes it.
 // Blob writes skip fsync: demo data is disposable and durability would cost
 // seconds at every demo start.
@@ -177,12 +192,7 @@ func (a *App) composeCalls(ctx context.Context, lib *demo.Library, in []demo.Cal
 	out := make([]store.NewCall, len(in))
 	work := make(chan int)
 	errc := make(chan error, 1)
-	var b blobs.Store = a.blobs
-	if f, ok := a.blobs.(*blobs.Files); ok {
-		fast := *f
-		fast.NoSync = true
-		b = &fast
-	}
+	b := a.seedBlobs()
 	var wg sync.WaitGroup
 	for range max(2, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)

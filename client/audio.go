@@ -46,7 +46,10 @@ func newAudioSource(calls ecoutev1.CallServiceClient, callID string, size int64)
 type audioSource struct {
 	calls  ecoutev1.CallServiceClient
 	callID string
-	size   int64
+	// calibration, when set, reads the call of this blind calibration
+	// (callID then holds the calibration's id, for the messages).
+	calibration string
+	size        int64
 
 	mu     sync.Mutex
 	cond   *sync.Cond // broadcast on every block stored, pump end, reader move or close
@@ -216,7 +219,7 @@ func (s *audioSource) run(ctx context.Context, p *pump) {
 		s.mu.Unlock()
 	}
 	off := p.start * audioBlock
-	stream, err := s.calls.StreamAudio(ctx, &ecoutev1.StreamAudioRequest{CallId: s.callID, Offset: off})
+	stream, err := s.calls.StreamAudio(ctx, streamRequest(s.callID, s.calibration, off, 0))
 	if err != nil {
 		finish(typed(fmt.Sprintf("open audio of call %s at %d", s.callID, off), err))
 		return
@@ -279,15 +282,28 @@ func (r *cachedReader) Close() error {
 	return nil
 }
 
+// streamRequest asks for a call's audio from off (length 0: to the end),
+// or for a blind calibration's when calibration is set.
+func streamRequest(callID, calibration string, off, length int64) *ecoutev1.StreamAudioRequest {
+	if calibration != "" {
+		return &ecoutev1.StreamAudioRequest{CalibrationId: calibration, Offset: off, Length: length}
+	}
+	return &ecoutev1.StreamAudioRequest{CallId: callID, Offset: off, Length: length}
+}
+
 // AudioSize implements Audio: the first chunk of a one-byte stream carries
 // the stored size.
 func (c *Client) AudioSize(ctx context.Context, callID string) (int64, error) {
+	return c.audioSize(ctx, callID, "")
+}
+
+func (c *Client) audioSize(ctx context.Context, callID, calibration string) (int64, error) {
 	var size int64
 	op := "audio size of call " + callID
 	err := c.conns.do(ctx, op, Again, func(ctx context.Context) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		stream, err := c.calls.StreamAudio(ctx, &ecoutev1.StreamAudioRequest{CallId: callID, Length: 1})
+		stream, err := c.calls.StreamAudio(ctx, streamRequest(callID, calibration, 0, 1))
 		if err != nil {
 			return err
 		}

@@ -153,6 +153,9 @@ type Gateway interface {
 	Accounts
 	Periods
 	PrivacyRequests
+	Coaching
+	Calibrations
+	CalibrationAudio
 	Stats
 	Connection
 	Pairing

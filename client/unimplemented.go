@@ -136,6 +136,100 @@ func (Unimplemented) FollowPlayback(context.Context, string, string) (PlaybackSt
 	return nil, unsupported("follow playback")
 }
 
+// ListCoachingSessions implements Coaching.
+func (Unimplemented) ListCoachingSessions(context.Context) ([]*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("list coaching sessions")
+}
+
+// GetCoachingSession implements Coaching.
+func (Unimplemented) GetCoachingSession(context.Context, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("get coaching session")
+}
+
+// CreateCoachingSession implements Coaching.
+func (Unimplemented) CreateCoachingSession(context.Context, string, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("create coaching session")
+}
+
+// AddCoachingGoal implements Coaching.
+func (Unimplemented) AddCoachingGoal(context.Context, CoachingGoal) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("add coaching goal")
+}
+
+// AddClip implements Coaching.
+func (Unimplemented) AddClip(context.Context, CoachingClip) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("add clip")
+}
+
+// ShareCoachingSession implements Coaching.
+func (Unimplemented) ShareCoachingSession(context.Context, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("share coaching session")
+}
+
+// AcknowledgeCoachingSession implements Coaching.
+func (Unimplemented) AcknowledgeCoachingSession(context.Context, string, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("acknowledge coaching session")
+}
+
+// DisputeCoachingSession implements Coaching.
+func (Unimplemented) DisputeCoachingSession(context.Context, string, string) (*ecoutev1.CoachingSession, error) {
+	return nil, unsupported("dispute coaching session")
+}
+
+// ListScreenCaptures implements Coaching.
+func (Unimplemented) ListScreenCaptures(context.Context, string, string) ([]*ecoutev1.ScreenCapture, error) {
+	return nil, unsupported("list screen captures")
+}
+
+// GetScreenCapture implements Coaching.
+func (Unimplemented) GetScreenCapture(context.Context, string, string, string) (*ecoutev1.GetScreenCaptureResponse, error) {
+	return nil, unsupported("get screen capture")
+}
+
+// ListCalibrations implements Calibrations.
+func (Unimplemented) ListCalibrations(context.Context) ([]*ecoutev1.Calibration, error) {
+	return nil, unsupported("list calibrations")
+}
+
+// GetCalibration implements Calibrations.
+func (Unimplemented) GetCalibration(context.Context, string) (*ecoutev1.GetCalibrationResponse, error) {
+	return nil, unsupported("get calibration")
+}
+
+// SaveCalibrationScore implements Calibrations.
+func (Unimplemented) SaveCalibrationScore(context.Context, CalibrationScoreEdit) (*ecoutev1.Calibration, error) {
+	return nil, unsupported("save calibration score")
+}
+
+// SubmitCalibrationScore implements Calibrations.
+func (Unimplemented) SubmitCalibrationScore(context.Context, string, int64, string) (*ecoutev1.Calibration, error) {
+	return nil, unsupported("submit calibration score")
+}
+
+// GetAgreementReport implements Calibrations.
+func (Unimplemented) GetAgreementReport(context.Context, string, string) (*ecoutev1.AgreementReport, error) {
+	return nil, unsupported("agreement report")
+}
+
+// CalibrationWaveform implements CalibrationAudio.
+func (Unimplemented) CalibrationWaveform(context.Context, string) (*ecoutev1.GetWaveformResponse, error) {
+	return nil, unsupported("get waveform of calibration")
+}
+
+// CalibrationAudioSize implements CalibrationAudio.
+func (Unimplemented) CalibrationAudioSize(context.Context, string) (int64, error) {
+	return 0, unsupported("audio size of calibration")
+}
+
+// CalibrationAudioSource implements CalibrationAudio.
+func (Unimplemented) CalibrationAudioSource(string, int64) ByteSource { return nil }
+
+// CalibrationPlaybackInfo implements CalibrationAudio: the format the
+// waveform gave, its index whole.
+func (u Unimplemented) CalibrationPlaybackInfo(id string, wf *ecoutev1.GetWaveformResponse, size int64) Playback {
+	return u.PlaybackInfo(id, wf, size)
+}
+
 // QualityStats implements Stats.
 func (Unimplemented) QualityStats(context.Context, *ecoutev1.StatsFilter) (*ecoutev1.QualityStatsResponse, error) {
 	return nil, unsupported("quality statistics")

@@ -61,6 +61,18 @@ type Playback struct {
 // there; and the peaks at full resolution for the silence jumps, fetched
 // the first time one is asked for.
 func (c *Client) PlaybackInfo(callID string, wf *ecoutev1.GetWaveformResponse, size int64) Playback {
+	return c.playbackInfo(callID, "", wf, size)
+}
+
+// waveRequest names a call, or a blind calibration's call.
+func waveRequest(callID, calibration string) *ecoutev1.GetWaveformRequest {
+	if calibration != "" {
+		return &ecoutev1.GetWaveformRequest{CalibrationId: calibration}
+	}
+	return &ecoutev1.GetWaveformRequest{CallId: callID}
+}
+
+func (c *Client) playbackInfo(callID, calibration string, wf *ecoutev1.GetWaveformResponse, size int64) Playback {
 	info := Playback{
 		Size:            size,
 		SampleRate:      int(wf.GetSampleRate()),
@@ -77,7 +89,7 @@ func (c *Client) PlaybackInfo(callID string, wf *ecoutev1.GetWaveformResponse, s
 	case wf.GetFirstFrame() == 0 && len(first) == total:
 		info.FrameOffsets = first
 	default:
-		idx := &pagedIndex{c: c, callID: callID, total: total, pages: map[int][]int64{}}
+		idx := &pagedIndex{c: c, callID: callID, calibration: calibration, total: total, pages: map[int][]int64{}}
 		for k := 0; wf.GetFirstFrame() == 0 && (k+1)*indexPage <= len(first) && k < indexPagesKept; k++ {
 			idx.pages[k*indexPage] = first[k*indexPage : (k+1)*indexPage]
 			idx.order = append(idx.order, k*indexPage)
@@ -85,22 +97,23 @@ func (c *Client) PlaybackInfo(callID string, wf *ecoutev1.GetWaveformResponse, s
 		info.Index = idx
 	}
 	info.PeaksFunc = func(ctx context.Context) ([]byte, time.Duration, error) {
-		return c.fullPeaks(ctx, callID)
+		return c.fullPeaks(ctx, callID, calibration)
 	}
 	return info
 }
 
 // fullPeaks fetches a call's peaks at the stored resolution (one per
 // 50 ms), a page at a time: twelve hours are 14 replies of 64 KB.
-func (c *Client) fullPeaks(ctx context.Context, callID string) ([]byte, time.Duration, error) {
+func (c *Client) fullPeaks(ctx context.Context, callID, calibration string) ([]byte, time.Duration, error) {
 	none := int32(0)
 	var peaks []byte
 	var bucket, from time.Duration
 	for {
 		var resp *ecoutev1.GetWaveformResponse
 		err := c.conns.do(ctx, fmt.Sprintf("peaks of call %s from %v", callID, from), Again, func(ctx context.Context) (err error) {
-			resp, err = c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: callID, FrameCount: &none,
-				From: durationOrNil(from)})
+			req := waveRequest(callID, calibration)
+			req.FrameCount, req.From = &none, durationOrNil(from)
+			resp, err = c.calls.GetWaveform(ctx, req)
 			return err
 		})
 		if err != nil {
@@ -125,9 +138,10 @@ func (c *Client) fullPeaks(ctx context.Context, callID string) ([]byte, time.Dur
 // pagedIndex is a call's frame index fetched from the server a page at a
 // time, keeping the last few pages.
 type pagedIndex struct {
-	c      *Client
-	callID string
-	total  int
+	c           *Client
+	callID      string
+	calibration string
+	total       int
 
 	mu    sync.Mutex
 	pages map[int][]int64 // by first frame
@@ -168,8 +182,9 @@ func (p *pagedIndex) page(ctx context.Context, start int) ([]int64, error) {
 	none, count := int32(0), int32(indexPage)
 	var resp *ecoutev1.GetWaveformResponse
 	err := p.c.conns.do(ctx, fmt.Sprintf("frame index of call %s from frame %d", p.callID, start), Again, func(ctx context.Context) (err error) {
-		resp, err = p.c.calls.GetWaveform(ctx, &ecoutev1.GetWaveformRequest{CallId: p.callID, Buckets: &none,
-			FirstFrame: int32(start), FrameCount: &count})
+		req := waveRequest(p.callID, p.calibration)
+		req.Buckets, req.FirstFrame, req.FrameCount = &none, int32(start), &count
+		resp, err = p.c.calls.GetWaveform(ctx, req)
 		return err
 	})
 	if err != nil {

@@ -546,6 +546,16 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.push(newAuditScreen(a.c))
 	case OpenRequestsMsg:
 		return a, a.push(newRequestsScreen(a.c))
+	case OpenCoachingMsg:
+		return a, a.push(newCoachingListScreen(a.c))
+	case openSessionMsg:
+		return a, a.push(newSessionScreen(a.c, msg.id))
+	case openClipMsg:
+		return a, a.push(newClipScreen(a.c, msg))
+	case OpenCalibrationsMsg:
+		return a, a.push(newCalibrationsScreen(a.c))
+	case openCalibrationMsg:
+		return a, a.push(newCalibrationScreen(a.c, msg.id))
 	case OpenEvaluationMsg:
 		return a, a.push(newEvalScreen(a.c, msg))
 	case OpenEvaluationsMsg:

@@ -328,6 +328,10 @@ func (s *callsScreen) Update(msg tea.Msg) tea.Cmd {
 			return cmdOf(OpenEvaluationsMsg{})
 		case on(msg, auditBinding(s.c)):
 			return cmdOf(OpenAuditMsg{})
+		case on(msg, coachingBinding(s.c)):
+			return cmdOf(OpenCoachingMsg{})
+		case on(msg, calibrationsBinding(s.c)):
+			return cmdOf(OpenCalibrationsMsg{})
 		case on(msg, statsBinding(s.c)):
 			return cmdOf(OpenStatsMsg{})
 		case s.list.moveKey(msg, s.keys):
@@ -445,7 +449,7 @@ func (s *callsScreen) Keys() []Group {
 		return []Group{{Title: s.c.T(helpGroupFilter), Keys: []Binding{k.Apply, k.Complete, k.Cancel}}}
 	}
 	return []Group{
-		{Title: s.c.T(helpGroupCalls), Keys: []Binding{k.Open, k.Filter, k.Sort, k.Reverse, k.Reload, evaluationsBinding(s.c), auditBinding(s.c), statsBinding(s.c)}},
+		{Title: s.c.T(helpGroupCalls), Keys: []Binding{k.Open, k.Filter, k.Sort, k.Reverse, k.Reload, evaluationsBinding(s.c), auditBinding(s.c), coachingBinding(s.c), calibrationsBinding(s.c), statsBinding(s.c)}},
 		{Title: s.c.T(helpGroupMove), Keys: []Binding{k.Down, k.Up, k.PageUp, k.PageDown, k.Top, k.Bottom}},
 		{Title: s.c.T(helpGroupFilter), Keys: helpOnly(k.Apply, k.Complete, k.Cancel)},
 	}

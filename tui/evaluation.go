@@ -45,6 +45,9 @@ type (
 		CallID       string
 		EvaluationID string
 		Player       *playerWidget
+		// calibration: EvaluationID is a blind calibration's, scored
+		// through the calibration service.
+		calibration bool
 	}
 	// OpenEvaluationsMsg opens the list of evaluations.
 	OpenEvaluationsMsg struct{}
@@ -112,12 +115,36 @@ type evalScreen struct {
 	// revising: a supervisor edits a disputed evaluation's answers, sent
 	// as one ResolveDispute (revised) with a reason, never autosaved.
 	revising bool
+	// src, when set, is what the form is saved to instead of the
+	// evaluations (a blind calibration's score), and saveWith the method
+	// that allows editing it.
+	src      client.Evaluations
+	saveWith string
+}
+
+// evals is where the form is read from and saved to.
+func (s *evalScreen) evals() client.Evaluations {
+	if s.src != nil {
+		return s.src
+	}
+	return s.c.Backend
+}
+
+// saveMethod is the method whose grant makes the form editable.
+func (s *evalScreen) saveMethod() string {
+	if s.saveWith != "" {
+		return s.saveWith
+	}
+	return methodSaveEvaluation
 }
 
 func newEvalScreen(c *Common, m OpenEvaluationMsg) *evalScreen {
 	s := &evalScreen{c: c, id: c.NextSeq(), keys: newEvalKeys(c.printer()), callID: m.CallID, evalID: m.EvaluationID,
 		player: m.Player, loading: true}
 	c.KeyOverrides.apply("evaluation", &s.keys)
+	if m.calibration {
+		s.src, s.saveWith = calibrationForm{b: c.Backend}, methodSaveCalibration
+	}
 	s.input = textinput.New()
 	s.input.Prompt = "› "
 	s.input.CharLimit = 4000
@@ -155,8 +182,8 @@ func (s *evalScreen) SetSize(w, h int) {
 // Init opens the evaluation: the caller's draft on the call when the role
 // may start one, else the call's (first) evaluation, else the one asked.
 func (s *evalScreen) Init() tea.Cmd {
-	callID, evalID, b := s.callID, s.evalID, s.c.Backend
-	start := evalID == "" && s.c.May(methodStartEvaluation)
+	callID, evalID, b := s.callID, s.evalID, s.evals()
+	start := evalID == "" && s.src == nil && s.c.May(methodStartEvaluation)
 	return s.c.request(s.id, "load", func(ctx context.Context) (tea.Msg, error) {
 		var v client.EvaluationView
 		var err error
@@ -183,7 +210,7 @@ func (s *evalScreen) load(ev *ecoutev1.Evaluation, grid *ecoutev1.Grid) {
 	if s.callID == "" {
 		s.callID = ev.GetCallId()
 	}
-	s.readOnly = ev.GetStatus() != ecoutev1.EvaluationStatus_EVALUATION_STATUS_DRAFT || !s.c.May(methodSaveEvaluation)
+	s.readOnly = ev.GetStatus() != ecoutev1.EvaluationStatus_EVALUATION_STATUS_DRAFT || !s.c.May(s.saveMethod())
 	if s.form == nil {
 		s.form = evalform.New(ev, grid)
 	} else {
@@ -328,7 +355,7 @@ func (s *evalScreen) answered(err error) tea.Cmd {
 }
 
 func (s *evalScreen) readOnlyReason() string {
-	if !s.c.May(methodSaveEvaluation) {
+	if !s.c.May(s.saveMethod()) {
 		return s.c.T(evalReadOnlyRole, s.c.role())
 	}
 	return s.c.T(evalReadOnlyStatus)

@@ -85,7 +85,7 @@ func (s *evalScreen) save() tea.Cmd {
 		return nil
 	}
 	s.saving = true
-	b, e, edit := s.c.Backend, s.edit(), s.form.Edit()
+	b, e, edit := s.evals(), s.edit(), s.form.Edit()
 	return s.c.request(s.id, "save", func(ctx context.Context) (tea.Msg, error) {
 		ev, err := b.SaveEvaluation(ctx, e)
 		return evalSavedMsg{edit: edit, ev: ev, err: err}, err
@@ -121,7 +121,7 @@ func (s *evalScreen) Close() tea.Cmd {
 	if s.form == nil || !s.form.Dirty() || s.readOnly || s.revising || s.ev == nil {
 		return nil
 	}
-	drafts, b, e, edit, ctx, c := s.c.Drafts, s.c.Backend, s.edit(), s.form.Edit(), s.c.Ctx, s.c
+	drafts, b, e, edit, ctx, c := s.c.Drafts, s.evals(), s.edit(), s.form.Edit(), s.c.Ctx, s.c
 	return func() tea.Msg {
 		if _, err := b.SaveEvaluation(ctx, e); err != nil {
 			return StatusMsg{Text: c.T(evalCloseNotSaved, c.explain(err)), Level: LevelWarn}
@@ -135,7 +135,7 @@ func (s *evalScreen) Close() tea.Cmd {
 
 // act runs a submit, acknowledge, dispute or resolve.
 func (s *evalScreen) act(what string, f func(ctx context.Context, b client.Evaluations) (*ecoutev1.Evaluation, error)) tea.Cmd {
-	b := s.c.Backend
+	b := s.evals()
 	return s.c.request(s.id, "act", func(ctx context.Context) (tea.Msg, error) {
 		ev, err := f(ctx, b)
 		return evalDoneMsg{what: what, ev: ev, err: err}, err

@@ -35,6 +35,10 @@ type goldenScreen struct {
 	role     string
 	methods  []string
 	accounts bool
+	// training: the backend has coaching sessions and calibrations
+	// (logged in as a trainer); calibrated: the trainer's blind score is
+	// submitted.
+	training, calibrated bool
 	// stats: the backend answers the statistics (tui/stats_test.go).
 	stats bool
 	steps func(tm *teatest.TestModel, wait func(string))
@@ -127,6 +131,32 @@ var goldenScreens = []goldenScreen{
 	}, want: func(p tr) []string {
 		return []string{p.T(auditChainOK, 450, "1", "450", "ab12cd34"), p.T(auditTitle), "call-450"}
 	}},
+	{name: "coaching", login: true, training: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("T"))
+		wait("Greeting")
+		tm.Send(keyMsg("enter"))
+	}, want: func(p tr) []string {
+		return []string{p.T(sessionGoals, 1), p.T(sessionClipCaptures, 3), p.T(sessionDates, "2026-11-23", "2027-11-23"), p.T(sessionTotal, 72.5)}
+	}},
+	{name: "clip", login: true, training: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("T"))
+		wait("Greeting")
+		tm.Send(keyMsg("enter"))
+		wait("0:30–1:10")
+		tm.Send(keyMsg("enter"))
+		wait("0:30 / 4:05")
+		// One seek: two would race in the player's Cmds.
+		tm.Send(keyMsg("L"))
+	}, want: func(p tr) []string {
+		return []string{"1:00 / 4:05", p.T(captureAtLabel, "1:00", 3, 3, "png", 16, 8), "▀"}
+	}, absent: func(p tr) []string { return []string{p.T(listLoading)} }},
+	{name: "calibration", login: true, training: true, calibrated: true, wait: inAll, steps: func(tm *teatest.TestModel, wait func(string)) {
+		tm.Send(keyMsg("K"))
+		wait("Grille test")
+		tm.Send(keyMsg("enter"))
+	}, want: func(p tr) []string {
+		return []string{p.T(reportCriteria), "[0.520, 1.000]", p.T(calibExpert), "0:00 / 4:05"}
+	}},
 }
 
 // inAll waits for the call list's footer.
@@ -190,6 +220,11 @@ func runGolden(t *testing.T, sc goldenScreen, theme string, lang tr, w, h int) s
 	}
 	if sc.mustChange {
 		b = &pwBackend{fakeBackend: &fakeBackend{n: 120, mustChange: true}}
+	}
+	if sc.training {
+		tb := newTrainingBackend()
+		tb.submitted = sc.calibrated
+		b = tb
 	}
 	if sc.role != "" {
 		fb := &fakeBackend{n: 120, role: sc.role, methods: sc.methods}

@@ -337,7 +337,7 @@ func (i *Interceptor) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		if !w.sent && err != nil && w.auditErr == nil {
 			// An attempt that read nothing is still worth a trace: asking
 			// for a call outside one's scope is what R10 wants to see.
-			i.record(ctx, Entry{Action: ActionAudioStream, Target: w.req.GetCallId(),
+			i.record(ctx, Entry{Action: ActionAudioStream, Target: heard(w.req),
 				Details: map[string]string{"result": result(err), "offset": strconv.FormatInt(w.req.GetOffset(), 10)}})
 		}
 		return err
@@ -361,7 +361,7 @@ func (i *Interceptor) shouldRecordListen(ctx context.Context, req *ecoutev1.Stre
 	if s := slotFrom(ctx); s != nil {
 		_, _, session = s.get()
 	}
-	k := listenKey{session: session, call: req.GetCallId()}
+	k := listenKey{session: session, call: heard(req)}
 	now := i.Clock.Now()
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -410,13 +410,23 @@ func (s *audioStream) SendMsg(m any) error {
 			if l := s.req.GetLength(); l > 0 {
 				d["length"] = strconv.FormatInt(l, 10)
 			}
-			if err := s.i.record(ctx, Entry{Action: ActionAudioStream, Target: s.req.GetCallId(), Details: d}); err != nil {
+			if err := s.i.record(ctx, Entry{Action: ActionAudioStream, Target: heard(s.req), Details: d}); err != nil {
 				s.auditErr = err
 				return errAudit
 			}
 		}
 	}
 	return s.ServerStream.SendMsg(m)
+}
+
+// heard names what a listening reads: the call, or the blind calibration
+// whose call it is ("calibration:ID": the calibration's evaluators are not
+// told the call's id, and the trail names what they asked for).
+func heard(req *ecoutev1.StreamAudioRequest) string {
+	if id := req.GetCalibrationId(); id != "" {
+		return "calibration:" + id
+	}
+	return req.GetCallId()
 }
 
 // firstRecv keeps the first message of a stream, to name its target.

@@ -89,6 +89,12 @@ func RequestCutoff(now time.Time) time.Time { return RequestIDs.Before(now.UTC()
 // long before their agent's name must be.
 func AgentNameCutoff(now time.Time) time.Time { return AgentNamesOnRecording.Before(now.UTC()) }
 
+// AnalysisKeptUntil is when an analysis document created at created is
+// deleted, like an evaluation: a coaching session with its notes and goals,
+// a calibration with its scores (R4, R12). A coaching session's clips and a
+// call's screen captures go earlier, with the recording (RecordingKeptUntil).
+func AnalysisKeptUntil(created time.Time) time.Time { return Evaluations.After(created.UTC()) }
+
 // ActivityFigures is how long the telephony side's activity figures (R5:
 // talk, back-office and ring time, calls handled and lost, per agent and
 // interval) are kept. They are per-person working-time records, like

@@ -50,8 +50,13 @@ type reach struct {
 func (b *Backend) statsReach(ctx context.Context, c Caller) (reach, error) {
 	u := c.User
 	switch u.Role {
-	case domain.RoleSupervisor, domain.RoleTrainer:
+	case domain.RoleSupervisor:
 		return reach{scope: policy.Scope(u)}, nil
+	case domain.RoleTrainer:
+		// The statistics of the trainer's teams: their call list's scope
+		// (trainees and the calls of their coaching sessions, issue 13) is
+		// not a set of teams and agents the figures can be cut by.
+		return reach{scope: domain.Scope{TeamIDs: slices.Clone(u.TeamIDs)}}, nil
 	case domain.RoleAgent:
 		if u.AgentID == "" {
 			return reach{}, nil

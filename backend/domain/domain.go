@@ -52,10 +52,18 @@ type Scope struct {
 	All      bool
 	TeamIDs  []string // calls of these teams
 	AgentIDs []string // calls of these agents
+	// Trainer, an account id, reaches a trainer's calls: those of the
+	// agents a coaching session of theirs names (their trainees), within
+	// TrainerTeams, and the calls their sessions include (clips, attached
+	// evaluations), wherever they are.
+	Trainer      string
+	TrainerTeams []string
 }
 
 // Empty tells whether the scope can match no call at all.
-func (s Scope) Empty() bool { return !s.All && len(s.TeamIDs) == 0 && len(s.AgentIDs) == 0 }
+func (s Scope) Empty() bool {
+	return !s.All && len(s.TeamIDs) == 0 && len(s.AgentIDs) == 0 && s.Trainer == ""
+}
 
 // EvalScope is which evaluations a caller may read: those of calls in Scope
 // (by team or agent), and only submitted ones unless Drafts.
@@ -77,4 +85,12 @@ const (
 const (
 	ResolutionKept    = "kept"
 	ResolutionRevised = "revised"
+)
+
+// Coaching session states (backend/lifecycle says which action leads where).
+const (
+	CoachingDraft        = "draft"
+	CoachingShared       = "shared"
+	CoachingAcknowledged = "acknowledged"
+	CoachingDisputed     = "disputed"
 )

@@ -79,6 +79,10 @@ const (
 	ReasonTooManyAttempts      Reason = "TOO_MANY_ATTEMPTS"
 	ReasonPrivacyRequestClosed Reason = "PRIVACY_REQUEST_CLOSED"
 
+	// Training: screen captures, blind calibration.
+	ReasonCapturesTrainingOnly    Reason = "CAPTURES_TRAINING_ONLY"
+	ReasonCalibrationBlind        Reason = "CALIBRATION_BLIND"
+	ReasonNotCalibrationEvaluator Reason = "NOT_CALIBRATION_EVALUATOR"
 	// Statistics.
 	ReasonOutsideScope   Reason = "OUTSIDE_SCOPE"
 	ReasonNoCompany      Reason = "NO_COMPANY"
@@ -104,6 +108,7 @@ var Reasons = []Reason{
 	ReasonDirectoryEnded, ReasonDirectoryInUse,
 	ReasonNotEvaluator, ReasonSelfApproval, ReasonGrantPending, ReasonGrantClosed, ReasonTooManyAttempts,
 	ReasonPrivacyRequestClosed,
+	ReasonCapturesTrainingOnly, ReasonCalibrationBlind, ReasonNotCalibrationEvaluator,
 	ReasonOutsideScope, ReasonNoCompany, ReasonMonthNotClosed,
 	ReasonPairingCodeInvalid, ReasonPairingEnded,
 }
@@ -131,6 +136,7 @@ const (
 	MetaEvaluatorID    = "evaluator_id"    // NOT_EVALUATOR
 	MetaGrantID        = "grant_id"        // GRANT_PENDING
 	MetaRetryAfter     = "retry_after"     // TOO_MANY_ATTEMPTS (RFC 3339, UTC)
+	MetaCalibrationID  = "calibration_id"  // CALIBRATION_BLIND
 	MetaID             = "id"              // OUTSIDE_SCOPE (with MetaField)
 	MetaClosesAt       = "closes_at"       // MONTH_NOT_CLOSED (RFC 3339, UTC)
 )

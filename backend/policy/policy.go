@@ -21,8 +21,9 @@ const (
 	RowsNone Rows = iota
 	// RowsOwnTeams: the calls of the teams the user is linked to.
 	RowsOwnTeams
-	// RowsTrainees: the calls of the trainer's trainees, for now the agents
-	// of the teams the trainer is linked to (training calls come later).
+	// RowsTrainees: the calls of the trainer's trainees (the agents of
+	// their teams that one of their coaching sessions names) and the calls
+	// their sessions include (issue 13): not every call of their teams.
 	RowsTrainees
 	// RowsOwnCalls: the calls of the agent the user is.
 	RowsOwnCalls
@@ -199,6 +200,44 @@ const (
 	MHandOverEvaluation    = "/ecoute.v1.EvaluationService/HandOverEvaluation"
 )
 
+// Training (issue 13): coaching sessions, the screen captures shown inside
+// them (R11: trainers only), blind calibration and its agreement report
+// (supervisors and trainers; never the agent, hr or the client role), and
+// the telephony side's capture upload.
+const (
+	MUploadScreenCaptures       = "/ecoute.v1.IngestService/UploadScreenCaptures"
+	MListCoachingSessions       = "/ecoute.v1.CoachingService/ListCoachingSessions"
+	MGetCoachingSession         = "/ecoute.v1.CoachingService/GetCoachingSession"
+	MCreateCoachingSession      = "/ecoute.v1.CoachingService/CreateCoachingSession"
+	MAddCoachingGoal            = "/ecoute.v1.CoachingService/AddCoachingGoal"
+	MAttachEvaluation           = "/ecoute.v1.CoachingService/AttachEvaluation"
+	MAddClip                    = "/ecoute.v1.CoachingService/AddClip"
+	MSaveCoachingNotes          = "/ecoute.v1.CoachingService/SaveCoachingNotes"
+	MShareCoachingSession       = "/ecoute.v1.CoachingService/ShareCoachingSession"
+	MAcknowledgeCoachingSession = "/ecoute.v1.CoachingService/AcknowledgeCoachingSession"
+	MDisputeCoachingSession     = "/ecoute.v1.CoachingService/DisputeCoachingSession"
+	MListScreenCaptures         = "/ecoute.v1.CoachingService/ListScreenCaptures"
+	MGetScreenCapture           = "/ecoute.v1.CoachingService/GetScreenCapture"
+	MCreateCalibration          = "/ecoute.v1.CalibrationService/CreateCalibration"
+	MListCalibrations           = "/ecoute.v1.CalibrationService/ListCalibrations"
+	MGetCalibration             = "/ecoute.v1.CalibrationService/GetCalibration"
+	MSaveCalibrationScore       = "/ecoute.v1.CalibrationService/SaveCalibrationScore"
+	MSubmitCalibrationScore     = "/ecoute.v1.CalibrationService/SubmitCalibrationScore"
+	MCloseCalibration           = "/ecoute.v1.CalibrationService/CloseCalibration"
+	MGetAgreementReport         = "/ecoute.v1.CalibrationService/GetAgreementReport"
+	MExportAgreementReport      = "/ecoute.v1.CalibrationService/ExportAgreementReport"
+)
+
+var (
+	coachingRead  = []string{MListCoachingSessions, MGetCoachingSession}
+	coachingWrite = []string{MCreateCoachingSession, MAddCoachingGoal, MAttachEvaluation, MAddClip, MSaveCoachingNotes,
+		MShareCoachingSession}
+	coachingAnswer = []string{MAcknowledgeCoachingSession, MDisputeCoachingSession}
+	captureView    = []string{MListScreenCaptures, MGetScreenCapture}
+	calibrate      = []string{MCreateCalibration, MListCalibrations, MGetCalibration, MSaveCalibrationScore,
+		MSubmitCalibrationScore, MCloseCalibration, MGetAgreementReport, MExportAgreementReport}
+)
+
 var (
 	evalRead  = []string{MListGrids, MGetGrid, MListEvaluations, MGetEvaluation}
 	evalWrite = []string{MSaveGrid, MStartEvaluation, MSaveEvaluation, MSubmitEvaluation, MResolveDispute, MCheckComment,
@@ -230,18 +269,19 @@ func EvaluationScope(u domain.User) domain.EvalScope {
 // methods that exist so far are listed; later issues add theirs here.
 var Table = map[string]Rule{
 	domain.RoleSupervisor: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, statsRead, pairing),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalWrite, []string{MListAgents}, statsRead, calibrate, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnTeams,
 	},
 	domain.RoleTrainer: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents}, statsRead, pairing),
-		Fields:  join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
-		Rows:    RowsTrainees,
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, []string{MListAgents, MCheckComment}, statsRead,
+			coachingRead, coachingWrite, captureView, calibrate, pairing),
+		Fields: join(callCore, []string{FieldAgentName, FieldAudioStream}, evalScores, evalText),
+		Rows:   RowsTrainees,
 	},
 	domain.RoleAgent: {
-		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, statsRead, pairing),
+		Methods: join(authMethods, readCalls, hearCalls, recorded, evalRead, evalAnswer, statsRead, coachingRead, coachingAnswer, pairing),
 		Fields:  join(callCore, []string{FieldAgentName, FieldCustomerPhone, FieldAudioStream}, evalScores, evalText),
 		Masked:  []string{FieldCustomerPhone},
 		Rows:    RowsOwnCalls,
@@ -274,7 +314,7 @@ var Table = map[string]Rule{
 	},
 	// The telephony side's service account: uploads, reads nothing.
 	domain.RoleTelephony: {
-		Methods: join(authMethods, []string{MUpload, MUploadActivity}),
+		Methods: join(authMethods, []string{MUpload, MUploadActivity, MUploadScreenCaptures}),
 		Rows:    RowsNone,
 	},
 }
@@ -324,8 +364,13 @@ func sorted(s []string) []string {
 // Scope is the set of calls a user may read.
 func Scope(u domain.User) domain.Scope {
 	switch Table[u.Role].Rows {
-	case RowsOwnTeams, RowsTrainees:
+	case RowsOwnTeams:
 		return domain.Scope{TeamIDs: slices.Clone(u.TeamIDs)}
+	case RowsTrainees:
+		if u.ID == "" {
+			return domain.Scope{}
+		}
+		return domain.Scope{Trainer: u.ID, TrainerTeams: slices.Clone(u.TeamIDs)}
 	case RowsOwnCalls:
 		if u.AgentID == "" {
 			return domain.Scope{}

@@ -189,6 +189,12 @@ func TestScope(t *testing.T) {
 	if s := Scope(domain.User{Role: domain.RoleAgent}); !s.Empty() {
 		t.Errorf("agent without agent id sees %+v", s)
 	}
+	// A trainer reaches their trainees and their sessions' calls, not
+	// every call of their teams.
+	tr := domain.User{ID: "u7", Role: domain.RoleTrainer, TeamIDs: []string{"t1"}}
+	if s := Scope(tr); s.Trainer != "u7" || !slices.Equal(s.TrainerTeams, []string{"t1"}) || len(s.TeamIDs) != 0 || s.Empty() {
+		t.Errorf("trainer scope %+v", s)
+	}
 	if s := Scope(domain.User{Role: domain.RoleMaintenance}); !s.All {
 		t.Errorf("maintenance scope %+v", s)
 	}

@@ -215,6 +215,9 @@ subject.json       who this export is about, when it was made, what it holds
 data/<table>.json  every database row about the person, one JSON array per table
                    (times are RFC 3339 UTC; password and token hashes are withheld)
 audio/<call>.mp3   the recordings of the calls listed in data/calls.json
+captures/<call>/   for a customer: the screen captures of those calls, named by their
+                   position in the call (milliseconds); an agent's export lists them in
+                   data/screen_captures.json without the images, which show customers
 audit.json         for an agent with an account: the audit entries of that account
 `
 
@@ -290,6 +293,16 @@ func (q *Requests) writeArchive(ctx context.Context, subj store.Subject, data st
 		}
 		audio += n
 	}
+	for _, cp := range data.Captures {
+		if err := ctx.Err(); err != nil {
+			return audio, err
+		}
+		n, err := q.putCapture(ctx, tw, cp, now)
+		if err != nil {
+			return audio, err
+		}
+		audio += n
+	}
 	if err := tw.Close(); err != nil {
 		return audio, err
 	}
@@ -315,6 +328,32 @@ func (q *Requests) putAudio(ctx context.Context, tw *tar.Writer, c store.Subject
 	n, err := io.Copy(tw, io.NewSectionReader(b, 0, b.Size()))
 	if err != nil {
 		return n, fmt.Errorf("audio of %s: %w", c.ID, err)
+	}
+	return n, nil
+}
+
+// putCapture adds one screen capture's image, read from its blob.
+func (q *Requests) putCapture(ctx context.Context, tw *tar.Writer, cp store.Capture, now time.Time) (int64, error) {
+	b, err := q.Blobs.Open(ctx, cp.BlobKey)
+	if errors.Is(err, blobs.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("captures of %s: %w", cp.CallID, err)
+	}
+	defer b.Close()
+	ext := "png"
+	if cp.Format == "jpeg" {
+		ext = "jpg"
+	}
+	name := fmt.Sprintf("captures/%s/%09d.%s", cp.CallID, cp.Offset.Milliseconds(), ext)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: cp.Size, ModTime: now,
+		Typeflag: tar.TypeReg}); err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(tw, io.NewSectionReader(b, cp.BlobOffset, cp.Size))
+	if err != nil {
+		return n, fmt.Errorf("capture %s of %s: %w", cp.ID, cp.CallID, err)
 	}
 	return n, nil
 }

@@ -83,9 +83,12 @@ var codeOf = map[domain.Reason]codes.Code{
 	domain.ReasonTooManyAttempts:      codes.ResourceExhausted,
 	domain.ReasonPrivacyRequestClosed: codes.FailedPrecondition,
 
-	domain.ReasonOutsideScope:   codes.PermissionDenied,
-	domain.ReasonNoCompany:      codes.FailedPrecondition,
-	domain.ReasonMonthNotClosed: codes.FailedPrecondition,
+	domain.ReasonCapturesTrainingOnly:    codes.PermissionDenied,
+	domain.ReasonCalibrationBlind:        codes.PermissionDenied,
+	domain.ReasonNotCalibrationEvaluator: codes.PermissionDenied,
+	domain.ReasonOutsideScope:            codes.PermissionDenied,
+	domain.ReasonNoCompany:               codes.FailedPrecondition,
+	domain.ReasonMonthNotClosed:          codes.FailedPrecondition,
 
 	domain.ReasonPairingCodeInvalid: codes.NotFound,
 	domain.ReasonPairingEnded:       codes.FailedPrecondition,

@@ -44,12 +44,36 @@ type Calls struct {
 	// KeptUntil dates a recording's deletion from its start (config's one
 	// function, the purge's); nil shows the date stored with the call.
 	KeptUntil func(start time.Time) time.Time
+	// Calibrations resolves calibration_id: the call an evaluator of a
+	// blind calibration hears without its id or agent; nil refuses it.
+	Calibrations CalibrationCalls
 }
 
 // Waveforms gives what playback needs of a kept call, computing it on the
 // first open; pending says the peaks are still being computed.
 type Waveforms interface {
 	Waveform(ctx context.Context, id string, scope store.Scope) (w store.Waveform, pending bool, err error)
+}
+
+// CalibrationCalls finds the call of a calibration the user takes part in
+// (core.Backend implements it).
+type CalibrationCalls interface {
+	CalibrationCall(ctx context.Context, u domain.User, calibrationID string) (store.Call, error)
+}
+
+// heard is the call a listening names: by call_id in the caller's scope,
+// or, for a blind calibration's evaluator, by calibration_id.
+func (s *Calls) heard(ctx context.Context, u store.User, callID, calibrationID string) (store.Call, error) {
+	if calibrationID == "" {
+		return s.get(ctx, u, callID)
+	}
+	if callID != "" {
+		return store.Call{}, domain.Invalid("call_id", "give call_id or calibration_id, not both")
+	}
+	if s.Calibrations == nil {
+		return store.Call{}, domain.NotFound("calibration %s not found", calibrationID)
+	}
+	return s.Calibrations.CalibrationCall(ctx, u, calibrationID)
 }
 
 // pageToken is the opaque continuation of a listing. It is tied to the order
@@ -328,7 +352,7 @@ func (s *Calls) StreamAudio(req *ecoutev1.StreamAudioRequest, stream grpc.Server
 	if req.GetLength() > math.MaxInt64-req.GetOffset() {
 		return domain.Invalid("length", "offset + length is beyond any audio (%d + %d overflows)", req.GetOffset(), req.GetLength())
 	}
-	c, err := s.get(ctx, p.User, req.GetCallId())
+	c, err := s.heard(ctx, p.User, req.GetCallId(), req.GetCalibrationId())
 	if err != nil {
 		return err
 	}
@@ -382,10 +406,18 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	if !policy.Visible(p.User.Role, policy.FieldAudioStream) {
 		return nil, fieldForbidden(p.User.Role, policy.FieldAudioStream, "your role may not listen to calls")
 	}
-	if req.GetCallId() == "" {
+	callID, scope := req.GetCallId(), policy.Scope(p.User)
+	if req.GetCalibrationId() != "" {
+		c, err := s.heard(ctx, p.User, callID, req.GetCalibrationId())
+		if err != nil {
+			return nil, err
+		}
+		callID, scope = c.ID, store.Scope{All: true}
+	}
+	if callID == "" {
 		return nil, domain.Invalid("call_id", "is required")
 	}
-	if err := limits.ID("call_id", req.GetCallId()); err != nil {
+	if err := limits.ID("call_id", callID); err != nil {
 		return nil, err
 	}
 	from, to := req.GetFrom().AsDuration(), req.GetTo().AsDuration()
@@ -404,12 +436,12 @@ func (s *Calls) GetWaveform(ctx context.Context, req *ecoutev1.GetWaveformReques
 	var w store.Waveform
 	var pending bool
 	if s.Waveforms != nil {
-		w, pending, err = s.Waveforms.Waveform(ctx, req.GetCallId(), policy.Scope(p.User))
+		w, pending, err = s.Waveforms.Waveform(ctx, callID, scope)
 	} else {
-		w, err = s.Store.GetWaveform(ctx, req.GetCallId(), policy.Scope(p.User))
+		w, err = s.Store.GetWaveform(ctx, callID, scope)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, domain.NotFound("call %s not found", req.GetCallId())
+		return nil, domain.NotFound("call %s not found", callID)
 	}
 	if err != nil {
 		return nil, domain.Internal("get waveform", err)

@@ -139,7 +139,7 @@ func tallyWhere(prefix string, scope Scope, f Filter) (string, []any) {
 // total is the number of calls of a listing, and whether it is an
 // estimate (see ListCallsPage).
 func (s *SQLite) total(ctx context.Context, scope Scope, f Filter, st listStats) (int64, bool, error) {
-	if !hasRange(f) || st.tallied == 0 {
+	if st.exact || !hasRange(f) || st.tallied == 0 {
 		return st.tallied, false, nil
 	}
 	if st.tallied <= syncCountMax {
@@ -329,6 +329,10 @@ func (c *countCache) stop() {
 type listStats struct {
 	all, tallied int64
 	share        float64
+	// exact: tallied is the exact number of matches, counted on the calls
+	// (a trainer's reach, trainees and the calls of their coaching
+	// sessions, is not a sum of the tally's teams and agents).
+	exact bool
 }
 
 // estimate is how many calls the filter is expected to match: exact
@@ -338,6 +342,19 @@ func (st listStats) estimate() float64 { return float64(st.tallied) * st.share }
 
 func (s *SQLite) listStats(ctx context.Context, scope Scope, f Filter) (listStats, error) {
 	st := listStats{share: 1}
+	if scope.Trainer != "" && !scope.All {
+		// A trainer reaches few calls: count them, and list them by
+		// sorting (narrow), never through the tally.
+		n, err := s.countCalls(ctx, scope, f)
+		if err != nil {
+			return st, err
+		}
+		st.tallied, st.exact = n, true
+		if err := s.queryRow(ctx, `SELECT COALESCE(SUM(n), 0) FROM call_tally`).Scan(&st.all); err != nil {
+			return st, fmt.Errorf("count calls: %w", err)
+		}
+		return st, nil
+	}
 	tw, targs := tallyWhere(" WHERE ", scope, f)
 	err := s.queryRow(ctx, `SELECT COALESCE(SUM(k.n), 0), (SELECT COALESCE(SUM(n), 0) FROM call_tally)
 		FROM call_tally k`+tw, targs...).Scan(&st.tallied, &st.all)
@@ -358,6 +375,9 @@ func (s *SQLite) listStats(ctx context.Context, scope Scope, f Filter) (listStat
 // sorting about matched: sorting is cheaper below √(limit·all), about
 // 14,000 calls for a page of 200 among a million.
 func (st listStats) narrow(limit int) bool {
+	if st.exact {
+		return true
+	}
 	switch forcePlan {
 	case "narrow":
 		return true

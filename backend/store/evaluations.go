@@ -386,6 +386,10 @@ func evalWhere(sc EvalScope) (string, []any) {
 		if len(sc.Scope.AgentIDs) > 0 {
 			or = append(or, in("e.agent_id", sc.Scope.AgentIDs))
 		}
+		if sc.Scope.Trainer != "" {
+			cond, targs := trainerReach(sc.Scope, "e.agent_id", "e.team_id", "e.call_id")
+			or, args = append(or, cond), append(args, targs...)
+		}
 		if len(or) == 0 {
 			or = []string{"1 = 0"}
 		}

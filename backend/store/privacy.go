@@ -55,6 +55,10 @@ type SubjectData struct {
 	// UserIDs are the accounts of an agent (whose audit entries belong to
 	// the export too).
 	UserIDs []string
+	// Captures are the screen captures of a customer's calls (R11: they
+	// show the customer's data). An agent's export lists the captures'
+	// rows without their images, which show customers: third parties.
+	Captures []Capture
 }
 
 // SubjectCall names a call and its audio blob.
@@ -336,6 +340,27 @@ func (s *SQLite) SubjectData(ctx context.Context, subj Subject) (SubjectData, er
 	}
 	if len(d.Tables) == 0 {
 		return SubjectData{}, fmt.Errorf("subject: %w", ErrNotFound)
+	}
+	if subj.CustomerPhone != "" {
+		for _, c := range d.Calls {
+			rows, err := tx.QueryContext(ctx, `SELECT `+captureCols+` FROM screen_captures WHERE call_id = ?
+				ORDER BY offset_ms`, c.ID)
+			if err != nil {
+				return SubjectData{}, fmt.Errorf("subject captures: %w", err)
+			}
+			for rows.Next() {
+				cp, err := scanCapture(rows)
+				if err != nil {
+					rows.Close()
+					return SubjectData{}, fmt.Errorf("subject captures: %w", err)
+				}
+				d.Captures = append(d.Captures, cp)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return SubjectData{}, err
+			}
+		}
 	}
 	if subj.AgentID != "" {
 		for _, u := range d.Rows["users"] {

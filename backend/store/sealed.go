@@ -27,6 +27,11 @@ var SealedColumns = map[string][]string{
 	"evaluations":      {"answers", "comment", "override_reason", "agent_comment", "resolution_reason"},
 	"privacy_requests": {"subject_phone", "requester", "identity_check", "note", "outcome"},
 	"grant_requests":   {"secret"},
+	// Training (issue 13): titles, notes and comments about an agent's
+	// work, and calibration answers, sealed like the evaluations' (R13).
+	"coaching_sessions":  {"title", "notes", "override_reason", "agent_comment"},
+	"coaching_items":     {"note", "override_reason"},
+	"calibration_scores": {"answers", "comment", "override_reason"},
 }
 
 // sealedPlace names where a value lives: its sealed form is bound to it.

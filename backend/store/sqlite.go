@@ -565,6 +565,10 @@ func where(scope Scope, f Filter) (string, []any) {
 		if len(scope.AgentIDs) > 0 {
 			or = append(or, in("c.agent_id", scope.AgentIDs))
 		}
+		if scope.Trainer != "" {
+			cond, targs := trainerReach(scope, "c.agent_id", "c.team_id", "c.id")
+			or, args = append(or, cond), append(args, targs...)
+		}
 		if len(or) == 0 {
 			or = []string{"1 = 0"}
 		}

@@ -226,6 +226,7 @@ type Store interface {
 	ThrottleStore
 	GrantStore
 	RegisterStore
+	TrainingStore
 	StatsStore
 
 	CreateUser(ctx context.Context, u User) error

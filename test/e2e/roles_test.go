@@ -28,9 +28,11 @@ var roleScreens = []roleScreen{
 	// Scores, not calls: hr opens on the evaluations it may read.
 	{role: "hr", evals: true, must: []string{"Écoute › Evaluations", "Kept until", "(hr)"},
 		mustNot: []string{"has no access", "Sampled calls"}},
-	// Aggregated statistics only, which the console does not show yet.
-	{role: "client", must: []string{"sees aggregated statistics only", "(client)"},
-		mustNot: []string{"has no access", "Équipe", "Camille"}},
+	// Aggregated statistics only: the monthly tables of the client's
+	// company, by team, with the cells that could single an agent out
+	// hidden; no agent's name.
+	{role: "client", must: []string{"Écoute › Statistics", "no agent can be singled out", "(client)"},
+		mustNot: []string{"has no access", "Camille", "Sampled calls"}},
 	// Technical metadata only: dates and durations, no names.
 	{role: "maintenance", calls: true, must: []string{"Date", "Duration", "(maintenance)"},
 		mustNot: []string{"Agent ", "Camille", "Équipe", "Campaign"}},
@@ -57,7 +59,7 @@ func TestEachRoleFirstScreenFitsTheRole(t *testing.T) {
 			if rs.calls {
 				tm.waitFor("the call list", callRowRE, 30*time.Second)
 			} else {
-				tm.waitFor("the first screen", regexp.MustCompile(`statistics only|Evaluations|demo-supervisor`), 30*time.Second)
+				tm.waitFor("the first screen", regexp.MustCompile(`Statistics|Evaluations|demo-supervisor`), 30*time.Second)
 			}
 			if rs.role == "agent" {
 				tm.waitFor("the recording periods", regexp.MustCompile(`You may be recorded`), 30*time.Second)

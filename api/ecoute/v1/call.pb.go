@@ -726,12 +726,16 @@ func (x *GetCallResponse) GetCall() *Call {
 // StreamAudioRequest asks for a byte range of a call's MP3.
 type StreamAudioRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call's id; required.
+	// The call's id; required unless calibration_id is set.
 	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// First byte to send; 0 is the start. At most the total size.
 	Offset int64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	// How many bytes to send; 0 means to the end.
-	Length        int64 `protobuf:"varint,3,opt,name=length,proto3" json:"length,omitempty"`
+	Length int64 `protobuf:"varint,3,opt,name=length,proto3" json:"length,omitempty"`
+	// Listen as an evaluator of this blind calibration (CalibrationService)
+	// instead of naming the call: call_id is then left empty, and the
+	// calibration's call is streamed without saying whose it is.
+	CalibrationId string `protobuf:"bytes,4,opt,name=calibration_id,json=calibrationId,proto3" json:"calibration_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -785,6 +789,13 @@ func (x *StreamAudioRequest) GetLength() int64 {
 		return x.Length
 	}
 	return 0
+}
+
+func (x *StreamAudioRequest) GetCalibrationId() string {
+	if x != nil {
+		return x.CalibrationId
+	}
+	return ""
 }
 
 // AudioChunk is one piece of the audio, at most 32 KiB, in order.
@@ -863,7 +874,7 @@ func (x *AudioChunk) GetCodec() string {
 // GetWaveformRequest names a call.
 type GetWaveformRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call's id; required.
+	// The call's id; required unless calibration_id is set.
 	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// How many peaks to draw [from, to) with (a screen's width, say): each is
 	// the loudest of the stored peaks it covers; at most 65,536. Unset: the
@@ -880,7 +891,10 @@ type GetWaveformRequest struct {
 	// holds (65,536); 0: none. total_frames says how many there are.
 	FirstFrame int32 `protobuf:"varint,5,opt,name=first_frame,json=firstFrame,proto3" json:"first_frame,omitempty"`
 	// How many frame offsets to send from first_frame (see above).
-	FrameCount    *int32 `protobuf:"varint,6,opt,name=frame_count,json=frameCount,proto3,oneof" json:"frame_count,omitempty"`
+	FrameCount *int32 `protobuf:"varint,6,opt,name=frame_count,json=frameCount,proto3,oneof" json:"frame_count,omitempty"`
+	// The waveform of a blind calibration's call (see
+	// StreamAudioRequest.calibration_id); call_id is then left empty.
+	CalibrationId string `protobuf:"bytes,7,opt,name=calibration_id,json=calibrationId,proto3" json:"calibration_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -955,6 +969,13 @@ func (x *GetWaveformRequest) GetFrameCount() int32 {
 		return *x.FrameCount
 	}
 	return 0
+}
+
+func (x *GetWaveformRequest) GetCalibrationId() string {
+	if x != nil {
+		return x.CalibrationId
+	}
+	return ""
 }
 
 // GetWaveformResponse is what a player needs to draw and seek.
@@ -1182,18 +1203,19 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\x0eGetCallRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\"6\n" +
 	"\x0fGetCallResponse\x12#\n" +
-	"\x04call\x18\x01 \x01(\v2\x0f.ecoute.v1.CallR\x04call\"]\n" +
+	"\x04call\x18\x01 \x01(\v2\x0f.ecoute.v1.CallR\x04call\"\x84\x01\n" +
 	"\x12StreamAudioRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x16\n" +
-	"\x06length\x18\x03 \x01(\x03R\x06length\"m\n" +
+	"\x06length\x18\x03 \x01(\x03R\x06length\x12%\n" +
+	"\x0ecalibration_id\x18\x04 \x01(\tR\rcalibrationId\"m\n" +
 	"\n" +
 	"AudioChunk\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x03R\x06offset\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x1d\n" +
 	"\n" +
 	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12\x14\n" +
-	"\x05codec\x18\x04 \x01(\tR\x05codec\"\x89\x02\n" +
+	"\x05codec\x18\x04 \x01(\tR\x05codec\"\xb0\x02\n" +
 	"\x12GetWaveformRequest\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1d\n" +
 	"\abuckets\x18\x02 \x01(\x05H\x00R\abuckets\x88\x01\x01\x12-\n" +
@@ -1202,7 +1224,8 @@ const file_ecoute_v1_call_proto_rawDesc = "" +
 	"\vfirst_frame\x18\x05 \x01(\x05R\n" +
 	"firstFrame\x12$\n" +
 	"\vframe_count\x18\x06 \x01(\x05H\x01R\n" +
-	"frameCount\x88\x01\x01B\n" +
+	"frameCount\x88\x01\x01\x12%\n" +
+	"\x0ecalibration_id\x18\a \x01(\tR\rcalibrationIdB\n" +
 	"\n" +
 	"\b_bucketsB\x0e\n" +
 	"\f_frame_count\"\xff\x03\n" +

@@ -211,6 +211,18 @@ const (
 	// answered, or concerns another person or another right (code
 	// FAILED_PRECONDITION). Metadata "status".
 	ErrorReason_ERROR_REASON_PRIVACY_REQUEST_CLOSED ErrorReason = 85
+	// CAPTURES_TRAINING_ONLY: screen captures are shown only to the trainer
+	// of a coaching session that includes the call (R11): another role, a
+	// trainer outside such a session, or a session that does not include the
+	// call is refused (code PERMISSION_DENIED).
+	ErrorReason_ERROR_REASON_CAPTURES_TRAINING_ONLY ErrorReason = 110
+	// CALIBRATION_BLIND: the other evaluators' scores of a calibration, or its
+	// agreement report, are read only once one's own score is submitted (code
+	// PERMISSION_DENIED). Metadata "calibration_id".
+	ErrorReason_ERROR_REASON_CALIBRATION_BLIND ErrorReason = 111
+	// NOT_CALIBRATION_EVALUATOR: scoring a calibration one is not named an
+	// evaluator of (code PERMISSION_DENIED).
+	ErrorReason_ERROR_REASON_NOT_CALIBRATION_EVALUATOR ErrorReason = 112
 	// OUTSIDE_SCOPE: a statistics filter names a team, agent or campaign the
 	// caller does not reach (code PERMISSION_DENIED). Metadata "field":
 	// team_ids, agent_ids or campaign_ids; "id": the first one refused.
@@ -285,6 +297,9 @@ var (
 		83:  "ERROR_REASON_GRANT_CLOSED",
 		84:  "ERROR_REASON_TOO_MANY_ATTEMPTS",
 		85:  "ERROR_REASON_PRIVACY_REQUEST_CLOSED",
+		110: "ERROR_REASON_CAPTURES_TRAINING_ONLY",
+		111: "ERROR_REASON_CALIBRATION_BLIND",
+		112: "ERROR_REASON_NOT_CALIBRATION_EVALUATOR",
 		90:  "ERROR_REASON_OUTSIDE_SCOPE",
 		91:  "ERROR_REASON_NO_COMPANY",
 		92:  "ERROR_REASON_MONTH_NOT_CLOSED",
@@ -292,61 +307,64 @@ var (
 		101: "ERROR_REASON_PAIRING_ENDED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":              0,
-		"ERROR_REASON_INTERNAL":                 1,
-		"ERROR_REASON_INVALID_ARGUMENT":         2,
-		"ERROR_REASON_NOT_FOUND":                3,
-		"ERROR_REASON_ALREADY_EXISTS":           4,
-		"ERROR_REASON_PERMISSION_DENIED":        5,
-		"ERROR_REASON_FAILED_PRECONDITION":      6,
-		"ERROR_REASON_ABORTED":                  7,
-		"ERROR_REASON_OUT_OF_RANGE":             8,
-		"ERROR_REASON_RESOURCE_EXHAUSTED":       9,
-		"ERROR_REASON_CANCELLED":                10,
-		"ERROR_REASON_DEADLINE_EXCEEDED":        11,
-		"ERROR_REASON_UNIMPLEMENTED":            12,
-		"ERROR_REASON_UNAVAILABLE":              13,
-		"ERROR_REASON_UNAUTHENTICATED":          20,
-		"ERROR_REASON_SESSION_EXPIRED":          21,
-		"ERROR_REASON_BAD_CREDENTIALS":          22,
-		"ERROR_REASON_ACCOUNT_LOCKED":           23,
-		"ERROR_REASON_ACCOUNT_DISABLED":         24,
-		"ERROR_REASON_PASSWORD_CHANGE_REQUIRED": 25,
-		"ERROR_REASON_PASSWORD_REFUSED":         26,
-		"ERROR_REASON_OLD_PASSWORD_WRONG":       27,
-		"ERROR_REASON_SELF_DISABLE":             28,
-		"ERROR_REASON_ROLE_FORBIDDEN":           30,
-		"ERROR_REASON_FIELD_FORBIDDEN":          31,
-		"ERROR_REASON_NOT_EVALUATED_AGENT":      32,
-		"ERROR_REASON_STALE_VERSION":            40,
-		"ERROR_REASON_ALREADY_SUBMITTED":        41,
-		"ERROR_REASON_WRONG_STATUS":             42,
-		"ERROR_REASON_EVALUATION_INCOMPLETE":    43,
-		"ERROR_REASON_COMMENT_REQUIRED":         44,
-		"ERROR_REASON_OVERRIDE_REASON_REQUIRED": 45,
-		"ERROR_REASON_FLAGGED_TERMS":            46,
-		"ERROR_REASON_RESPOND_WINDOW_CLOSED":    47,
-		"ERROR_REASON_NO_GRID":                  48,
-		"ERROR_REASON_OPTED_OUT":                50,
-		"ERROR_REASON_OUTSIDE_RECORDING_PERIOD": 51,
-		"ERROR_REASON_AUDIO_FORMAT_REFUSED":     52,
-		"ERROR_REASON_AUDIO_TOO_LARGE":          53,
-		"ERROR_REASON_SAMPLED_OUT":              54,
-		"ERROR_REASON_AUDIT_UNAVAILABLE":        60,
-		"ERROR_REASON_REQUEST_ID_REUSED":        61,
-		"ERROR_REASON_DIRECTORY_ENDED":          70,
-		"ERROR_REASON_DIRECTORY_IN_USE":         71,
-		"ERROR_REASON_NOT_EVALUATOR":            80,
-		"ERROR_REASON_SELF_APPROVAL":            81,
-		"ERROR_REASON_GRANT_PENDING":            82,
-		"ERROR_REASON_GRANT_CLOSED":             83,
-		"ERROR_REASON_TOO_MANY_ATTEMPTS":        84,
-		"ERROR_REASON_PRIVACY_REQUEST_CLOSED":   85,
-		"ERROR_REASON_OUTSIDE_SCOPE":            90,
-		"ERROR_REASON_NO_COMPANY":               91,
-		"ERROR_REASON_MONTH_NOT_CLOSED":         92,
-		"ERROR_REASON_PAIRING_CODE_INVALID":     100,
-		"ERROR_REASON_PAIRING_ENDED":            101,
+		"ERROR_REASON_UNSPECIFIED":               0,
+		"ERROR_REASON_INTERNAL":                  1,
+		"ERROR_REASON_INVALID_ARGUMENT":          2,
+		"ERROR_REASON_NOT_FOUND":                 3,
+		"ERROR_REASON_ALREADY_EXISTS":            4,
+		"ERROR_REASON_PERMISSION_DENIED":         5,
+		"ERROR_REASON_FAILED_PRECONDITION":       6,
+		"ERROR_REASON_ABORTED":                   7,
+		"ERROR_REASON_OUT_OF_RANGE":              8,
+		"ERROR_REASON_RESOURCE_EXHAUSTED":        9,
+		"ERROR_REASON_CANCELLED":                 10,
+		"ERROR_REASON_DEADLINE_EXCEEDED":         11,
+		"ERROR_REASON_UNIMPLEMENTED":             12,
+		"ERROR_REASON_UNAVAILABLE":               13,
+		"ERROR_REASON_UNAUTHENTICATED":           20,
+		"ERROR_REASON_SESSION_EXPIRED":           21,
+		"ERROR_REASON_BAD_CREDENTIALS":           22,
+		"ERROR_REASON_ACCOUNT_LOCKED":            23,
+		"ERROR_REASON_ACCOUNT_DISABLED":          24,
+		"ERROR_REASON_PASSWORD_CHANGE_REQUIRED":  25,
+		"ERROR_REASON_PASSWORD_REFUSED":          26,
+		"ERROR_REASON_OLD_PASSWORD_WRONG":        27,
+		"ERROR_REASON_SELF_DISABLE":              28,
+		"ERROR_REASON_ROLE_FORBIDDEN":            30,
+		"ERROR_REASON_FIELD_FORBIDDEN":           31,
+		"ERROR_REASON_NOT_EVALUATED_AGENT":       32,
+		"ERROR_REASON_STALE_VERSION":             40,
+		"ERROR_REASON_ALREADY_SUBMITTED":         41,
+		"ERROR_REASON_WRONG_STATUS":              42,
+		"ERROR_REASON_EVALUATION_INCOMPLETE":     43,
+		"ERROR_REASON_COMMENT_REQUIRED":          44,
+		"ERROR_REASON_OVERRIDE_REASON_REQUIRED":  45,
+		"ERROR_REASON_FLAGGED_TERMS":             46,
+		"ERROR_REASON_RESPOND_WINDOW_CLOSED":     47,
+		"ERROR_REASON_NO_GRID":                   48,
+		"ERROR_REASON_OPTED_OUT":                 50,
+		"ERROR_REASON_OUTSIDE_RECORDING_PERIOD":  51,
+		"ERROR_REASON_AUDIO_FORMAT_REFUSED":      52,
+		"ERROR_REASON_AUDIO_TOO_LARGE":           53,
+		"ERROR_REASON_SAMPLED_OUT":               54,
+		"ERROR_REASON_AUDIT_UNAVAILABLE":         60,
+		"ERROR_REASON_REQUEST_ID_REUSED":         61,
+		"ERROR_REASON_DIRECTORY_ENDED":           70,
+		"ERROR_REASON_DIRECTORY_IN_USE":          71,
+		"ERROR_REASON_NOT_EVALUATOR":             80,
+		"ERROR_REASON_SELF_APPROVAL":             81,
+		"ERROR_REASON_GRANT_PENDING":             82,
+		"ERROR_REASON_GRANT_CLOSED":              83,
+		"ERROR_REASON_TOO_MANY_ATTEMPTS":         84,
+		"ERROR_REASON_PRIVACY_REQUEST_CLOSED":    85,
+		"ERROR_REASON_CAPTURES_TRAINING_ONLY":    110,
+		"ERROR_REASON_CALIBRATION_BLIND":         111,
+		"ERROR_REASON_NOT_CALIBRATION_EVALUATOR": 112,
+		"ERROR_REASON_OUTSIDE_SCOPE":             90,
+		"ERROR_REASON_NO_COMPANY":                91,
+		"ERROR_REASON_MONTH_NOT_CLOSED":          92,
+		"ERROR_REASON_PAIRING_CODE_INVALID":      100,
+		"ERROR_REASON_PAIRING_ENDED":             101,
 	}
 )
 
@@ -381,7 +399,7 @@ var File_ecoute_v1_errors_proto protoreflect.FileDescriptor
 
 const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xda\x0e\n" +
+	"\x16ecoute/v1/errors.proto\x12\tecoute.v1*\xd3\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10\x01\x12!\n" +
@@ -433,7 +451,10 @@ const file_ecoute_v1_errors_proto_rawDesc = "" +
 	"\x1aERROR_REASON_GRANT_PENDING\x10R\x12\x1d\n" +
 	"\x19ERROR_REASON_GRANT_CLOSED\x10S\x12\"\n" +
 	"\x1eERROR_REASON_TOO_MANY_ATTEMPTS\x10T\x12'\n" +
-	"#ERROR_REASON_PRIVACY_REQUEST_CLOSED\x10U\x12\x1e\n" +
+	"#ERROR_REASON_PRIVACY_REQUEST_CLOSED\x10U\x12'\n" +
+	"#ERROR_REASON_CAPTURES_TRAINING_ONLY\x10n\x12\"\n" +
+	"\x1eERROR_REASON_CALIBRATION_BLIND\x10o\x12*\n" +
+	"&ERROR_REASON_NOT_CALIBRATION_EVALUATOR\x10p\x12\x1e\n" +
 	"\x1aERROR_REASON_OUTSIDE_SCOPE\x10Z\x12\x1b\n" +
 	"\x17ERROR_REASON_NO_COMPANY\x10[\x12!\n" +
 	"\x1dERROR_REASON_MONTH_NOT_CLOSED\x10\\\x12%\n" +

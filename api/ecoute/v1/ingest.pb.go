@@ -318,6 +318,272 @@ func (x *UploadRecordingResponse) GetRepair() string {
 	return ""
 }
 
+// ScreenCaptureHeader names the call whose screen the captures show.
+type ScreenCaptureHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The telephony call id the recording was uploaded with.
+	ExternalId string `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// The caller's answer to the recording notice (R3); required, as for the
+	// audio: a refusal stores nothing.
+	Consent       *Consent `protobuf:"bytes,2,opt,name=consent,proto3" json:"consent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScreenCaptureHeader) Reset() {
+	*x = ScreenCaptureHeader{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScreenCaptureHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScreenCaptureHeader) ProtoMessage() {}
+
+func (x *ScreenCaptureHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScreenCaptureHeader.ProtoReflect.Descriptor instead.
+func (*ScreenCaptureHeader) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ScreenCaptureHeader) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *ScreenCaptureHeader) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
+}
+
+// ScreenCaptureUpload is one capture: an image of the agent's screen and
+// where it belongs on the call's clock.
+type ScreenCaptureUpload struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The position in the recording at which the screen looked so (from the
+	// recording's start; at most its duration). A keyframe: it is shown
+	// until the next capture's position.
+	Offset *durationpb.Duration `protobuf:"bytes,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// The image, PNG or JPEG (at most 3 MiB, 4096 × 4096 pixels).
+	Image         []byte `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScreenCaptureUpload) Reset() {
+	*x = ScreenCaptureUpload{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScreenCaptureUpload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScreenCaptureUpload) ProtoMessage() {}
+
+func (x *ScreenCaptureUpload) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScreenCaptureUpload.ProtoReflect.Descriptor instead.
+func (*ScreenCaptureUpload) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ScreenCaptureUpload) GetOffset() *durationpb.Duration {
+	if x != nil {
+		return x.Offset
+	}
+	return nil
+}
+
+func (x *ScreenCaptureUpload) GetImage() []byte {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+// UploadScreenCapturesRequest is one message of the capture upload stream:
+// the header first, then the captures.
+type UploadScreenCapturesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which part of the upload this message carries.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*UploadScreenCapturesRequest_Header
+	//	*UploadScreenCapturesRequest_Capture
+	Part          isUploadScreenCapturesRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadScreenCapturesRequest) Reset() {
+	*x = UploadScreenCapturesRequest{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadScreenCapturesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadScreenCapturesRequest) ProtoMessage() {}
+
+func (x *UploadScreenCapturesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadScreenCapturesRequest.ProtoReflect.Descriptor instead.
+func (*UploadScreenCapturesRequest) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UploadScreenCapturesRequest) GetPart() isUploadScreenCapturesRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *UploadScreenCapturesRequest) GetHeader() *ScreenCaptureHeader {
+	if x != nil {
+		if x, ok := x.Part.(*UploadScreenCapturesRequest_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *UploadScreenCapturesRequest) GetCapture() *ScreenCaptureUpload {
+	if x != nil {
+		if x, ok := x.Part.(*UploadScreenCapturesRequest_Capture); ok {
+			return x.Capture
+		}
+	}
+	return nil
+}
+
+type isUploadScreenCapturesRequest_Part interface {
+	isUploadScreenCapturesRequest_Part()
+}
+
+type UploadScreenCapturesRequest_Header struct {
+	// The first message, and only the first.
+	Header *ScreenCaptureHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type UploadScreenCapturesRequest_Capture struct {
+	// One capture.
+	Capture *ScreenCaptureUpload `protobuf:"bytes,2,opt,name=capture,proto3,oneof"`
+}
+
+func (*UploadScreenCapturesRequest_Header) isUploadScreenCapturesRequest_Part() {}
+
+func (*UploadScreenCapturesRequest_Capture) isUploadScreenCapturesRequest_Part() {}
+
+// UploadScreenCapturesResponse says what was stored.
+type UploadScreenCapturesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the call the captures belong to.
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// Captures stored.
+	Stored int32 `protobuf:"varint,2,opt,name=stored,proto3" json:"stored,omitempty"`
+	// Captures at a position already held, skipped.
+	Duplicates    int32 `protobuf:"varint,3,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadScreenCapturesResponse) Reset() {
+	*x = UploadScreenCapturesResponse{}
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadScreenCapturesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadScreenCapturesResponse) ProtoMessage() {}
+
+func (x *UploadScreenCapturesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadScreenCapturesResponse.ProtoReflect.Descriptor instead.
+func (*UploadScreenCapturesResponse) Descriptor() ([]byte, []int) {
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UploadScreenCapturesResponse) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *UploadScreenCapturesResponse) GetStored() int32 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+func (x *UploadScreenCapturesResponse) GetDuplicates() int32 {
+	if x != nil {
+		return x.Duplicates
+	}
+	return 0
+}
+
 // ActivityInterval is one agent's figures over one interval of one
 // campaign and activity type.
 type ActivityInterval struct {
@@ -350,7 +616,7 @@ type ActivityInterval struct {
 
 func (x *ActivityInterval) Reset() {
 	*x = ActivityInterval{}
-	mi := &file_ecoute_v1_ingest_proto_msgTypes[3]
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -362,7 +628,7 @@ func (x *ActivityInterval) String() string {
 func (*ActivityInterval) ProtoMessage() {}
 
 func (x *ActivityInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_ingest_proto_msgTypes[3]
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -375,7 +641,7 @@ func (x *ActivityInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActivityInterval.ProtoReflect.Descriptor instead.
 func (*ActivityInterval) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{3}
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ActivityInterval) GetAgentId() string {
@@ -462,7 +728,7 @@ type UploadActivityRequest struct {
 
 func (x *UploadActivityRequest) Reset() {
 	*x = UploadActivityRequest{}
-	mi := &file_ecoute_v1_ingest_proto_msgTypes[4]
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -474,7 +740,7 @@ func (x *UploadActivityRequest) String() string {
 func (*UploadActivityRequest) ProtoMessage() {}
 
 func (x *UploadActivityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_ingest_proto_msgTypes[4]
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -487,7 +753,7 @@ func (x *UploadActivityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadActivityRequest.ProtoReflect.Descriptor instead.
 func (*UploadActivityRequest) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{4}
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UploadActivityRequest) GetIntervals() []*ActivityInterval {
@@ -515,7 +781,7 @@ type UploadActivityResponse struct {
 
 func (x *UploadActivityResponse) Reset() {
 	*x = UploadActivityResponse{}
-	mi := &file_ecoute_v1_ingest_proto_msgTypes[5]
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +793,7 @@ func (x *UploadActivityResponse) String() string {
 func (*UploadActivityResponse) ProtoMessage() {}
 
 func (x *UploadActivityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ecoute_v1_ingest_proto_msgTypes[5]
+	mi := &file_ecoute_v1_ingest_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +806,7 @@ func (x *UploadActivityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadActivityResponse.ProtoReflect.Descriptor instead.
 func (*UploadActivityResponse) Descriptor() ([]byte, []int) {
-	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{5}
+	return file_ecoute_v1_ingest_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UploadActivityResponse) GetStored() int64 {
@@ -578,7 +844,24 @@ const file_ecoute_v1_ingest_proto_rawDesc = "" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1c\n" +
 	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x12\x1c\n" +
 	"\tconverted\x18\x03 \x01(\bR\tconverted\x12\x16\n" +
-	"\x06repair\x18\x04 \x01(\tR\x06repair\"\xde\x03\n" +
+	"\x06repair\x18\x04 \x01(\tR\x06repair\"d\n" +
+	"\x13ScreenCaptureHeader\x12\x1f\n" +
+	"\vexternal_id\x18\x01 \x01(\tR\n" +
+	"externalId\x12,\n" +
+	"\aconsent\x18\x02 \x01(\v2\x12.ecoute.v1.ConsentR\aconsent\"^\n" +
+	"\x13ScreenCaptureUpload\x121\n" +
+	"\x06offset\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x06offset\x12\x14\n" +
+	"\x05image\x18\x02 \x01(\fR\x05image\"\x9b\x01\n" +
+	"\x1bUploadScreenCapturesRequest\x128\n" +
+	"\x06header\x18\x01 \x01(\v2\x1e.ecoute.v1.ScreenCaptureHeaderH\x00R\x06header\x12:\n" +
+	"\acapture\x18\x02 \x01(\v2\x1e.ecoute.v1.ScreenCaptureUploadH\x00R\acaptureB\x06\n" +
+	"\x04part\"o\n" +
+	"\x1cUploadScreenCapturesResponse\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x16\n" +
+	"\x06stored\x18\x02 \x01(\x05R\x06stored\x12\x1e\n" +
+	"\n" +
+	"duplicates\x18\x03 \x01(\x05R\n" +
+	"duplicates\"\xde\x03\n" +
 	"\x10ActivityInterval\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1f\n" +
 	"\vcampaign_id\x18\x02 \x01(\tR\n" +
@@ -599,9 +882,10 @@ const file_ecoute_v1_ingest_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"0\n" +
 	"\x16UploadActivityResponse\x12\x16\n" +
-	"\x06stored\x18\x01 \x01(\x03R\x06stored2\xc2\x01\n" +
+	"\x06stored\x18\x01 \x01(\x03R\x06stored2\xad\x02\n" +
 	"\rIngestService\x12Z\n" +
-	"\x0fUploadRecording\x12!.ecoute.v1.UploadRecordingRequest\x1a\".ecoute.v1.UploadRecordingResponse(\x01\x12U\n" +
+	"\x0fUploadRecording\x12!.ecoute.v1.UploadRecordingRequest\x1a\".ecoute.v1.UploadRecordingResponse(\x01\x12i\n" +
+	"\x14UploadScreenCaptures\x12&.ecoute.v1.UploadScreenCapturesRequest\x1a'.ecoute.v1.UploadScreenCapturesResponse(\x01\x12U\n" +
 	"\x0eUploadActivity\x12 .ecoute.v1.UploadActivityRequest\x1a!.ecoute.v1.UploadActivityResponseB1Z/github.com/ecoute/ecoute/api/ecoute/v1;ecoutev1b\x06proto3"
 
 var (
@@ -616,42 +900,52 @@ func file_ecoute_v1_ingest_proto_rawDescGZIP() []byte {
 	return file_ecoute_v1_ingest_proto_rawDescData
 }
 
-var file_ecoute_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_ecoute_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ecoute_v1_ingest_proto_goTypes = []any{
-	(*RecordingMetadata)(nil),       // 0: ecoute.v1.RecordingMetadata
-	(*UploadRecordingRequest)(nil),  // 1: ecoute.v1.UploadRecordingRequest
-	(*UploadRecordingResponse)(nil), // 2: ecoute.v1.UploadRecordingResponse
-	(*ActivityInterval)(nil),        // 3: ecoute.v1.ActivityInterval
-	(*UploadActivityRequest)(nil),   // 4: ecoute.v1.UploadActivityRequest
-	(*UploadActivityResponse)(nil),  // 5: ecoute.v1.UploadActivityResponse
-	(*timestamppb.Timestamp)(nil),   // 6: google.protobuf.Timestamp
-	(*Customer)(nil),                // 7: ecoute.v1.Customer
-	(*Consent)(nil),                 // 8: ecoute.v1.Consent
-	(*AgentActivity)(nil),           // 9: ecoute.v1.AgentActivity
-	(*durationpb.Duration)(nil),     // 10: google.protobuf.Duration
+	(*RecordingMetadata)(nil),            // 0: ecoute.v1.RecordingMetadata
+	(*UploadRecordingRequest)(nil),       // 1: ecoute.v1.UploadRecordingRequest
+	(*UploadRecordingResponse)(nil),      // 2: ecoute.v1.UploadRecordingResponse
+	(*ScreenCaptureHeader)(nil),          // 3: ecoute.v1.ScreenCaptureHeader
+	(*ScreenCaptureUpload)(nil),          // 4: ecoute.v1.ScreenCaptureUpload
+	(*UploadScreenCapturesRequest)(nil),  // 5: ecoute.v1.UploadScreenCapturesRequest
+	(*UploadScreenCapturesResponse)(nil), // 6: ecoute.v1.UploadScreenCapturesResponse
+	(*ActivityInterval)(nil),             // 7: ecoute.v1.ActivityInterval
+	(*UploadActivityRequest)(nil),        // 8: ecoute.v1.UploadActivityRequest
+	(*UploadActivityResponse)(nil),       // 9: ecoute.v1.UploadActivityResponse
+	(*timestamppb.Timestamp)(nil),        // 10: google.protobuf.Timestamp
+	(*Customer)(nil),                     // 11: ecoute.v1.Customer
+	(*Consent)(nil),                      // 12: ecoute.v1.Consent
+	(*AgentActivity)(nil),                // 13: ecoute.v1.AgentActivity
+	(*durationpb.Duration)(nil),          // 14: google.protobuf.Duration
 }
 var file_ecoute_v1_ingest_proto_depIdxs = []int32{
-	6,  // 0: ecoute.v1.RecordingMetadata.started_at:type_name -> google.protobuf.Timestamp
-	6,  // 1: ecoute.v1.RecordingMetadata.ended_at:type_name -> google.protobuf.Timestamp
-	7,  // 2: ecoute.v1.RecordingMetadata.customer:type_name -> ecoute.v1.Customer
-	8,  // 3: ecoute.v1.RecordingMetadata.consent:type_name -> ecoute.v1.Consent
-	9,  // 4: ecoute.v1.RecordingMetadata.activity:type_name -> ecoute.v1.AgentActivity
+	10, // 0: ecoute.v1.RecordingMetadata.started_at:type_name -> google.protobuf.Timestamp
+	10, // 1: ecoute.v1.RecordingMetadata.ended_at:type_name -> google.protobuf.Timestamp
+	11, // 2: ecoute.v1.RecordingMetadata.customer:type_name -> ecoute.v1.Customer
+	12, // 3: ecoute.v1.RecordingMetadata.consent:type_name -> ecoute.v1.Consent
+	13, // 4: ecoute.v1.RecordingMetadata.activity:type_name -> ecoute.v1.AgentActivity
 	0,  // 5: ecoute.v1.UploadRecordingRequest.metadata:type_name -> ecoute.v1.RecordingMetadata
-	6,  // 6: ecoute.v1.ActivityInterval.started_at:type_name -> google.protobuf.Timestamp
-	6,  // 7: ecoute.v1.ActivityInterval.ended_at:type_name -> google.protobuf.Timestamp
-	10, // 8: ecoute.v1.ActivityInterval.talk_time:type_name -> google.protobuf.Duration
-	10, // 9: ecoute.v1.ActivityInterval.back_office_time:type_name -> google.protobuf.Duration
-	10, // 10: ecoute.v1.ActivityInterval.ring_time:type_name -> google.protobuf.Duration
-	3,  // 11: ecoute.v1.UploadActivityRequest.intervals:type_name -> ecoute.v1.ActivityInterval
-	1,  // 12: ecoute.v1.IngestService.UploadRecording:input_type -> ecoute.v1.UploadRecordingRequest
-	4,  // 13: ecoute.v1.IngestService.UploadActivity:input_type -> ecoute.v1.UploadActivityRequest
-	2,  // 14: ecoute.v1.IngestService.UploadRecording:output_type -> ecoute.v1.UploadRecordingResponse
-	5,  // 15: ecoute.v1.IngestService.UploadActivity:output_type -> ecoute.v1.UploadActivityResponse
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 6: ecoute.v1.ScreenCaptureHeader.consent:type_name -> ecoute.v1.Consent
+	14, // 7: ecoute.v1.ScreenCaptureUpload.offset:type_name -> google.protobuf.Duration
+	3,  // 8: ecoute.v1.UploadScreenCapturesRequest.header:type_name -> ecoute.v1.ScreenCaptureHeader
+	4,  // 9: ecoute.v1.UploadScreenCapturesRequest.capture:type_name -> ecoute.v1.ScreenCaptureUpload
+	10, // 10: ecoute.v1.ActivityInterval.started_at:type_name -> google.protobuf.Timestamp
+	10, // 11: ecoute.v1.ActivityInterval.ended_at:type_name -> google.protobuf.Timestamp
+	14, // 12: ecoute.v1.ActivityInterval.talk_time:type_name -> google.protobuf.Duration
+	14, // 13: ecoute.v1.ActivityInterval.back_office_time:type_name -> google.protobuf.Duration
+	14, // 14: ecoute.v1.ActivityInterval.ring_time:type_name -> google.protobuf.Duration
+	7,  // 15: ecoute.v1.UploadActivityRequest.intervals:type_name -> ecoute.v1.ActivityInterval
+	1,  // 16: ecoute.v1.IngestService.UploadRecording:input_type -> ecoute.v1.UploadRecordingRequest
+	5,  // 17: ecoute.v1.IngestService.UploadScreenCaptures:input_type -> ecoute.v1.UploadScreenCapturesRequest
+	8,  // 18: ecoute.v1.IngestService.UploadActivity:input_type -> ecoute.v1.UploadActivityRequest
+	2,  // 19: ecoute.v1.IngestService.UploadRecording:output_type -> ecoute.v1.UploadRecordingResponse
+	6,  // 20: ecoute.v1.IngestService.UploadScreenCaptures:output_type -> ecoute.v1.UploadScreenCapturesResponse
+	9,  // 21: ecoute.v1.IngestService.UploadActivity:output_type -> ecoute.v1.UploadActivityResponse
+	19, // [19:22] is the sub-list for method output_type
+	16, // [16:19] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_ecoute_v1_ingest_proto_init() }
@@ -664,13 +958,17 @@ func file_ecoute_v1_ingest_proto_init() {
 		(*UploadRecordingRequest_Metadata)(nil),
 		(*UploadRecordingRequest_Audio)(nil),
 	}
+	file_ecoute_v1_ingest_proto_msgTypes[5].OneofWrappers = []any{
+		(*UploadScreenCapturesRequest_Header)(nil),
+		(*UploadScreenCapturesRequest_Capture)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ecoute_v1_ingest_proto_rawDesc), len(file_ecoute_v1_ingest_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

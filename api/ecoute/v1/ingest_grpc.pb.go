@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IngestService_UploadRecording_FullMethodName = "/ecoute.v1.IngestService/UploadRecording"
-	IngestService_UploadActivity_FullMethodName  = "/ecoute.v1.IngestService/UploadActivity"
+	IngestService_UploadRecording_FullMethodName      = "/ecoute.v1.IngestService/UploadRecording"
+	IngestService_UploadScreenCaptures_FullMethodName = "/ecoute.v1.IngestService/UploadScreenCaptures"
+	IngestService_UploadActivity_FullMethodName       = "/ecoute.v1.IngestService/UploadActivity"
 )
 
 // IngestServiceClient is the client API for IngestService service.
@@ -40,6 +41,20 @@ type IngestServiceClient interface {
 	// the field ("metadata.agent_id"); unusable audio with INVALID_ARGUMENT
 	// (AUDIO_FORMAT_REFUSED). Re-uploading a known external_id is idempotent.
 	UploadRecording(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadRecordingRequest, UploadRecordingResponse], error)
+	// UploadScreenCaptures takes the agent's screen during a recorded call
+	// (R11, kept for training only): one header naming the call already
+	// uploaded, then captures, PNG or JPEG keyframes each at its position on
+	// the call's clock (one message per capture, at most 3 MiB each, 256 MiB
+	// in all). They are encrypted at rest, shown only to a trainer inside a
+	// coaching session that includes the call, and deleted with the
+	// recording. Refusals store nothing: an opted-out call fails with
+	// FAILED_PRECONDITION (OPTED_OUT) before any image is read, like its
+	// audio; a call the server does not hold (never uploaded, or not kept by
+	// the sampling) with NOT_FOUND; a bad image or position with
+	// INVALID_ARGUMENT naming the capture ("captures[3].image"). Sending the
+	// same captures again stores nothing new: a position already held is
+	// skipped and counted.
+	UploadScreenCaptures(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadScreenCapturesRequest, UploadScreenCapturesResponse], error)
 	// UploadActivity takes per-agent, per-interval activity figures (R5) from
 	// the telephony side: calls handled and lost, talk, back-office and ring
 	// time, by activity type. The batch is checked whole (R14) and stored
@@ -71,6 +86,19 @@ func (c *ingestServiceClient) UploadRecording(ctx context.Context, opts ...grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type IngestService_UploadRecordingClient = grpc.ClientStreamingClient[UploadRecordingRequest, UploadRecordingResponse]
 
+func (c *ingestServiceClient) UploadScreenCaptures(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadScreenCapturesRequest, UploadScreenCapturesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &IngestService_ServiceDesc.Streams[1], IngestService_UploadScreenCaptures_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UploadScreenCapturesRequest, UploadScreenCapturesResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type IngestService_UploadScreenCapturesClient = grpc.ClientStreamingClient[UploadScreenCapturesRequest, UploadScreenCapturesResponse]
+
 func (c *ingestServiceClient) UploadActivity(ctx context.Context, in *UploadActivityRequest, opts ...grpc.CallOption) (*UploadActivityResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(UploadActivityResponse)
@@ -98,6 +126,20 @@ type IngestServiceServer interface {
 	// the field ("metadata.agent_id"); unusable audio with INVALID_ARGUMENT
 	// (AUDIO_FORMAT_REFUSED). Re-uploading a known external_id is idempotent.
 	UploadRecording(grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]) error
+	// UploadScreenCaptures takes the agent's screen during a recorded call
+	// (R11, kept for training only): one header naming the call already
+	// uploaded, then captures, PNG or JPEG keyframes each at its position on
+	// the call's clock (one message per capture, at most 3 MiB each, 256 MiB
+	// in all). They are encrypted at rest, shown only to a trainer inside a
+	// coaching session that includes the call, and deleted with the
+	// recording. Refusals store nothing: an opted-out call fails with
+	// FAILED_PRECONDITION (OPTED_OUT) before any image is read, like its
+	// audio; a call the server does not hold (never uploaded, or not kept by
+	// the sampling) with NOT_FOUND; a bad image or position with
+	// INVALID_ARGUMENT naming the capture ("captures[3].image"). Sending the
+	// same captures again stores nothing new: a position already held is
+	// skipped and counted.
+	UploadScreenCaptures(grpc.ClientStreamingServer[UploadScreenCapturesRequest, UploadScreenCapturesResponse]) error
 	// UploadActivity takes per-agent, per-interval activity figures (R5) from
 	// the telephony side: calls handled and lost, talk, back-office and ring
 	// time, by activity type. The batch is checked whole (R14) and stored
@@ -118,6 +160,9 @@ type UnimplementedIngestServiceServer struct{}
 
 func (UnimplementedIngestServiceServer) UploadRecording(grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]) error {
 	return status.Error(codes.Unimplemented, "method UploadRecording not implemented")
+}
+func (UnimplementedIngestServiceServer) UploadScreenCaptures(grpc.ClientStreamingServer[UploadScreenCapturesRequest, UploadScreenCapturesResponse]) error {
+	return status.Error(codes.Unimplemented, "method UploadScreenCaptures not implemented")
 }
 func (UnimplementedIngestServiceServer) UploadActivity(context.Context, *UploadActivityRequest) (*UploadActivityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UploadActivity not implemented")
@@ -149,6 +194,13 @@ func _IngestService_UploadRecording_Handler(srv interface{}, stream grpc.ServerS
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type IngestService_UploadRecordingServer = grpc.ClientStreamingServer[UploadRecordingRequest, UploadRecordingResponse]
+
+func _IngestService_UploadScreenCaptures_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(IngestServiceServer).UploadScreenCaptures(&grpc.GenericServerStream[UploadScreenCapturesRequest, UploadScreenCapturesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type IngestService_UploadScreenCapturesServer = grpc.ClientStreamingServer[UploadScreenCapturesRequest, UploadScreenCapturesResponse]
 
 func _IngestService_UploadActivity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UploadActivityRequest)
@@ -184,6 +236,11 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "UploadRecording",
 			Handler:       _IngestService_UploadRecording_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "UploadScreenCaptures",
+			Handler:       _IngestService_UploadScreenCaptures_Handler,
 			ClientStreams: true,
 		},
 	},
