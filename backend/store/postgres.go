@@ -144,7 +144,12 @@ func translatePG(sql string) string {
 func translateTrigger(t string) string {
 	m := pgTrigger.FindStringSubmatch(t)
 	name, event, of, table, when, body := m[1], m[2], m[3], m[4], strings.TrimSpace(m[5]), strings.TrimSpace(m[6])
-	if when != "" {
+	switch {
+	case strings.Contains(strings.ToUpper(when), "SELECT"):
+		// PostgreSQL allows no subquery in WHEN: the function tests it.
+		body = "IF " + when + " THEN\n" + body + "\nEND IF;"
+		when = ""
+	case when != "":
 		when = " WHEN (" + when + ")"
 	}
 	return fmt.Sprintf("CREATE FUNCTION %s_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n%s\nRETURN NULL;\nEND\n$fn$;\n"+
