@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -228,11 +229,7 @@ func TestCompanionFollowsTheSSHSession(t *testing.T) {
 	work := t.TempDir()
 
 	// The chirp, ingested as a call of the supervisor's team, kept.
-	wav := filepath.Join(work, "chirp.wav")
-	if err := os.WriteFile(wav, chirpWAV(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(srv.data, "ecouted.yaml"), []byte("sampling:\n  rate: 1\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(srv.data, "ecouted.yaml"), []byte("sampling:\n  rate: 0.1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	team := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(login) + `\s.*?\s(team-\S+)`).FindStringSubmatch(srv.run("user", "list"))
@@ -245,17 +242,29 @@ func TestCompanionFollowsTheSSHSession(t *testing.T) {
 	if agent == nil || campaign == nil {
 		t.Fatal("no agent or campaign")
 	}
+	// Ten takes of the chirp by the agent in a day: the sampling at the
+	// lawful 10 % keeps exactly one of them (the floor of the quota is kept
+	// whatever the draw), the call the test plays.
 	start := time.Now().UTC().Truncate(24 * time.Hour).Add(-12 * time.Hour)
-	meta, _ := json.Marshal(map[string]any{"externalId": "chirp-1", "startedAt": start.Format(time.RFC3339),
-		"endedAt": start.Add(time.Duration(chirpLen) * time.Second).Format(time.RFC3339), "agentId": agent[1],
-		"teamId": strings.Split(team[1], ",")[0], "campaignId": campaign[1], "direction": "inbound",
-		"consent": map[string]any{"requestedAt": start.Add(-time.Minute).Format(time.RFC3339), "accepted": true}})
-	metaFile := filepath.Join(work, "chirp.json")
-	if err := os.WriteFile(metaFile, meta, 0o600); err != nil {
+	takes := filepath.Join(work, "takes")
+	if err := os.Mkdir(takes, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	srv.run("ingest", "--transcoder", "lame", "--meta", metaFile, wav)
-	srv.run("sample")
+	for i := range 10 {
+		at := start.Add(time.Duration(i) * time.Duration(chirpLen+60) * time.Second)
+		meta, _ := json.Marshal(map[string]any{"externalId": fmt.Sprintf("chirp-%d", i), "startedAt": at.Format(time.RFC3339),
+			"endedAt": at.Add(time.Duration(chirpLen) * time.Second).Format(time.RFC3339), "agentId": agent[1],
+			"teamId": strings.Split(team[1], ",")[0], "campaignId": campaign[1], "direction": "inbound",
+			"consent": map[string]any{"requestedAt": at.Add(-time.Minute).Format(time.RFC3339), "accepted": true}})
+		name := filepath.Join(takes, fmt.Sprintf("chirp-%d", i))
+		if err := errors.Join(os.WriteFile(name+".json", meta, 0o600), os.WriteFile(name+".wav", chirpWAV(), 0o600)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.run("ingest", "--transcoder", "lame", "--dir", takes)
+	if out := srv.run("sample"); !strings.Contains(out, "10 recordings, 1 kept") {
+		t.Fatalf("sample:\n%s", out)
+	}
 
 	keys := t.TempDir()
 	key := sshKey(t, keys, "claire")

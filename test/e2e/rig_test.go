@@ -102,8 +102,8 @@ func newRig(t testing.TB, transcoder string) *rig {
 }
 
 // upload sends a recording of about dur as the telephony side does, then
-// runs the sampling (which keeps it): the call is listenable when it
-// returns nil.
+// runs the sampling (which keeps it) and draws its peaks: the call is
+// listenable, its waveform whole, when it returns nil.
 func (r *rig) upload(t testing.TB, data []byte, dur time.Duration) (*ecoutev1.UploadRecordingResponse, error) {
 	t.Helper()
 	ctx := context.Background()
@@ -144,6 +144,11 @@ func (r *rig) upload(t testing.TB, data []byte, dur time.Duration) (*ecoutev1.Up
 	}
 	if _, err := r.app.Sample(ctx, time.Now()); err != nil {
 		t.Fatalf("sampling: %v", err)
+	}
+	// The peaks of kept calls are drawn after the sampling (the daily job
+	// does it, or the first open in the background): draw them now.
+	if _, err := r.app.Waveforms(ctx, time.Now()); err != nil {
+		t.Fatalf("waveforms: %v", err)
 	}
 	return resp, nil
 }
