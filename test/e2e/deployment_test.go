@@ -292,17 +292,8 @@ func TestFirstRealDeployment(t *testing.T) {
 	supPassword := "une superviseuse et ses deux equipes"
 	ecoutedCmd(t, bin, data, supPassword+"\n", "user", "add", "--login", "cdubois", "--name", "Claire Dubois",
 		"--role", "supervisor", "--team", "T-ENERGIE", "--team", "T-BANQUE")
-	cl, err := client.Dial(ctx, addr, client.Options{CAPEM: ca})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, _ := firstConsole(ctx, t, addr, ca, "cdubois", supPassword, "ma propre phrase de superviseuse")
 	defer cl.Close()
-	if lr, err := cl.Login(ctx, "cdubois", supPassword); err != nil || !lr.PasswordChangeRequired {
-		t.Fatalf("supervisor's first login: %v %v", lr, err)
-	}
-	if _, err := cl.ChangePassword(ctx, supPassword, "ma propre phrase de superviseuse"); err != nil {
-		t.Fatal(err)
-	}
 	var calls []*ecoutev1.Call
 	page := client.CallQuery{PageSize: 100}
 	for {
@@ -382,19 +373,29 @@ func uploadRecording(ctx context.Context, ingest ecoutev1.IngestServiceClient, r
 // session token.
 func firstLogin(ctx context.Context, t *testing.T, addr string, ca []byte, login, once, chosen string) string {
 	t.Helper()
+	cl, token := firstConsole(ctx, t, addr, ca, login, once, chosen)
+	cl.Close()
+	return token
+}
+
+// firstConsole is a console logged in for the first time with a one-time
+// password, then with the password chosen; the test closes it.
+func firstConsole(ctx context.Context, t *testing.T, addr string, ca []byte, login, once, chosen string) (*client.Client, string) {
+	t.Helper()
 	cl, err := client.Dial(ctx, addr, client.Options{CAPEM: ca})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
 	if lr, err := cl.Login(ctx, login, once); err != nil || !lr.PasswordChangeRequired {
+		cl.Close()
 		t.Fatalf("%s's first login: %v %v", login, lr, err)
 	}
 	resp, err := cl.ChangePassword(ctx, once, chosen)
 	if err != nil {
+		cl.Close()
 		t.Fatalf("%s's password change: %v", login, err)
 	}
-	return resp.Token
+	return cl, resp.Token
 }
 
 // serveEcouted starts `ecouted serve` on a free loopback port and returns

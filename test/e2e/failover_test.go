@@ -69,17 +69,8 @@ func TestFailoverLosesNoAcknowledgedUpload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	token := firstLogin(ctx, t, addr, ca, "pbx", pbxPassword, "le serveur vocal du premier sous-sol")
-	console, err := client.Dial(ctx, addr, client.Options{CAPEM: ca})
-	if err != nil {
-		t.Fatal(err)
-	}
+	console, _ := firstConsole(ctx, t, addr, ca, "cdubois", supPassword, "ma propre phrase de superviseuse")
 	defer console.Close()
-	if lr, err := console.Login(ctx, "cdubois", supPassword); err != nil || !lr.PasswordChangeRequired {
-		t.Fatalf("supervisor's login: %v %v", lr, err)
-	}
-	if _, err := console.ChangePassword(ctx, supPassword, "ma propre phrase de superviseuse"); err != nil {
-		t.Fatal(err)
-	}
 	audio, err := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-i",
 		"../../internal/demo/audio/05-box.mp3", "-t", "4"}, append(pbxFormats["mp3"], "pipe:1")...)...).Output()
 	if err != nil {
