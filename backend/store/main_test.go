@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		if code := m.Run(); code != 0 {
 			os.Exit(code)
 		}
+		if testing.Short() { // unit tests only: no database server
+			os.Exit(0)
+		}
 		fmt.Println("--- the store's tests again, on PostgreSQL")
 		cmd := exec.Command(os.Args[0], os.Args[1:]...)
 		cmd.Env = append(os.Environ(), storeUnderTest+"=postgres")
