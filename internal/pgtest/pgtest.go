@@ -63,6 +63,9 @@ func version(binDir string) int {
 
 // Start runs a fresh primary until the test ends.
 func Start(t testing.TB) *Cluster {
+	if testing.Short() {
+		t.Skip("PostgreSQL server test skipped in -short mode")
+	}
 	t.Helper()
 	c, err := NewPrimary()
 	if err != nil {

@@ -69,6 +69,9 @@ func Binary() (string, error) {
 
 // Start runs a gateway over a fresh directory until the test ends.
 func Start(t testing.TB) *Server {
+	if testing.Short() {
+		t.Skip("S3 server test skipped in -short mode")
+	}
 	t.Helper()
 	s, err := StartIn(t.TempDir())
 	if err != nil {
