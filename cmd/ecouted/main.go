@@ -71,8 +71,9 @@ Commands:
 
 Global flags:
   --data DIR  data directory (default: $XDG_DATA_HOME/ecouted, else ~/.local/share/ecouted)
-  --config FILE    settings (sampling, retention, transcoder; default: DIR/ecouted.yaml
-              when it exists); an unlawful value makes every command refuse to start
+  --config FILE    settings (sampling, retention, transcoder, store: postgres://…, blobs:
+              s3://…; default: DIR/ecouted.yaml when it exists); an unlawful value makes
+              every command refuse to start
   --key-file FILE  data key for the audio encrypted at rest (base64, mode 0600; default:
               $ECOUTE_DATA_KEY, else DIR/data.key, created on first start)
 
