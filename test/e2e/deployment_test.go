@@ -34,7 +34,7 @@ import (
 // concurrent uploaders. ECOUTE_E2E_UPLOADS, ECOUTE_E2E_FORMATS (a comma
 // list of the names below) and ECOUTE_E2E_UPLOADERS change them.
 const (
-	defaultUploads   = 100
+	defaultUploads   = 500
 	defaultUploaders = 4
 	defaultFormats   = "mp3,mp3-8k,wav-pcm16,wav-ulaw,wav-alaw"
 )
