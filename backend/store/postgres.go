@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/ecoute/ecoute/backend/store/pgdb"
 )
@@ -51,7 +52,14 @@ func OpenPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*SQLite
 		db.Close()
 		return nil, err
 	}
-	if err := runMigrations(ctx, db, goose.DialectPostgres, migs, logger); err != nil {
+	// Several ecouted may start at once on an empty database: the first
+	// migrates under a session advisory lock, the others wait for it.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := runMigrations(ctx, db, goose.DialectPostgres, migs, logger, goose.WithSessionLocker(locker)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", where, err)
 	}

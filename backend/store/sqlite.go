@@ -113,8 +113,8 @@ func ownerOnly(path string) error {
 	return nil
 }
 
-func runMigrations(ctx context.Context, db *sql.DB, dialect goose.Dialect, sub fs.FS, logger *slog.Logger) error {
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+func runMigrations(ctx context.Context, db *sql.DB, dialect goose.Dialect, sub fs.FS, logger *slog.Logger, extra ...goose.ProviderOption) error {
+	opts := append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, extra...)
 	if logger != nil {
 		opts = append(opts, goose.WithSlog(logger))
 	}
