@@ -20,14 +20,15 @@ import (
 	"testing"
 	"time"
 
-	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
-	"github.com/ecoute/ecoute/client"
-	"github.com/ecoute/ecoute/internal/mp3frame"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
+	"github.com/ecoute/ecoute/client"
+	"github.com/ecoute/ecoute/internal/mp3frame"
 )
 
 // The journey's size: how many recordings, in which formats, from how many
@@ -227,14 +228,7 @@ func TestFirstRealDeployment(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	pbxToken := firstLogin(ctx, t, addr, ca, "pbx", pbxPassword, "le serveur vocal du premier sous-sol")
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ingest := ecoutev1.NewIngestServiceClient(conn)
+	ingest := ingestClient(t, addr, ca)
 	uctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+pbxToken)
 	var next atomic.Int64
 	next.Store(int64(offline))
@@ -396,6 +390,20 @@ func firstConsole(ctx context.Context, t *testing.T, addr string, ca []byte, log
 		t.Fatalf("%s's password change: %v", login, err)
 	}
 	return cl, resp.Token
+}
+
+// ingestClient dials addr as the telephony side does, trusting the data
+// directory's CA; the connection closes at the end of the test.
+func ingestClient(t *testing.T, addr string, ca []byte) ecoutev1.IngestServiceClient {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return ecoutev1.NewIngestServiceClient(conn)
 }
 
 // serveEcouted starts `ecouted serve` on a free loopback port and returns

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,14 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend/store"
 	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/internal/pgtest"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // TestFailoverLosesNoAcknowledgedUpload: ecouted on a PostgreSQL primary
@@ -80,14 +77,7 @@ func TestFailoverLosesNoAcknowledgedUpload(t *testing.T) {
 	// Twenty uploaders, each sending its own recordings one after the
 	// other, each again until acknowledged (a duplicate answer is an
 	// acknowledgement: the first try was committed, its answer lost).
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ingest := ecoutev1.NewIngestServiceClient(conn)
+	ingest := ingestClient(t, addr, ca)
 	uctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 	var (
 		mu       sync.Mutex

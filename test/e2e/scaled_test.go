@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,15 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	ecoutev1 "github.com/ecoute/ecoute/api/ecoute/v1"
 	"github.com/ecoute/ecoute/backend"
 	"github.com/ecoute/ecoute/client"
 	"github.com/ecoute/ecoute/internal/pgtest"
 	"github.com/ecoute/ecoute/internal/s3test"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // TestThreeServersOnePostgreSQLOneBucket is README's "Several servers":
@@ -108,8 +105,11 @@ func TestThreeServersOnePostgreSQLOneBucket(t *testing.T) {
 		t.Fatalf("ffmpeg: %v", err)
 	}
 	token := firstLogin(ctx, t, addrs[0], ca, "pbx", pbxPassword, "le serveur vocal du premier sous-sol")
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
+	ingest := make([]ecoutev1.IngestServiceClient, len(addrs))
+	for i, a := range addrs {
+		ingest[i] = ingestClient(t, a, ca)
+	}
+	uctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 	const uploads = 40
 	var wg sync.WaitGroup
 	errs := make(chan error, uploads)
@@ -122,17 +122,10 @@ func TestThreeServersOnePostgreSQLOneBucket(t *testing.T) {
 			Customer: &ecoutev1.Customer{PhoneE164: fmt.Sprintf("+3361234%04d", i)},
 			Consent:  &ecoutev1.Consent{RequestedAt: timestamppb.New(start.Add(-8 * time.Second)), Accepted: true},
 		}}
-		addr := addrs[i%len(addrs)]
+		server := i % len(addrs)
 		wg.Go(func() {
-			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"})))
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer conn.Close()
-			uctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
-			if res, err := uploadRecording(uctx, ecoutev1.NewIngestServiceClient(conn), r); err != nil || res.Duplicate {
-				errs <- fmt.Errorf("%s to %s: %v %v", r.md.ExternalId, addr, res, err)
+			if res, err := uploadRecording(uctx, ingest[server], r); err != nil || res.Duplicate {
+				errs <- fmt.Errorf("%s to server %d: %v %v", r.md.ExternalId, server+1, res, err)
 			}
 		})
 	}
