@@ -3,6 +3,7 @@ package config
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones the tests need, whatever the machine has
 )
 
 func TestLifetimes(t *testing.T) {
@@ -47,7 +48,7 @@ func zone(t *testing.T, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		t.Skip("no time zone data:", err)
+		t.Fatal(err)
 	}
 	return loc
 }
